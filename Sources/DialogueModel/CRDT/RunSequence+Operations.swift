@@ -1,0 +1,216 @@
+/// An insertion as it travels between replicas: the run's first dot, its origins, its elements.
+public struct SequenceInsertion<Element: Sendable>: Sendable {
+    /// The dot of the first element; element *i* has counter `first.counter + i`.
+    public var first: Dot
+    /// The element just left of the insertion point when it was made (`nil`: document start).
+    public var originLeft: Dot?
+    /// The element just right of the insertion point when it was made (`nil`: document end).
+    public var originRight: Dot?
+    public var elements: [Element]
+
+    public init(first: Dot, originLeft: Dot?, originRight: Dot?, elements: [Element]) {
+        self.first = first
+        self.originLeft = originLeft
+        self.originRight = originRight
+        self.elements = elements
+    }
+}
+
+/// A run of consecutive dots from one replica: what a deletion names.
+public struct DotRange: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var replica: ReplicaID
+    public var firstCounter: UInt64
+    public var length: UInt64
+
+    public init(replica: ReplicaID, firstCounter: UInt64, length: UInt64) {
+        self.replica = replica
+        self.firstCounter = firstCounter
+        self.length = length
+    }
+
+    public var counters: Range<UInt64> { firstCounter..<firstCounter + length }
+
+    public var description: String { "\(replica)@\(firstCounter)+\(length)" }
+}
+
+extension RunSequence.ElementID {
+    init(_ dot: Dot?) {
+        if let dot { self.init(replica: dot.replica.rawValue, counter: dot.counter) } else { self = .none }
+    }
+
+    var dot: Dot? { isNone ? nil : Dot(ReplicaID(rawValue: replica)!, counter) }
+}
+
+extension RunSequence {
+    // MARK: Local edits
+
+    /// Inserts `elements` at visible `position` as replica `replica` with dots starting
+    /// at `firstCounter`, and returns the insertion to replicate.
+    public mutating func insert(
+        _ elements: some Collection<Element>, at position: Int, replica: ReplicaID, firstCounter: UInt64
+    ) throws(SequenceError) -> SequenceInsertion<Element> {
+        guard position >= 0, position <= count else { throw .positionOutOfRange(position: position, count: count) }
+        let elements = Array(elements)
+        let first = Dot(replica, firstCounter)
+        guard !elements.isEmpty else { return SequenceInsertion(first: first, originLeft: nil, originRight: nil, elements: []) }
+        var left: Position?
+        var originLeft = ElementID.none
+        if position > 0 {
+            var (found, offset) = locate(visible: position - 1)
+            let index = item(at: found)
+            if offset + 1 < Int(items[Int(index)].length) {
+                split(at: found, offset: offset + 1)
+                found = self.position(of: index)
+                offset = Int(items[Int(index)].length) - 1
+            }
+            left = found
+            originLeft = items[Int(index)].lastID
+        }
+        let rightPosition = left.map { self.position(after: $0) } ?? firstPosition
+        let originRight = rightPosition.map { items[Int(item(at: $0))].firstID } ?? .none
+        place(elements, first: first, originLeft: originLeft, originRight: originRight, after: left)
+        return SequenceInsertion(first: first, originLeft: originLeft.dot, originRight: originRight.dot, elements: elements)
+    }
+
+    /// Deletes `length` visible elements from `position` and returns the dot ranges to replicate.
+    public mutating func delete(at position: Int, length: Int) throws(SequenceError) -> [DotRange] {
+        guard position >= 0, length >= 0, position + length <= count else {
+            throw .positionOutOfRange(position: position + length, count: count)
+        }
+        var ranges: [DotRange] = []
+        var remaining = length
+        while remaining > 0 {
+            let (found, offset) = locate(visible: position)
+            let item = items[Int(item(at: found))]
+            let take = min(remaining, Int(item.length) - offset)
+            let range = DotRange(
+                replica: ReplicaID(rawValue: item.replica)!, firstCounter: item.counter + UInt64(offset), length: UInt64(take))
+            _ = markDeleted(at: found, offset: offset, length: take)
+            if let last = ranges.last, last.replica == range.replica, last.firstCounter + last.length == range.firstCounter {
+                ranges[ranges.count - 1].length += range.length
+            } else {
+                ranges.append(range)
+            }
+            remaining -= take
+        }
+        return ranges
+    }
+
+    // MARK: Remote operations
+
+    /// Integrates a remote insertion (idempotent: an insertion already held is ignored).
+    public mutating func integrate(_ insertion: SequenceInsertion<Element>) throws(SequenceError) {
+        guard !insertion.elements.isEmpty else { return }
+        let firstID = ElementID(insertion.first)
+        if let existing = itemIndex(holding: firstID) {
+            // Already held. Re-delivery of the same run is fine; a different run is not.
+            let item = items[Int(existing)]
+            if item.counter + UInt64(item.length) < insertion.first.counter + UInt64(insertion.elements.count) {
+                throw .duplicateElement(insertion.first)
+            }
+            return
+        }
+        let originLeft = ElementID(insertion.originLeft)
+        let originRight = ElementID(insertion.originRight)
+        for origin in [originLeft, originRight] where !origin.isNone {
+            guard itemIndex(holding: origin) != nil else { throw .unknownElement(origin.dot!) }
+        }
+        // Make originLeft the last element of an item and originRight the first of one.
+        var left: Position?
+        if !originLeft.isNone {
+            let index = itemIndex(holding: originLeft)!
+            let position = self.position(of: index)
+            let offset = Int(originLeft.counter - items[Int(index)].counter)
+            if offset + 1 < Int(items[Int(index)].length) { split(at: position, offset: offset + 1) }
+        }
+        var rightStop: Int32?
+        if !originRight.isNone {
+            let index = itemIndex(holding: originRight)!
+            let offset = Int(originRight.counter - items[Int(index)].counter)
+            let at = position(of: index)
+            rightStop = offset > 0 ? split(at: at, offset: offset) : index
+        }
+        if !originLeft.isNone { left = position(of: itemIndex(holding: originLeft)!) }
+
+        // YATA: scan the items between the origins for concurrent insertions.
+        var scan = left.map { position(after: $0) } ?? firstPosition
+        var conflicting = Set<Int32>()
+        var beforeOrigin = Set<Int32>()
+        let replica = insertion.first.replica.rawValue
+        while let current = scan {
+            let index = item(at: current)
+            if index == rightStop { break }
+            beforeOrigin.insert(index)
+            conflicting.insert(index)
+            let other = items[Int(index)]
+            if other.originLeft == originLeft {
+                if other.replica < replica {
+                    left = current
+                    conflicting.removeAll()
+                } else if other.originRight == originRight {
+                    break
+                }
+            } else if !other.originLeft.isNone, let otherOrigin = itemIndex(holding: other.originLeft),
+                beforeOrigin.contains(otherOrigin)
+            {
+                if !conflicting.contains(otherOrigin) {
+                    left = current
+                    conflicting.removeAll()
+                }
+            } else {
+                break
+            }
+            scan = position(after: current)
+        }
+        place(insertion.elements, first: insertion.first, originLeft: originLeft, originRight: originRight, after: left)
+    }
+
+    /// Deletes the elements named by `range` (idempotent). Refused, changing nothing,
+    /// when any of them is not held.
+    public mutating func delete(_ range: DotRange) throws(SequenceError) {
+        guard holds(replica: range.replica, counters: range.counters) else {
+            var next = range.firstCounter
+            while itemIndex(holding: ElementID(replica: range.replica.rawValue, counter: next)) != nil { next += 1 }
+            throw .unknownElement(Dot(range.replica, next))
+        }
+        var next = range.firstCounter
+        let end = range.firstCounter + range.length
+        while next < end {
+            let index = itemIndex(holding: ElementID(replica: range.replica.rawValue, counter: next))!
+            let item = items[Int(index)]
+            let offset = Int(next - item.counter)
+            let take = min(Int(end - next), Int(item.length) - offset)
+            if !item.deleted { _ = markDeleted(at: position(of: index), offset: offset, length: take) }
+            next += UInt64(take)
+        }
+    }
+
+    // MARK: Placement
+
+    /// Puts a new run right after `left` (or at the start), extending `left`'s item in
+    /// place when the run continues it: same replica, next counters, same right origin,
+    /// content adjacent. That is what keeps a typed paragraph one item.
+    private mutating func place(
+        _ elements: [Element], first: Dot, originLeft: ElementID, originRight: ElementID, after left: Position?
+    ) {
+        if let left {
+            let index = item(at: left)
+            let item = items[Int(index)]
+            if !item.deleted, item.replica == first.replica.rawValue,
+                item.counter + UInt64(item.length) == first.counter,
+                item.originRight == originRight, item.lastID == originLeft,
+                Int(item.contentStart) + Int(item.length) == content.count
+            {
+                items[Int(index)].length += Int32(elements.count)
+                content.append(contentsOf: elements)
+                adjustVisible(order: left.order, by: elements.count)
+                return
+            }
+        }
+        let item = Item(
+            replica: first.replica.rawValue, counter: first.counter, originLeft: originLeft, originRight: originRight,
+            contentStart: Int32(content.count), length: Int32(elements.count), deleted: false)
+        content.append(contentsOf: elements)
+        insert(item, after: left)
+    }
+}

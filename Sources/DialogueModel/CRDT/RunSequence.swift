@@ -1,0 +1,400 @@
+/// A sequence CRDT that stores runs of consecutive insertions compactly: the engine
+/// behind collaborative text (``TextSequence``) and ordered lists (``MovableList``).
+///
+/// **Merge rule** (YATA, Nicolaescu et al., "Near Real-Time Peer-to-Peer Shared Editing
+/// on Extensible Data Types", GROUP 2016, as implemented by Yjs; FugueMax in Weidner &
+/// Kleppmann, "The Art of the Fugue", 2023, shows it does not interleave forward runs):
+/// every element has a unique ``Dot`` and remembers the element to its left (`originLeft`)
+/// and to its right (`originRight`) when it was inserted. A remote insertion is placed
+/// between its origins; concurrent insertions between the same origins are ordered by
+/// replica, and an insertion whose origin lies inside a concurrent run stays with that
+/// run, so two people typing at the same place produce two whole runs, not a zipper.
+/// Deletion marks elements as tombstones, so later insertions can still find their
+/// origins; deleting twice is a no-op and deletion commutes with everything.
+///
+/// **Representation**: elements typed one after another by one replica share one item
+/// (replica, first counter, length, content slice), as in Yjs and diamond-types. Items
+/// live in a pool (stable indices); their order is kept in chunks of at most
+/// `maxChunkSize` items with per-chunk visible lengths, so finding a position walks
+/// chunk lengths from a cached cursor rather than every item; a per-replica index
+/// sorted by counter finds the item holding any dot by binary search.
+///
+/// Callers must deliver operations in causal order (origins and deleted dots present);
+/// operations that name unknown dots are refused with ``SequenceError`` and change nothing.
+public struct RunSequence<Element>: Sendable where Element: Sendable {
+    // MARK: Storage
+
+    /// Identity of one element; `replica == 0` encodes "no element" (document edge).
+    struct ElementID: Equatable {
+        var replica: UInt64
+        var counter: UInt64
+        static var none: ElementID { ElementID(replica: 0, counter: 0) }
+        var isNone: Bool { replica == 0 }
+    }
+
+    /// A run of consecutive elements inserted by one replica.
+    struct Item {
+        var replica: UInt64
+        var counter: UInt64
+        var originLeft: ElementID
+        var originRight: ElementID
+        var contentStart: Int32
+        var length: Int32
+        var deleted: Bool
+
+        var visibleLength: Int { deleted ? 0 : Int(length) }
+        var firstID: ElementID { ElementID(replica: replica, counter: counter) }
+        var lastID: ElementID { ElementID(replica: replica, counter: counter + UInt64(length) - 1) }
+        func holds(_ counter: UInt64) -> Bool { counter >= self.counter && counter < self.counter + UInt64(length) }
+    }
+
+    /// A slice of the order: pool indices of consecutive items.
+    struct Chunk {
+        var members: [Int32]
+        var visible: Int
+    }
+
+    /// Where an item sits in the order.
+    struct Position: Equatable {
+        var order: Int
+        var slot: Int
+    }
+
+    static var maxChunkSize: Int { 64 }
+
+    var items: [Item] = []
+    var chunkOfItem: [Int32] = []
+    var chunks: [Chunk] = []
+    var chunkOrder: [Int32] = []
+    /// Inverse of `chunkOrder`: chunk ID → order index.
+    var orderOfChunk: [Int32] = []
+    var itemsByReplica: [UInt64: [Int32]] = [:]
+    var content: [Element] = []
+    /// The number of visible (not deleted) elements.
+    public private(set) var count: Int = 0
+    /// Cached chunk order index and the number of visible elements before it.
+    var cursorOrder = 0
+    var cursorStart = 0
+
+    public init() {}
+
+    /// Whether no visible element remains.
+    public var isEmpty: Bool { count == 0 }
+
+    /// The number of items (runs) stored, visible or not: a measure of fragmentation.
+    public var runCount: Int { items.count }
+}
+
+/// Why a sequence operation was refused.
+public enum SequenceError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The operation names an element this sequence does not hold.
+    case unknownElement(Dot)
+    /// The operation's own dots are already held with other content.
+    case duplicateElement(Dot)
+    /// A position outside `0...count`.
+    case positionOutOfRange(position: Int, count: Int)
+
+    public var description: String {
+        switch self {
+        case .unknownElement(let dot): "refers to element \(dot), which this sequence does not hold"
+        case .duplicateElement(let dot): "element \(dot) already exists"
+        case .positionOutOfRange(let position, let count): "position \(position) is outside 0...\(count)"
+        }
+    }
+}
+
+// MARK: - Reading
+
+extension RunSequence {
+    /// The visible elements in order.
+    public var elements: [Element] {
+        var result: [Element] = []
+        result.reserveCapacity(count)
+        forEachVisibleRun { result.append(contentsOf: $0) }
+        return result
+    }
+
+    /// Calls `body` with each visible run's elements, in order.
+    public func forEachVisibleRun(_ body: (ArraySlice<Element>) -> Void) {
+        for chunkID in chunkOrder {
+            for index in chunks[Int(chunkID)].members {
+                let item = items[Int(index)]
+                if !item.deleted {
+                    let start = Int(item.contentStart)
+                    body(content[start..<start + Int(item.length)])
+                }
+            }
+        }
+    }
+
+    /// Visible elements with their dots, in order.
+    public var elementsWithDots: [(dot: Dot, element: Element)] {
+        var result: [(Dot, Element)] = []
+        for chunkID in chunkOrder {
+            for index in chunks[Int(chunkID)].members {
+                let item = items[Int(index)]
+                guard !item.deleted else { continue }
+                for offset in 0..<Int(item.length) {
+                    let dot = Dot(ReplicaID(rawValue: item.replica)!, item.counter + UInt64(offset))
+                    result.append((dot, content[Int(item.contentStart) + offset]))
+                }
+            }
+        }
+        return result
+    }
+
+    /// The whole structure, tombstones included, as maximal runs
+    /// `(first dot, length, deleted)`: identical on replicas that applied the same
+    /// operations, whatever the order, so convergence tests compare it.
+    public var canonicalRuns: [(first: Dot, length: Int, deleted: Bool)] {
+        var runs: [(first: Dot, length: Int, deleted: Bool)] = []
+        for chunkID in chunkOrder {
+            for index in chunks[Int(chunkID)].members {
+                let item = items[Int(index)]
+                let first = Dot(ReplicaID(rawValue: item.replica)!, item.counter)
+                if let last = runs.last, last.deleted == item.deleted, last.first.replica == first.replica,
+                    last.first.counter + UInt64(last.length) == first.counter
+                {
+                    runs[runs.count - 1].length += Int(item.length)
+                } else {
+                    runs.append((first, Int(item.length), item.deleted))
+                }
+            }
+        }
+        return runs
+    }
+
+    /// Whether every element with a counter in `counters` from `replica` is held.
+    public func holds(replica: ReplicaID, counters: Range<UInt64>) -> Bool {
+        var next = counters.lowerBound
+        while next < counters.upperBound {
+            guard let index = itemIndex(holding: ElementID(replica: replica.rawValue, counter: next)) else { return false }
+            let item = items[Int(index)]
+            next = item.counter + UInt64(item.length)
+        }
+        return true
+    }
+
+    /// The dot of the visible element at `position`.
+    public func dot(at position: Int) -> Dot? {
+        guard position >= 0, position < count else { return nil }
+        var remaining = position
+        for chunkID in chunkOrder {
+            let chunk = chunks[Int(chunkID)]
+            if remaining >= chunk.visible {
+                remaining -= chunk.visible
+                continue
+            }
+            for index in chunk.members {
+                let item = items[Int(index)]
+                if remaining < item.visibleLength {
+                    return Dot(ReplicaID(rawValue: item.replica)!, item.counter + UInt64(remaining))
+                }
+                remaining -= item.visibleLength
+            }
+        }
+        return nil
+    }
+}
+
+// MARK: - Index helpers
+
+extension RunSequence {
+    /// The pool index of the item holding `id`, by binary search in its replica's index.
+    func itemIndex(holding id: ElementID) -> Int32? {
+        guard let list = itemsByReplica[id.replica] else { return nil }
+        var low = 0
+        var high = list.count - 1
+        while low <= high {
+            let mid = (low + high) >> 1
+            let item = items[Int(list[mid])]
+            if id.counter < item.counter {
+                high = mid - 1
+            } else if id.counter >= item.counter + UInt64(item.length) {
+                low = mid + 1
+            } else {
+                return list[mid]
+            }
+        }
+        return nil
+    }
+
+    /// Adds a pool index to its replica's index, keeping it sorted by counter.
+    mutating func indexByReplica(_ index: Int32) {
+        let item = items[Int(index)]
+        var list = itemsByReplica.removeValue(forKey: item.replica) ?? []
+        if let lastIndex = list.last, items[Int(lastIndex)].counter > item.counter {
+            var low = 0
+            var high = list.count
+            while low < high {
+                let mid = (low + high) >> 1
+                if items[Int(list[mid])].counter < item.counter { low = mid + 1 } else { high = mid }
+            }
+            list.insert(index, at: low)
+        } else {
+            list.append(index)
+        }
+        itemsByReplica[item.replica] = list
+    }
+
+    /// Where pool index `index` sits in the order.
+    func position(of index: Int32) -> Position {
+        let chunkID = chunkOfItem[Int(index)]
+        let slot = chunks[Int(chunkID)].members.firstIndex(of: index)!
+        let order = Int(orderOfChunk[Int(chunkID)])
+        return Position(order: order, slot: slot)
+    }
+
+    func item(at position: Position) -> Int32 {
+        chunks[Int(chunkOrder[position.order])].members[position.slot]
+    }
+
+    /// The position after `position`, or `nil` at the end.
+    func position(after position: Position) -> Position? {
+        if position.slot + 1 < chunks[Int(chunkOrder[position.order])].members.count {
+            return Position(order: position.order, slot: position.slot + 1)
+        }
+        var order = position.order + 1
+        while order < chunkOrder.count {
+            if !chunks[Int(chunkOrder[order])].members.isEmpty { return Position(order: order, slot: 0) }
+            order += 1
+        }
+        return nil
+    }
+
+    /// The first position, or `nil` when empty.
+    var firstPosition: Position? {
+        for order in chunkOrder.indices where !chunks[Int(chunkOrder[order])].members.isEmpty {
+            return Position(order: order, slot: 0)
+        }
+        return nil
+    }
+
+    /// Finds the visible element at `position` (which must be `< count`): its chunk
+    /// order, slot and offset inside the item. Walks chunk totals from the cursor.
+    mutating func locate(visible position: Int) -> (Position, offset: Int) {
+        var order = cursorOrder
+        var start = cursorStart
+        if order >= chunkOrder.count {
+            order = 0
+            start = 0
+        }
+        if position < start {
+            while position < start {
+                order -= 1
+                start -= chunks[Int(chunkOrder[order])].visible
+            }
+        } else {
+            while position >= start + chunks[Int(chunkOrder[order])].visible {
+                start += chunks[Int(chunkOrder[order])].visible
+                order += 1
+            }
+        }
+        cursorOrder = order
+        cursorStart = start
+        var remaining = position - start
+        let members = chunks[Int(chunkOrder[order])].members
+        for slot in members.indices {
+            let visible = items[Int(members[slot])].visibleLength
+            if remaining < visible { return (Position(order: order, slot: slot), remaining) }
+            remaining -= visible
+        }
+        preconditionFailure("chunk visible total out of step with its items")
+    }
+
+    /// Records a change of `delta` visible elements in the chunk at `order`.
+    mutating func adjustVisible(order: Int, by delta: Int) {
+        chunks[Int(chunkOrder[order])].visible += delta
+        count += delta
+        if order < cursorOrder { cursorStart += delta }
+    }
+}
+
+// MARK: - Structural edits
+
+extension RunSequence {
+    /// Splits the item at `position` so that its first `offset` elements stay and the
+    /// rest become a new item right after it. Returns the new item's pool index.
+    @discardableResult
+    mutating func split(at position: Position, offset: Int) -> Int32 {
+        let index = item(at: position)
+        var right = items[Int(index)]
+        let cut = UInt64(offset)
+        right.originLeft = ElementID(replica: right.replica, counter: right.counter + cut - 1)
+        right.counter += cut
+        right.contentStart += Int32(offset)
+        right.length -= Int32(offset)
+        items[Int(index)].length = Int32(offset)
+        let chunkID = chunkOrder[position.order]
+        let newIndex = Int32(items.count)
+        items.append(right)
+        chunkOfItem.append(chunkID)
+        chunks[Int(chunkID)].members.insert(newIndex, at: position.slot + 1)
+        indexByReplica(newIndex)
+        rebalance(order: position.order)
+        return newIndex
+    }
+
+    /// Inserts a new item right after `position` (or at the very start when `nil`).
+    mutating func insert(_ item: Item, after position: Position?) {
+        let newIndex = Int32(items.count)
+        items.append(item)
+        if chunkOrder.isEmpty {
+            chunks.append(Chunk(members: [], visible: 0))
+            chunkOrder.append(0)
+            orderOfChunk.append(0)
+        }
+        let target = position.map { Position(order: $0.order, slot: $0.slot + 1) } ?? Position(order: 0, slot: 0)
+        let chunkID = chunkOrder[target.order]
+        chunkOfItem.append(chunkID)
+        chunks[Int(chunkID)].members.insert(newIndex, at: target.slot)
+        indexByReplica(newIndex)
+        adjustVisible(order: target.order, by: item.visibleLength)
+        rebalance(order: target.order)
+    }
+
+    /// Splits an over-full chunk in two.
+    mutating func rebalance(order: Int) {
+        let chunkID = chunkOrder[order]
+        let members = chunks[Int(chunkID)].members
+        guard members.count > Self.maxChunkSize else { return }
+        let half = members.count / 2
+        let moved = Array(members[half...])
+        let newChunkID = Int32(chunks.count)
+        var movedVisible = 0
+        for index in moved {
+            chunkOfItem[Int(index)] = newChunkID
+            movedVisible += items[Int(index)].visibleLength
+        }
+        chunks[Int(chunkID)].members.removeSubrange(half...)
+        chunks[Int(chunkID)].visible -= movedVisible
+        chunks.append(Chunk(members: moved, visible: movedVisible))
+        chunkOrder.insert(newChunkID, at: order + 1)
+        orderOfChunk.append(0)
+        for shifted in (order + 1)..<chunkOrder.count { orderOfChunk[Int(chunkOrder[shifted])] = Int32(shifted) }
+        // A chunk after the split moved one place on; the split chunk's own start is unchanged.
+        if order < cursorOrder { cursorOrder += 1 }
+    }
+
+    /// Marks `length` elements starting `offset` into the item at `position` as deleted,
+    /// splitting the item where the range starts or ends inside it. Returns the
+    /// position of the (last) item touched.
+    mutating func markDeleted(at position: Position, offset: Int, length: Int) -> Position {
+        var position = position
+        if offset > 0 {
+            let rest = split(at: position, offset: offset)
+            position = self.position(of: rest)
+        }
+        var index = item(at: position)
+        if length < Int(items[Int(index)].length) {
+            split(at: position, offset: length)
+            position = self.position(of: index)
+            index = item(at: position)
+        }
+        if !items[Int(index)].deleted {
+            items[Int(index)].deleted = true
+            adjustVisible(order: position.order, by: -Int(items[Int(index)].length))
+        }
+        return position
+    }
+}

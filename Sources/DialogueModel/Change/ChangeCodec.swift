@@ -1,0 +1,270 @@
+import Foundation
+
+/// Why bytes could not be decoded into changes. Decoding never traps.
+public enum CodecError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The bytes do not start with the change-batch magic.
+    case notAChangeBatch
+    /// Written by a newer format version that this build cannot read.
+    case unsupportedVersion(UInt8)
+    /// The bytes end early.
+    case truncated(section: String)
+    /// The checksum does not match: the bytes were damaged.
+    case checksumMismatch
+    /// Structurally invalid content.
+    case malformed(section: String, reason: String)
+    /// An operation kind this version does not know and so cannot apply safely.
+    case unknownOperation(UInt8)
+
+    public var description: String {
+        switch self {
+        case .notAChangeBatch: "not a Dialogue change batch (bad magic bytes)"
+        case .unsupportedVersion(let version):
+            "change batch format version \(version) is newer than this build understands (\(ChangeCodec.formatVersion)); update Dialogue"
+        case .truncated(let section): "change batch is truncated (in \(section))"
+        case .checksumMismatch: "change batch checksum mismatch: the data was damaged in transit or storage"
+        case .malformed(let section, let reason): "change batch is malformed (in \(section)): \(reason)"
+        case .unknownOperation(let tag): "change batch holds operation kind \(tag), unknown to this version; update Dialogue"
+        }
+    }
+}
+
+/// The binary encoding of a batch of changes: version 1.
+///
+/// Binary rather than JSON because a change log is mostly small integers (counters,
+/// clock deltas, table indexes) and typed text: on the `seph-blog1` trace this format
+/// is several times smaller than JSON before gzip and decodes without building a
+/// tree of objects (figures in `docs/PERFORMANCE.md`). The HTTP API carries these
+/// batches base64'd inside JSON, so plain clients still speak it.
+///
+/// Layout (all integers LEB128 varints unless noted; "zz" = zig-zag signed):
+/// ```
+/// magic "DLGC" · version u8 = 1 · body · CRC-32 of magic+version+body (u32 LE)
+/// body = tables · change count · column blocks
+/// tables: replicas (count, u64 LE each) · spaces (count, 16 bytes each)
+///       · entities (count, 16 bytes each) · strings (count, (length, UTF-8) each)
+/// columns, each a length-prefixed block, one entry per change:
+///   heads:  replica index · counter (zz delta from that replica's previous end + 1)
+///           · wall time (zz delta from previous change) · logical · operation tag
+///   places: space index · entity index · field string index
+///   deps:   count · (replica index, counter)…
+///   ops:    per operation kind (origins as replica index + 1 or 0 for none, then the
+///           counter as zz delta from the change's own counter; values tagged)
+///   texts:  UTF-8 of inserted text, concatenated (lengths in ops)
+/// ```
+/// Grouping alike values into columns is what lets gzip find the patterns (as in
+/// Automerge's columnar format).
+public enum ChangeCodec {
+    /// The format version this build writes; it reads this version and every older one.
+    public static let formatVersion: UInt8 = 1
+    static let magic: [UInt8] = Array("DLGC".utf8)
+
+    enum OperationTag: UInt8 {
+        case create = 0, delete, set, add, remove, insertText, deleteText, insertItem, moveItem, removeItem
+    }
+
+    enum ValueTag: UInt8 {
+        case null = 0, falseValue, trueValue, int, string, timestamp, reference
+    }
+
+    /// Encodes changes (in the order given, which should be a causal order).
+    public static func encode(_ changes: [Change]) -> [UInt8] {
+        var encoder = BatchEncoder()
+        for change in changes { encoder.add(change) }
+        var out = ByteWriter()
+        out.raw(magic)
+        out.byte(formatVersion)
+        encoder.write(to: &out)
+        let crc = CRC32.checksum(out.bytes)
+        for shift in stride(from: 0, to: 32, by: 8) { out.byte(UInt8(truncatingIfNeeded: crc >> UInt32(shift))) }
+        return out.bytes
+    }
+
+    /// Decodes a batch, or throws a ``CodecError`` naming what is wrong.
+    public static func decode(_ input: some Collection<UInt8>) throws(CodecError) -> [Change] {
+        let bytes = Array(input)
+        guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
+            throw bytes.count < magic.count && magic.starts(with: bytes) ? .truncated(section: "header") : .notAChangeBatch
+        }
+        guard bytes.count > magic.count else { throw .truncated(section: "header") }
+        let version = bytes[magic.count]
+        guard version >= 1, version <= formatVersion else { throw .unsupportedVersion(version) }
+        guard bytes.count >= magic.count + 1 + 4 else { throw .truncated(section: "checksum") }
+        let bodyEnd = bytes.count - 4
+        var stored: UInt32 = 0
+        for index in 0..<4 { stored |= UInt32(bytes[bodyEnd + index]) << UInt32(8 * index) }
+        guard CRC32.checksum(bytes[0..<bodyEnd]) == stored else { throw .checksumMismatch }
+        var decoder = try BatchDecoder(bytes, body: (magic.count + 1)..<bodyEnd)
+        return try decoder.decodeAll()
+    }
+}
+
+/// Interns identifiers into tables and fills the columns.
+private struct BatchEncoder {
+    var replicas: [ReplicaID] = []
+    var replicaIndex: [ReplicaID: Int] = [:]
+    var spaces: [SpaceID] = []
+    var spaceIndex: [SpaceID: Int] = [:]
+    var entities: [EntityID] = []
+    var entityIndex: [EntityID: Int] = [:]
+    var strings: [String] = []
+    var stringIndex: [String: Int] = [:]
+    var nextCounter: [ReplicaID: UInt64] = [:]
+    var previousWall: UInt64 = 0
+    var count = 0
+    var heads = ByteWriter()
+    var places = ByteWriter()
+    var deps = ByteWriter()
+    var ops = ByteWriter()
+    var texts = ByteWriter()
+
+    mutating func intern(_ replica: ReplicaID) -> Int {
+        if let index = replicaIndex[replica] { return index }
+        replicas.append(replica)
+        replicaIndex[replica] = replicas.count - 1
+        return replicas.count - 1
+    }
+
+    mutating func intern(_ entity: EntityID) -> Int {
+        if let index = entityIndex[entity] { return index }
+        entities.append(entity)
+        entityIndex[entity] = entities.count - 1
+        return entities.count - 1
+    }
+
+    mutating func intern(_ string: String) -> Int {
+        if let index = stringIndex[string] { return index }
+        strings.append(string)
+        stringIndex[string] = strings.count - 1
+        return strings.count - 1
+    }
+
+    mutating func internSpace(_ space: SpaceID) -> Int {
+        if let index = spaceIndex[space] { return index }
+        spaces.append(space)
+        spaceIndex[space] = spaces.count - 1
+        return spaces.count - 1
+    }
+
+    mutating func add(_ change: Change) {
+        count += 1
+        let replica = change.replica
+        heads.varint(intern(replica))
+        let expected = nextCounter[replica] ?? 1
+        heads.signed(Int64(bitPattern: change.id.counter &- expected))
+        nextCounter[replica] = change.id.counter &+ change.counterSpan
+        heads.signed(Int64(bitPattern: change.timestamp.wallTime &- previousWall))
+        previousWall = change.timestamp.wallTime
+        heads.varint(UInt64(change.timestamp.logical))
+        places.varint(internSpace(change.space))
+        places.varint(intern(change.entity))
+        places.varint(intern(change.field))
+        deps.varint(change.dependencies.count)
+        for dot in change.dependencies {
+            let index = intern(dot.replica)
+            deps.varint(index)
+            deps.varint(dot.counter)
+        }
+        let own = change.id.counter
+        switch change.operation {
+        case .create(let kind, let predecessors):
+            heads.byte(ChangeCodec.OperationTag.create.rawValue)
+            ops.varint(intern(kind))
+            dotList(predecessors)
+        case .delete(let observed):
+            heads.byte(ChangeCodec.OperationTag.delete.rawValue)
+            dotList(observed.counters.map { Dot($0.key, $0.value) }.sorted())
+        case .set(let value, let predecessors):
+            heads.byte(ChangeCodec.OperationTag.set.rawValue)
+            self.value(value)
+            dotList(predecessors)
+        case .add(let value):
+            heads.byte(ChangeCodec.OperationTag.add.rawValue)
+            self.value(value)
+        case .remove(let value, let observed):
+            heads.byte(ChangeCodec.OperationTag.remove.rawValue)
+            self.value(value)
+            dotList(observed)
+        case .insertText(let originLeft, let originRight, let text):
+            heads.byte(ChangeCodec.OperationTag.insertText.rawValue)
+            origin(originLeft, own: own)
+            origin(originRight, own: own)
+            let utf8 = Array(text.utf8)
+            ops.varint(utf8.count)
+            texts.raw(utf8)
+        case .deleteText(let ranges):
+            heads.byte(ChangeCodec.OperationTag.deleteText.rawValue)
+            ops.varint(ranges.count)
+            for range in ranges {
+                ops.varint(intern(range.replica))
+                ops.signed(Int64(bitPattern: range.firstCounter &- own))
+                ops.varint(range.length)
+            }
+        case .insertItem(let originLeft, let originRight, let value):
+            heads.byte(ChangeCodec.OperationTag.insertItem.rawValue)
+            origin(originLeft, own: own)
+            origin(originRight, own: own)
+            self.value(value)
+        case .moveItem(let element, let originLeft, let originRight, let predecessors):
+            heads.byte(ChangeCodec.OperationTag.moveItem.rawValue)
+            origin(element, own: own)
+            origin(originLeft, own: own)
+            origin(originRight, own: own)
+            dotList(predecessors)
+        case .removeItem(let element):
+            heads.byte(ChangeCodec.OperationTag.removeItem.rawValue)
+            origin(element, own: own)
+        }
+    }
+
+    mutating func origin(_ dot: Dot?, own: UInt64) {
+        guard let dot else {
+            ops.varint(0)
+            return
+        }
+        ops.varint(intern(dot.replica) + 1)
+        ops.signed(Int64(bitPattern: dot.counter &- own))
+    }
+
+    mutating func dotList(_ dots: [Dot]) {
+        ops.varint(dots.count)
+        for dot in dots {
+            let index = intern(dot.replica)
+            ops.varint(index)
+            ops.varint(dot.counter)
+        }
+    }
+
+    mutating func value(_ value: FieldValue) {
+        switch value {
+        case .null: ops.byte(ChangeCodec.ValueTag.null.rawValue)
+        case .bool(let flag): ops.byte(flag ? ChangeCodec.ValueTag.trueValue.rawValue : ChangeCodec.ValueTag.falseValue.rawValue)
+        case .int(let number):
+            ops.byte(ChangeCodec.ValueTag.int.rawValue)
+            ops.signed(number)
+        case .string(let string):
+            ops.byte(ChangeCodec.ValueTag.string.rawValue)
+            ops.varint(intern(string))
+        case .timestamp(let millis):
+            ops.byte(ChangeCodec.ValueTag.timestamp.rawValue)
+            ops.signed(millis)
+        case .reference(let entity):
+            ops.byte(ChangeCodec.ValueTag.reference.rawValue)
+            ops.varint(intern(entity))
+        }
+    }
+
+    func write(to out: inout ByteWriter) {
+        var tables = ByteWriter()
+        tables.varint(replicas.count)
+        for replica in replicas { tables.fixed64(replica.rawValue) }
+        tables.varint(spaces.count)
+        for space in spaces { tables.raw(space.uuid.bytes) }
+        tables.varint(entities.count)
+        for entity in entities { tables.raw(entity.uuid.bytes) }
+        tables.varint(strings.count)
+        for string in strings { tables.block(Array(string.utf8)) }
+        out.block(tables.bytes)
+        out.varint(count)
+        for column in [heads, places, deps, ops, texts] { out.block(column.bytes) }
+    }
+}

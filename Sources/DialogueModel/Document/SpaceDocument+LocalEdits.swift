@@ -1,0 +1,160 @@
+/// Who makes a local edit and when: the author's replica and a fresh HLC timestamp.
+public struct EditContext: Sendable {
+    public var replica: ReplicaID
+    public var timestamp: HLCTimestamp
+
+    public init(replica: ReplicaID, timestamp: HLCTimestamp) {
+        self.replica = replica
+        self.timestamp = timestamp
+    }
+}
+
+/// Local edits. Each applies to this document at once and returns the change(s) to
+/// replicate; applying those changes elsewhere gives the same state.
+extension SpaceDocument {
+    /// Creates an entity of the given kind.
+    public mutating func create(_ entity: EntityID, kind: String, by context: EditContext) -> Change {
+        let predecessors = entities[entity]?.kind.standingDots ?? []
+        return commit(entity, "", .create(kind: kind, predecessors: predecessors), context)
+    }
+
+    /// Deletes (hides) an entity; its content stays recoverable.
+    public mutating func delete(_ entity: EntityID, by context: EditContext) -> Change {
+        commit(entity, "", .delete(observed: vector), context)
+    }
+
+    /// Writes a register field.
+    public mutating func set(_ field: String, of entity: EntityID, to value: FieldValue, by context: EditContext) -> Change {
+        let predecessors = registers[FieldRef(entity, field)]?.standingDots ?? []
+        return commit(entity, field, .set(value, predecessors: predecessors), context)
+    }
+
+    /// Adds a member to a set field (no change when already present).
+    public mutating func add(_ value: FieldValue, toSet field: String, of entity: EntityID, by context: EditContext) -> Change? {
+        guard sets[FieldRef(entity, field)]?.contains(value) != true else { return nil }
+        return commit(entity, field, .add(value), context)
+    }
+
+    /// Removes a member from a set field (no change when absent).
+    public mutating func remove(_ value: FieldValue, fromSet field: String, of entity: EntityID, by context: EditContext) -> Change? {
+        guard let observed = sets[FieldRef(entity, field)]?.observedTags(of: value), !observed.isEmpty else { return nil }
+        return commit(entity, field, .remove(value, observed: observed), context)
+    }
+
+    /// Edits a text field: at scalar `offset`, deletes `deleteCount` scalars, then inserts `text`.
+    /// Returns up to two changes (the deletion, then the insertion).
+    public mutating func editText(
+        _ field: String, of entity: EntityID, at offset: Int, delete deleteCount: Int = 0, insert text: String = "",
+        by context: EditContext
+    ) throws(ChangeError) -> [Change] {
+        let ref = FieldRef(entity, field)
+        let length = texts[ref]?.count ?? 0
+        guard offset >= 0, deleteCount >= 0, offset <= length, deleteCount <= length - offset else {
+            throw .invalidPosition(.positionOutOfRange(position: offset + max(deleteCount, 0), count: length))
+        }
+        var changes: [Change] = []
+        let dependencies = takeDependencies(for: context.replica)
+        if deleteCount > 0 {
+            let first = Dot(context.replica, vector[context.replica] + 1)
+            let ranges = try! texts[ref]!.delete(at: offset, length: deleteCount)
+            let change = Change(
+                id: first, timestamp: context.timestamp, space: space, entity: entity, field: field,
+                dependencies: dependencies, operation: .deleteText(ranges))
+            recordApplied(change)
+            changes.append(change)
+        }
+        if !text.isEmpty {
+            let first = Dot(context.replica, vector[context.replica] + 1)
+            let insertion = try! texts[ref, default: TextSequence()].insert(
+                text.unicodeScalars, at: offset, replica: context.replica, firstCounter: first.counter)
+            let change = Change(
+                id: first, timestamp: context.timestamp, space: space, entity: entity, field: field,
+                dependencies: changes.isEmpty ? dependencies : [],
+                operation: .insertText(originLeft: insertion.originLeft, originRight: insertion.originRight, text: text))
+            recordApplied(change)
+            changes.append(change)
+        }
+        return changes
+    }
+
+    /// Inserts a value into a list field at visible `index`.
+    public mutating func insertItem(
+        _ value: FieldValue, at index: Int, inList field: String, of entity: EntityID, by context: EditContext
+    ) throws(ChangeError) -> Change {
+        let ref = FieldRef(entity, field)
+        let dependencies = takeDependencies(for: context.replica)
+        let dot = Dot(context.replica, vector[context.replica] + 1)
+        var list = lists[ref] ?? MovableList()
+        let slot: SequenceInsertion<Dot>
+        do { slot = try list.insert(value, at: index, dot: dot, timestamp: context.timestamp) } catch { throw .invalidPosition(error) }
+        lists[ref] = list
+        return record(entity, field, .insertItem(originLeft: slot.originLeft, originRight: slot.originRight, value: value), context, dot, dependencies)
+    }
+
+    /// Moves the list element at visible `from` to visible `to`.
+    public mutating func moveItem(
+        from: Int, to: Int, inList field: String, of entity: EntityID, by context: EditContext
+    ) throws(ChangeError) -> Change {
+        let ref = FieldRef(entity, field)
+        let dependencies = takeDependencies(for: context.replica)
+        let dot = Dot(context.replica, vector[context.replica] + 1)
+        var list = lists[ref] ?? MovableList()
+        let moved: (element: Dot, slot: SequenceInsertion<Dot>, predecessors: [Dot])
+        do { moved = try list.move(from: from, to: to, dot: dot, timestamp: context.timestamp) } catch { throw .invalidPosition(error) }
+        lists[ref] = list
+        let operation = Operation.moveItem(
+            element: moved.element, originLeft: moved.slot.originLeft, originRight: moved.slot.originRight, predecessors: moved.predecessors)
+        return record(entity, field, operation, context, dot, dependencies)
+    }
+
+    /// Removes the list element at visible `index`.
+    public mutating func removeItem(at index: Int, inList field: String, of entity: EntityID, by context: EditContext) throws(ChangeError) -> Change {
+        let ref = FieldRef(entity, field)
+        let dependencies = takeDependencies(for: context.replica)
+        let dot = Dot(context.replica, vector[context.replica] + 1)
+        var list = lists[ref] ?? MovableList()
+        let element: Dot
+        do { element = try list.remove(at: index) } catch { throw .invalidPosition(error) }
+        lists[ref] = list
+        return record(entity, field, .removeItem(element: element), context, dot, dependencies)
+    }
+
+    // MARK: Plumbing
+
+    /// Applies a locally built operation through the same path as remote changes.
+    private mutating func commit(_ entity: EntityID, _ field: String, _ operation: Operation, _ context: EditContext) -> Change {
+        let dependencies = takeDependencies(for: context.replica)
+        let change = Change(
+            id: Dot(context.replica, vector[context.replica] + 1), timestamp: context.timestamp, space: space, entity: entity,
+            field: field, dependencies: dependencies, operation: operation)
+        do { try applyReady(change) } catch { preconditionFailure("a local edit was refused: \(error)") }
+        return change
+    }
+
+    /// Records an operation that the caller has already applied to the state.
+    private mutating func record(
+        _ entity: EntityID, _ field: String, _ operation: Operation, _ context: EditContext, _ dot: Dot, _ dependencies: [Dot]
+    ) -> Change {
+        let change = Change(
+            id: dot, timestamp: context.timestamp, space: space, entity: entity, field: field, dependencies: dependencies,
+            operation: operation)
+        recordApplied(change)
+        return change
+    }
+
+    /// The heads of other replicas applied since this author's last change: the
+    /// dependencies that, with the author's own previous change, fix the causal past.
+    mutating func takeDependencies(for replica: ReplicaID) -> [Dot] {
+        let covered = coveredByLocalAuthor[replica] ?? VersionVector()
+        var dependencies: [Dot] = []
+        for (other, counter) in vector.counters where other != replica && counter > covered[other] {
+            dependencies.append(Dot(other, counter))
+        }
+        if !dependencies.isEmpty || coveredByLocalAuthor[replica] == nil {
+            var newCovered = vector
+            newCovered[replica] = 0
+            coveredByLocalAuthor[replica] = newCovered
+        }
+        return dependencies.sorted()
+    }
+}

@@ -1,0 +1,184 @@
+extension SpaceDocument {
+    /// Applies a change from anywhere (idempotent, order-independent).
+    ///
+    /// - Returns: whether it was applied, already held, or buffered until its causal
+    ///   past arrives (buffered changes are applied by a later call that completes it).
+    /// - Throws: ``ChangeError`` for a change that can never be applied; nothing changes.
+    @discardableResult
+    public mutating func apply(_ change: Change) throws(ChangeError) -> ApplyOutcome {
+        try validateShape(change)
+        let held = vector[change.replica]
+        if change.lastCounter <= held { return .alreadyHeld }
+        guard isReady(change) else {
+            buffer(change)
+            return .buffered
+        }
+        try applyReady(change)
+        drainPending()
+        return .applied
+    }
+
+    /// Applies many changes; stops at the first refused one (earlier ones stay applied).
+    public mutating func apply(_ changes: some Sequence<Change>) throws(ChangeError) {
+        for change in changes { try apply(change) }
+    }
+
+    // MARK: Causality
+
+    private func isReady(_ change: Change) -> Bool {
+        change.id.counter <= vector[change.replica] + 1 && change.dependencies.allSatisfy { vector.contains($0) }
+    }
+
+    private mutating func buffer(_ change: Change) {
+        var queue = pending[change.replica] ?? []
+        guard !queue.contains(where: { $0.id == change.id }) else { return }
+        let index = queue.firstIndex { $0.id.counter > change.id.counter } ?? queue.endIndex
+        queue.insert(change, at: index)
+        pending[change.replica] = queue
+    }
+
+    private mutating func drainPending() {
+        guard !pending.isEmpty else { return }
+        var progress = true
+        while progress {
+            progress = false
+            for replica in pending.keys.sorted() {
+                while var queue = pending[replica], let next = queue.first {
+                    if next.lastCounter <= vector[replica] {
+                        queue.removeFirst()
+                    } else if isReady(next) {
+                        queue.removeFirst()
+                        do { try applyReady(next) } catch { quarantined.append((next, error)) }
+                        progress = true
+                    } else {
+                        break
+                    }
+                    pending[replica] = queue.isEmpty ? nil : queue
+                }
+            }
+        }
+    }
+
+    // MARK: Validation
+
+    private func validateShape(_ change: Change) throws(ChangeError) {
+        guard change.space == space else { throw .wrongSpace(expected: space, found: change.space) }
+        guard change.id.counter >= 1 else { throw .malformed(change.id, reason: "counters start at 1") }
+        guard change.counterSpan >= 1 else { throw .malformed(change.id, reason: "the operation is empty") }
+        guard change.id.counter <= UInt64.max - change.counterSpan else {
+            throw .malformed(change.id, reason: "counter overflow")
+        }
+        if change.dependencies.contains(where: { $0.replica == change.replica }) {
+            throw .malformed(change.id, reason: "a change cannot name its own author as a dependency")
+        }
+        switch change.operation {
+        case .deleteText(let ranges) where ranges.contains(where: { $0.length == 0 }):
+            throw .malformed(change.id, reason: "empty deletion range")
+        case .create(let kind, _) where kind.isEmpty:
+            throw .malformed(change.id, reason: "empty entity kind")
+        default:
+            break
+        }
+    }
+
+    // MARK: Application
+
+    /// Applies a causally ready change, skipping any prefix already held.
+    mutating func applyReady(_ change: Change) throws(ChangeError) {
+        let held = vector[change.replica]
+        let change = change.id.counter <= held ? change.dropping(countersThrough: held) : change
+        let ref = FieldRef(change.entity, change.field)
+        let dot = change.id
+        do {
+            switch change.operation {
+            case .create(let kind, let predecessors):
+                entities[change.entity, default: EntityLifecycle()].kind.apply(
+                    .init(value: kind, timestamp: change.timestamp, dot: dot), predecessors: predecessors)
+            case .delete(let observed):
+                entities[change.entity, default: EntityLifecycle()].deletions.append(
+                    .init(dot: dot, timestamp: change.timestamp, observed: observed))
+            case .set(let value, let predecessors):
+                registers[ref, default: LWWRegister()].apply(
+                    .init(value: value, timestamp: change.timestamp, dot: dot), predecessors: predecessors)
+            case .add(let value):
+                sets[ref, default: ORSet()].add(value, dot: dot)
+            case .remove(let value, let observed):
+                sets[ref, default: ORSet()].remove(value, observed: observed)
+            case .insertText(let originLeft, let originRight, let text):
+                try texts[ref, default: TextSequence()].integrate(
+                    SequenceInsertion(first: dot, originLeft: originLeft, originRight: originRight, elements: Array(text.unicodeScalars)))
+            case .deleteText(let ranges):
+                guard let sequence = texts[ref] else { throw SequenceError.unknownElement(Dot(ranges[0].replica, ranges[0].firstCounter)) }
+                for range in ranges where !sequence.holds(replica: range.replica, counters: range.counters) {
+                    throw SequenceError.unknownElement(Dot(range.replica, range.firstCounter))
+                }
+                for range in ranges { try texts[ref]!.delete(range) }
+            case .insertItem(let originLeft, let originRight, let value):
+                try lists[ref, default: MovableList()].integrateInsert(
+                    value, slot: SequenceInsertion(first: dot, originLeft: originLeft, originRight: originRight, elements: [dot]),
+                    timestamp: change.timestamp)
+            case .moveItem(let element, let originLeft, let originRight, let predecessors):
+                guard lists[ref] != nil else { throw SequenceError.unknownElement(element) }
+                try lists[ref]!.integrateMove(
+                    element: element,
+                    slot: SequenceInsertion(first: dot, originLeft: originLeft, originRight: originRight, elements: [element]),
+                    predecessors: predecessors, timestamp: change.timestamp)
+            case .removeItem(let element):
+                guard lists[ref] != nil else { throw SequenceError.unknownElement(element) }
+                try lists[ref]!.integrateRemove(element: element)
+            }
+        } catch let error as SequenceError {
+            // A refused change leaves no trace, not even an empty field.
+            if texts[ref]?.runCount == 0 { texts[ref] = nil }
+            if lists[ref]?.entries.isEmpty == true { lists[ref] = nil }
+            throw .invalidReference(dot, error)
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+        recordApplied(change)
+    }
+
+    /// Marks a change's counters as held and notes the edit on its entity.
+    mutating func recordApplied(_ change: Change) {
+        vector.record(Dot(change.replica, change.lastCounter))
+        switch change.operation {
+        case .create, .delete: break
+        default: entities[change.entity, default: EntityLifecycle()].edits.record(Dot(change.replica, change.lastCounter))
+        }
+    }
+}
+
+extension Change {
+    /// The part of this change after `counter` (which must lie inside it): what a
+    /// receiver that already holds a prefix still needs.
+    func dropping(countersThrough counter: UInt64) -> Change {
+        let skip = counter - id.counter + 1
+        var copy = self
+        copy.id.counter += skip
+        switch operation {
+        case .insertText(_, let originRight, let text):
+            let scalars = text.unicodeScalars
+            var rest = String.UnicodeScalarView()
+            rest.append(contentsOf: scalars.dropFirst(Int(skip)))
+            copy.operation = .insertText(
+                originLeft: Dot(id.replica, id.counter + skip - 1), originRight: originRight, text: String(rest))
+        case .deleteText(let ranges):
+            var remaining = skip
+            var kept: [DotRange] = []
+            for var range in ranges {
+                if remaining >= range.length {
+                    remaining -= range.length
+                    continue
+                }
+                range.firstCounter += remaining
+                range.length -= remaining
+                remaining = 0
+                kept.append(range)
+            }
+            copy.operation = .deleteText(kept)
+        default:
+            preconditionFailure("single-counter operations cannot be split")
+        }
+        return copy
+    }
+}

@@ -1,0 +1,54 @@
+/// Reading fields. Typed views (``DialogueSession`` and the other domain entities) are built on these.
+extension SpaceDocument {
+    /// The register of a field (winner and the values that lost), if ever written.
+    public func register(_ field: String, of entity: EntityID) -> LWWRegister<FieldValue>? {
+        registers[FieldRef(entity, field)]
+    }
+
+    /// The winning value of a register field.
+    public func value(_ field: String, of entity: EntityID) -> FieldValue? {
+        registers[FieldRef(entity, field)]?.value
+    }
+
+    /// The members of a set field, in the canonical order.
+    public func members(_ field: String, of entity: EntityID) -> [FieldValue] {
+        (sets[FieldRef(entity, field)]?.elements).map { $0.sorted() } ?? []
+    }
+
+    /// The text of a text field ("" when never written).
+    public func text(_ field: String, of entity: EntityID) -> String {
+        texts[FieldRef(entity, field)]?.text ?? ""
+    }
+
+    /// The text sequence of a text field, for offset-level access.
+    public func textSequence(_ field: String, of entity: EntityID) -> TextSequence? {
+        texts[FieldRef(entity, field)]
+    }
+
+    /// The visible items of a list field, in order, with their identities.
+    public func items(_ field: String, of entity: EntityID) -> [(id: Dot, value: FieldValue)] {
+        lists[FieldRef(entity, field)]?.items ?? []
+    }
+
+    /// The kind of an entity, if its creation has arrived.
+    public func kind(of entity: EntityID) -> String? {
+        entities[entity]?.kind.value
+    }
+
+    /// Whether the entity is hidden by a deletion that saw all its edits.
+    public func isDeleted(_ entity: EntityID) -> Bool {
+        entities[entity]?.isDeleted ?? false
+    }
+
+    /// Identifiers of the live (created, not deleted) entities of a kind, sorted.
+    public func entityIDs(ofKind kind: String) -> [EntityID] {
+        entities.compactMap { id, lifecycle in
+            lifecycle.kind.value == kind && !lifecycle.isDeleted ? id : nil
+        }.sorted()
+    }
+
+    /// Every register field whose concurrent writes left losers: what a person may want to review.
+    public var registerConflicts: [(field: FieldRef, register: LWWRegister<FieldValue>)] {
+        registers.filter { $0.value.writes.count > 1 }.map { ($0.key, $0.value) }.sorted { $0.field < $1.field }
+    }
+}

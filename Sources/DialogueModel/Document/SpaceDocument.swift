@@ -1,0 +1,79 @@
+/// The pure, in-memory state of one space: every entity and field, merged from changes.
+///
+/// Applying a change is idempotent and changes commute: changes may arrive in any
+/// order and any number of times. A change whose causal past has not arrived yet
+/// (its author's previous change or a named dependency) is buffered and applied as
+/// soon as it can be. Two documents that applied the same set of changes produce the
+/// same ``canonicalExport()``, byte for byte.
+public struct SpaceDocument: Sendable {
+    /// The space this document holds.
+    public let space: SpaceID
+    /// What has been applied: per replica, the highest counter.
+    public internal(set) var vector = VersionVector()
+    /// Entities by identifier: kind, deletion and which edits they have seen.
+    public internal(set) var entities: [EntityID: EntityLifecycle] = [:]
+    var registers: [FieldRef: LWWRegister<FieldValue>] = [:]
+    var sets: [FieldRef: ORSet<FieldValue>] = [:]
+    var texts: [FieldRef: TextSequence] = [:]
+    var lists: [FieldRef: MovableList<FieldValue>] = [:]
+    /// Changes waiting for their causal past, per author, sorted by counter.
+    var pending: [ReplicaID: [Change]] = [:]
+    /// For each local author, the vector its dependencies already cover.
+    var coveredByLocalAuthor: [ReplicaID: VersionVector] = [:]
+    /// Buffered changes that turned out invalid when their turn came, with the reason.
+    public internal(set) var quarantined: [(change: Change, error: ChangeError)] = []
+
+    public init(space: SpaceID) {
+        self.space = space
+    }
+
+    /// The number of changes waiting for their causal past.
+    public var pendingCount: Int { pending.values.reduce(0) { $0 + $1.count } }
+}
+
+/// A field of an entity.
+public struct FieldRef: Hashable, Sendable, Comparable {
+    public var entity: EntityID
+    public var field: String
+
+    public init(_ entity: EntityID, _ field: String) {
+        self.entity = entity
+        self.field = field
+    }
+
+    public static func < (lhs: FieldRef, rhs: FieldRef) -> Bool {
+        lhs.entity != rhs.entity ? lhs.entity < rhs.entity : lhs.field.utf8.lexicographicallyPrecedes(rhs.field.utf8)
+    }
+}
+
+/// An entity's kind and deletion state.
+public struct EntityLifecycle: Sendable {
+    /// The kind, as written by `create` (a register, so a duplicate create converges).
+    public var kind = LWWRegister<String>()
+    /// Every deletion: who, when, and what the deleter had seen.
+    public var deletions: [Deletion] = []
+    /// The newest counter per author of any edit to the entity's fields.
+    public var edits = VersionVector()
+
+    /// One deletion of an entity.
+    public struct Deletion: Hashable, Sendable {
+        public var dot: Dot
+        public var timestamp: HLCTimestamp
+        public var observed: VersionVector
+    }
+
+    /// Deleted when some deletion had seen every edit; an edit its deleter had not seen
+    /// (concurrent, or made later) keeps the entity, and the deletion becomes a conflict.
+    public var isDeleted: Bool {
+        deletions.contains { deletion in
+            edits.counters.allSatisfy { deletion.observed.contains(Dot($0.key, $0.value)) }
+        }
+    }
+
+    /// Deletions overruled by an edit their author had not seen.
+    public var overruledDeletions: [Deletion] {
+        deletions.filter { deletion in
+            !edits.counters.allSatisfy { deletion.observed.contains(Dot($0.key, $0.value)) }
+        }
+    }
+}

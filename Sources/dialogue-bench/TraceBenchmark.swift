@@ -1,0 +1,111 @@
+import DialogueModel
+import DialogueTestSupport
+import Foundation
+
+/// Replays a trace locally, encodes every change, and merges them into an empty replica.
+enum TraceBenchmark {
+    struct Report {
+        var name: String
+        var patches: Int
+        var changes: Int
+        var localSeconds: Double
+        var mergeSeconds: Double
+        var peakMemoryBytes: Int
+        var encodedBytes: Int
+        var encodedGzipBytes: Int
+        var runs: Int
+        var verified: Bool
+
+        var localPatchesPerSecond: Double { Double(patches) / localSeconds }
+        var mergePatchesPerSecond: Double { Double(patches) / mergeSeconds }
+
+        var json: String {
+            let object: [String: Any] = [
+                "trace": name, "patches": patches, "changes": changes,
+                "localPatchesPerSecond": Int(localPatchesPerSecond), "mergePatchesPerSecond": Int(mergePatchesPerSecond),
+                "peakMemoryBytes": peakMemoryBytes, "encodedBytes": encodedBytes, "encodedGzipBytes": encodedGzipBytes,
+                "verified": verified, "runs": runs,
+            ]
+            let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        var table: String {
+            func row(_ label: String, _ value: String) -> String {
+                label.padding(toLength: 34, withPad: " ", startingAt: 0) + value
+            }
+            return [
+                row("trace", name),
+                row("patches", "\(patches)"),
+                row("changes (after run-joining)", "\(changes)"),
+                row("local edits (patches/s)", String(format: "%.0f", localPatchesPerSecond)),
+                row("merge into empty (patches/s)", String(format: "%.0f", mergePatchesPerSecond)),
+                row("peak memory (bytes)", "\(peakMemoryBytes)"),
+                row("encoded (bytes)", "\(encodedBytes)"),
+                row("encoded + gzip (bytes)", "\(encodedGzipBytes)"),
+                row("gzip bytes per patch", String(format: "%.3f", Double(encodedGzipBytes) / Double(patches))),
+                row("best of runs", "\(runs)"),
+                row("verified against endContent", verified ? "yes" : "NO"),
+            ].joined(separator: "\n")
+        }
+    }
+
+    static func run(path: String, runs: Int) throws -> Report {
+        let trace = try EditingTrace.load(path: path)
+        let expected = trace.endContent
+        Memory.resetPeak()
+        var verified = true
+
+        var localBest = Double.infinity
+        var changes: [Change] = []
+        for _ in 0..<runs {
+            let start = Date()
+            let result = try TraceReplay.replay(trace)
+            localBest = min(localBest, Date().timeIntervalSince(start))
+            do { try TraceReplay.verify(result.documents, expected: expected) } catch {
+                FileHandle.standardError.write(Data("local replay: \(error)\n".utf8))
+                verified = false
+            }
+            changes = result.changes
+        }
+
+        let encoded = ChangeCodec.encode(changes)
+        let gzipped = Gzip.compress(encoded)
+        changes = []
+
+        var mergeBest = Double.infinity
+        for _ in 0..<runs {
+            let start = Date()
+            var document = SpaceDocument(space: TraceReplay.space)
+            try document.apply(try ChangeCodec.decode(encoded))
+            mergeBest = min(mergeBest, Date().timeIntervalSince(start))
+            do { try TraceReplay.verify([document], expected: expected) } catch {
+                FileHandle.standardError.write(Data("merge: \(error)\n".utf8))
+                verified = false
+            }
+        }
+
+        return Report(
+            name: URL(fileURLWithPath: path).lastPathComponent, patches: trace.patchCount,
+            changes: try ChangeCodec.decode(encoded).count, localSeconds: localBest, mergeSeconds: mergeBest,
+            peakMemoryBytes: Memory.peakResidentBytes(), encodedBytes: encoded.count, encodedGzipBytes: gzipped.count,
+            runs: runs, verified: verified)
+    }
+}
+
+/// Peak resident memory, from Linux's /proc (VmHWM), resettable so that loading the
+/// trace's JSON does not count against the CRDT.
+enum Memory {
+    static func resetPeak() {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    static func peakResidentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? -1
+            return kilobytes * 1024
+        }
+        return -1
+    }
+}
