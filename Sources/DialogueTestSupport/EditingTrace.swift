@@ -40,30 +40,49 @@ public struct EditingTrace: Sendable {
     }
 
     static func parse(_ data: Data) throws -> EditingTrace {
-        guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let endContent = root["endContent"] as? String, let txns = root["txns"] as? [[String: Any]]
-        else { throw LoadError(description: "not an editing trace: expected endContent and txns") }
-        let concurrent = (root["kind"] as? String) == "concurrent"
+        let file: TraceFile
+        do { file = try JSONDecoder().decode(TraceFile.self, from: data) } catch {
+            throw LoadError(description: "not an editing trace (expected endContent and txns): \(error)")
+        }
         var transactions: [TraceTransaction] = []
-        transactions.reserveCapacity(txns.count)
-        for (index, txn) in txns.enumerated() {
-            guard let rawPatches = txn["patches"] as? [[Any]] else {
-                throw LoadError(description: "txn \(index) has no patches")
-            }
-            var patches: [TracePatch] = []
-            for raw in rawPatches {
-                guard raw.count == 3, let position = (raw[0] as? NSNumber)?.intValue, let deleteCount = (raw[1] as? NSNumber)?.intValue,
-                    let insert = raw[2] as? String
-                else { throw LoadError(description: "txn \(index) has a malformed patch") }
-                patches.append(TracePatch(position: position, deleteCount: deleteCount, insert: insert))
-            }
-            let parents = (txn["parents"] as? [NSNumber])?.map(\.intValue) ?? (index > 0 ? [index - 1] : [])
-            let agent = (txn["agent"] as? NSNumber)?.intValue ?? 0
-            transactions.append(TraceTransaction(parents: parents, agent: agent, patches: patches))
+        transactions.reserveCapacity(file.txns.count)
+        for (index, txn) in file.txns.enumerated() {
+            let parents = txn.parents ?? (index > 0 ? [index - 1] : [])
+            transactions.append(TraceTransaction(parents: parents, agent: txn.agent ?? 0, patches: txn.patches.map(\.patch)))
         }
         return EditingTrace(
-            startContent: root["startContent"] as? String ?? "", endContent: endContent,
-            agentCount: (root["numAgents"] as? NSNumber)?.intValue ?? 1, transactions: transactions, isConcurrent: concurrent)
+            startContent: file.startContent ?? "", endContent: file.endContent, agentCount: file.numAgents ?? 1,
+            transactions: transactions, isConcurrent: file.kind == "concurrent")
+    }
+
+    /// The file's JSON shape.
+    private struct TraceFile: Decodable {
+        var kind: String?
+        var startContent: String?
+        var endContent: String
+        var numAgents: Int?
+        var txns: [Txn]
+
+        struct Txn: Decodable {
+            var parents: [Int]?
+            var agent: Int?
+            var patches: [Patch]
+        }
+
+        /// `[position, deleteCount, "inserted text"]`.
+        struct Patch: Decodable {
+            var patch: TracePatch
+
+            init(from decoder: any Decoder) throws {
+                var container = try decoder.unkeyedContainer()
+                patch = TracePatch(
+                    position: try container.decode(Int.self), deleteCount: try container.decode(Int.self),
+                    insert: try container.decode(String.self))
+                guard container.isAtEnd else {
+                    throw DecodingError.dataCorruptedError(in: container, debugDescription: "a patch has exactly three elements")
+                }
+            }
+        }
     }
 
     /// The shared traces folder beside the package (`../shared/traces`), found from a source file path.

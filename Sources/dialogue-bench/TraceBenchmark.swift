@@ -2,6 +2,11 @@ import DialogueModel
 import DialogueTestSupport
 import Foundation
 
+#if os(Linux)
+/// glibc's `malloc_trim`, which the Glibc module does not export.
+@_silgen_name("malloc_trim") func mallocTrim(_ pad: Int) -> Int32
+#endif
+
 /// Replays a trace locally, encodes every change, and merges them into an empty replica.
 enum TraceBenchmark {
     struct Report {
@@ -53,7 +58,9 @@ enum TraceBenchmark {
     static func run(path: String, runs: Int) throws -> Report {
         let trace = try EditingTrace.load(path: path)
         let expected = trace.endContent
+        if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil { FileHandle.standardError.write(Data("after load: \(Memory.peakResidentBytes())\n".utf8)) }
         Memory.resetPeak()
+        if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil { FileHandle.standardError.write(Data("after reset: \(Memory.peakResidentBytes())\n".utf8)) }
         var verified = true
 
         var localBest = Double.infinity
@@ -67,6 +74,7 @@ enum TraceBenchmark {
                 verified = false
             }
             changes = result.changes
+            if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil { FileHandle.standardError.write(Data("after local run: \(Memory.peakResidentBytes())\n".utf8)) }
         }
 
         let encoded = ChangeCodec.encode(changes)
@@ -97,6 +105,9 @@ enum TraceBenchmark {
 /// trace's JSON does not count against the CRDT.
 enum Memory {
     static func resetPeak() {
+        #if os(Linux)
+        _ = mallocTrim(0)  // hand the trace parser's freed heap back first
+        #endif
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
     }
 

@@ -7,8 +7,11 @@ public typealias TextSequence = RunSequence<Unicode.Scalar>
 extension RunSequence where Element == Unicode.Scalar {
     /// The visible text.
     public var text: String {
-        var scalars = String.UnicodeScalarView()
-        forEachVisibleRun { scalars.append(contentsOf: $0) }
-        return String(scalars)
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(count)
+        forEachVisibleRun { run in
+            for scalar in run { utf8.append(contentsOf: UTF8.encode(scalar)!) }
+        }
+        return String(decoding: utf8, as: UTF8.self)
     }
 }

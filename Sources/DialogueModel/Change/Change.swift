@@ -12,7 +12,17 @@ public struct Change: Hashable, Sendable {
     /// The field's name; the entity's lifecycle uses the empty name.
     public var field: String
     public var dependencies: [Dot]
-    public var operation: Operation
+    /// What the change does. Setting it recomputes ``counterSpan``.
+    public var operation: Operation {
+        get { storedOperation }
+        set {
+            storedOperation = newValue
+            counterSpan = newValue.counterSpan
+        }
+    }
+    private var storedOperation: Operation
+    /// How many counters the change occupies (stored: counting a run's scalars is O(n)).
+    public private(set) var counterSpan: UInt64
 
     public init(
         id: Dot, timestamp: HLCTimestamp, space: SpaceID, entity: EntityID, field: String, dependencies: [Dot] = [],
@@ -24,11 +34,15 @@ public struct Change: Hashable, Sendable {
         self.entity = entity
         self.field = field
         self.dependencies = dependencies
-        self.operation = operation
+        self.storedOperation = operation
+        self.counterSpan = operation.counterSpan
     }
 
-    /// How many counters the change occupies.
-    public var counterSpan: UInt64 { operation.counterSpan }
+    /// Replaces the operation with one known to occupy `span` counters, without recounting.
+    mutating func replaceOperation(_ operation: Operation, span: UInt64) {
+        storedOperation = operation
+        counterSpan = span
+    }
 
     /// The last counter the change occupies.
     public var lastCounter: UInt64 { id.counter + counterSpan - 1 }

@@ -8,10 +8,21 @@
 /// occupies both counter ranges, element for element in the same order, so that a
 /// receiver holding only a prefix can still take the rest (`Change.dropping`).
 public struct ChangeCompactor: Sendable {
-    /// The compacted changes, in order.
-    public private(set) var changes: [Change] = []
+    /// Changes that can no longer grow.
+    private var closed: [Change] = []
+    /// The last change, still open to growth; its payload lives in `openText` /
+    /// `openRanges` so that appending never copies it.
+    private var open: Change?
+    private var openText = ""
+    private var openRanges: [DotRange] = []
 
     public init() {}
+
+    /// The compacted changes, in order.
+    public var changes: [Change] {
+        guard let open else { return closed }
+        return closed + [materialize(open)]
+    }
 
     /// Compacts a whole list.
     public static func compact(_ changes: some Sequence<Change>) -> [Change] {
@@ -22,31 +33,44 @@ public struct ChangeCompactor: Sendable {
 
     /// Appends a change, joining it to the previous one when it continues it.
     public mutating func append(_ change: Change) {
-        guard var last = changes.last, Self.continues(last, with: change) else {
-            changes.append(change)
+        if let current = open, Self.continues(current, with: change) {
+            open!.replaceOperation(current.operation, span: current.counterSpan + change.counterSpan)
+            switch change.operation {
+            case .insertText(_, _, let more):
+                openText.append(more)
+            case .deleteText(let more):
+                for range in more {
+                    if let tail = openRanges.last, tail.replica == range.replica, tail.firstCounter + tail.length == range.firstCounter {
+                        openRanges[openRanges.count - 1].length += range.length
+                    } else {
+                        openRanges.append(range)
+                    }
+                }
+            default:
+                preconditionFailure("continues(_:with:) admitted a change it cannot join")
+            }
             return
         }
-        // Take the operation out so its payload is uniquely referenced while it grows.
-        let previous = last.operation
-        last.operation = .removeItem(element: change.id)
-        changes[changes.count - 1].operation = .removeItem(element: change.id)
-        switch (previous, change.operation) {
-        case (.insertText(let originLeft, let originRight, var text), .insertText(_, _, let more)):
-            text.append(more)
-            last.operation = .insertText(originLeft: originLeft, originRight: originRight, text: text)
-        case (.deleteText(var ranges), .deleteText(let more)):
-            for range in more {
-                if let tail = ranges.last, tail.replica == range.replica, tail.firstCounter + tail.length == range.firstCounter {
-                    ranges[ranges.count - 1].length += range.length
-                } else {
-                    ranges.append(range)
-                }
-            }
-            last.operation = .deleteText(ranges)
-        default:
-            preconditionFailure("continues(_:with:) admitted a pair it cannot join")
+        if let current = open { closed.append(materialize(current)) }
+        open = change
+        switch change.operation {
+        case .insertText(_, _, let text): openText = text
+        case .deleteText(let ranges): openRanges = ranges
+        default: break
         }
-        changes[changes.count - 1] = last
+    }
+
+    private func materialize(_ change: Change) -> Change {
+        var change = change
+        switch change.operation {
+        case .insertText(let originLeft, let originRight, _):
+            change.replaceOperation(.insertText(originLeft: originLeft, originRight: originRight, text: openText), span: change.counterSpan)
+        case .deleteText:
+            change.replaceOperation(.deleteText(openRanges), span: change.counterSpan)
+        default:
+            break
+        }
+        return change
     }
 
     static func continues(_ first: Change, with next: Change) -> Bool {

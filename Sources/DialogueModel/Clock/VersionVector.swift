@@ -21,7 +21,11 @@ public struct VersionVector: Hashable, Sendable, Codable, CustomStringConvertibl
 
     /// Raises the entry for `dot.replica` to at least `dot.counter`.
     public mutating func record(_ dot: Dot) {
-        if dot.counter > self[dot.replica] { counters[dot.replica] = dot.counter }
+        Self.raise(&counters[dot.replica, default: 0], to: dot.counter)  // one hash lookup, in place
+    }
+
+    private static func raise(_ value: inout UInt64, to counter: UInt64) {
+        if counter > value { value = counter }
     }
 
     /// Pointwise maximum.

@@ -48,7 +48,8 @@ extension SpaceDocument {
         by context: EditContext
     ) throws(ChangeError) -> [Change] {
         let ref = FieldRef(entity, field)
-        let length = texts[ref]?.count ?? 0
+        let existing = texts.slot(of: ref)
+        let length = existing.map { texts[slot: $0].count } ?? 0
         guard offset >= 0, deleteCount >= 0, offset <= length, deleteCount <= length - offset else {
             throw .invalidPosition(.positionOutOfRange(position: offset + max(deleteCount, 0), count: length))
         }
@@ -56,7 +57,7 @@ extension SpaceDocument {
         let dependencies = takeDependencies(for: context.replica)
         if deleteCount > 0 {
             let first = Dot(context.replica, vector[context.replica] + 1)
-            let ranges = try! texts[ref]!.delete(at: offset, length: deleteCount)
+            let ranges = try! texts[slot: existing!].delete(at: offset, length: deleteCount)
             let change = Change(
                 id: first, timestamp: context.timestamp, space: space, entity: entity, field: field,
                 dependencies: dependencies, operation: .deleteText(ranges))
@@ -65,7 +66,8 @@ extension SpaceDocument {
         }
         if !text.isEmpty {
             let first = Dot(context.replica, vector[context.replica] + 1)
-            let insertion = try! texts[ref, default: TextSequence()].insert(
+            let slot = existing ?? texts.slot(of: ref, creating: TextSequence())
+            let insertion = try! texts[slot: slot].insert(
                 text.unicodeScalars, at: offset, replica: context.replica, firstCounter: first.counter)
             let change = Change(
                 id: first, timestamp: context.timestamp, space: space, entity: entity, field: field,
@@ -145,6 +147,10 @@ extension SpaceDocument {
     /// The heads of other replicas applied since this author's last change: the
     /// dependencies that, with the author's own previous change, fix the causal past.
     mutating func takeDependencies(for replica: ReplicaID) -> [Dot] {
+        if let checked = dependenciesCheckedAt, checked.replica == replica, checked.generation == remoteGeneration {
+            return []  // nothing has arrived from elsewhere since this author's last change
+        }
+        defer { dependenciesCheckedAt = (replica, remoteGeneration) }
         let covered = coveredByLocalAuthor[replica] ?? VersionVector()
         var dependencies: [Dot] = []
         for (other, counter) in vector.counters where other != replica && counter > covered[other] {

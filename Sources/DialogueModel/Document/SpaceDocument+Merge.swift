@@ -14,6 +14,7 @@ extension SpaceDocument {
             return .buffered
         }
         try applyReady(change)
+        remoteGeneration += 1
         drainPending()
         return .applied
     }
@@ -49,6 +50,7 @@ extension SpaceDocument {
                     } else if isReady(next) {
                         queue.removeFirst()
                         do { try applyReady(next) } catch { quarantined.append((next, error)) }
+                        remoteGeneration += 1
                         progress = true
                     } else {
                         break
@@ -105,14 +107,21 @@ extension SpaceDocument {
             case .remove(let value, let observed):
                 sets[ref, default: ORSet()].remove(value, observed: observed)
             case .insertText(let originLeft, let originRight, let text):
-                try texts[ref, default: TextSequence()].integrate(
-                    SequenceInsertion(first: dot, originLeft: originLeft, originRight: originRight, elements: Array(text.unicodeScalars)))
+                let insertion = SequenceInsertion(
+                    first: dot, originLeft: originLeft, originRight: originRight, elements: Array(text.unicodeScalars))
+                if let slot = texts.slot(of: ref) {
+                    try texts[slot: slot].integrate(insertion)
+                } else if let origin = originLeft ?? originRight {
+                    throw SequenceError.unknownElement(origin)  // origins in a field that does not exist yet
+                } else {
+                    try texts[slot: texts.slot(of: ref, creating: TextSequence())].integrate(insertion)
+                }
             case .deleteText(let ranges):
-                guard let sequence = texts[ref] else { throw SequenceError.unknownElement(Dot(ranges[0].replica, ranges[0].firstCounter)) }
-                for range in ranges where !sequence.holds(replica: range.replica, counters: range.counters) {
+                guard let slot = texts.slot(of: ref) else { throw SequenceError.unknownElement(Dot(ranges[0].replica, ranges[0].firstCounter)) }
+                for range in ranges where !texts[slot: slot].holds(replica: range.replica, counters: range.counters) {
                     throw SequenceError.unknownElement(Dot(range.replica, range.firstCounter))
                 }
-                for range in ranges { try texts[ref]!.delete(range) }
+                for range in ranges { try texts[slot: slot].delete(range) }
             case .insertItem(let originLeft, let originRight, let value):
                 try lists[ref, default: MovableList()].integrateInsert(
                     value, slot: SequenceInsertion(first: dot, originLeft: originLeft, originRight: originRight, elements: [dot]),
@@ -129,7 +138,6 @@ extension SpaceDocument {
             }
         } catch let error as SequenceError {
             // A refused change leaves no trace, not even an empty field.
-            if texts[ref]?.runCount == 0 { texts[ref] = nil }
             if lists[ref]?.entries.isEmpty == true { lists[ref] = nil }
             throw .invalidReference(dot, error)
         } catch {

@@ -14,12 +14,16 @@ public struct SpaceDocument: Sendable {
     public internal(set) var entities: [EntityID: EntityLifecycle] = [:]
     var registers: [FieldRef: LWWRegister<FieldValue>] = [:]
     var sets: [FieldRef: ORSet<FieldValue>] = [:]
-    var texts: [FieldRef: TextSequence] = [:]
+    var texts = FieldStore<TextSequence>()
     var lists: [FieldRef: MovableList<FieldValue>] = [:]
     /// Changes waiting for their causal past, per author, sorted by counter.
     var pending: [ReplicaID: [Change]] = [:]
     /// For each local author, the vector its dependencies already cover.
     var coveredByLocalAuthor: [ReplicaID: VersionVector] = [:]
+    /// Bumped whenever a change from elsewhere is applied; lets a run of local edits
+    /// skip recomputing dependencies when nothing new has arrived.
+    var remoteGeneration = 0
+    var dependenciesCheckedAt: (replica: ReplicaID, generation: Int)?
     /// Buffered changes that turned out invalid when their turn came, with the reason.
     public internal(set) var quarantined: [(change: Change, error: ChangeError)] = []
 
