@@ -27,6 +27,8 @@ public struct EditingTrace: Sendable {
 
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
+
+        public init(description: String) { self.description = description }
     }
 
     /// Loads a `.json` or `.json.gz` trace.

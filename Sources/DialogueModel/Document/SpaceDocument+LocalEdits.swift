@@ -54,7 +54,9 @@ extension SpaceDocument {
             throw .invalidPosition(.positionOutOfRange(position: offset + max(deleteCount, 0), count: length))
         }
         var changes: [Change] = []
-        let dependencies = takeDependencies(for: context.replica)
+        guard deleteCount > 0 || !text.isEmpty else { return changes }
+        let dependencies = dependencies(for: context.replica)
+        noteDependenciesEmitted(for: context.replica)
         if deleteCount > 0 {
             let first = Dot(context.replica, vector[context.replica] + 1)
             let ranges = try! texts[slot: existing!].delete(at: offset, length: deleteCount)
@@ -84,7 +86,7 @@ extension SpaceDocument {
         _ value: FieldValue, at index: Int, inList field: String, of entity: EntityID, by context: EditContext
     ) throws(ChangeError) -> Change {
         let ref = FieldRef(entity, field)
-        let dependencies = takeDependencies(for: context.replica)
+        let dependencies = dependencies(for: context.replica)
         let dot = Dot(context.replica, vector[context.replica] + 1)
         var list = lists[ref] ?? MovableList()
         let slot: SequenceInsertion<Dot>
@@ -98,7 +100,7 @@ extension SpaceDocument {
         from: Int, to: Int, inList field: String, of entity: EntityID, by context: EditContext
     ) throws(ChangeError) -> Change {
         let ref = FieldRef(entity, field)
-        let dependencies = takeDependencies(for: context.replica)
+        let dependencies = dependencies(for: context.replica)
         let dot = Dot(context.replica, vector[context.replica] + 1)
         var list = lists[ref] ?? MovableList()
         let moved: (element: Dot, slot: SequenceInsertion<Dot>, predecessors: [Dot])
@@ -112,7 +114,7 @@ extension SpaceDocument {
     /// Removes the list element at visible `index`.
     public mutating func removeItem(at index: Int, inList field: String, of entity: EntityID, by context: EditContext) throws(ChangeError) -> Change {
         let ref = FieldRef(entity, field)
-        let dependencies = takeDependencies(for: context.replica)
+        let dependencies = dependencies(for: context.replica)
         let dot = Dot(context.replica, vector[context.replica] + 1)
         var list = lists[ref] ?? MovableList()
         let element: Dot
@@ -125,11 +127,12 @@ extension SpaceDocument {
 
     /// Applies a locally built operation through the same path as remote changes.
     private mutating func commit(_ entity: EntityID, _ field: String, _ operation: Operation, _ context: EditContext) -> Change {
-        let dependencies = takeDependencies(for: context.replica)
+        let dependencies = dependencies(for: context.replica)
         let change = Change(
             id: Dot(context.replica, vector[context.replica] + 1), timestamp: context.timestamp, space: space, entity: entity,
             field: field, dependencies: dependencies, operation: operation)
         do { try applyReady(change) } catch { preconditionFailure("a local edit was refused: \(error)") }
+        noteDependenciesEmitted(for: context.replica)
         return change
     }
 
@@ -141,26 +144,32 @@ extension SpaceDocument {
             id: dot, timestamp: context.timestamp, space: space, entity: entity, field: field, dependencies: dependencies,
             operation: operation)
         recordApplied(change)
+        noteDependenciesEmitted(for: context.replica)
         return change
     }
 
     /// The heads of other replicas applied since this author's last change: the
     /// dependencies that, with the author's own previous change, fix the causal past.
-    mutating func takeDependencies(for replica: ReplicaID) -> [Dot] {
+    func dependencies(for replica: ReplicaID) -> [Dot] {
         if let checked = dependenciesCheckedAt, checked.replica == replica, checked.generation == remoteGeneration {
             return []  // nothing has arrived from elsewhere since this author's last change
         }
-        defer { dependenciesCheckedAt = (replica, remoteGeneration) }
         let covered = coveredByLocalAuthor[replica] ?? VersionVector()
         var dependencies: [Dot] = []
         for (other, counter) in vector.counters where other != replica && counter > covered[other] {
             dependencies.append(Dot(other, counter))
         }
-        if !dependencies.isEmpty || coveredByLocalAuthor[replica] == nil {
-            var newCovered = vector
-            newCovered[replica] = 0
-            coveredByLocalAuthor[replica] = newCovered
-        }
         return dependencies.sorted()
+    }
+
+    /// Records that a change carrying `dependencies(for:)` was emitted, so the next
+    /// change by this author names only what arrives after it.
+    mutating func noteDependenciesEmitted(for replica: ReplicaID) {
+        if dependenciesCheckedAt?.replica != replica || dependenciesCheckedAt?.generation != remoteGeneration {
+            var covered = vector
+            covered[replica] = 0
+            coveredByLocalAuthor[replica] = covered
+        }
+        dependenciesCheckedAt = (replica, remoteGeneration)
     }
 }
