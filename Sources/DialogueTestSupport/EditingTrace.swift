@@ -7,11 +7,12 @@ public struct TracePatch: Sendable {
     public var insert: String
 }
 
-/// A transaction of a concurrent trace: made by `agent` on top of the versions `parents`.
+/// A transaction: made by `agent` on top of the versions `parents` (concurrent traces
+/// only), its patches a range of ``EditingTrace/patches``.
 public struct TraceTransaction: Sendable {
     public var parents: [Int]
     public var agent: Int
-    public var patches: [TracePatch]
+    public var patchRange: Range<Int>
 }
 
 /// A trace in the `editing-traces` format (Joseph Gentle, CC BY 4.0), sequential or concurrent.
@@ -20,10 +21,12 @@ public struct EditingTrace: Sendable {
     public var endContent: String
     public var agentCount: Int
     public var transactions: [TraceTransaction]
+    /// Every patch, in transaction order (one flat array keeps a 138k-patch trace small).
+    public var patches: [TracePatch]
     public var isConcurrent: Bool
 
-    /// All patches in transaction order.
-    public var patchCount: Int { transactions.reduce(0) { $0 + $1.patches.count } }
+    /// The number of patches.
+    public var patchCount: Int { patches.count }
 
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
@@ -47,14 +50,16 @@ public struct EditingTrace: Sendable {
             throw LoadError(description: "not an editing trace (expected endContent and txns): \(error)")
         }
         var transactions: [TraceTransaction] = []
+        var patches: [TracePatch] = []
         transactions.reserveCapacity(file.txns.count)
-        for (index, txn) in file.txns.enumerated() {
-            let parents = txn.parents ?? (index > 0 ? [index - 1] : [])
-            transactions.append(TraceTransaction(parents: parents, agent: txn.agent ?? 0, patches: txn.patches.map(\.patch)))
+        for txn in file.txns {
+            let start = patches.count
+            patches.append(contentsOf: txn.patches.lazy.map(\.patch))
+            transactions.append(TraceTransaction(parents: txn.parents ?? [], agent: txn.agent ?? 0, patchRange: start..<patches.count))
         }
         return EditingTrace(
             startContent: file.startContent ?? "", endContent: file.endContent, agentCount: file.numAgents ?? 1,
-            transactions: transactions, isConcurrent: file.kind == "concurrent")
+            transactions: transactions, patches: patches, isConcurrent: file.kind == "concurrent")
     }
 
     /// The file's JSON shape.

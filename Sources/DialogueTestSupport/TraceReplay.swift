@@ -44,16 +44,18 @@ public enum TraceReplay {
                 compactor.append(change)
             }
         }
+        var buffer: [Change] = []
         for transaction in trace.transactions {
             tick += 1
             let context = EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: startTime + tick))
-            for patch in transaction.patches {
-                for change in try document.editText(
-                    field, of: entity, at: patch.position, delete: patch.deleteCount, insert: patch.insert, by: context)
-                {
-                    compactor.append(change)
-                }
+            for patch in trace.patches[transaction.patchRange] {
+                try document.editText(
+                    field, of: entity, at: patch.position, delete: patch.deleteCount, insert: patch.insert, by: context,
+                    appendingTo: &buffer)
             }
+            // As an editor would: the transaction's keystrokes go to the log together.
+            for change in buffer { compactor.append(change) }
+            buffer.removeAll(keepingCapacity: true)
         }
         return Result(documents: [document], changes: compactor.changes)
     }
@@ -80,7 +82,7 @@ public enum TraceReplay {
                 for change in produced[ancestor] { try documents[agent].apply(change) }
             }
             let context = EditContext(replica: replica(forAgent: agent), timestamp: HLCTimestamp(wallTime: startTime + UInt64(index)))
-            for patch in transaction.patches {
+            for patch in trace.patches[transaction.patchRange] {
                 produced[index].append(
                     contentsOf: try documents[agent].editText(
                         field, of: entity, at: patch.position, delete: patch.deleteCount, insert: patch.insert, by: context))

@@ -8,11 +8,9 @@
 /// occupies both counter ranges, element for element in the same order, so that a
 /// receiver holding only a prefix can still take the rest (`Change.dropping`).
 public struct ChangeCompactor: Sendable {
-    /// Changes that can no longer grow.
-    private var closed: [Change] = []
-    /// The last change, still open to growth; its payload lives in `openText` /
-    /// `openRanges` so that appending never copies it.
-    private var open: Change?
+    /// The changes so far; the last one may still be growing, its payload held in
+    /// `openText` / `openRanges` so that appending never copies it.
+    private var pending: [Change] = []
     private var openText = ""
     private var openRanges: [DotRange] = []
 
@@ -20,8 +18,10 @@ public struct ChangeCompactor: Sendable {
 
     /// The compacted changes, in order.
     public var changes: [Change] {
-        guard let open else { return closed }
-        return closed + [materialize(open)]
+        guard !pending.isEmpty else { return pending }
+        var result = pending
+        Self.materialize(&result[result.count - 1], text: openText, ranges: openRanges)
+        return result
     }
 
     /// Compacts a whole list.
@@ -33,8 +33,9 @@ public struct ChangeCompactor: Sendable {
 
     /// Appends a change, joining it to the previous one when it continues it.
     public mutating func append(_ change: Change) {
-        if let current = open, Self.continues(current, with: change) {
-            open!.replaceOperation(current.operation, span: current.counterSpan + change.counterSpan)
+        let last = pending.count - 1
+        if last >= 0, Self.continues(pending[last], with: change) {
+            pending[last].replaceOperation(pending[last].operation, span: pending[last].counterSpan + change.counterSpan)
             switch change.operation {
             case .insertText(_, _, let more):
                 openText.append(more)
@@ -51,26 +52,25 @@ public struct ChangeCompactor: Sendable {
             }
             return
         }
-        if let current = open { closed.append(materialize(current)) }
-        open = change
+        if last >= 0 { Self.materialize(&pending[last], text: openText, ranges: openRanges) }
         switch change.operation {
         case .insertText(_, _, let text): openText = text
         case .deleteText(let ranges): openRanges = ranges
         default: break
         }
+        pending.append(change)
     }
 
-    private func materialize(_ change: Change) -> Change {
-        var change = change
+    /// Writes the open payload back into the last change.
+    private static func materialize(_ change: inout Change, text: String, ranges: [DotRange]) {
         switch change.operation {
         case .insertText(let originLeft, let originRight, _):
-            change.replaceOperation(.insertText(originLeft: originLeft, originRight: originRight, text: openText), span: change.counterSpan)
+            change.replaceOperation(.insertText(originLeft: originLeft, originRight: originRight, text: text), span: change.counterSpan)
         case .deleteText:
-            change.replaceOperation(.deleteText(openRanges), span: change.counterSpan)
+            change.replaceOperation(.deleteText(ranges), span: change.counterSpan)
         default:
             break
         }
-        return change
     }
 
     static func continues(_ first: Change, with next: Change) -> Bool {

@@ -27,7 +27,12 @@ public enum Operation: Hashable, Sendable {
     public var counterSpan: UInt64 {
         switch self {
         case .insertText(_, _, let text): UInt64(text.unicodeScalars.count)
-        case .deleteText(let ranges): ranges.reduce(0) { $0 + $1.length }
+        case .deleteText(let ranges):
+            // Saturating, so that a hostile length cannot trap; such a change is refused as malformed.
+            ranges.reduce(0) { total, range in
+                let (sum, overflow) = total.addingReportingOverflow(range.length)
+                return overflow ? .max : sum
+            }
         default: 1
         }
     }

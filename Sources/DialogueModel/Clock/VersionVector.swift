@@ -21,6 +21,7 @@ public struct VersionVector: Hashable, Sendable, Codable, CustomStringConvertibl
 
     /// Raises the entry for `dot.replica` to at least `dot.counter`.
     public mutating func record(_ dot: Dot) {
+        guard dot.counter > 0 else { return }  // zero means "nothing held": never stored
         Self.raise(&counters[dot.replica, default: 0], to: dot.counter)  // one hash lookup, in place
     }
 

@@ -37,6 +37,7 @@ extension SpaceDocument {
             let slots = list.canonicalSlots.map { "\($0.first)+\($0.length)" }.joined(separator: " ")
             fieldsByEntity[ref.entity, default: []].append("  list \(quote(ref.field)) [\(items)] entries \(entries) slots \(slots)")
         }
+        let entities = self.entities
         let ids = Set(entities.keys).union(fieldsByEntity.keys).sorted()
         for id in ids {
             var header = "entity \(id)"

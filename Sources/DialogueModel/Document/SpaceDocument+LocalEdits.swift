@@ -14,7 +14,7 @@ public struct EditContext: Sendable {
 extension SpaceDocument {
     /// Creates an entity of the given kind.
     public mutating func create(_ entity: EntityID, kind: String, by context: EditContext) -> Change {
-        let predecessors = entities[entity]?.kind.standingDots ?? []
+        let predecessors = entityStore[entity]?.kind.standingDots ?? []
         return commit(entity, "", .create(kind: kind, predecessors: predecessors), context)
     }
 
@@ -47,38 +47,48 @@ extension SpaceDocument {
         _ field: String, of entity: EntityID, at offset: Int, delete deleteCount: Int = 0, insert text: String = "",
         by context: EditContext
     ) throws(ChangeError) -> [Change] {
+        var changes: [Change] = []
+        try editText(field, of: entity, at: offset, delete: deleteCount, insert: text, by: context, appendingTo: &changes)
+        return changes
+    }
+
+    /// Edits a text field and appends the changes to `changes`: the form an editor uses to
+    /// gather a burst of keystrokes into one buffer (and one storage transaction).
+    public mutating func editText(
+        _ field: String, of entity: EntityID, at offset: Int, delete deleteCount: Int = 0, insert text: String = "",
+        by context: EditContext, appendingTo changes: inout [Change]
+    ) throws(ChangeError) {
         let ref = FieldRef(entity, field)
         let existing = texts.slot(of: ref)
         let length = existing.map { texts[slot: $0].count } ?? 0
         guard offset >= 0, deleteCount >= 0, offset <= length, deleteCount <= length - offset else {
             throw .invalidPosition(.positionOutOfRange(position: offset + max(deleteCount, 0), count: length))
         }
-        var changes: [Change] = []
-        guard deleteCount > 0 || !text.isEmpty else { return changes }
-        let dependencies = dependencies(for: context.replica)
+        guard deleteCount > 0 || !text.isEmpty else { return }
+        var dependencies = dependencies(for: context.replica)
         noteDependenciesEmitted(for: context.replica)
         if deleteCount > 0 {
-            let first = Dot(context.replica, vector[context.replica] + 1)
+            let first = Dot(context.replica, nextCounter(for: context.replica))
             let ranges = try! texts[slot: existing!].delete(at: offset, length: deleteCount)
             let change = Change(
                 id: first, timestamp: context.timestamp, space: space, entity: entity, field: field,
                 dependencies: dependencies, operation: .deleteText(ranges))
             recordApplied(change)
             changes.append(change)
+            dependencies = []
         }
         if !text.isEmpty {
-            let first = Dot(context.replica, vector[context.replica] + 1)
+            let first = Dot(context.replica, nextCounter(for: context.replica))
             let slot = existing ?? texts.slot(of: ref, creating: TextSequence())
             let insertion = try! texts[slot: slot].insert(
                 text.unicodeScalars, at: offset, replica: context.replica, firstCounter: first.counter)
             let change = Change(
                 id: first, timestamp: context.timestamp, space: space, entity: entity, field: field,
-                dependencies: changes.isEmpty ? dependencies : [],
+                dependencies: dependencies,
                 operation: .insertText(originLeft: insertion.originLeft, originRight: insertion.originRight, text: text))
             recordApplied(change)
             changes.append(change)
         }
-        return changes
     }
 
     /// Inserts a value into a list field at visible `index`.
@@ -87,7 +97,7 @@ extension SpaceDocument {
     ) throws(ChangeError) -> Change {
         let ref = FieldRef(entity, field)
         let dependencies = dependencies(for: context.replica)
-        let dot = Dot(context.replica, vector[context.replica] + 1)
+        let dot = Dot(context.replica, nextCounter(for: context.replica))
         var list = lists[ref] ?? MovableList()
         let slot: SequenceInsertion<Dot>
         do { slot = try list.insert(value, at: index, dot: dot, timestamp: context.timestamp) } catch { throw .invalidPosition(error) }
@@ -101,7 +111,7 @@ extension SpaceDocument {
     ) throws(ChangeError) -> Change {
         let ref = FieldRef(entity, field)
         let dependencies = dependencies(for: context.replica)
-        let dot = Dot(context.replica, vector[context.replica] + 1)
+        let dot = Dot(context.replica, nextCounter(for: context.replica))
         var list = lists[ref] ?? MovableList()
         let moved: (element: Dot, slot: SequenceInsertion<Dot>, predecessors: [Dot])
         do { moved = try list.move(from: from, to: to, dot: dot, timestamp: context.timestamp) } catch { throw .invalidPosition(error) }
@@ -115,7 +125,7 @@ extension SpaceDocument {
     public mutating func removeItem(at index: Int, inList field: String, of entity: EntityID, by context: EditContext) throws(ChangeError) -> Change {
         let ref = FieldRef(entity, field)
         let dependencies = dependencies(for: context.replica)
-        let dot = Dot(context.replica, vector[context.replica] + 1)
+        let dot = Dot(context.replica, nextCounter(for: context.replica))
         var list = lists[ref] ?? MovableList()
         let element: Dot
         do { element = try list.remove(at: index) } catch { throw .invalidPosition(error) }
@@ -129,7 +139,7 @@ extension SpaceDocument {
     private mutating func commit(_ entity: EntityID, _ field: String, _ operation: Operation, _ context: EditContext) -> Change {
         let dependencies = dependencies(for: context.replica)
         let change = Change(
-            id: Dot(context.replica, vector[context.replica] + 1), timestamp: context.timestamp, space: space, entity: entity,
+            id: Dot(context.replica, nextCounter(for: context.replica)), timestamp: context.timestamp, space: space, entity: entity,
             field: field, dependencies: dependencies, operation: operation)
         do { try applyReady(change) } catch { preconditionFailure("a local edit was refused: \(error)") }
         noteDependenciesEmitted(for: context.replica)
@@ -146,6 +156,13 @@ extension SpaceDocument {
         recordApplied(change)
         noteDependenciesEmitted(for: context.replica)
         return change
+    }
+
+    /// The counter an author's next change starts at. The last recorded dot answers
+    /// without hashing while one author types.
+    func nextCounter(for replica: ReplicaID) -> UInt64 {
+        if let last = lastRecorded, last.replica == replica { return last.counter + 1 }
+        return vector[replica] + 1
     }
 
     /// The heads of other replicas applied since this author's last change: the

@@ -94,10 +94,10 @@ extension SpaceDocument {
         do {
             switch change.operation {
             case .create(let kind, let predecessors):
-                entities[change.entity, default: EntityLifecycle()].kind.apply(
+                entityStore[change.entity, default: EntityLifecycle()].kind.apply(
                     .init(value: kind, timestamp: change.timestamp, dot: dot), predecessors: predecessors)
             case .delete(let observed):
-                entities[change.entity, default: EntityLifecycle()].deletions.append(
+                entityStore[change.entity, default: EntityLifecycle()].deletions.append(
                     .init(dot: dot, timestamp: change.timestamp, observed: observed))
             case .set(let value, let predecessors):
                 registers[ref, default: LWWRegister()].apply(
@@ -148,10 +148,12 @@ extension SpaceDocument {
 
     /// Marks a change's counters as held and notes the edit on its entity.
     mutating func recordApplied(_ change: Change) {
-        vector.record(Dot(change.replica, change.lastCounter))
+        let last = Dot(change.replica, change.lastCounter)
+        vector.record(last)
+        lastRecorded = last
         switch change.operation {
         case .create, .delete: break
-        default: entities[change.entity, default: EntityLifecycle()].edits.record(Dot(change.replica, change.lastCounter))
+        default: recordEdit(of: change.entity, last)
         }
     }
 }

@@ -32,18 +32,18 @@ extension SpaceDocument {
 
     /// The kind of an entity, if its creation has arrived.
     public func kind(of entity: EntityID) -> String? {
-        entities[entity]?.kind.value
+        entityStore[entity]?.kind.value
     }
 
     /// Whether the entity is hidden by a deletion that saw all its edits.
     public func isDeleted(_ entity: EntityID) -> Bool {
-        entities[entity]?.isDeleted ?? false
+        lifecycle(of: entity)?.isDeleted ?? false
     }
 
     /// Identifiers of the live (created, not deleted) entities of a kind, sorted.
     public func entityIDs(ofKind kind: String) -> [EntityID] {
-        entities.compactMap { id, lifecycle in
-            lifecycle.kind.value == kind && !lifecycle.isDeleted ? id : nil
+        entityStore.keys.filter { id in
+            entityStore[id]?.kind.value == kind && !isDeleted(id)
         }.sorted()
     }
 

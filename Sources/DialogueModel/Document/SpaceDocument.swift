@@ -10,8 +10,12 @@ public struct SpaceDocument: Sendable {
     public let space: SpaceID
     /// What has been applied: per replica, the highest counter.
     public internal(set) var vector = VersionVector()
-    /// Entities by identifier: kind, deletion and which edits they have seen.
-    public internal(set) var entities: [EntityID: EntityLifecycle] = [:]
+    /// Entities by identifier: kind, deletion and which edits they have seen; the most
+    /// recent edit may still sit in `unrecordedEdit` (see ``lifecycle(of:)``).
+    var entityStore: [EntityID: EntityLifecycle] = [:]
+    /// The latest edit not yet folded into `entityStore`: while someone types into one
+    /// entity, recording each keystroke there would hash its ID every time.
+    var unrecordedEdit: (entity: EntityID, dot: Dot)?
     var registers: [FieldRef: LWWRegister<FieldValue>] = [:]
     var sets: [FieldRef: ORSet<FieldValue>] = [:]
     var texts = FieldStore<TextSequence>()
@@ -24,11 +28,40 @@ public struct SpaceDocument: Sendable {
     /// skip recomputing dependencies when nothing new has arrived.
     var remoteGeneration = 0
     var dependenciesCheckedAt: (replica: ReplicaID, generation: Int)?
+    /// The dot most recently recorded in `vector` (so `vector[last.replica] == last.counter`).
+    var lastRecorded: Dot?
     /// Buffered changes that turned out invalid when their turn came, with the reason.
     public internal(set) var quarantined: [(change: Change, error: ChangeError)] = []
 
     public init(space: SpaceID) {
         self.space = space
+    }
+
+    /// Every entity's lifecycle (a copy, complete with the latest edit).
+    public var entities: [EntityID: EntityLifecycle] {
+        var all = entityStore
+        if let edit = unrecordedEdit { all[edit.entity, default: EntityLifecycle()].edits.record(edit.dot) }
+        return all
+    }
+
+    /// One entity's lifecycle, complete with the latest edit.
+    public func lifecycle(of entity: EntityID) -> EntityLifecycle? {
+        guard let edit = unrecordedEdit, edit.entity == entity else { return entityStore[entity] }
+        var lifecycle = entityStore[entity] ?? EntityLifecycle()
+        lifecycle.edits.record(edit.dot)
+        return lifecycle
+    }
+
+    /// Notes an edit to an entity's fields.
+    mutating func recordEdit(of entity: EntityID, _ dot: Dot) {
+        if let edit = unrecordedEdit {
+            if edit.entity == entity, edit.dot.replica == dot.replica {
+                unrecordedEdit = (entity, dot)
+                return
+            }
+            entityStore[edit.entity, default: EntityLifecycle()].edits.record(edit.dot)
+        }
+        unrecordedEdit = (entity, dot)
     }
 
     /// The number of changes waiting for their causal past.

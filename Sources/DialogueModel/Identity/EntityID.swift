@@ -23,6 +23,11 @@ public struct EntityID: Hashable, Comparable, Sendable, Codable, CustomStringCon
     /// Lower-case canonical UUID text: the same on every platform, so exports are stable.
     public var description: String { uuid.uuidString.lowercased() }
 
+    /// Hashes the 128 bits as two words: cheaper than hashing them as a byte buffer.
+    public func hash(into hasher: inout Hasher) { uuid.hashWords(into: &hasher) }
+
+    public static func == (lhs: EntityID, rhs: EntityID) -> Bool { lhs.uuid.words == rhs.uuid.words }
+
     public static func < (lhs: EntityID, rhs: EntityID) -> Bool { lhs.uuid.bytes.lexicographicallyPrecedes(rhs.uuid.bytes) }
 
     public init(from decoder: any Decoder) throws {
@@ -57,6 +62,11 @@ public struct SpaceID: Hashable, Comparable, Sendable, Codable, CustomStringConv
 
     public var description: String { uuid.uuidString.lowercased() }
 
+    /// Hashes the 128 bits as two words: cheaper than hashing them as a byte buffer.
+    public func hash(into hasher: inout Hasher) { uuid.hashWords(into: &hasher) }
+
+    public static func == (lhs: SpaceID, rhs: SpaceID) -> Bool { lhs.uuid.words == rhs.uuid.words }
+
     public static func < (lhs: SpaceID, rhs: SpaceID) -> Bool { lhs.uuid.bytes.lexicographicallyPrecedes(rhs.uuid.bytes) }
 
     public init(from decoder: any Decoder) throws {
@@ -88,6 +98,17 @@ extension UUID {
     init(byteArray b: [UInt8]) {
         precondition(b.count == 16)
         self.init(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+    }
+
+    /// The 128 bits as two machine words.
+    var words: (UInt64, UInt64) {
+        withUnsafeBytes(of: uuid) { ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+    }
+
+    func hashWords(into hasher: inout Hasher) {
+        let (high, low) = words
+        hasher.combine(high)
+        hasher.combine(low)
     }
 
     /// The 16 bytes, in order.
