@@ -312,8 +312,13 @@ struct ChangeCompactorTests {
         let compacted = ChangeCompactor.compact(log)
         let reference = try applied(log)
         var random = SplitMix64(seed: seed)
-        for trial in 0..<6 {
-            let held = trial == 0 ? 1 : Int.random(in: 0...log.count, using: &random)
+        // Prefixes that end inside a joined run: log[i] and log[i + 1] were joined.
+        let insideRuns = (0..<log.count - 1).filter { ChangeCompactor.continues(log[$0], with: log[$0 + 1]) }.map { $0 + 1 }
+        #expect(!insideRuns.isEmpty, "seed \(seed): no joined runs")
+        var prefixes = [0, 1, log.count]
+        for _ in 0..<4 { prefixes.append(Int.random(in: 0...log.count, using: &random)) }
+        for _ in 0..<6 { if let inside = insideRuns.randomElement(using: &random) { prefixes.append(inside) } }
+        for held in prefixes {
             var receiver = try applied(Array(log.prefix(held)))
             var outcomes: [ApplyOutcome] = []
             for change in compacted { outcomes.append(try receiver.apply(change)) }
