@@ -19,11 +19,18 @@ let package = Package(
         .executable(name: "dialogue-client", targets: ["dialogue-client"]),
         .executable(name: "dialogue-bench", targets: ["dialogue-bench"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         // Pure core: identifiers, clocks, CRDTs, domain, changes and their codec. No I/O.
         .target(name: "DialogueModel"),
         // Storage, merge engine, sync primitives: what an app or the CLI links.
-        .target(name: "DialogueSync", dependencies: ["DialogueModel"]),
+        .target(
+            name: "DialogueSync",
+            dependencies: ["DialogueModel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(name: "dialogue-server", dependencies: ["DialogueSync"]),
         .executableTarget(name: "dialogue-client", dependencies: ["DialogueSync"]),
         // System zlib, for reading gzip'd traces and measuring compressed sizes.

@@ -39,7 +39,8 @@ public enum TraceReplay {
         var tick: UInt64 = 0
         if !trace.startContent.isEmpty {
             for change in try document.editText(
-                field, of: entity, at: 0, insert: trace.startContent, by: EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: startTime)))
+                field, of: entity, at: 0, insert: trace.startContent,
+                by: EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: startTime)))
             {
                 compactor.append(change)
             }

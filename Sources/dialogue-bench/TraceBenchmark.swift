@@ -3,8 +3,8 @@ import DialogueTestSupport
 import Foundation
 
 #if os(Linux)
-/// glibc's `malloc_trim`, which the Glibc module does not export.
-@_silgen_name("malloc_trim") func mallocTrim(_ pad: Int) -> Int32
+    /// glibc's `malloc_trim`, which the Glibc module does not export.
+    @_silgen_name("malloc_trim") func mallocTrim(_ pad: Int) -> Int32
 #endif
 
 /// Replays a trace locally, encodes every change, and merges them into an empty replica.
@@ -30,7 +30,8 @@ enum TraceBenchmark {
             let object: [String: Any] = [
                 "trace": name, "patches": patches, "changes": changes,
                 "localPatchesPerSecond": Int(localPatchesPerSecond), "mergePatchesPerSecond": Int(mergePatchesPerSecond),
-                "peakMemoryBytes": peakMemoryBytes, "encodedBytes": encodedBytes, "encodedGzipBytes": encodedGzipBytes, "jsonBytes": jsonBytes, "jsonGzipBytes": jsonGzipBytes,
+                "peakMemoryBytes": peakMemoryBytes, "encodedBytes": encodedBytes, "encodedGzipBytes": encodedGzipBytes,
+                "jsonBytes": jsonBytes, "jsonGzipBytes": jsonGzipBytes,
                 "verified": verified, "runs": runs,
             ]
             let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -110,7 +111,7 @@ enum TraceBenchmark {
 enum Memory {
     static func resetPeak() {
         #if os(Linux)
-        _ = mallocTrim(0)  // hand the trace parser's freed heap back first
+            _ = mallocTrim(0)  // hand the trace parser's freed heap back first
         #endif
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
     }

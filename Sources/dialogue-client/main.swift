@@ -9,10 +9,12 @@ case "prompts":
         print("[\(prompt.theme)] \(prompt.text)")
     }
 default:
-    FileHandle.standardError.write(Data("""
-        usage: dialogue-client prompts
-        The rest of the command line (sessions, insights, sync…) arrives with issue #5.
+    FileHandle.standardError.write(
+        Data(
+            """
+            usage: dialogue-client prompts
+            The rest of the command line (sessions, insights, sync…) arrives with issue #5.
 
-        """.utf8))
+            """.utf8))
     exit(64)
 }

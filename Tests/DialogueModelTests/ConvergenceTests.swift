@@ -15,7 +15,8 @@ struct ConvergenceTests {
         try simulation.run()
         let exports = simulation.documents.map { $0.canonicalExportText() }
         for (index, export) in exports.enumerated().dropFirst() where export != exports[0] {
-            Issue.record("seed \(seed): replica \(index) differs from replica 0\n--- replica 0\n\(exports[0])--- replica \(index)\n\(export)")
+            Issue.record(
+                "seed \(seed): replica \(index) differs from replica 0\n--- replica 0\n\(exports[0])--- replica \(index)\n\(export)")
         }
         for document in simulation.documents {
             #expect(document.pendingCount == 0, "seed \(seed): changes left buffered")
@@ -39,7 +40,8 @@ struct ConvergenceTests {
         var b = SpaceDocument(space: space)
         try b.apply(created)
         let fromAlice = a.set("title", of: session, to: .string("Feedback"), by: EditContext(replica: alice, timestamp: .init(wallTime: 5)))
-        let fromBob = b.set("title", of: session, to: .string("Classroom visits"), by: EditContext(replica: bob, timestamp: .init(wallTime: 7)))
+        let fromBob = b.set(
+            "title", of: session, to: .string("Classroom visits"), by: EditContext(replica: bob, timestamp: .init(wallTime: 7)))
         try a.apply(fromBob)
         try b.apply(fromAlice)
         #expect(a.canonicalExport() == b.canonicalExport())
@@ -134,25 +136,33 @@ struct ConvergenceSimulation {
                 record([change])
             }
         case 3:
-            if let change = document.remove(people.randomElement(using: &random)!, fromSet: "participants", of: entity, by: context(index)) {
+            if let change = document.remove(people.randomElement(using: &random)!, fromSet: "participants", of: entity, by: context(index))
+            {
                 record([change])
             }
         case 4, 5, 6:
             let length = document.textSequence("summary", of: entity)?.count ?? 0
             let offset = Int.random(in: 0...length, using: &random)
-            let deleteCount = offset < length && Bool.random(using: &random) ? Int.random(in: 1...min(4, length - offset), using: &random) : 0
+            let deleteCount =
+                offset < length && Bool.random(using: &random) ? Int.random(in: 1...min(4, length - offset), using: &random) : 0
             let text = ["", "a", "bc", "dé", "🙂", "word ", "\n"].randomElement(using: &random)!
             record(try document.editText("summary", of: entity, at: offset, delete: deleteCount, insert: text, by: context(index)))
         case 7:
             let count = document.items("agenda", of: entity).count
             let prompt = FieldValue.reference(PromptLibrary.starter.randomElement(using: &random)!.id)
-            record([try document.insertItem(prompt, at: Int.random(in: 0...count, using: &random), inList: "agenda", of: entity, by: context(index))])
+            record([
+                try document.insertItem(
+                    prompt, at: Int.random(in: 0...count, using: &random), inList: "agenda", of: entity, by: context(index))
+            ])
         case 8:
             let count = document.items("agenda", of: entity).count
             guard count > 0 else { return }
             if Bool.random(using: &random) || count == 1 {
                 if Int.random(in: 0..<3, using: &random) == 0 {
-                    record([try document.removeItem(at: Int.random(in: 0..<count, using: &random), inList: "agenda", of: entity, by: context(index))])
+                    record([
+                        try document.removeItem(
+                            at: Int.random(in: 0..<count, using: &random), inList: "agenda", of: entity, by: context(index))
+                    ])
                 }
             } else {
                 let from = Int.random(in: 0..<count, using: &random)

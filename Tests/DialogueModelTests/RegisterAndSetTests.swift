@@ -130,14 +130,16 @@ struct LWWRegisterTests {
         var register = apply([RegisterOp("alice", 100, Dot(alice, 1)), RegisterOp("bob", 200, Dot(bob, 1))])
         #expect(register.writes.count == 2)
         // Carol merged both, saw the conflict, and wrote a resolution (even with an older clock).
-        register.apply(.init(value: "resolved", timestamp: HLCTimestamp(wallTime: 50), dot: Dot(carol, 1)), predecessors: register.standingDots)
+        register.apply(
+            .init(value: "resolved", timestamp: HLCTimestamp(wallTime: 50), dot: Dot(carol, 1)), predecessors: register.standingDots)
         #expect(register.value == "resolved")
         #expect(register.losers.isEmpty)
     }
 
     @Test func aWriteThatSawOnlyOneLeavesTheOtherStanding() {
         var register = apply([RegisterOp("alice", 100, Dot(alice, 1)), RegisterOp("bob", 200, Dot(bob, 1))])
-        register.apply(.init(value: "alice again", timestamp: HLCTimestamp(wallTime: 300), dot: Dot(alice, 2)), predecessors: [Dot(alice, 1)])
+        register.apply(
+            .init(value: "alice again", timestamp: HLCTimestamp(wallTime: 300), dot: Dot(alice, 2)), predecessors: [Dot(alice, 1)])
         #expect(register.value == "alice again")
         #expect(register.losers.map(\.value) == ["bob"])
     }

@@ -98,11 +98,14 @@ extension Operation: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         switch try c.decode(Kind.self, forKey: .kind) {
         case .create:
-            self = .create(kind: try c.decode(String.self, forKey: .entityKind), predecessors: try c.decodeIfPresent([Dot].self, forKey: .predecessors) ?? [])
+            self = .create(
+                kind: try c.decode(String.self, forKey: .entityKind),
+                predecessors: try c.decodeIfPresent([Dot].self, forKey: .predecessors) ?? [])
         case .delete:
             self = .delete(observed: try c.decode(VersionVectorText.self, forKey: .observed).vector)
         case .set:
-            self = .set(try c.decode(FieldValue.self, forKey: .value), predecessors: try c.decodeIfPresent([Dot].self, forKey: .predecessors) ?? [])
+            self = .set(
+                try c.decode(FieldValue.self, forKey: .value), predecessors: try c.decodeIfPresent([Dot].self, forKey: .predecessors) ?? [])
         case .add:
             self = .add(try c.decode(FieldValue.self, forKey: .value))
         case .remove:
@@ -212,7 +215,8 @@ extension FieldValue: Codable {
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         guard c.allKeys.count == 1, let key = c.allKeys.first else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "a value has exactly one of bool, int, string, timestamp, reference"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: c.codingPath, debugDescription: "a value has exactly one of bool, int, string, timestamp, reference"))
         }
         switch key {
         case .bool: self = .bool(try c.decode(Bool.self, forKey: key))

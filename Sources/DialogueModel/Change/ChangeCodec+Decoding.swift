@@ -110,7 +110,8 @@ struct BatchDecoder {
             let originLeft = try origin(own: own)
             let originRight = try origin(own: own)
             let length = try ops.count(atMost: texts.remaining, "text length")
-            return .insertText(originLeft: originLeft, originRight: originRight, text: try Self.utf8(try texts.raw(length), section: "texts"))
+            return .insertText(
+                originLeft: originLeft, originRight: originRight, text: try Self.utf8(try texts.raw(length), section: "texts"))
         case .deleteText:
             var ranges: [DotRange] = []
             for _ in 0..<(try ops.count(atMost: ops.remaining, "range count")) {

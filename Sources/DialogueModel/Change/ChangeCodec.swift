@@ -107,7 +107,8 @@ private struct BatchEncoder {
     var entities: [EntityID] = []
     var entityIndex: [EntityID: Int] = [:]
     var strings: [String] = []
-    var stringIndex: [String: Int] = [:]
+    /// Keyed by bytes: `String` equality would merge canonically equivalent strings.
+    var stringIndex: [[UInt8]: Int] = [:]
     var nextCounter: [ReplicaID: UInt64] = [:]
     var previousWall: UInt64 = 0
     var count = 0
@@ -132,9 +133,10 @@ private struct BatchEncoder {
     }
 
     mutating func intern(_ string: String) -> Int {
-        if let index = stringIndex[string] { return index }
+        let key = Array(string.utf8)
+        if let index = stringIndex[key] { return index }
         strings.append(string)
-        stringIndex[string] = strings.count - 1
+        stringIndex[key] = strings.count - 1
         return strings.count - 1
     }
 

@@ -12,6 +12,33 @@ public enum FieldValue: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// A reference to another entity, possibly in another space.
     case reference(EntityID)
 
+    /// Equality by exact content: strings compare by their UTF-8 bytes, not by Unicode
+    /// canonical equivalence, so "é" and "e\u{301}" stay distinct set members on every
+    /// replica, whichever arrived first.
+    public static func == (lhs: FieldValue, rhs: FieldValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.string(let a), .string(let b)): a.utf8.elementsEqual(b.utf8)
+        case (.timestamp(let a), .timestamp(let b)): a == b
+        case (.reference(let a), .reference(let b)): a == b
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(rank)
+        switch self {
+        case .null: break
+        case .bool(let value): hasher.combine(value)
+        case .int(let value): hasher.combine(value)
+        case .string(let value): for byte in value.utf8 { hasher.combine(byte) }
+        case .timestamp(let value): hasher.combine(value)
+        case .reference(let value): hasher.combine(value)
+        }
+    }
+
     /// A stable rank per case, used by the canonical order.
     var rank: Int {
         switch self {

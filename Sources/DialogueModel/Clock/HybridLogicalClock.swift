@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A hybrid logical clock timestamp (Kulkarni et al., "Logical Physical Clocks", 2014):

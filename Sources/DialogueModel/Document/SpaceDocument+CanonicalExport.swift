@@ -17,7 +17,8 @@ extension SpaceDocument {
         lines.append("vector " + render(vector))
         var fieldsByEntity: [EntityID: [String]] = [:]
         for (ref, register) in registers {
-            fieldsByEntity[ref.entity, default: []].append("  register \(quote(ref.field)) " + register.writes.map(render).joined(separator: " | "))
+            fieldsByEntity[ref.entity, default: []].append(
+                "  register \(quote(ref.field)) " + register.writes.map(render).joined(separator: " | "))
         }
         for (ref, set) in sets where set.count > 0 {
             let members = set.tags.sorted { $0.key < $1.key }.map { value, dots in
@@ -32,7 +33,8 @@ extension SpaceDocument {
         for (ref, list) in lists {
             let items = list.items.map { "\($0.id)=\(render($0.value))" }.joined(separator: " ")
             let entries = list.entries.sorted { $0.key < $1.key }.map { id, entry in
-                "\(id):\(render(entry.value))\(entry.removed ? "x" : "")@[" + entry.slot.writes.map { "\($0.value)" }.joined(separator: ",") + "]"
+                "\(id):\(render(entry.value))\(entry.removed ? "x" : "")@[" + entry.slot.writes.map { "\($0.value)" }.joined(separator: ",")
+                    + "]"
             }.joined(separator: " ")
             let slots = list.canonicalSlots.map { "\($0.first)+\($0.length)" }.joined(separator: " ")
             fieldsByEntity[ref.entity, default: []].append("  list \(quote(ref.field)) [\(items)] entries \(entries) slots \(slots)")
@@ -82,7 +84,8 @@ extension SpaceDocument {
             case "\t": out += "\\t"
             default:
                 if scalar.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                    out +=
+                        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

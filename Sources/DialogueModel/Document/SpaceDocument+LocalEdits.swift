@@ -102,7 +102,9 @@ extension SpaceDocument {
         let slot: SequenceInsertion<Dot>
         do { slot = try list.insert(value, at: index, dot: dot, timestamp: context.timestamp) } catch { throw .invalidPosition(error) }
         lists[ref] = list
-        return record(entity, field, .insertItem(originLeft: slot.originLeft, originRight: slot.originRight, value: value), context, dot, dependencies)
+        return record(
+            entity, field, .insertItem(originLeft: slot.originLeft, originRight: slot.originRight, value: value), context, dot, dependencies
+        )
     }
 
     /// Moves the list element at visible `from` to visible `to`.
@@ -117,12 +119,15 @@ extension SpaceDocument {
         do { moved = try list.move(from: from, to: to, dot: dot, timestamp: context.timestamp) } catch { throw .invalidPosition(error) }
         lists[ref] = list
         let operation = Operation.moveItem(
-            element: moved.element, originLeft: moved.slot.originLeft, originRight: moved.slot.originRight, predecessors: moved.predecessors)
+            element: moved.element, originLeft: moved.slot.originLeft, originRight: moved.slot.originRight, predecessors: moved.predecessors
+        )
         return record(entity, field, operation, context, dot, dependencies)
     }
 
     /// Removes the list element at visible `index`.
-    public mutating func removeItem(at index: Int, inList field: String, of entity: EntityID, by context: EditContext) throws(ChangeError) -> Change {
+    public mutating func removeItem(
+        at index: Int, inList field: String, of entity: EntityID, by context: EditContext
+    ) throws(ChangeError) -> Change {
         let ref = FieldRef(entity, field)
         let dependencies = dependencies(for: context.replica)
         let dot = Dot(context.replica, nextCounter(for: context.replica))

@@ -117,7 +117,9 @@ extension SpaceDocument {
                     try texts[slot: texts.slot(of: ref, creating: TextSequence())].integrate(insertion)
                 }
             case .deleteText(let ranges):
-                guard let slot = texts.slot(of: ref) else { throw SequenceError.unknownElement(Dot(ranges[0].replica, ranges[0].firstCounter)) }
+                guard let slot = texts.slot(of: ref) else {
+                    throw SequenceError.unknownElement(Dot(ranges[0].replica, ranges[0].firstCounter))
+                }
                 for range in ranges where !texts[slot: slot].holds(replica: range.replica, counters: range.counters) {
                     throw SequenceError.unknownElement(Dot(range.replica, range.firstCounter))
                 }

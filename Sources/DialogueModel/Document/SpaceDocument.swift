@@ -78,6 +78,18 @@ public struct FieldRef: Hashable, Sendable, Comparable {
         self.field = field
     }
 
+    /// Field names compare by their UTF-8 bytes, not canonical equivalence, so that two
+    /// names that merely look alike never share (or fight over) one field.
+    public static func == (lhs: FieldRef, rhs: FieldRef) -> Bool {
+        lhs.entity == rhs.entity && lhs.field.utf8.elementsEqual(rhs.field.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(entity)
+        hasher.combine(field.utf8.count)
+        for byte in field.utf8 { hasher.combine(byte) }
+    }
+
     public static func < (lhs: FieldRef, rhs: FieldRef) -> Bool {
         lhs.entity != rhs.entity ? lhs.entity < rhs.entity : lhs.field.utf8.lexicographicallyPrecedes(rhs.field.utf8)
     }

@@ -37,35 +37,51 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
     public var fields: [FieldSpec] {
         switch self {
         case .partnership:
-            [.init(Partnership.Field.name, .register), .init(Partnership.Field.schools, .set),
-             .init(Partnership.Field.continuum, .register)]
+            [
+                .init(Partnership.Field.name, .register), .init(Partnership.Field.schools, .set),
+                .init(Partnership.Field.continuum, .register),
+            ]
         case .school:
-            [.init(School.Field.name, .register), .init(School.Field.reference, .register),
-             .init(School.Field.partnership, .register)]
+            [
+                .init(School.Field.name, .register), .init(School.Field.reference, .register),
+                .init(School.Field.partnership, .register),
+            ]
         case .member:
-            [.init(Member.Field.displayName, .register), .init(Member.Field.role, .register),
-             .init(Member.Field.homeSchool, .register)]
+            [
+                .init(Member.Field.displayName, .register), .init(Member.Field.role, .register),
+                .init(Member.Field.homeSchool, .register),
+            ]
         case .space:
-            [.init(Space.Field.ownerKind, .register), .init(Space.Field.owner, .register),
-             .init(Space.Field.members, .set)]
+            [
+                .init(Space.Field.ownerKind, .register), .init(Space.Field.owner, .register),
+                .init(Space.Field.members, .set),
+            ]
         case .session:
-            [.init(DialogueSession.Field.title, .register), .init(DialogueSession.Field.scheduledAt, .register),
-             .init(DialogueSession.Field.hostSchool, .register), .init(DialogueSession.Field.facilitator, .register),
-             .init(DialogueSession.Field.participants, .set), .init(DialogueSession.Field.focus, .register),
-             .init(DialogueSession.Field.strategy, .register), .init(DialogueSession.Field.status, .register),
-             .init(DialogueSession.Field.agenda, .list), .init(DialogueSession.Field.summary, .text)]
+            [
+                .init(DialogueSession.Field.title, .register), .init(DialogueSession.Field.scheduledAt, .register),
+                .init(DialogueSession.Field.hostSchool, .register), .init(DialogueSession.Field.facilitator, .register),
+                .init(DialogueSession.Field.participants, .set), .init(DialogueSession.Field.focus, .register),
+                .init(DialogueSession.Field.strategy, .register), .init(DialogueSession.Field.status, .register),
+                .init(DialogueSession.Field.agenda, .list), .init(DialogueSession.Field.summary, .text),
+            ]
         case .prompt:
-            [.init(Prompt.Field.text, .register), .init(Prompt.Field.theme, .register),
-             .init(Prompt.Field.source, .register)]
+            [
+                .init(Prompt.Field.text, .register), .init(Prompt.Field.theme, .register),
+                .init(Prompt.Field.source, .register),
+            ]
         case .insight:
-            [.init(Insight.Field.text, .text), .init(Insight.Field.author, .register),
-             .init(Insight.Field.session, .register), .init(Insight.Field.prompt, .register),
-             .init(Insight.Field.kind, .register), .init(Insight.Field.evidenceSource, .register),
-             .init(Insight.Field.hallmarks, .set), .init(Insight.Field.influence, .register)]
+            [
+                .init(Insight.Field.text, .text), .init(Insight.Field.author, .register),
+                .init(Insight.Field.session, .register), .init(Insight.Field.prompt, .register),
+                .init(Insight.Field.kind, .register), .init(Insight.Field.evidenceSource, .register),
+                .init(Insight.Field.hallmarks, .set), .init(Insight.Field.influence, .register),
+            ]
         case .action:
-            [.init(Action.Field.description, .register), .init(Action.Field.owner, .register),
-             .init(Action.Field.dueDate, .register), .init(Action.Field.status, .register),
-             .init(Action.Field.insight, .register), .init(Action.Field.session, .register)]
+            [
+                .init(Action.Field.description, .register), .init(Action.Field.owner, .register),
+                .init(Action.Field.dueDate, .register), .init(Action.Field.status, .register),
+                .init(Action.Field.insight, .register), .init(Action.Field.session, .register),
+            ]
         }
     }
 

@@ -102,7 +102,9 @@ extension UUID {
 
     /// The 128 bits as two machine words.
     var words: (UInt64, UInt64) {
-        withUnsafeBytes(of: uuid) { ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+        withUnsafeBytes(of: uuid) {
+            ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        }
     }
 
     func hashWords(into hasher: inout Hasher) {
