@@ -150,6 +150,7 @@ extension SpaceDocument {
 
     /// Marks a change's counters as held and notes the edit on its entity.
     mutating func recordApplied(_ change: Change) {
+        journal?.append(change)
         let last = Dot(change.replica, change.lastCounter)
         vector.record(last)
         lastRecorded = last

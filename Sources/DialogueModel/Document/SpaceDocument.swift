@@ -28,6 +28,9 @@ public struct SpaceDocument: Sendable {
     /// skip recomputing dependencies when nothing new has arrived.
     var remoteGeneration = 0
     var dependenciesCheckedAt: (replica: ReplicaID, generation: Int)?
+    /// When set, every change applied (local or remote, trimmed as applied) is appended,
+    /// in application order: what a storage layer writes to its log.
+    public var journal: [Change]?
     /// The dot most recently recorded in `vector` (so `vector[last.replica] == last.counter`).
     var lastRecorded: Dot?
     /// Buffered changes that turned out invalid when their turn came, with the reason.
@@ -62,6 +65,11 @@ public struct SpaceDocument: Sendable {
             entityStore[edit.entity, default: EntityLifecycle()].edits.record(edit.dot)
         }
         unrecordedEdit = (entity, dot)
+    }
+
+    /// The changes waiting for their causal past, by author and counter.
+    public var pendingChanges: [Change] {
+        pending.keys.sorted().flatMap { pending[$0]! }
     }
 
     /// The number of changes waiting for their causal past.

@@ -1,0 +1,164 @@
+import DialogueModel
+
+/// The typed local operations on one space, gathered into one transaction.
+///
+/// Obtain one from ``Replica/edit(in:_:)``; every operation applies to the pure state at
+/// once (so later operations in the same closure see earlier ones) and records its
+/// changes; the replica stores them, with the materialised state, in one SQLite
+/// transaction when the closure returns. An editor that types into a note calls
+/// ``editText(_:of:at:delete:insert:)`` for each keystroke inside one `edit` call.
+public struct SpaceEditor {
+    /// The space being edited.
+    public let space: SpaceID
+    /// The state so far, including this editor's operations.
+    public internal(set) var document: SpaceDocument
+    /// The changes made so far.
+    public internal(set) var changes: [Change] = []
+    var clock: HybridLogicalClock<AnyWallClock>
+    let replica: ReplicaID
+    let makeEntityID: @Sendable () -> EntityID
+
+    mutating func context() -> EditContext {
+        EditContext(replica: replica, timestamp: clock.now())
+    }
+
+    // MARK: Checks
+
+    /// The live entity's kind, or an error naming what is wrong.
+    func requireEntity(_ id: EntityID, _ expected: EntityKind? = nil) throws(ReplicaError) -> EntityKind {
+        guard let found = document.kind(of: id), !document.isDeleted(id) else { throw .entityNotFound(id) }
+        guard let kind = EntityKind(rawValue: found) else {
+            throw .wrongKind(id, expected: expected ?? .session, found: found)
+        }
+        if let expected, kind != expected { throw .wrongKind(id, expected: expected, found: found) }
+        return kind
+    }
+
+    func requireField(_ field: String, of kind: EntityKind, type: FieldType) throws(ReplicaError) {
+        guard let actual = kind.fieldType(of: field) else {
+            throw .invalidField(kind: kind, field: field, reason: "no such field (fields: \(kind.fields.map(\.name).joined(separator: ", ")))")
+        }
+        guard actual == type else {
+            throw .invalidField(kind: kind, field: field, reason: "is a \(actual.rawValue) field, not a \(type.rawValue) field")
+        }
+    }
+
+    // MARK: Generic operations
+
+    /// Creates an entity of `kind` and returns its identifier.
+    @discardableResult
+    public mutating func create(_ kind: EntityKind, id: EntityID? = nil) throws(ReplicaError) -> EntityID {
+        let id = id ?? makeEntityID()
+        if document.kind(of: id) != nil, !document.isDeleted(id) {
+            throw .invalidValue("entity \(id) already exists")
+        }
+        let context = context()
+        changes.append(document.create(id, kind: kind.rawValue, by: context))
+        return id
+    }
+
+    /// Sets a register field (title, status, owner…) after checking it against the schema.
+    public mutating func set(_ field: String, of entity: EntityID, to value: FieldValue) throws(ReplicaError) {
+        let kind = try requireEntity(entity)
+        try requireField(field, of: kind, type: .register)
+        try FieldRules.validate(value, for: field, of: kind)
+        guard document.register(field, of: entity)?.writes.count != 1 || document.value(field, of: entity) != value else {
+            return  // already the sole value: writing it again would only add a change
+        }
+        let context = context()
+        changes.append(document.set(field, of: entity, to: value, by: context))
+    }
+
+    /// Adds a member to a set field (participants, hallmarks…).
+    public mutating func add(_ value: FieldValue, to field: String, of entity: EntityID) throws(ReplicaError) {
+        let kind = try requireEntity(entity)
+        try requireField(field, of: kind, type: .set)
+        try FieldRules.validate(value, for: field, of: kind)
+        let context = context()
+        if let change = document.add(value, toSet: field, of: entity, by: context) { changes.append(change) }
+    }
+
+    /// Removes a member from a set field (nothing happens when it is absent).
+    public mutating func remove(_ value: FieldValue, from field: String, of entity: EntityID) throws(ReplicaError) {
+        let kind = try requireEntity(entity)
+        try requireField(field, of: kind, type: .set)
+        let context = context()
+        if let change = document.remove(value, fromSet: field, of: entity, by: context) { changes.append(change) }
+    }
+
+    /// Edits a text field: at scalar `offset`, deletes `deleteCount` scalars, then inserts `text`.
+    public mutating func editText(
+        _ field: String, of entity: EntityID, at offset: Int, delete deleteCount: Int = 0, insert text: String = ""
+    ) throws(ReplicaError) {
+        let kind = try requireEntity(entity)
+        try requireField(field, of: kind, type: .text)
+        let context = context()
+        do {
+            try document.editText(field, of: entity, at: offset, delete: deleteCount, insert: text, by: context, appendingTo: &changes)
+        } catch {
+            throw .invalidPosition("\(error)")
+        }
+    }
+
+    /// Replaces the whole text of a text field with a minimal edit (common prefix and
+    /// suffix kept), so that concurrent edits elsewhere in the text merge.
+    public mutating func replaceText(_ field: String, of entity: EntityID, with newText: String) throws(ReplicaError) {
+        let old = Array(document.text(field, of: entity).unicodeScalars)
+        let new = Array(newText.unicodeScalars)
+        var prefix = 0
+        while prefix < old.count, prefix < new.count, old[prefix] == new[prefix] { prefix += 1 }
+        var suffix = 0
+        while suffix < old.count - prefix, suffix < new.count - prefix, old[old.count - 1 - suffix] == new[new.count - 1 - suffix] {
+            suffix += 1
+        }
+        var inserted = String.UnicodeScalarView()
+        inserted.append(contentsOf: new[prefix..<(new.count - suffix)])
+        try editText(field, of: entity, at: prefix, delete: old.count - prefix - suffix, insert: String(inserted))
+    }
+
+    /// Deletes (hides) an entity; its content stays recoverable.
+    public mutating func delete(_ entity: EntityID) throws(ReplicaError) {
+        _ = try requireEntity(entity)
+        let context = context()
+        changes.append(document.delete(entity, by: context))
+    }
+
+    // MARK: Lists
+
+    /// Inserts a value into a list field at `index` (the end when `nil`).
+    public mutating func insertItem(_ value: FieldValue, into field: String, of entity: EntityID, at index: Int? = nil) throws(ReplicaError) {
+        let kind = try requireEntity(entity)
+        try requireField(field, of: kind, type: .list)
+        let position = index ?? document.items(field, of: entity).count
+        let context = context()
+        do {
+            changes.append(try document.insertItem(value, at: position, inList: field, of: entity, by: context))
+        } catch {
+            throw .invalidPosition("\(error)")
+        }
+    }
+
+    /// Moves the list element at `from` to `to`.
+    public mutating func moveItem(in field: String, of entity: EntityID, from: Int, to: Int) throws(ReplicaError) {
+        let kind = try requireEntity(entity)
+        try requireField(field, of: kind, type: .list)
+        let context = context()
+        do {
+            changes.append(try document.moveItem(from: from, to: to, inList: field, of: entity, by: context))
+        } catch {
+            throw .invalidPosition("\(error)")
+        }
+    }
+
+    /// Removes the list element at `index`.
+    public mutating func removeItem(from field: String, of entity: EntityID, at index: Int) throws(ReplicaError) {
+        let kind = try requireEntity(entity)
+        try requireField(field, of: kind, type: .list)
+        let context = context()
+        do {
+            changes.append(try document.removeItem(at: index, inList: field, of: entity, by: context))
+        } catch {
+            throw .invalidPosition("\(error)")
+        }
+    }
+}

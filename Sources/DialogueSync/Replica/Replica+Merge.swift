@@ -1,0 +1,123 @@
+import DialogueModel
+import Foundation
+import GRDB
+import Logging
+
+/// What a merge did.
+public struct MergeReport: Sendable, Equatable {
+    /// Changes (or the parts of them not yet held) applied.
+    public var applied = 0
+    /// Changes already held in full: nothing to do.
+    public var alreadyHeld = 0
+    /// Changes held back until their causal past arrives (stored; applied when it does).
+    public var waiting = 0
+
+    public init(applied: Int = 0, alreadyHeld: Int = 0, waiting: Int = 0) {
+        self.applied = applied
+        self.alreadyHeld = alreadyHeld
+        self.waiting = waiting
+    }
+}
+
+extension Replica {
+    /// Applies changes from elsewhere (any of the replica's spaces, or new ones).
+    ///
+    /// Atomic and idempotent: the batch lands whole or not at all, in causal order;
+    /// changes whose causal past has not arrived are stored and applied when it does;
+    /// changes already held are skipped. A change that is invalid (refers to elements it
+    /// could not have seen, malformed, timestamp too far ahead of this device's clock)
+    /// refuses the whole batch with ``ReplicaError/changeRejected(_:reason:)``.
+    @discardableResult
+    public func merge(_ changes: [Change]) throws(ReplicaError) -> MergeReport {
+        var frames = [changes].makeIterator()
+        return try merge { frames.next() }
+    }
+
+    /// Applies frames of changes, pulled one at a time, in one transaction (so a large
+    /// bundle never has to be decoded into memory at once).
+    func merge(nextFrame: () throws -> [Change]?) throws(ReplicaError) -> MergeReport {
+        var working = documents
+        var before: [SpaceID: SpaceDocument] = [:]
+        var touches: [SpaceID: [EntityID: Materializer.Touch]] = [:]
+        var clock = self.clock
+        var report = MergeReport()
+        let logger = self.logger
+        try write { db in
+            while let frame = try nextFrame() {
+                var order: [SpaceID] = []
+                var bySpace: [SpaceID: [Change]] = [:]
+                for change in frame {
+                    if bySpace[change.space] == nil { order.append(change.space) }
+                    bySpace[change.space, default: []].append(change)
+                }
+                for space in order {
+                    if working[space] == nil {
+                        working[space] = SpaceDocument(space: space)
+                        try Self.insertSpace(space, db, clock: clock)
+                    }
+                    if before[space] == nil { before[space] = working[space] }
+                    var document = working[space]!
+                    working[space] = nil  // keep the document uniquely referenced while it changes
+                    document.journal = []
+                    let quarantined = document.quarantined.count
+                    var latest = HLCTimestamp.zero
+                    let batch = bySpace[space]!
+                    let batchIDs = Set(batch.map(\.id))
+                    for change in batch {
+                        guard clock.accepts(change.timestamp) else {
+                            throw ReplicaError.changeRejected(
+                                change.id, reason: "its timestamp \(change.timestamp) is too far ahead of this device's clock")
+                        }
+                        do {
+                            switch try document.apply(change) {
+                            case .applied: report.applied += 1
+                            case .alreadyHeld: report.alreadyHeld += 1
+                            case .buffered: break
+                            }
+                        } catch let error as ChangeError {
+                            throw ReplicaError.changeRejected(change.id, reason: error.description)
+                        }
+                        latest = max(latest, change.timestamp)
+                    }
+                    for (change, error) in document.quarantined.dropFirst(quarantined) {
+                        if batchIDs.contains(change.id) { throw ReplicaError.changeRejected(change.id, reason: error.description) }
+                        // Stored earlier while waiting; invalid now that its past arrived. Drop it, loudly.
+                        logger.error("dropped an invalid waiting change", metadata: ["change": "\(change.id)", "error": "\(error)"])
+                    }
+                    let journal = document.journal ?? []
+                    document.journal = nil
+                    var start = 0
+                    while start < journal.count {
+                        let end = min(start + 4096, journal.count)
+                        try Self.appendBlock(Array(journal[start..<end]), space: space, db)
+                        start = end
+                    }
+                    try Self.storeVector(of: journal, space: space, db)
+                    touches[space, default: [:]].merge(Materializer.touches(of: journal)) { old, new in
+                        Materializer.Touch(fields: old.fields.union(new.fields), lifecycle: old.lifecycle || new.lifecycle)
+                    }
+                    if latest > .zero { _ = try? clock.receive(latest) }
+                    working[space] = document
+                }
+            }
+            for space in before.keys {
+                let document = working[space]!
+                report.waiting += document.pendingCount
+                try db.execute(sql: "DELETE FROM pending_changes WHERE space_id = ?", arguments: [space.blob])
+                for change in document.pendingChanges {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO pending_changes (space_id, replica, counter, body) VALUES (?, ?, ?, ?)",
+                        arguments: [space.blob, change.replica.storedValue, Int64(bitPattern: change.id.counter), Data(ChangeCodec.encode([change]))])
+                }
+                if let touched = touches[space] {
+                    try Materializer(space: space, before: before[space]!, after: document).refresh(touched, in: db)
+                }
+            }
+            try Self.storeClock(clock.last, db)
+        }
+        documents = working
+        self.clock = clock
+        logger.debug("merged", metadata: ["applied": "\(report.applied)", "held": "\(report.alreadyHeld)", "waiting": "\(report.waiting)"])
+        return report
+    }
+}

@@ -1,0 +1,89 @@
+import DialogueModel
+import Foundation
+import GRDB
+
+/// A position in a space's change log, for paging through "what a vector lacks".
+public struct ChangeCursor: Hashable, Sendable, Codable {
+    public var block: Int64
+    public var index: Int
+
+    public static let start = ChangeCursor(block: 0, index: 0)
+
+    public init(block: Int64, index: Int) {
+        self.block = block
+        self.index = index
+    }
+}
+
+/// One bounded page of changes, in causal order.
+public struct ChangePage: Sendable {
+    public var changes: [Change]
+    /// Where the next page starts; `nil` when there is nothing more.
+    public var next: ChangeCursor?
+}
+
+extension Replica {
+    /// What this replica holds: per space, the version vector (as committed to disk).
+    public nonisolated func heldVectors() throws(ReplicaError) -> [SpaceID: VersionVector] {
+        do {
+            return try database.read { db in
+                var vectors: [SpaceID: VersionVector] = [:]
+                for blob in try Data.fetchAll(db, sql: "SELECT space_id FROM spaces") {
+                    if let space = SpaceID(blob: blob) { vectors[space] = VersionVector() }
+                }
+                for row in try Row.fetchAll(db, sql: "SELECT space_id, replica, counter FROM vectors") {
+                    guard let space = SpaceID(blob: row["space_id"]), let replica = ReplicaID(storedValue: row["replica"]) else { continue }
+                    let counter: Int64 = row["counter"]
+                    vectors[space, default: VersionVector()][replica] = UInt64(bitPattern: counter)
+                }
+                return vectors
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// The changes of `space` that `vector` lacks, in causal order, at most `limit` per
+    /// page, reading one stored block at a time (never the whole space).
+    public nonisolated func changes(
+        in space: SpaceID, missingFrom vector: VersionVector, after cursor: ChangeCursor = .start, limit: Int = 1000
+    ) throws(ReplicaError) -> ChangePage {
+        precondition(limit > 0)
+        do {
+            return try database.read { db in
+                var page: [Change] = []
+                let blocks = try Row.fetchCursor(
+                    db, sql: "SELECT block_id, body FROM change_blocks WHERE space_id = ? AND block_id >= ? ORDER BY block_id",
+                    arguments: [space.blob, cursor.block])
+                while let row = try blocks.next() {
+                    let blockID: Int64 = row["block_id"]
+                    let body: Data = row["body"]
+                    let changes = try ChangeCodec.decode(body)
+                    let first = blockID == cursor.block ? cursor.index : 0
+                    for index in first..<changes.count where changes[index].lastCounter > vector[changes[index].replica] {
+                        page.append(changes[index])
+                        if page.count == limit {
+                            return ChangePage(changes: page, next: ChangeCursor(block: blockID, index: index + 1))
+                        }
+                    }
+                }
+                return ChangePage(changes: page, next: nil)
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// Every page of ``changes(in:missingFrom:after:limit:)`` as an asynchronous sequence.
+    public nonisolated func changeBatches(
+        in space: SpaceID, missingFrom vector: VersionVector, batchSize: Int = 1000
+    ) -> AsyncThrowingStream<[Change], any Error> {
+        var cursor: ChangeCursor? = .start
+        return AsyncThrowingStream {
+            guard let current = cursor else { return nil }
+            let page = try self.changes(in: space, missingFrom: vector, after: current, limit: batchSize)
+            cursor = page.next
+            return page.changes.isEmpty && page.next == nil ? nil : page.changes
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import DialogueModel
+import Foundation
+import GRDB
+import Logging
+
+/// A leader's local replica: one SQLite file holding every change it has seen and a
+/// queryable, materialised state of the spaces it holds.
+///
+/// All writes go through this actor, one SQLite transaction each, and never suspend
+/// while holding the in-memory state, so a write is atomic with respect to every
+/// other. Reads (queries, observation) go straight to the database pool and run
+/// concurrently with writes (WAL).
+public actor Replica {
+    /// This replica's identity, created with the file and kept for ever.
+    public nonisolated let id: ReplicaID
+    /// The database, for queries and `ValueObservation`. Write only through the replica.
+    public nonisolated let database: DatabasePool
+    /// Where the file lives.
+    public nonisolated let path: String
+    let logger: Logger
+    var clock: HybridLogicalClock<AnyWallClock>
+    var documents: [SpaceID: SpaceDocument] = [:]
+    var makeEntityID: @Sendable () -> EntityID
+
+    /// Opens (creating or migrating as needed) the replica at `path`.
+    ///
+    /// - Parameters:
+    ///   - wallClock: the physical clock behind timestamps (injected in tests).
+    ///   - entityIDs: where new entity identifiers come from (injected in tests).
+    ///   - logger: where the replica logs; it never prints.
+    public init(
+        path: String, wallClock: some WallClock = SystemWallClock(),
+        entityIDs: @escaping @Sendable () -> EntityID = { EntityID(UUID()) },
+        logger: Logger = Logger(label: "dialogue.replica")
+    ) throws(ReplicaError) {
+        self.path = path
+        self.makeEntityID = entityIDs
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")  // WAL + NORMAL: durable across crashes of the app
+        }
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            try ReplicaSchema.migrator.migrate(database)
+            let (id, lastTimestamp) = try database.write { db in try Self.identity(db) }
+            self.id = id
+            var logger = logger
+            logger[metadataKey: "replica.id"] = "\(id)"
+            self.logger = logger
+            clock = HybridLogicalClock(wall: AnyWallClock(wallClock), last: lastTimestamp)
+            documents = try database.read { db in try Self.loadDocuments(db) }
+        } catch let error as ReplicaError {
+            throw error
+        } catch {
+            throw .storage("cannot open replica at \(path): \(error)")
+        }
+        let spaceCount = documents.count
+        logger.debug("replica opened", metadata: ["path": "\(path)", "spaces": "\(spaceCount)"])
+    }
+
+    /// Reads or creates the replica identity and the clock's high-water mark.
+    private static func identity(_ db: Database) throws -> (ReplicaID, HLCTimestamp) {
+        let id: ReplicaID
+        if let stored = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'replica_id'"),
+            let existing = ReplicaID(storedValue: stored)
+        {
+            id = existing
+        } else {
+            id = ReplicaID.random()
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('replica_id', ?)", arguments: [id.storedValue])
+        }
+        let wall = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc_wall'") ?? 0
+        let logical = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc_logical'") ?? 0
+        return (id, HLCTimestamp(wallTime: UInt64(bitPattern: wall), logical: UInt16(clamping: logical)))
+    }
+
+    /// Rebuilds each space's pure state from its change log, then re-buffers waiting changes.
+    private static func loadDocuments(_ db: Database) throws -> [SpaceID: SpaceDocument] {
+        var documents: [SpaceID: SpaceDocument] = [:]
+        for blob in try Data.fetchAll(db, sql: "SELECT space_id FROM spaces") {
+            guard let space = SpaceID(blob: blob) else { continue }
+            documents[space] = SpaceDocument(space: space)
+        }
+        let blocks = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM change_blocks ORDER BY block_id")
+        while let row = try blocks.next() {
+            guard let space = SpaceID(blob: row["space_id"]) else { continue }
+            let body: Data = row["body"]
+            try documents[space, default: SpaceDocument(space: space)].apply(try ChangeCodec.decode(body))
+        }
+        let pending = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM pending_changes")
+        while let row = try pending.next() {
+            guard let space = SpaceID(blob: row["space_id"]) else { continue }
+            let body: Data = row["body"]
+            try documents[space, default: SpaceDocument(space: space)].apply(try ChangeCodec.decode(body))
+        }
+        return documents
+    }
+
+    /// The spaces this replica holds.
+    public var spaces: [SpaceID] { documents.keys.sorted() }
+
+    /// The pure merged state of a space (a value: later edits do not change it).
+    public func document(_ space: SpaceID) -> SpaceDocument? { documents[space] }
+
+    /// Starts holding a space (nothing to do when already held).
+    public func addSpace(_ space: SpaceID) throws(ReplicaError) {
+        guard documents[space] == nil else { return }
+        try write { db in try Self.insertSpace(space, db, clock: self.clock) }
+        documents[space] = SpaceDocument(space: space)
+    }
+
+    static func insertSpace(_ space: SpaceID, _ db: Database, clock: HybridLogicalClock<AnyWallClock>) throws {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO spaces (space_id, added_at) VALUES (?, ?)",
+            arguments: [space.blob, Int64(bitPattern: clock.wall.millisecondsSinceEpoch())])
+    }
+
+    /// Runs a write transaction, mapping database failures to ``ReplicaError/storage(_:)``.
+    func write<T>(_ body: (Database) throws -> T) throws(ReplicaError) -> T {
+        do {
+            return try database.write { db in try body(db) }
+        } catch let error as ReplicaError {
+            throw error
+        } catch {
+            logger.error("write failed", metadata: ["error": "\(error)"])
+            throw .storage("\(error)")
+        }
+    }
+
+    /// Stores the changes applied to a space, in application order, as one block.
+    static func appendBlock(_ changes: [Change], space: SpaceID, _ db: Database) throws {
+        guard !changes.isEmpty else { return }
+        try db.cachedStatement(sql: "INSERT INTO change_blocks (space_id, change_count, body) VALUES (?, ?, ?)")
+            .execute(arguments: [space.blob, changes.count, Data(ChangeCodec.encode(changes))])
+    }
+
+    /// Raises the stored version vector of a space to cover `changes`.
+    static func storeVector(of changes: [Change], space: SpaceID, _ db: Database) throws {
+        var highest: [ReplicaID: UInt64] = [:]
+        for change in changes { highest[change.replica] = max(highest[change.replica] ?? 0, change.lastCounter) }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO vectors (space_id, replica, counter) VALUES (?, ?, ?)
+                ON CONFLICT (space_id, replica) DO UPDATE SET counter = max(counter, excluded.counter)
+                """)
+        for (replica, counter) in highest {
+            try statement.execute(arguments: [space.blob, replica.storedValue, Int64(bitPattern: counter)])
+        }
+    }
+
+    /// Persists the clock's high-water mark, so timestamps stay monotonic across restarts.
+    static func storeClock(_ timestamp: HLCTimestamp, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+        try statement.execute(arguments: ["hlc_wall", Int64(bitPattern: timestamp.wallTime)])
+        try statement.execute(arguments: ["hlc_logical", Int64(timestamp.logical)])
+    }
+}
+
+/// A type-erased ``WallClock``, so the replica can hold any clock.
+struct AnyWallClock: WallClock {
+    let base: any WallClock
+
+    init(_ base: some WallClock) { self.base = base }
+
+    func millisecondsSinceEpoch() -> UInt64 { base.millisecondsSinceEpoch() }
+}

@@ -1,0 +1,37 @@
+import DialogueModel
+
+/// Why a replica refused an operation. A refused operation changes nothing.
+public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No entity with this identifier exists in the space (or its creation has not arrived).
+    case entityNotFound(EntityID)
+    /// The entity exists but is of another kind than the operation needs.
+    case wrongKind(EntityID, expected: EntityKind, found: String)
+    /// The field does not exist on this kind of entity, or is not of the type the operation needs.
+    case invalidField(kind: EntityKind, field: String, reason: String)
+    /// A value the operation cannot accept (empty title, malformed date, …).
+    case invalidValue(String)
+    /// A position outside the text or list.
+    case invalidPosition(String)
+    /// A remote change was refused; the whole batch was refused with it.
+    case changeRejected(Dot, reason: String)
+    /// The space is not held by this replica.
+    case unknownSpace(SpaceID)
+    /// A bundle file could not be read.
+    case invalidBundle(String)
+    /// The database failed (disk full, file damaged, permissions…).
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .entityNotFound(let id): "no entity \(id) in this space"
+        case .wrongKind(let id, let expected, let found): "entity \(id) is a \(found), not a \(expected.rawValue)"
+        case .invalidField(let kind, let field, let reason): "\(kind.rawValue) field '\(field)': \(reason)"
+        case .invalidValue(let reason): "invalid value: \(reason)"
+        case .invalidPosition(let reason): "invalid position: \(reason)"
+        case .changeRejected(let dot, let reason): "change \(dot) refused: \(reason); nothing from this batch was stored"
+        case .unknownSpace(let space): "this replica holds no space \(space)"
+        case .invalidBundle(let reason): "bundle refused: \(reason); nothing was imported"
+        case .storage(let reason): "local storage failed: \(reason)"
+        }
+    }
+}

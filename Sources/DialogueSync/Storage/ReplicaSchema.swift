@@ -1,0 +1,65 @@
+import DialogueModel
+import GRDB
+
+/// The replica's SQLite schema, created and evolved only through named migrations
+/// registered in order (GRDB's `DatabaseMigrator`). Never edit a shipped migration:
+/// add a new one.
+enum ReplicaSchema {
+    /// Migration identifiers in order; tests pin fixtures to a prefix of this list.
+    static let migrationIdentifiers = ["v1-change-log", "v1-materialized", "v2-sync-state"]
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-change-log") { db in
+            // Replica identity, HLC high-water mark and other single values.
+            try db.execute(sql: "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
+            // The spaces this replica holds.
+            try db.execute(sql: "CREATE TABLE spaces (space_id BLOB PRIMARY KEY, added_at INTEGER NOT NULL) WITHOUT ROWID")
+            // Every change applied, in application order (a causal order), stored as blocks:
+            // each block is one transaction's changes in the columnar binary format. One row
+            // per transaction rather than per change is what keeps local edits near raw
+            // SQLite speed (Automerge and Loro store change chunks the same way).
+            try db.execute(
+                sql: """
+                    CREATE TABLE change_blocks (
+                        block_id INTEGER PRIMARY KEY,
+                        space_id BLOB NOT NULL REFERENCES spaces (space_id),
+                        change_count INTEGER NOT NULL,
+                        body BLOB NOT NULL
+                    )
+                    """)
+            try db.execute(sql: "CREATE INDEX change_blocks_by_space ON change_blocks (space_id, block_id)")
+            // What the log holds, per space: the version vectors.
+            try db.execute(
+                sql: """
+                    CREATE TABLE vectors (
+                        space_id BLOB NOT NULL, replica INTEGER NOT NULL, counter INTEGER NOT NULL,
+                        PRIMARY KEY (space_id, replica)
+                    ) WITHOUT ROWID
+                    """)
+            // Changes received before their causal past, waiting (they survive restarts).
+            try db.execute(
+                sql: """
+                    CREATE TABLE pending_changes (
+                        space_id BLOB NOT NULL, replica INTEGER NOT NULL, counter INTEGER NOT NULL, body BLOB NOT NULL,
+                        PRIMARY KEY (space_id, replica, counter)
+                    ) WITHOUT ROWID
+                    """)
+        }
+        migrator.registerMigration("v1-materialized") { db in
+            try MaterializedSchema.create(db)
+        }
+        migrator.registerMigration("v2-sync-state") { db in
+            // When each space last synced with which server, for `status`.
+            try db.execute(
+                sql: """
+                    CREATE TABLE sync_state (
+                        space_id BLOB NOT NULL, server TEXT NOT NULL,
+                        last_sync_at INTEGER NOT NULL, acknowledged_seq INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (space_id, server)
+                    ) WITHOUT ROWID
+                    """)
+        }
+        return migrator
+    }
+}
