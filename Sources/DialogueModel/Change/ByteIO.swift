@@ -106,17 +106,33 @@ struct ByteReader {
     }
 }
 
-/// CRC-32 (IEEE 802.3, as zlib and gzip), so that a garbled message is detected rather than misread.
-enum CRC32 {
+/// CRC-32 (IEEE 802.3, as zlib and gzip), so that a garbled message or file is
+/// detected rather than misread. Incremental: feed bytes with ``update(_:)``.
+public struct CRC32: Sendable {
     private static let table: [UInt32] = (0..<256).map { index in
         var value = UInt32(index)
         for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
         return value
     }
 
-    static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
+    private var state: UInt32 = 0xFFFF_FFFF
+
+    public init() {}
+
+    /// Folds more bytes in.
+    public mutating func update(_ bytes: some Sequence<UInt8>) {
+        var crc = state
+        for byte in bytes { crc = Self.table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        state = crc
+    }
+
+    /// The checksum of everything folded in so far.
+    public var value: UInt32 { state ^ 0xFFFF_FFFF }
+
+    /// The checksum of `bytes`.
+    public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
+        var crc = CRC32()
+        crc.update(bytes)
+        return crc.value
     }
 }
