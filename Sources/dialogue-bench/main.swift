@@ -5,9 +5,13 @@ import Foundation
 // dialogue-bench: measures Dialogue's CRDT core on editing traces. Not a test: it prints figures.
 let usage = """
     usage: dialogue-bench trace PATH [--json] [--runs N]
+           dialogue-bench replica [--json] [--edits N] [--changes N] [--trace PATH | --no-trace]
       Replays an editing trace (editing-traces format, sequential or concurrent, .json or .json.gz),
       verifies the final text against endContent (exit 1 on a mismatch), and prints local-edit and
       merge rates, peak memory and the encoded size of all changes.
+      `replica` measures the SQLite replica: N local field edits in batches of 100 (default 100000)
+      and a merge of N remote changes from a bundle (default 1000000), each against raw SQLite
+      doing the equivalent inserts, and a trace typed into an insight (default seph-blog1).
 
     """
 
@@ -17,6 +21,36 @@ func fail(_ message: String, code: Int32 = 64) -> Never {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "replica" {
+    arguments.removeFirst()
+    var json = false
+    var edits = 100_000
+    var changes = 1_000_000
+    var trace: String? = EditingTrace.sharedTracesDirectory().appendingPathComponent("seph-blog1.json.gz").path
+    while !arguments.isEmpty {
+        let argument = arguments.removeFirst()
+        switch argument {
+        case "--json": json = true
+        case "--edits", "--changes":
+            guard let value = arguments.first.flatMap(Int.init), value > 0 else { fail("\(argument) needs a positive number") }
+            arguments.removeFirst()
+            if argument == "--edits" { edits = value } else { changes = value }
+        case "--no-trace": trace = nil
+        case "--trace":
+            guard let value = arguments.first else { fail("--trace needs a path") }
+            arguments.removeFirst()
+            trace = value
+        default: fail(usage)
+        }
+    }
+    do {
+        let report = try await ReplicaBenchmark.run(edits: edits, merges: changes, tracePath: trace)
+        print(json ? report.json : report.table)
+        exit(report.traceVerified || trace == nil ? 0 : 1)
+    } catch {
+        fail("dialogue-bench: \(error)", code: 1)
+    }
+}
 guard arguments.first == "trace", arguments.count >= 2 else { fail(usage) }
 arguments.removeFirst()
 var json = false

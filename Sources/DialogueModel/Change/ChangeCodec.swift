@@ -133,6 +133,15 @@ private struct BatchEncoder {
     }
 
     mutating func intern(_ string: String) -> Int {
+        // A batch names few distinct fields: a short scan beats building a byte-array key.
+        if strings.count <= 8 {
+            if let index = strings.firstIndex(where: { $0.utf8.elementsEqual(string.utf8) }) { return index }
+            if strings.count < 8 {
+                strings.append(string)
+                return strings.count - 1
+            }
+            for (index, existing) in strings.enumerated() { stringIndex[Array(existing.utf8)] = index }
+        }
         let key = Array(string.utf8)
         if let index = stringIndex[key] { return index }
         strings.append(string)

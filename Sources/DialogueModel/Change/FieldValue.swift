@@ -33,7 +33,7 @@ public enum FieldValue: Hashable, Sendable, Comparable, CustomStringConvertible 
         case .null: break
         case .bool(let value): hasher.combine(value)
         case .int(let value): hasher.combine(value)
-        case .string(let value): for byte in value.utf8 { hasher.combine(byte) }
+        case .string(let value): hashUTF8(of: value, into: &hasher)
         case .timestamp(let value): hasher.combine(value)
         case .reference(let value): hasher.combine(value)
         }

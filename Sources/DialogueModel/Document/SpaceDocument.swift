@@ -94,12 +94,19 @@ public struct FieldRef: Hashable, Sendable, Comparable {
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(entity)
-        hasher.combine(field.utf8.count)
-        for byte in field.utf8 { hasher.combine(byte) }
+        hashUTF8(of: field, into: &hasher)
     }
 
     public static func < (lhs: FieldRef, rhs: FieldRef) -> Bool {
         lhs.entity != rhs.entity ? lhs.entity < rhs.entity : lhs.field.utf8.lexicographicallyPrecedes(rhs.field.utf8)
+    }
+}
+
+/// Hashes a string's UTF-8 bytes in one call (native strings are contiguous).
+func hashUTF8(of string: String, into hasher: inout Hasher) {
+    hasher.combine(string.utf8.count)
+    if string.utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+        for byte in string.utf8 { hasher.combine(byte) }
     }
 }
 

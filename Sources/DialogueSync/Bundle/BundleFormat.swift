@@ -32,10 +32,21 @@ public enum BundleFormat {
         public var createdAt: UInt64
         public var spaces: [SpaceEntry]
 
+        public init(createdBy: ReplicaID, createdAt: UInt64, spaces: [SpaceEntry]) {
+            self.createdBy = createdBy
+            self.createdAt = createdAt
+            self.spaces = spaces
+        }
+
         /// One space in the bundle and the vector it was cut against.
         public struct SpaceEntry: Codable, Sendable, Equatable {
             public var space: SpaceID
             public var base: VersionVectorText
+
+            public init(space: SpaceID, base: VersionVector = VersionVector()) {
+                self.space = space
+                self.base = VersionVectorText(vector: base)
+            }
 
             public static func == (lhs: SpaceEntry, rhs: SpaceEntry) -> Bool {
                 lhs.space == rhs.space && lhs.base.vector == rhs.base.vector
@@ -116,14 +127,15 @@ struct BundleReader {
 
     /// The next frame's changes, or `nil` after the last; every change must belong to a
     /// space the header declares.
-    mutating func nextFrame() throws(ReplicaError) -> [Change]? {
+    mutating func nextFrame() throws(ReplicaError) -> (changes: [Change], encoded: Data)? {
         guard offset < framesEnd else { return nil }
         guard framesEnd - offset >= 4 else { throw .invalidBundle("a frame is truncated") }
         let length = Int(BundleFormat.readUInt32(data, at: offset))
         guard length <= framesEnd - offset - 4 else { throw .invalidBundle("a frame runs past the end") }
         let start = data.startIndex + offset + 4
         let changes: [Change]
-        do { changes = try ChangeCodec.decode(data[start..<(start + length)]) } catch {
+        let encoded = data[start..<(start + length)]
+        do { changes = try ChangeCodec.decode(encoded) } catch {
             throw .invalidBundle("a frame cannot be read: \(error)")
         }
         offset += 4 + length
@@ -131,6 +143,6 @@ struct BundleReader {
         if let stray = changes.first(where: { !declared.contains($0.space) }) {
             throw .invalidBundle("change \(stray.id) belongs to space \(stray.space), which the header does not declare")
         }
-        return changes
+        return (changes, Data(encoded))
     }
 }

@@ -19,52 +19,24 @@ extension Replica {
         for space in chosen where held[space] == nil { throw .unknownSpace(space) }
         let header = BundleFormat.Header(
             createdBy: id, createdAt: SystemWallClock().millisecondsSinceEpoch(),
-            spaces: chosen.map { .init(space: $0, base: VersionVectorText(vector: vectors[$0] ?? VersionVector())) })
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw .storage("cannot create \(temporary.path)")
-        }
-        defer { try? FileManager.default.removeItem(at: temporary) }
+            spaces: chosen.map { .init(space: $0, base: vectors[$0] ?? VersionVector()) })
+        var writer = try BundleWriter(to: url, header: header)
         do {
-            let file = try FileHandle(forWritingTo: temporary)
-            defer { try? file.close() }
-            var crc = CRC32()
-            var written = 0
-            func emit(_ bytes: [UInt8]) throws {
-                crc.update(bytes)
-                try file.write(contentsOf: bytes)
-                written += bytes.count
-            }
-            let headerJSON = [UInt8](try JSONEncoder().encode(header))
-            try emit(BundleFormat.magic + [BundleFormat.version] + BundleFormat.uint32(UInt32(headerJSON.count)) + headerJSON)
-            var total: UInt64 = 0
             for space in chosen {
                 var cursor: ChangeCursor? = .start
                 while let current = cursor {
                     let page = try changes(
                         in: space, missingFrom: vectors[space] ?? VersionVector(), after: current, limit: BundleFormat.framesPerBatch)
-                    if !page.changes.isEmpty {
-                        let frame = ChangeCodec.encode(page.changes)
-                        try emit(BundleFormat.uint32(UInt32(frame.count)) + frame)
-                        total += UInt64(page.changes.count)
-                    }
+                    try writer.write(page.changes)
                     cursor = page.next
                 }
             }
-            try emit(BundleFormat.trailerMagic + BundleFormat.uint64(total))
-            let checksum = BundleFormat.uint32(crc.value)
-            try file.write(contentsOf: checksum)
-            written += checksum.count
-            try file.synchronize()
-            try file.close()
-            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-            try FileManager.default.moveItem(at: temporary, to: url)
-            return BundleFormat.Summary(changes: Int(total), bytes: written, spaces: chosen)
-        } catch let error as ReplicaError {
-            throw error
+            try writer.finish()
         } catch {
-            throw .storage("cannot write bundle \(url.path): \(error.localizedDescription)")
+            writer.discard()
+            throw error
         }
+        return BundleFormat.Summary(changes: Int(writer.changes), bytes: writer.bytes, spaces: chosen)
     }
 
     /// Imports a bundle file: checks it whole (magic, version, checksum, header), then
@@ -83,7 +55,7 @@ extension Replica {
         var count: UInt64 = 0
         let report = try merge {
             let frame = try reader.nextFrame()
-            count += UInt64(frame?.count ?? 0)
+            count += UInt64(frame?.changes.count ?? 0)
             if frame == nil, count != reader.totalChanges {
                 throw ReplicaError.invalidBundle("it holds \(count) changes but its trailer says \(reader.totalChanges)")
             }

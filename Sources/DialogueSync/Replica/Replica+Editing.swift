@@ -1,5 +1,6 @@
 import DialogueModel
 import GRDB
+import Logging
 
 extension Replica {
     /// Makes local edits to a space in one transaction.
@@ -15,21 +16,52 @@ extension Replica {
     /// }
     /// ```
     public func edit<T: Sendable>(in space: SpaceID, _ body: @Sendable (inout SpaceEditor) throws -> T) throws -> T {
-        guard let before = documents[space] else { throw ReplicaError.unknownSpace(space) }
-        var editor = SpaceEditor(space: space, document: before, clock: clock, replica: id, makeEntityID: makeEntityID)
-        let result = try body(&editor)
-        guard !editor.changes.isEmpty else { return result }
-        let changes = editor.changes
-        let after = editor.document
-        let timestamp = editor.clock.last
-        try write { db in
-            try Self.appendBlock(changes, space: space, db)
-            try Self.storeVector(of: changes, space: space, db)
-            try Self.storeClock(timestamp, db)
-            try Materializer(space: space, before: before, after: after).refresh(Materializer.touches(of: changes), in: db)
+        // The document moves into the editor so it is edited in place, not copied; it comes
+        // back when the edit is stored, or is rebuilt from the log if a partial edit fails.
+        guard let document = documents.removeValue(forKey: space) else { throw ReplicaError.unknownSpace(space) }
+        var editor = SpaceEditor(space: space, document: document, clock: clock, replica: id, makeEntityID: makeEntityID)
+        let result: T
+        do {
+            result = try body(&editor)
+        } catch {
+            restore(space, editor.changes.isEmpty ? editor.document : nil)
+            throw error
         }
-        documents[space] = after
+        guard !editor.changes.isEmpty else {
+            documents[space] = editor.document
+            return result
+        }
+        let changes = editor.changes
+        let timestamp = editor.clock.last
+        var materializer = Materializer(space: space, after: editor.document, conflicted: conflictedRegisters)
+        do {
+            try write { db in
+                try Self.appendBlock(changes, space: space, db)
+                try Self.storeVector(of: changes, space: space, db)
+                try Self.storeClock(timestamp, db)
+                try materializer.refresh(Materializer.touches(of: changes), in: db)
+            }
+        } catch {
+            restore(space, nil)
+            throw error
+        }
+        documents[space] = editor.document
+        conflictedRegisters = materializer.conflicted
         clock = editor.clock
         return result
+    }
+
+    /// Puts a space's document back after a failed write: the given one when it is known
+    /// to be unchanged, otherwise rebuilt from what the database holds.
+    func restore(_ space: SpaceID, _ unchanged: SpaceDocument?) {
+        if let unchanged {
+            documents[space] = unchanged
+            return
+        }
+        do {
+            documents[space] = try database.read { db in try Self.loadDocument(space, db) }
+        } catch {
+            logger.error("cannot rebuild space after a failed write; it reloads when the replica reopens", metadata: ["space.id": "\(space)", "error": "\(error)"])
+        }
     }
 }

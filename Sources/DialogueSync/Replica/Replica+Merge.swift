@@ -30,94 +30,119 @@ extension Replica {
     @discardableResult
     public func merge(_ changes: [Change]) throws(ReplicaError) -> MergeReport {
         var frames = [changes].makeIterator()
-        return try merge { frames.next() }
+        return try merge { frames.next().map { ($0, nil) } }
     }
 
     /// Applies frames of changes, pulled one at a time, in one transaction (so a large
-    /// bundle never has to be decoded into memory at once).
-    func merge(nextFrame: () throws -> [Change]?) throws(ReplicaError) -> MergeReport {
-        var working = documents
-        var before: [SpaceID: SpaceDocument] = [:]
+    /// bundle never has to be decoded into memory at once). A frame may come with its
+    /// encoded bytes: when it applies exactly as received, those bytes are stored as the
+    /// block rather than encoding the changes again.
+    func merge(nextFrame: () throws -> (changes: [Change], encoded: Data?)?) throws(ReplicaError) -> MergeReport {
+        // Documents touched by the merge move out of `documents` so they change in place;
+        // they come back on success, or are rebuilt from the database on failure.
+        var working: [SpaceID: SpaceDocument] = [:]
+        var moved: Set<SpaceID> = []
+        var materialized = conflictedRegisters
         var touches: [SpaceID: [EntityID: Materializer.Touch]] = [:]
         var clock = self.clock
         var report = MergeReport()
         let logger = self.logger
-        try write { db in
-            while let frame = try nextFrame() {
-                var order: [SpaceID] = []
-                var bySpace: [SpaceID: [Change]] = [:]
-                for change in frame {
-                    if bySpace[change.space] == nil { order.append(change.space) }
-                    bySpace[change.space, default: []].append(change)
-                }
-                for space in order {
-                    if working[space] == nil {
-                        working[space] = SpaceDocument(space: space)
-                        try Self.insertSpace(space, db, clock: clock)
+        do {
+            try write { db in
+                while let (frame, encoded) = try nextFrame() {
+                    var order: [SpaceID] = []
+                    var bySpace: [SpaceID: [Change]] = [:]
+                    for change in frame {
+                        if bySpace[change.space] == nil { order.append(change.space) }
+                        bySpace[change.space, default: []].append(change)
                     }
-                    if before[space] == nil { before[space] = working[space] }
-                    var document = working[space]!
-                    working[space] = nil  // keep the document uniquely referenced while it changes
-                    document.journal = []
-                    let quarantined = document.quarantined.count
-                    var latest = HLCTimestamp.zero
-                    let batch = bySpace[space]!
-                    let batchIDs = Set(batch.map(\.id))
-                    for change in batch {
-                        guard clock.accepts(change.timestamp) else {
-                            throw ReplicaError.changeRejected(
-                                change.id, reason: "its timestamp \(change.timestamp) is too far ahead of this device's clock")
-                        }
-                        do {
-                            switch try document.apply(change) {
-                            case .applied: report.applied += 1
-                            case .alreadyHeld: report.alreadyHeld += 1
-                            case .buffered: break
+                    for space in order {
+                        if working[space] == nil {
+                            if let held = documents.removeValue(forKey: space) {
+                                working[space] = held
+                                moved.insert(space)
+                            } else {
+                                working[space] = SpaceDocument(space: space)
+                                try Self.insertSpace(space, db, clock: clock)
                             }
-                        } catch let error as ChangeError {
-                            throw ReplicaError.changeRejected(change.id, reason: error.description)
                         }
-                        latest = max(latest, change.timestamp)
+                        var document = working[space]!
+                        working[space] = nil  // keep the document uniquely referenced while it changes
+                        document.journal = []
+                        let quarantined = document.quarantined.count
+                        var latest = HLCTimestamp.zero
+                        let batch = bySpace[space]!
+                        let batchIDs = Set(batch.map(\.id))
+                        for change in batch {
+                            guard clock.accepts(change.timestamp) else {
+                                throw ReplicaError.changeRejected(
+                                    change.id, reason: "its timestamp \(change.timestamp) is too far ahead of this device's clock")
+                            }
+                            do {
+                                switch try document.apply(change) {
+                                case .applied: report.applied += 1
+                                case .alreadyHeld: report.alreadyHeld += 1
+                                case .buffered: break
+                                }
+                            } catch let error as ChangeError {
+                                throw ReplicaError.changeRejected(change.id, reason: error.description)
+                            }
+                            latest = max(latest, change.timestamp)
+                        }
+                        for (change, error) in document.quarantined.dropFirst(quarantined) {
+                            if batchIDs.contains(change.id) { throw ReplicaError.changeRejected(change.id, reason: error.description) }
+                            // Stored earlier while waiting; invalid now that its past arrived. Drop it, loudly.
+                            logger.error("dropped an invalid waiting change", metadata: ["change": "\(change.id)", "error": "\(error)"])
+                        }
+                        let journal = document.journal ?? []
+                        document.journal = nil
+                        if let encoded, order.count == 1, Self.isVerbatim(journal, of: batch) {
+                            try Self.appendEncodedBlock(encoded, count: journal.count, space: space, db)
+                        } else {
+                            try Self.appendBlocks(journal, space: space, db)
+                        }
+                        try Self.storeVector(of: journal, space: space, db)
+                        touches[space, default: [:]].merge(Materializer.touches(of: journal)) { old, new in
+                            Materializer.Touch(fields: old.fields.union(new.fields), lifecycle: old.lifecycle || new.lifecycle)
+                        }
+                        if latest > .zero { _ = try? clock.receive(latest) }
+                        working[space] = document
                     }
-                    for (change, error) in document.quarantined.dropFirst(quarantined) {
-                        if batchIDs.contains(change.id) { throw ReplicaError.changeRejected(change.id, reason: error.description) }
-                        // Stored earlier while waiting; invalid now that its past arrived. Drop it, loudly.
-                        logger.error("dropped an invalid waiting change", metadata: ["change": "\(change.id)", "error": "\(error)"])
-                    }
-                    let journal = document.journal ?? []
-                    document.journal = nil
-                    var start = 0
-                    while start < journal.count {
-                        let end = min(start + 4096, journal.count)
-                        try Self.appendBlock(Array(journal[start..<end]), space: space, db)
-                        start = end
-                    }
-                    try Self.storeVector(of: journal, space: space, db)
-                    touches[space, default: [:]].merge(Materializer.touches(of: journal)) { old, new in
-                        Materializer.Touch(fields: old.fields.union(new.fields), lifecycle: old.lifecycle || new.lifecycle)
-                    }
-                    if latest > .zero { _ = try? clock.receive(latest) }
-                    working[space] = document
                 }
+                for space in working.keys {
+                    let document = working[space]!
+                    report.waiting += document.pendingCount
+                    try db.execute(sql: "DELETE FROM pending_changes WHERE space_id = ?", arguments: [space.blob])
+                    for change in document.pendingChanges {
+                        try db.execute(
+                            sql: "INSERT OR REPLACE INTO pending_changes (space_id, replica, counter, body) VALUES (?, ?, ?, ?)",
+                            arguments: [
+                                space.blob, change.replica.storedValue, Int64(bitPattern: change.id.counter),
+                                Data(ChangeCodec.encode([change])),
+                            ])
+                    }
+                    if let touched = touches[space] {
+                        var materializer = Materializer(space: space, after: document, conflicted: materialized)
+                        try materializer.refresh(touched, in: db)
+                        materialized = materializer.conflicted
+                    }
+                }
+                try Self.storeClock(clock.last, db)
             }
-            for space in before.keys {
-                let document = working[space]!
-                report.waiting += document.pendingCount
-                try db.execute(sql: "DELETE FROM pending_changes WHERE space_id = ?", arguments: [space.blob])
-                for change in document.pendingChanges {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO pending_changes (space_id, replica, counter, body) VALUES (?, ?, ?, ?)",
-                        arguments: [space.blob, change.replica.storedValue, Int64(bitPattern: change.id.counter), Data(ChangeCodec.encode([change]))])
-                }
-                if let touched = touches[space] {
-                    try Materializer(space: space, before: before[space]!, after: document).refresh(touched, in: db)
-                }
-            }
-            try Self.storeClock(clock.last, db)
+        } catch {
+            for space in moved { restore(space, nil) }
+            throw error
         }
-        documents = working
+        documents.merge(working) { _, new in new }
+        conflictedRegisters = materialized
         self.clock = clock
         logger.debug("merged", metadata: ["applied": "\(report.applied)", "held": "\(report.alreadyHeld)", "waiting": "\(report.waiting)"])
         return report
+    }
+
+    /// Whether the changes applied are exactly the changes received, in the same order.
+    static func isVerbatim(_ applied: [Change], of received: [Change]) -> Bool {
+        applied.count == received.count
+            && zip(applied, received).allSatisfy { $0.id == $1.id && $0.counterSpan == $1.counterSpan }
     }
 }

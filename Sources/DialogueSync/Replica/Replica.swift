@@ -20,6 +20,8 @@ public actor Replica {
     let logger: Logger
     var clock: HybridLogicalClock<AnyWallClock>
     var documents: [SpaceID: SpaceDocument] = [:]
+    /// Registers whose concurrent writes are materialised in `field_conflicts`.
+    var conflictedRegisters: Set<FieldRef> = []
     var makeEntityID: @Sendable () -> EntityID
 
     /// Opens (creating or migrating as needed) the replica at `path`.
@@ -48,7 +50,9 @@ public actor Replica {
             logger[metadataKey: "replica.id"] = "\(id)"
             self.logger = logger
             clock = HybridLogicalClock(wall: AnyWallClock(wallClock), last: lastTimestamp)
-            documents = try database.read { db in try Self.loadDocuments(db) }
+            (documents, conflictedRegisters) = try database.read { db in
+                (try Self.loadDocuments(db), try Self.loadConflictedRegisters(db))
+            }
         } catch let error as ReplicaError {
             throw error
         } catch {
@@ -69,9 +73,8 @@ public actor Replica {
             id = ReplicaID.random()
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('replica_id', ?)", arguments: [id.storedValue])
         }
-        let wall = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc_wall'") ?? 0
-        let logical = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc_logical'") ?? 0
-        return (id, HLCTimestamp(wallTime: UInt64(bitPattern: wall), logical: UInt16(clamping: logical)))
+        let packed = UInt64(bitPattern: try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc'") ?? 0)
+        return (id, HLCTimestamp(wallTime: packed >> 16, logical: UInt16(truncatingIfNeeded: packed)))
     }
 
     /// Rebuilds each space's pure state from its change log, then re-buffers waiting changes.
@@ -94,6 +97,25 @@ public actor Replica {
             try documents[space, default: SpaceDocument(space: space)].apply(try ChangeCodec.decode(body))
         }
         return documents
+    }
+
+    /// Rebuilds one space's pure state from the database.
+    static func loadDocument(_ space: SpaceID, _ db: Database) throws -> SpaceDocument {
+        var document = SpaceDocument(space: space)
+        let blocks = try Data.fetchCursor(db, sql: "SELECT body FROM change_blocks WHERE space_id = ? ORDER BY block_id", arguments: [space.blob])
+        while let body = try blocks.next() { try document.apply(try ChangeCodec.decode(body)) }
+        for body in try Data.fetchAll(db, sql: "SELECT body FROM pending_changes WHERE space_id = ?", arguments: [space.blob]) {
+            try document.apply(try ChangeCodec.decode(body))
+        }
+        return document
+    }
+
+    private static func loadConflictedRegisters(_ db: Database) throws -> Set<FieldRef> {
+        var registers: Set<FieldRef> = []
+        for row in try Row.fetchAll(db, sql: "SELECT DISTINCT entity_id, field FROM field_conflicts") {
+            if let entity = EntityID(blob: row["entity_id"]) { registers.insert(FieldRef(entity, row["field"])) }
+        }
+        return registers
     }
 
     /// The spaces this replica holds.
@@ -134,6 +156,23 @@ public actor Replica {
             .execute(arguments: [space.blob, changes.count, Data(ChangeCodec.encode(changes))])
     }
 
+    /// Stores applied changes as blocks of at most 4,096.
+    static func appendBlocks(_ changes: [Change], space: SpaceID, _ db: Database) throws {
+        var start = 0
+        while start < changes.count {
+            let end = min(start + 4096, changes.count)
+            try appendBlock(Array(changes[start..<end]), space: space, db)
+            start = end
+        }
+    }
+
+    /// Stores a block already in the binary format (a bundle frame applied verbatim).
+    static func appendEncodedBlock(_ bytes: Data, count: Int, space: SpaceID, _ db: Database) throws {
+        guard count > 0 else { return }
+        try db.cachedStatement(sql: "INSERT INTO change_blocks (space_id, change_count, body) VALUES (?, ?, ?)")
+            .execute(arguments: [space.blob, count, bytes])
+    }
+
     /// Raises the stored version vector of a space to cover `changes`.
     static func storeVector(of changes: [Change], space: SpaceID, _ db: Database) throws {
         var highest: [ReplicaID: UInt64] = [:]
@@ -149,10 +188,10 @@ public actor Replica {
     }
 
     /// Persists the clock's high-water mark, so timestamps stay monotonic across restarts.
+    /// Stored packed as `wallTime << 16 | logical` in one row.
     static func storeClock(_ timestamp: HLCTimestamp, _ db: Database) throws {
-        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
-        try statement.execute(arguments: ["hlc_wall", Int64(bitPattern: timestamp.wallTime)])
-        try statement.execute(arguments: ["hlc_logical", Int64(timestamp.logical)])
+        let packed = Int64(bitPattern: timestamp.wallTime << 16 | UInt64(timestamp.logical))
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc', ?)").execute(arguments: [packed])
     }
 }
 

@@ -1,0 +1,77 @@
+import DialogueModel
+import Foundation
+
+/// Writes a bundle file frame by frame; the file appears at its destination only when
+/// ``finish()`` succeeds (it is written beside it, then renamed).
+public struct BundleWriter {
+    let destination: URL
+    let temporary: URL
+    let file: FileHandle
+    var crc = CRC32()
+    /// Bytes written so far.
+    public private(set) var bytes = 0
+    /// Changes written so far.
+    public private(set) var changes: UInt64 = 0
+    var finished = false
+
+    /// Starts a bundle with the given header.
+    public init(to destination: URL, header: BundleFormat.Header) throws(ReplicaError) {
+        self.destination = destination
+        temporary = destination.deletingLastPathComponent()
+            .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).partial")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            throw .storage("cannot create \(temporary.path)")
+        }
+        do { file = try FileHandle(forWritingTo: temporary) } catch {
+            throw .storage("cannot write \(temporary.path): \(error.localizedDescription)")
+        }
+        let headerJSON: [UInt8]
+        do { headerJSON = [UInt8](try JSONEncoder().encode(header)) } catch { throw .storage("cannot encode the bundle header: \(error)") }
+        try emit(BundleFormat.magic + [BundleFormat.version] + BundleFormat.uint32(UInt32(headerJSON.count)) + headerJSON)
+    }
+
+    /// Appends changes (in causal order), split into frames of at most 4,096.
+    public mutating func write(_ batch: [Change]) throws(ReplicaError) {
+        var start = 0
+        while start < batch.count {
+            let end = min(start + BundleFormat.framesPerBatch, batch.count)
+            let frame = ChangeCodec.encode(Array(batch[start..<end]))
+            try emit(BundleFormat.uint32(UInt32(frame.count)) + frame)
+            changes += UInt64(end - start)
+            start = end
+        }
+    }
+
+    /// Writes the trailer, flushes to disk and moves the file into place.
+    public mutating func finish() throws(ReplicaError) {
+        try emit(BundleFormat.trailerMagic + BundleFormat.uint64(changes))
+        let checksum = BundleFormat.uint32(crc.value)
+        do {
+            try file.write(contentsOf: checksum)
+            bytes += checksum.count
+            try file.synchronize()
+            try file.close()
+            if FileManager.default.fileExists(atPath: destination.path) { try FileManager.default.removeItem(at: destination) }
+            try FileManager.default.moveItem(at: temporary, to: destination)
+            finished = true
+        } catch {
+            discard()
+            throw .storage("cannot write bundle \(destination.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Abandons the bundle, removing the partial file.
+    public func discard() {
+        try? file.close()
+        try? FileManager.default.removeItem(at: temporary)
+    }
+
+    private mutating func emit(_ data: [UInt8]) throws(ReplicaError) {
+        crc.update(data)
+        do { try file.write(contentsOf: data) } catch {
+            discard()
+            throw .storage("cannot write bundle \(destination.path): \(error.localizedDescription)")
+        }
+        bytes += data.count
+    }
+}

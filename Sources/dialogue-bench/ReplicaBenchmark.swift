@@ -1,0 +1,241 @@
+import DialogueModel
+import DialogueSync
+import DialogueTestSupport
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// The replica benchmarks: local edits and bundle merges against raw SQLite doing the
+/// equivalent plain inserts (same batching, prepared statements, WAL, synchronous=NORMAL),
+/// and a real editing trace typed into an insight.
+enum ReplicaBenchmark {
+    struct Report {
+        var localEdits = 0
+        var localEditsPerSecond = 0.0
+        var rawEditInsertsPerSecond = 0.0
+        var mergedChanges = 0
+        var mergeChangesPerSecond = 0.0
+        var rawMergeInsertsPerSecond = 0.0
+        var mergePeakMemoryBytes = 0
+        var bundleBytes = 0
+        var tracePatches = 0
+        var tracePatchesPerSecond = 0.0
+        var traceDatabaseBytes = 0
+        var traceVerified = false
+
+        var localRatio: Double { localEditsPerSecond / rawEditInsertsPerSecond }
+        var mergeRatio: Double { mergeChangesPerSecond / rawMergeInsertsPerSecond }
+
+        var json: String {
+            let object: [String: Any] = [
+                "localEdits": localEdits, "localEditsPerSecond": Int(localEditsPerSecond),
+                "rawEditInsertsPerSecond": Int(rawEditInsertsPerSecond), "localRatio": (localRatio * 1000).rounded() / 1000,
+                "mergedChanges": mergedChanges, "mergeChangesPerSecond": Int(mergeChangesPerSecond),
+                "rawMergeInsertsPerSecond": Int(rawMergeInsertsPerSecond), "mergeRatio": (mergeRatio * 1000).rounded() / 1000,
+                "mergePeakMemoryBytes": mergePeakMemoryBytes, "bundleBytes": bundleBytes,
+                "tracePatches": tracePatches, "tracePatchesPerSecond": Int(tracePatchesPerSecond),
+                "traceDatabaseBytes": traceDatabaseBytes, "traceVerified": traceVerified,
+            ]
+            return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+
+        var table: String {
+            func row(_ label: String, _ value: String) -> String { label.padding(toLength: 52, withPad: " ", startingAt: 0) + value }
+            return [
+                row("local field edits (batches of 100)", "\(localEdits)"),
+                row("  replica (edits/s)", String(format: "%.0f", localEditsPerSecond)),
+                row("  raw SQLite inserts, same batching (rows/s)", String(format: "%.0f", rawEditInsertsPerSecond)),
+                row("  ratio (target ≥ 0.67)", String(format: "%.2f", localRatio)),
+                row("merge of remote changes from a bundle", "\(mergedChanges)"),
+                row("  bundle size (bytes)", "\(bundleBytes)"),
+                row("  replica (changes/s)", String(format: "%.0f", mergeChangesPerSecond)),
+                row("  raw SQLite inserts, same batching (rows/s)", String(format: "%.0f", rawMergeInsertsPerSecond)),
+                row("  ratio (target ≥ 0.5)", String(format: "%.2f", mergeRatio)),
+                row("  peak memory during import (target ≤ 200 MB)", "\(mergePeakMemoryBytes)"),
+                row("trace typed into an insight, commit every 50", "\(tracePatches) patches"),
+                row("  patches/s", String(format: "%.0f", tracePatchesPerSecond)),
+                row("  database size after checkpoint (bytes)", "\(traceDatabaseBytes)"),
+                row("  final text verified", traceVerified ? "yes" : "NO"),
+            ].joined(separator: "\n")
+        }
+    }
+
+    static let space = SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-0000000be7c4")!)
+
+    static func run(edits: Int, merges: Int, tracePath: String?) async throws -> Report {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dialogue-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var report = Report()
+        try await localEdits(count: edits, in: directory, into: &report)
+        try await mergeBundle(count: merges, in: directory, into: &report)
+        if let tracePath { try await typeTrace(path: tracePath, in: directory, into: &report) }
+        return report
+    }
+
+    // MARK: Local edits
+
+    static func localEdits(count: Int, in directory: URL, into report: inout Report) async throws {
+        let batches = count / 100
+        let replica = try Replica(path: directory.appendingPathComponent("edits.sqlite").path)
+        try await replica.addSpace(space)
+        let sessions = try await replica.edit(in: space) { editor in
+            try (0..<1000).map { try editor.createSession(title: "Session \($0)") }
+        }
+        let start = Date()
+        for batch in 0..<batches {
+            try await replica.edit(in: space) { editor in
+                for index in 0..<100 {
+                    let session = sessions[((batch * 100 + index) * 7919) % sessions.count]
+                    let field = index % 2 == 0 ? DialogueSession.Field.title : DialogueSession.Field.focus
+                    try editor.set(field, of: session, to: .string("edit \(batch)-\(index)"))
+                }
+            }
+        }
+        report.localEdits = batches * 100
+        report.localEditsPerSecond = Double(batches * 100) / Date().timeIntervalSince(start)
+        report.rawEditInsertsPerSecond = try RawSQLite.insertRate(
+            path: directory.appendingPathComponent("raw-edits.sqlite").path, rows: batches * 100, batch: 100, payloadBytes: 24)
+    }
+
+    // MARK: Merge
+
+    static func mergeBundle(count: Int, in directory: URL, into report: inout Report) async throws {
+        let bundle = directory.appendingPathComponent("remote.dlgb")
+        report.bundleBytes = try makeBundle(changes: count, at: bundle)
+        Memory.resetPeak()
+        let replica = try Replica(path: directory.appendingPathComponent("merge.sqlite").path)
+        let start = Date()
+        let merged = try await replica.importBundle(from: bundle, acceptingNewSpaces: true)
+        let seconds = Date().timeIntervalSince(start)
+        report.mergePeakMemoryBytes = Memory.peakResidentBytes()
+        report.mergedChanges = merged.applied
+        report.mergeChangesPerSecond = Double(merged.applied) / seconds
+        report.rawMergeInsertsPerSecond = try RawSQLite.insertRate(
+            path: directory.appendingPathComponent("raw-merge.sqlite").path, rows: count, batch: 4096,
+            payloadBytes: max(8, report.bundleBytes / max(count, 1)))
+    }
+
+    /// A bundle of `changes` remote changes from four authors: sessions created, then
+    /// register writes, set edits and summary typing in random sessions.
+    static func makeBundle(changes total: Int, at url: URL) throws -> Int {
+        var random = SplitMix64(seed: 42)
+        var document = SpaceDocument(space: space)
+        document.journal = []
+        let authors = (1...4).map { ReplicaID(rawValue: 0xA000 + UInt64($0))! }
+        var writer = try BundleWriter(to: url, header: .init(createdBy: authors[0], createdAt: 0, spaces: [.init(space: space)]))
+        var sessions: [EntityID] = []
+        var emitted = 0
+        var made: Int { emitted + (document.journal?.count ?? 0) }
+        var wall: UInt64 = 1_700_000_000_000
+        let members = (0..<50).map { _ in FieldValue.reference(EntityID.random(using: &random)) }
+        while made < total {
+            wall += 1
+            let context = EditContext(replica: authors[made / 1000 % authors.count], timestamp: HLCTimestamp(wallTime: wall))
+            if sessions.count < 2000 && (sessions.isEmpty || made % 50 == 0) {
+                let id = EntityID.random(using: &random)
+                _ = document.create(id, kind: EntityKind.session.rawValue, by: context)
+                sessions.append(id)
+            } else {
+                let session = sessions[Int.random(in: 0..<sessions.count, using: &random)]
+                switch Int.random(in: 0..<10, using: &random) {
+                case 0..<4:
+                    let field = [DialogueSession.Field.title, DialogueSession.Field.status, DialogueSession.Field.focus][made % 3]
+                    _ = document.set(field, of: session, to: .string("v\(made)"), by: context)
+                case 4, 5:
+                    let member = members[Int.random(in: 0..<members.count, using: &random)]
+                    if document.add(member, toSet: DialogueSession.Field.participants, of: session, by: context) == nil {
+                        _ = document.remove(member, fromSet: DialogueSession.Field.participants, of: session, by: context)
+                    }
+                default:
+                    let length = document.textSequence(DialogueSession.Field.summary, of: session)?.count ?? 0
+                    let offset = Int.random(in: 0...length, using: &random)
+                    _ = try document.editText(DialogueSession.Field.summary, of: session, at: offset, insert: "word ", by: context)
+                }
+            }
+            if document.journal!.count >= 4096 {
+                try writer.write(document.journal!)
+                emitted += document.journal!.count
+                document.journal = []
+            }
+        }
+        try writer.write(Array(document.journal!.prefix(total - emitted)))
+        try writer.finish()
+        return writer.bytes
+    }
+
+    // MARK: Trace
+
+    static func typeTrace(path: String, in directory: URL, into report: inout Report) async throws {
+        let trace = try EditingTrace.load(path: path)
+        let file = directory.appendingPathComponent("trace.sqlite").path
+        let replica = try Replica(path: file)
+        try await replica.addSpace(space)
+        let insight = try await replica.edit(in: space) { editor in
+            let session = try editor.createSession(title: "Writing up")
+            return try editor.captureInsight(in: session, text: "")
+        }
+        let patches = trace.patches
+        let start = Date()
+        var index = 0
+        while index < patches.count {
+            let chunk = patches[index..<min(index + 50, patches.count)]
+            try await replica.edit(in: space) { editor in
+                for patch in chunk {
+                    try editor.editText(Insight.Field.text, of: insight, at: patch.position, delete: patch.deleteCount, insert: patch.insert)
+                }
+            }
+            index += 50
+        }
+        report.tracePatches = patches.count
+        report.tracePatchesPerSecond = Double(patches.count) / Date().timeIntervalSince(start)
+        report.traceVerified = await replica.document(space)?.text(Insight.Field.text, of: insight) == trace.endContent
+        try await replica.database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        report.traceDatabaseBytes = size
+    }
+}
+
+/// Plain inserts through SQLite's C API: the physical limit the replica is compared with.
+enum RawSQLite {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    static func insertRate(path: String, rows: Int, batch: Int, payloadBytes: Int) throws -> Double {
+        var handle: OpaquePointer?
+        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK, let db = handle else {
+            throw Failure(description: "cannot open \(path)")
+        }
+        defer { sqlite3_close(db) }
+        func exec(_ sql: String) throws {
+            guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw Failure(description: String(cString: sqlite3_errmsg(db))) }
+        }
+        try exec("PRAGMA journal_mode = WAL")
+        try exec("PRAGMA synchronous = NORMAL")
+        try exec(
+            "CREATE TABLE rows (id INTEGER PRIMARY KEY, space BLOB NOT NULL, replica INTEGER NOT NULL, counter INTEGER NOT NULL, body BLOB NOT NULL)")
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "INSERT INTO rows (space, replica, counter, body) VALUES (?, ?, ?, ?)", -1, &statement, nil) == SQLITE_OK
+        else { throw Failure(description: String(cString: sqlite3_errmsg(db))) }
+        defer { sqlite3_finalize(statement) }
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        let space = [UInt8](repeating: 0x5A, count: 16)
+        var payload = [UInt8](repeating: 0, count: payloadBytes)
+        let start = Date()
+        var written = 0
+        while written < rows {
+            try exec("BEGIN")
+            for _ in 0..<min(batch, rows - written) {
+                written += 1
+                payload[0] = UInt8(truncatingIfNeeded: written)
+                sqlite3_bind_blob(statement, 1, space, Int32(space.count), transient)
+                sqlite3_bind_int64(statement, 2, 42)
+                sqlite3_bind_int64(statement, 3, Int64(written))
+                sqlite3_bind_blob(statement, 4, payload, Int32(payload.count), transient)
+                guard sqlite3_step(statement) == SQLITE_DONE else { throw Failure(description: String(cString: sqlite3_errmsg(db))) }
+                sqlite3_reset(statement)
+            }
+            try exec("COMMIT")
+        }
+        return Double(rows) / Date().timeIntervalSince(start)
+    }
+}
