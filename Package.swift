@@ -37,7 +37,15 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Trace loading and seeded randomness shared by tests and the benchmark.
         .target(name: "DialogueTestSupport", dependencies: ["DialogueModel", "CZlib"]),
-        .executableTarget(name: "dialogue-bench", dependencies: ["DialogueModel", "DialogueTestSupport"]),
+        .executableTarget(
+            name: "dialogue-bench",
+            dependencies: [
+                "DialogueModel", "DialogueSync", "DialogueTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        // Exists only for the crash test (ReplicaCrashTests): edits and merges until SIGKILLed.
+        .executableTarget(name: "dialogue-crash-worker", dependencies: ["DialogueSync"]),
         .testTarget(name: "DialogueModelTests", dependencies: ["DialogueModel", "DialogueTestSupport"]),
         .testTarget(name: "DialogueSyncTests", dependencies: ["DialogueSync", "DialogueTestSupport"]),
     ]
