@@ -46,7 +46,8 @@ struct Materializer {
         let deleted = after.isDeleted(id)
         let key = id.blob
         if all {
-            var values: [DatabaseValue] = [key.databaseValue, space.blob.databaseValue]
+            // Existential elements: GRDB's generic initializer builds a key path at run time.
+            var values: [(any DatabaseValueConvertible)?] = [key.databaseValue, space.blob.databaseValue]
             values.reserveCapacity(spec.columns.count + 3)
             for column in spec.columns { values.append(value(of: column.field, id, kind)) }
             values.append(deleted.databaseValue)
@@ -54,7 +55,7 @@ struct Materializer {
         } else {
             for field in touch.fields {
                 guard let sql = spec.updateSQL[field] else { continue }
-                try run(db, sql, StatementArguments([value(of: field, id, kind), key.databaseValue]))
+                try run(db, sql, [value(of: field, id, kind), key.databaseValue])
             }
         }
         for child in spec.children where touched(child.field) {
