@@ -14,6 +14,7 @@ enum ReplicaBenchmark {
         var localEditsPerSecond = 0.0
         var clusteredEditsPerSecond = 0.0
         var rawEditInsertsPerSecond = 0.0
+        var rawScatteredUpdatesPerSecond = 0.0
         var mergedChanges = 0
         var mergeChangesPerSecond = 0.0
         var rawMergeInsertsPerSecond = 0.0
@@ -32,7 +33,7 @@ enum ReplicaBenchmark {
             let object: [String: Any] = [
                 "localEdits": localEdits, "localEditsPerSecond": Int(localEditsPerSecond),
                 "rawEditInsertsPerSecond": Int(rawEditInsertsPerSecond), "localRatio": (localRatio * 1000).rounded() / 1000,
-                "clusteredEditsPerSecond": Int(clusteredEditsPerSecond), "clusteredRatio": (clusteredRatio * 1000).rounded() / 1000,
+                "clusteredEditsPerSecond": Int(clusteredEditsPerSecond), "rawScatteredUpdatesPerSecond": Int(rawScatteredUpdatesPerSecond), "clusteredRatio": (clusteredRatio * 1000).rounded() / 1000,
                 "mergedChanges": mergedChanges, "mergeChangesPerSecond": Int(mergeChangesPerSecond),
                 "rawMergeInsertsPerSecond": Int(rawMergeInsertsPerSecond), "mergeRatio": (mergeRatio * 1000).rounded() / 1000,
                 "mergePeakMemoryBytes": mergePeakMemoryBytes, "bundleBytes": bundleBytes,
@@ -49,6 +50,7 @@ enum ReplicaBenchmark {
                 row("  replica, each batch over 100 sessions (edits/s)", String(format: "%.0f", localEditsPerSecond)),
                 row("  replica, each batch in one session (edits/s)", String(format: "%.0f", clusteredEditsPerSecond)),
                 row("  raw SQLite inserts, same batching (rows/s)", String(format: "%.0f", rawEditInsertsPerSecond)),
+                row("  raw SQLite row updates, 100 rows of 1000 (rows/s)", String(format: "%.0f", rawScatteredUpdatesPerSecond)),
                 row("  ratio, scattered / clustered (target ≥ 0.67)", String(format: "%.2f / %.2f", localRatio, clusteredRatio)),
                 row("merge of remote changes from a bundle", "\(mergedChanges)"),
                 row("  bundle size (bytes)", "\(bundleBytes)"),
@@ -113,6 +115,8 @@ enum ReplicaBenchmark {
         report.clusteredEditsPerSecond = Double(batches * 100) / Date().timeIntervalSince(start)
         report.rawEditInsertsPerSecond = try RawSQLite.insertRate(
             path: directory.appendingPathComponent("raw-edits.sqlite").path, rows: batches * 100, batch: 100, payloadBytes: 24)
+        report.rawScatteredUpdatesPerSecond = try RawSQLite.scatteredUpdateRate(
+            path: directory.appendingPathComponent("raw-updates.sqlite").path, updates: batches * 100, rows: 1000, batch: 100)
     }
 
     // MARK: Merge
@@ -215,6 +219,58 @@ enum ReplicaBenchmark {
 
 /// Plain inserts through SQLite's C API: the physical limit the replica is compared with.
 enum RawSQLite {
+    /// Updates of one text column in random rows of a `rows`-row table (WITHOUT ROWID, 16-byte
+    /// keys, like the materialised tables), `batch` per transaction: the floor for
+    /// materialising edits scattered over many entities.
+    static func scatteredUpdateRate(path: String, updates: Int, rows: Int, batch: Int) throws -> Double {
+        var handle: OpaquePointer?
+        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK, let db = handle else {
+            throw Failure(description: "cannot open \(path)")
+        }
+        defer { sqlite3_close(db) }
+        func exec(_ sql: String) throws {
+            guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw Failure(description: String(cString: sqlite3_errmsg(db))) }
+        }
+        try exec("PRAGMA journal_mode = WAL")
+        try exec("PRAGMA synchronous = NORMAL")
+        try exec("CREATE TABLE items (id BLOB PRIMARY KEY, title TEXT, focus TEXT, status TEXT) WITHOUT ROWID")
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        var keys: [[UInt8]] = []
+        var insert: OpaquePointer?
+        sqlite3_prepare_v2(db, "INSERT INTO items (id, title, focus, status) VALUES (?, 'Session', NULL, 'planned')", -1, &insert, nil)
+        try exec("BEGIN")
+        for index in 0..<rows {
+            var key = [UInt8](repeating: 0, count: 16)
+            for byte in 0..<8 { key[byte] = UInt8(truncatingIfNeeded: (index &* 2_654_435_761) >> (8 * byte)) }
+            keys.append(key)
+            sqlite3_bind_blob(insert, 1, key, 16, transient)
+            sqlite3_step(insert)
+            sqlite3_reset(insert)
+        }
+        try exec("COMMIT")
+        sqlite3_finalize(insert)
+        var update: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "UPDATE items SET title = ? WHERE id = ?", -1, &update, nil) == SQLITE_OK else {
+            throw Failure(description: String(cString: sqlite3_errmsg(db)))
+        }
+        defer { sqlite3_finalize(update) }
+        let start = Date()
+        var done = 0
+        while done < updates {
+            try exec("BEGIN")
+            for _ in 0..<min(batch, updates - done) {
+                done += 1
+                let title = "edit \(done)"
+                sqlite3_bind_text(update, 1, title, -1, transient)
+                sqlite3_bind_blob(update, 2, keys[(done &* 7919) % rows], 16, transient)
+                guard sqlite3_step(update) == SQLITE_DONE else { throw Failure(description: String(cString: sqlite3_errmsg(db))) }
+                sqlite3_reset(update)
+            }
+            try exec("COMMIT")
+        }
+        return Double(updates) / Date().timeIntervalSince(start)
+    }
+
     struct Failure: Error, CustomStringConvertible { let description: String }
 
     static func insertRate(path: String, rows: Int, batch: Int, payloadBytes: Int) throws -> Double {
