@@ -94,8 +94,7 @@ enum ReplicaBenchmark {
             try await replica.edit(in: space) { editor in
                 for index in 0..<100 {
                     let session = sessions[((batch * 100 + index) * 7919) % sessions.count]
-                    let field = index % 2 == 0 ? DialogueSession.Field.title : DialogueSession.Field.focus
-                    try editor.set(field, of: session, to: .string("edit \(batch)-\(index)"))
+                    try editor.set(DialogueSession.Field.focus, of: session, to: .string("edit \(batch)-\(index)"))
                 }
             }
         }
@@ -107,8 +106,9 @@ enum ReplicaBenchmark {
             let session = sessions[(batch * 7919) % sessions.count]
             try await replica.edit(in: space) { editor in
                 for index in 0..<100 {
-                    let field = index % 2 == 0 ? DialogueSession.Field.title : DialogueSession.Field.focus
-                    try editor.set(field, of: session, to: .string("again \(batch)-\(index)"))
+                    let field = index % 2 == 0 ? DialogueSession.Field.focus : DialogueSession.Field.status
+                    let value = index % 2 == 0 ? "again \(batch)-\(index)" : ["planned", "held", "closed"][index % 3]
+                    try editor.set(field, of: session, to: .string(value))
                 }
             }
         }

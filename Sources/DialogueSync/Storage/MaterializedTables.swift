@@ -1,4 +1,5 @@
 import DialogueModel
+import GRDB
 
 /// How each entity kind maps onto the materialised tables of ``MaterializedSchema``.
 enum MaterializedTables {
@@ -49,8 +50,7 @@ enum MaterializedTables {
     }
 
     /// Which fields feed an entity's full-text entry: the collaborative text (session
-    /// summaries, insight text). Titles stay out, so renaming a session does not
-    /// rewrite its index entry.
+    /// summaries, insight text) and a session's title.
     struct Search {
         let titleFields: [String]
         let bodyField: String
@@ -58,6 +58,18 @@ enum MaterializedTables {
     }
 
     static func spec(for kind: EntityKind) -> Spec? { specs[kind] }
+
+    /// Every materialised table, for observation.
+    static let tableNames = [
+        "partnerships", "partnership_schools", "schools", "members", "space_descriptions", "space_members", "sessions",
+        "session_participants", "agenda_items", "prompts", "insights", "insight_hallmarks", "actions", "field_conflicts",
+        "search_entities",
+    ]
+
+    /// The region GRDB observation tracks for the materialised tables.
+    static let region = AnyDatabaseRegionConvertible { db in
+        try tableNames.reduce(into: DatabaseRegion()) { region, table in region.formUnion(try Table(table).databaseRegion(db)) }
+    }
 
     private static let specs: [EntityKind: Spec] = [
         .partnership: Spec(
@@ -86,7 +98,7 @@ enum MaterializedTables {
                 Child(field: DialogueSession.Field.participants, table: "session_participants", parent: "session_id", column: "member_id"),
                 Child(field: DialogueSession.Field.agenda, table: "agenda_items", parent: "session_id", column: "prompt_id", ordered: true),
             ],
-            search: Search(titleFields: [], bodyField: DialogueSession.Field.summary)),
+            search: Search(titleFields: [DialogueSession.Field.title], bodyField: DialogueSession.Field.summary)),
         .prompt: Spec(
             table: "prompts", key: "prompt_id",
             columns: [(Prompt.Field.text, "text"), (Prompt.Field.theme, "theme"), (Prompt.Field.source, "source")]),

@@ -36,12 +36,17 @@ struct Materializer {
 
     mutating func refresh(_ touches: [EntityID: Touch], in db: Database) throws {
         for (entity, touch) in touches { try refresh(entity, touch, db) }
+        // The tables are WITHOUT ROWID, which SQLite's update hook does not report, so
+        // tell GRDB's observation (a UI's ValueObservation) what changed.
+        if !touches.isEmpty { try db.notifyChanges(in: MaterializedTables.region) }
     }
 
     private mutating func refresh(_ id: EntityID, _ touch: Touch, _ db: Database) throws {
         // Entities of kinds this version does not know are stored and forwarded, not shown.
         guard let kind = after.entityKind(of: id), let spec = MaterializedTables.spec(for: kind) else { return }
-        let all = touch.lifecycle
+        // An entity with deletions is rewritten whole on any edit: the edit may overrule a
+        // deletion (edit wins), which changes `deleted` and the search entry.
+        let all = touch.lifecycle || after.lifecycle(of: id)?.deletions.isEmpty == false
         func touched(_ field: String) -> Bool { all || touch.fields.contains(field) }
         let deleted = after.isDeleted(id)
         let key = id.blob

@@ -6,7 +6,7 @@ import GRDB
 /// add a new one.
 enum ReplicaSchema {
     /// Migration identifiers in order; tests pin fixtures to a prefix of this list.
-    static let migrationIdentifiers = ["v1-change-log", "v1-materialized", "v2-sync-state"]
+    static let migrationIdentifiers = ["v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes"]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -59,6 +59,12 @@ enum ReplicaSchema {
                         PRIMARY KEY (space_id, server)
                     ) WITHOUT ROWID
                     """)
+        }
+        migrator.registerMigration("v3-query-indexes") { db in
+            // A session record finds actions linked through its insights; open and overdue
+            // lists without an owner filter by status and date.
+            try db.execute(sql: "CREATE INDEX actions_by_insight ON actions (insight_id)")
+            try db.execute(sql: "CREATE INDEX actions_by_status ON actions (status, due_date)")
         }
         return migrator
     }
