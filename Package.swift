@@ -47,7 +47,7 @@ let package = Package(
         // Exists only for the crash test (ReplicaCrashTests): edits and merges until SIGKILLed.
         .executableTarget(name: "dialogue-crash-worker", dependencies: ["DialogueSync"]),
         .testTarget(name: "DialogueModelTests", dependencies: ["DialogueModel", "DialogueTestSupport"]),
-        .testTarget(name: "DialogueSyncTests", dependencies: ["DialogueSync", "DialogueTestSupport"]),
+        .testTarget(name: "DialogueSyncTests", dependencies: ["DialogueSync", "DialogueTestSupport"], resources: [.copy("Fixtures")]),
     ]
 )
 

@@ -33,7 +33,8 @@ enum ReplicaBenchmark {
             let object: [String: Any] = [
                 "localEdits": localEdits, "localEditsPerSecond": Int(localEditsPerSecond),
                 "rawEditInsertsPerSecond": Int(rawEditInsertsPerSecond), "localRatio": (localRatio * 1000).rounded() / 1000,
-                "clusteredEditsPerSecond": Int(clusteredEditsPerSecond), "rawScatteredUpdatesPerSecond": Int(rawScatteredUpdatesPerSecond), "clusteredRatio": (clusteredRatio * 1000).rounded() / 1000,
+                "clusteredEditsPerSecond": Int(clusteredEditsPerSecond), "rawScatteredUpdatesPerSecond": Int(rawScatteredUpdatesPerSecond),
+                "clusteredRatio": (clusteredRatio * 1000).rounded() / 1000,
                 "mergedChanges": mergedChanges, "mergeChangesPerSecond": Int(mergeChangesPerSecond),
                 "rawMergeInsertsPerSecond": Int(rawMergeInsertsPerSecond), "mergeRatio": (mergeRatio * 1000).rounded() / 1000,
                 "mergePeakMemoryBytes": mergePeakMemoryBytes, "bundleBytes": bundleBytes,
@@ -203,7 +204,8 @@ enum ReplicaBenchmark {
             let chunk = patches[index..<min(index + 50, patches.count)]
             try await replica.edit(in: space) { editor in
                 for patch in chunk {
-                    try editor.editText(Insight.Field.text, of: insight, at: patch.position, delete: patch.deleteCount, insert: patch.insert)
+                    try editor.editText(
+                        Insight.Field.text, of: insight, at: patch.position, delete: patch.deleteCount, insert: patch.insert)
                 }
             }
             index += 50
@@ -285,9 +287,11 @@ enum RawSQLite {
         try exec("PRAGMA journal_mode = WAL")
         try exec("PRAGMA synchronous = NORMAL")
         try exec(
-            "CREATE TABLE rows (id INTEGER PRIMARY KEY, space BLOB NOT NULL, replica INTEGER NOT NULL, counter INTEGER NOT NULL, body BLOB NOT NULL)")
+            "CREATE TABLE rows (id INTEGER PRIMARY KEY, space BLOB NOT NULL, replica INTEGER NOT NULL, counter INTEGER NOT NULL, body BLOB NOT NULL)"
+        )
         var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(db, "INSERT INTO rows (space, replica, counter, body) VALUES (?, ?, ?, ?)", -1, &statement, nil) == SQLITE_OK
+        guard
+            sqlite3_prepare_v2(db, "INSERT INTO rows (space, replica, counter, body) VALUES (?, ?, ?, ?)", -1, &statement, nil) == SQLITE_OK
         else { throw Failure(description: String(cString: sqlite3_errmsg(db))) }
         defer { sqlite3_finalize(statement) }
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -68,9 +68,12 @@ struct ReplicaCrashTests {
             let early = round % 5 == 0 || (round - 1) % roundsPerReplica == 0
             let delay = early ? Int.random(in: 0...20, using: &random) : Int.random(in: 50...400, using: &random)
             let workerSeed = random.next() % 1_000_000_000_000
-            let context = "round \(round) on \(URL(fileURLWithPath: replicaPath).lastPathComponent) importing \(bundleDirectory.lastPathComponent), seed \(seed) (set DIALOGUE_CRASH_SEED to replay), kill after \(delay) ms"
+            let context =
+                "round \(round) on \(URL(fileURLWithPath: replicaPath).lastPathComponent) importing \(bundleDirectory.lastPathComponent), seed \(seed) (set DIALOGUE_CRASH_SEED to replay), kill after \(delay) ms"
 
-            let lines = try await runAndKill(worker, arguments: [replicaPath, space.description, String(workerSeed), bundleDirectory.path], after: delay, context: context)
+            let lines = try await runAndKill(
+                worker, arguments: [replicaPath, space.description, String(workerSeed), bundleDirectory.path], after: delay,
+                context: context)
             stats.kills += 1
             if early { stats.earlyKills += 1 }
             for line in lines {
@@ -99,7 +102,8 @@ struct ReplicaCrashTests {
         print(
             "crash test: \(stats.kills) kills on \(stats.replicas) replica files (\(stats.earlyKills) within 20 ms, \(stats.roundsWithoutAcks) before any ack), "
                 + "\(stats.editAcks) acknowledged edits and \(stats.mergeAcks) acknowledged merges, each verified after every later kill of its replica, "
-                + "\(stats.changesChecked) stored changes checked (summed over rounds), pending changes seen in \(stats.roundsWithPending) rounds, \(elapsed)")
+                + "\(stats.changesChecked) stored changes checked (summed over rounds), pending changes seen in \(stats.roundsWithPending) rounds, \(elapsed)"
+        )
         #expect(stats.editAcks > 0, "no edit was ever acknowledged: the test proved nothing")
         #expect(stats.mergeAcks > 0, "no merge was ever acknowledged: the test proved nothing")
     }
@@ -220,7 +224,8 @@ struct ReplicaCrashTests {
         #expect(finished, "the worker's stdout never reached end of file; \(context)")
         #expect(
             stillRunning && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL,
-            "the worker ended on its own (status \(process.terminationStatus)) before the kill: \(diagnostics.lines.joined(separator: " | ")); \(context)")
+            "the worker ended on its own (status \(process.terminationStatus)) before the kill: \(diagnostics.lines.joined(separator: " | ")); \(context)"
+        )
         return acks.lines
     }
 
@@ -239,9 +244,14 @@ struct ReplicaCrashTests {
 
         // Every acknowledged edit is held, by this replica, with its session titles.
         let lostEdits = ledger.edits.filter { !vector.contains($0.dot) }
-        #expect(lostEdits.isEmpty, "\(lostEdits.count) acknowledged edits lost, e.g. \(lostEdits.prefix(5).map { "\($0.label) \($0.dot)" }); vector \(vector); \(context)")
+        #expect(
+            lostEdits.isEmpty,
+            "\(lostEdits.count) acknowledged edits lost, e.g. \(lostEdits.prefix(5).map { "\($0.label) \($0.dot)" }); vector \(vector); \(context)"
+        )
         let foreignEdits = ledger.edits.filter { $0.dot.replica != replica.id }
-        #expect(foreignEdits.isEmpty, "edits acknowledged under another replica id than \(replica.id): \(foreignEdits.prefix(3).map(\.dot)); \(context)")
+        #expect(
+            foreignEdits.isEmpty,
+            "edits acknowledged under another replica id than \(replica.id): \(foreignEdits.prefix(3).map(\.dot)); \(context)")
         let titles = Set(document.sessions.compactMap(\.title))
         let lostTitles = ledger.titles.subtracting(titles)
         #expect(lostTitles.isEmpty, "\(lostTitles.count) acknowledged sessions missing, e.g. \(lostTitles.sorted().prefix(5)); \(context)")
@@ -253,7 +263,10 @@ struct ReplicaCrashTests {
             let bundle = try #require(bundles[name], "the worker imported an unknown bundle \(name); \(context)")
             let applied = { (change: Change) in vector.contains(Dot(change.replica, change.lastCounter)) }
             let missing = bundle.changes.filter { !applied($0) && (bundle.selfContained || !pending.contains($0.id)) }
-            #expect(missing.isEmpty, "\(missing.count) of \(bundle.changes.count) changes of acknowledged merge \(name) are not held, e.g. \(missing.prefix(3).map(\.id)); \(context)")
+            #expect(
+                missing.isEmpty,
+                "\(missing.count) of \(bundle.changes.count) changes of acknowledged merge \(name) are not held, e.g. \(missing.prefix(3).map(\.id)); \(context)"
+            )
         }
         if ledger.merges.contains("b-full.dlgb") || ledger.merges.isSuperset(of: ["a-early.dlgb", "c-delta.dlgb"]) {
             let expected = Set(bundles["b-full.dlgb"]!.changes.compactMap(\.title))
@@ -271,7 +284,9 @@ struct ReplicaCrashTests {
         for block in blocks {
             #expect(block.space == space.blob, "a change block of another space; \(context)")
             let changes = try ChangeCodec.decode(block.body)
-            #expect(changes.count == block.count, "a block's change_count (\(block.count)) differs from its body (\(changes.count)); \(context)")
+            #expect(
+                changes.count == block.count, "a block's change_count (\(block.count)) differs from its body (\(changes.count)); \(context)"
+            )
             for change in changes {
                 #expect(change.space == space, "change \(change.id) of another space in the log; \(context)")
                 if !seen.insert(change.id).inserted { duplicates.append(change.id) }
@@ -288,9 +303,12 @@ struct ReplicaCrashTests {
             }
             stats.changesChecked += authorRanges.count
             #expect(problems.isEmpty, "author \(author): counters overlap or have gaps: \(problems.prefix(5)); \(context)")
-            #expect(expectedNext - 1 == vector[author], "author \(author): the log reaches \(expectedNext - 1), the vector \(vector[author]); \(context)")
+            #expect(
+                expectedNext - 1 == vector[author],
+                "author \(author): the log reaches \(expectedNext - 1), the vector \(vector[author]); \(context)")
         }
-        #expect(Set(ranges.keys) == Set(vector.counters.filter { $0.value > 0 }.keys), "the log's authors differ from the vector's; \(context)")
+        #expect(
+            Set(ranges.keys) == Set(vector.counters.filter { $0.value > 0 }.keys), "the log's authors differ from the vector's; \(context)")
         let stored = try #require(try replica.heldVectors()[space], "no stored vector; \(context)")
         #expect(stored == vector, "the stored vector \(stored) differs from the log's \(vector); \(context)")
 
@@ -299,7 +317,12 @@ struct ReplicaCrashTests {
             try Row.fetchAll(
                 db, sql: "SELECT session_id, title, summary, status FROM sessions WHERE space_id = ? AND deleted = 0",
                 arguments: [space.blob]
-            ).map { (id: $0["session_id"] as Data, title: $0["title"] as String?, summary: $0["summary"] as String, status: $0["status"] as String?) }
+            ).map {
+                (
+                    id: $0["session_id"] as Data, title: $0["title"] as String?, summary: $0["summary"] as String,
+                    status: $0["status"] as String?
+                )
+            }
         }
         let live = document.sessions
         #expect(rows.count == live.count, "\(rows.count) live session rows, \(live.count) live sessions in the document; \(context)")
@@ -319,7 +342,8 @@ struct ReplicaCrashTests {
         if let executable = Bundle.main.executableURL { directories.append(executable.deletingLastPathComponent()) }
         directories.append(Bundle.main.bundleURL)
         directories.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         directories.append(packageRoot.appendingPathComponent(".build/debug"))
         return directories.map { $0.appendingPathComponent("dialogue-crash-worker") }
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }

@@ -74,7 +74,8 @@ private struct QueryFixture {
                 strategy: .dialogue, focus: "Written feedback", status: .held)
             let middle = try editor.createSession(
                 title: "Attendance data review", scheduledAt: march(10), facilitator: bilal, strategy: .monitoring)
-            let late = try editor.createSession(title: "Modelling questioning", scheduledAt: march(17), facilitator: alice, strategy: .modelling)
+            let late = try editor.createSession(
+                title: "Modelling questioning", scheduledAt: march(17), facilitator: alice, strategy: .modelling)
             let unscheduled = try editor.createSession(title: "Reading for pleasure")
             return (school, alice, bilal, prompts, early, middle, late, unscheduled)
         }
@@ -144,20 +145,35 @@ private struct QueryFixture {
         try await withQueryTestDirectory { directory in
             let f = try await QueryFixture(directory)
             let cases: [(from: Int64?, to: Int64?, status: SessionStatus?, facilitator: EntityID?)] = [
-                (nil, nil, nil, nil), (march(1), nil, nil, nil), (nil, march(9), nil, nil), (nil, nil, .held, nil), (nil, nil, nil, f.alice),
+                (nil, nil, nil, nil), (march(1), nil, nil, nil), (nil, march(9), nil, nil), (nil, nil, .held, nil),
+                (nil, nil, nil, f.alice),
             ]
             for filter in cases {
                 var sql = "SELECT * FROM sessions s WHERE s.space_id = ? AND s.deleted = 0"
                 var arguments: StatementArguments = [f.space.blob]
-                if let from = filter.from { sql += " AND s.scheduled_at >= ?"; arguments += [from] }
-                if let to = filter.to { sql += " AND s.scheduled_at < ?"; arguments += [to] }
-                if let status = filter.status { sql += " AND s.status = ?"; arguments += [status.rawValue] }
-                if let facilitator = filter.facilitator { sql += " AND s.facilitator = ?"; arguments += [facilitator.blob] }
+                if let from = filter.from {
+                    sql += " AND s.scheduled_at >= ?"
+                    arguments += [from]
+                }
+                if let to = filter.to {
+                    sql += " AND s.scheduled_at < ?"
+                    arguments += [to]
+                }
+                if let status = filter.status {
+                    sql += " AND s.status = ?"
+                    arguments += [status.rawValue]
+                }
+                if let facilitator = filter.facilitator {
+                    sql += " AND s.facilitator = ?"
+                    arguments += [facilitator.blob]
+                }
                 sql += " ORDER BY s.scheduled_at, s.session_id"
                 let details = try await f.replica.database.read { [sql, arguments] db in
                     try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
                 }
-                #expect(details.contains { $0.contains("USING INDEX sessions_by") || $0.contains("USING COVERING INDEX sessions_by") }, "\(details)")
+                #expect(
+                    details.contains { $0.contains("USING INDEX sessions_by") || $0.contains("USING COVERING INDEX sessions_by") },
+                    "\(details)")
                 #expect(!details.contains { $0.hasPrefix("SCAN") }, "\(details)")
             }
         }
@@ -244,7 +260,8 @@ private struct QueryFixture {
             let (early, late, prompts) = (f.early, f.late, f.prompts)
             let ids = try await f.replica.edit(in: f.space) { editor in
                 let a = try editor.captureInsight(in: late, text: "Late synergy", prompt: prompts[0], hallmarks: [.synergy])
-                let b = try editor.captureInsight(in: early, text: "Early synergy", prompt: prompts[0], hallmarks: [.synergy, .leadershipCapacity])
+                let b = try editor.captureInsight(
+                    in: early, text: "Early synergy", prompt: prompts[0], hallmarks: [.synergy, .leadershipCapacity])
                 let c = try editor.captureInsight(in: early, text: "Capacity only", prompt: prompts[1], hallmarks: [.leadershipCapacity])
                 return (a, b, c)
             }
@@ -368,7 +385,8 @@ private struct QueryFixture {
             let f = try await QueryFixture(directory)
             let early = f.early
             try await f.replica.edit(in: f.space) { editor in
-                try editor.editText(DialogueSession.Field.summary, of: early, at: 0, insert: "Don't stop: pupils' \"voice\" (Year 6) matters.")
+                try editor.editText(
+                    DialogueSession.Field.summary, of: early, at: 0, insert: "Don't stop: pupils' \"voice\" (Year 6) matters.")
             }
             let queries = [
                 "", "   ", "\"", "\"\"", "'", "*", "-", "^", ":", "(", ")", "()", "NEAR(", "NEAR(a b, 2)", "AND", "OR NOT",
@@ -411,7 +429,8 @@ private struct QueryFixture {
                 for prompt in prompts { try editor.addToAgenda(prompt, of: middle) }
                 try editor.editText(DialogueSession.Field.summary, of: early, at: 0, insert: "zebra crossing")
                 let inEarly = try editor.captureInsight(in: early, text: "zebra insight early", prompt: prompts[0], hallmarks: [.synergy])
-                let inMiddle = try editor.captureInsight(in: middle, text: "zebra insight middle", prompt: prompts[0], hallmarks: [.synergy])
+                let inMiddle = try editor.captureInsight(
+                    in: middle, text: "zebra insight middle", prompt: prompts[0], hallmarks: [.synergy])
                 let actionEarly = try editor.addAction("Early follow-up", owner: alice, dueDate: "2025-01-01", session: early)
                 let actionMiddle = try editor.addAction("Middle follow-up", owner: alice, dueDate: "2025-01-02", session: middle)
                 let loneAction = try editor.addAction("Lone follow-up", owner: alice, dueDate: "2025-01-03")

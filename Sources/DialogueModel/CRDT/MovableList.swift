@@ -66,8 +66,8 @@ public struct MovableList<Value: Hashable & Sendable>: Sendable {
         from: Int, to: Int, dot: Dot, timestamp: HLCTimestamp
     ) throws(SequenceError) -> (element: Dot, slot: SequenceInsertion<Dot>, predecessors: [Dot]) {
         let live = items
-        guard from >= 0, from < live.count else { throw .positionOutOfRange(position: from, count: live.count) }
-        guard to >= 0, to < live.count else { throw .positionOutOfRange(position: to, count: live.count) }
+        guard from >= 0, from < live.count else { throw .positionOutOfRange(position: from, count: live.count - 1) }
+        guard to >= 0, to < live.count else { throw .positionOutOfRange(position: to, count: live.count - 1) }
         let element = live[from].id
         let slot = try slots.insert(
             [element], at: slotInsertionPoint(index: to, excluding: element), replica: dot.replica, firstCounter: dot.counter)
@@ -79,7 +79,7 @@ public struct MovableList<Value: Hashable & Sendable>: Sendable {
     /// Removes the element at visible `index`; returns its identity.
     public mutating func remove(at index: Int) throws(SequenceError) -> Dot {
         let live = items
-        guard index >= 0, index < live.count else { throw .positionOutOfRange(position: index, count: live.count) }
+        guard index >= 0, index < live.count else { throw .positionOutOfRange(position: index, count: live.count - 1) }
         entries[live[index].id]!.removed = true
         return live[index].id
     }

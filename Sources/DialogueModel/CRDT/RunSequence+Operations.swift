@@ -75,7 +75,8 @@ extension RunSequence {
     /// Deletes `length` visible elements from `position` and returns the dot ranges to replicate.
     public mutating func delete(at position: Int, length: Int) throws(SequenceError) -> [DotRange] {
         guard position >= 0, length >= 0, position + length <= count else {
-            throw .positionOutOfRange(position: position + length, count: count)
+            guard position >= 0, position <= count else { throw .positionOutOfRange(position: position, count: count) }
+            throw .lengthOutOfRange(position: position, length: length, count: count)
         }
         var ranges: [DotRange] = []
         var remaining = length

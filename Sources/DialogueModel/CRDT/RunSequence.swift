@@ -91,14 +91,19 @@ public enum SequenceError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownElement(Dot)
     /// The operation's own dots are already held with other content.
     case duplicateElement(Dot)
-    /// A position outside `0...count`.
+    /// A position outside `0...count` (insertion) or `0..<count` (an existing element).
     case positionOutOfRange(position: Int, count: Int)
+    /// A negative length or one that runs past the end.
+    case lengthOutOfRange(position: Int, length: Int, count: Int)
 
     public var description: String {
         switch self {
         case .unknownElement(let dot): "refers to element \(dot), which this sequence does not hold"
         case .duplicateElement(let dot): "element \(dot) already exists"
-        case .positionOutOfRange(let position, let count): "position \(position) is outside 0...\(count)"
+        case .positionOutOfRange(let position, let count):
+            count < 0 ? "position \(position) does not exist: it is empty" : "position \(position) is outside 0...\(count)"
+        case .lengthOutOfRange(let position, let length, let count):
+            "cannot take \(length) from position \(position): the length must be between 0 and \(max(0, count - position))"
         }
     }
 }

@@ -62,7 +62,8 @@ extension SpaceDocument {
         let existing = texts.slot(of: ref)
         let length = existing.map { texts[slot: $0].count } ?? 0
         guard offset >= 0, deleteCount >= 0, offset <= length, deleteCount <= length - offset else {
-            throw .invalidPosition(.positionOutOfRange(position: offset + max(deleteCount, 0), count: length))
+            guard offset >= 0, offset <= length else { throw .invalidPosition(.positionOutOfRange(position: offset, count: length)) }
+            throw .invalidPosition(.lengthOutOfRange(position: offset, length: deleteCount, count: length))
         }
         guard deleteCount > 0 || !text.isEmpty else { return }
         var dependencies = dependencies(for: context.replica)

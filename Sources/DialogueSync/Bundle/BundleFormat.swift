@@ -100,7 +100,8 @@ struct BundleReader {
         let version = data[data.startIndex + 4]
         guard version >= 1 else { throw .invalidBundle("bundle version \(version) is not valid") }
         guard version <= BundleFormat.version else {
-            throw .invalidBundle("bundle version \(version) was written by a newer Dialogue (this one reads up to \(BundleFormat.version)); update Dialogue")
+            throw .invalidBundle(
+                "bundle version \(version) was written by a newer Dialogue (this one reads up to \(BundleFormat.version)); update Dialogue")
         }
         let trailerStart = data.count - BundleFormat.trailerLength
         guard Array(data[(data.startIndex + trailerStart)..<(data.startIndex + trailerStart + 4)]) == BundleFormat.trailerMagic else {

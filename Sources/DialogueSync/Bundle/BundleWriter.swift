@@ -20,7 +20,7 @@ public struct BundleWriter {
         temporary = destination.deletingLastPathComponent()
             .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).partial")
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw .storage("cannot create \(temporary.path)")
+            throw .storage("cannot create \(destination.path): is the folder there and writable?")
         }
         do { file = try FileHandle(forWritingTo: temporary) } catch {
             throw .storage("cannot write \(temporary.path): \(error.localizedDescription)")

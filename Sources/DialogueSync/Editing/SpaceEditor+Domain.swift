@@ -123,7 +123,9 @@ extension SpaceEditor {
 
     /// Adds a member (a person taking part).
     @discardableResult
-    public mutating func createMember(_ displayName: String, role: MemberRole? = nil, homeSchool: EntityID? = nil) throws(ReplicaError) -> EntityID {
+    public mutating func createMember(
+        _ displayName: String, role: MemberRole? = nil, homeSchool: EntityID? = nil
+    ) throws(ReplicaError) -> EntityID {
         try FieldRules.validate(.string(displayName), for: Member.Field.displayName, of: .member)
         let id = try create(.member)
         try set(Member.Field.displayName, of: id, to: .string(displayName))
@@ -134,7 +136,9 @@ extension SpaceEditor {
 
     /// Adds a school.
     @discardableResult
-    public mutating func createSchool(_ name: String, reference: String? = nil, partnership: EntityID? = nil) throws(ReplicaError) -> EntityID {
+    public mutating func createSchool(
+        _ name: String, reference: String? = nil, partnership: EntityID? = nil
+    ) throws(ReplicaError) -> EntityID {
         try FieldRules.validate(.string(name), for: School.Field.name, of: .school)
         let id = try create(.school)
         try set(School.Field.name, of: id, to: .string(name))

@@ -27,16 +27,15 @@ public struct SpaceEditor {
     /// The live entity's kind, or an error naming what is wrong.
     func requireEntity(_ id: EntityID, _ expected: EntityKind? = nil) throws(ReplicaError) -> EntityKind {
         guard let found = document.kind(of: id), !document.isDeleted(id) else { throw .entityNotFound(id) }
-        guard let kind = EntityKind(rawValue: found) else {
-            throw .wrongKind(id, expected: expected ?? .session, found: found)
-        }
+        guard let kind = EntityKind(rawValue: found) else { throw .wrongKind(id, expected: expected, found: found) }
         if let expected, kind != expected { throw .wrongKind(id, expected: expected, found: found) }
         return kind
     }
 
     func requireField(_ field: String, of kind: EntityKind, type: FieldType) throws(ReplicaError) {
         guard let actual = kind.fieldType(of: field) else {
-            throw .invalidField(kind: kind, field: field, reason: "no such field (fields: \(kind.fields.map(\.name).joined(separator: ", ")))")
+            throw .invalidField(
+                kind: kind, field: field, reason: "no such field (fields: \(kind.fields.map(\.name).joined(separator: ", ")))")
         }
         guard actual == type else {
             throw .invalidField(kind: kind, field: field, reason: "is a \(actual.rawValue) field, not a \(type.rawValue) field")
@@ -126,7 +125,8 @@ public struct SpaceEditor {
     // MARK: Lists
 
     /// Inserts a value into a list field at `index` (the end when `nil`).
-    public mutating func insertItem(_ value: FieldValue, into field: String, of entity: EntityID, at index: Int? = nil) throws(ReplicaError) {
+    public mutating func insertItem(_ value: FieldValue, into field: String, of entity: EntityID, at index: Int? = nil) throws(ReplicaError)
+    {
         let kind = try requireEntity(entity)
         try requireField(field, of: kind, type: .list)
         let position = index ?? document.items(field, of: entity).count

@@ -465,7 +465,8 @@ public enum ReplicaQueries {
             writes.removeAll { $0.dot == winner.dot }
             guard !writes.isEmpty else { return }
             records.append(
-                ConflictRecord(entity: group.entity, entityKind: group.kind, space: group.space, field: group.field, winner: winner, losers: writes))
+                ConflictRecord(
+                    entity: group.entity, entityKind: group.kind, space: group.space, field: group.field, winner: winner, losers: writes))
         }
         let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         while let row = try rows.next() {

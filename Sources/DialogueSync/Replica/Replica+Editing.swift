@@ -61,7 +61,9 @@ extension Replica {
         do {
             documents[space] = try database.read { db in try Self.loadDocument(space, db) }
         } catch {
-            logger.error("cannot rebuild space after a failed write; it reloads when the replica reopens", metadata: ["space.id": "\(space)", "error": "\(error)"])
+            logger.error(
+                "cannot rebuild space after a failed write; it reloads when the replica reopens",
+                metadata: ["space.id": "\(space)", "error": "\(error)"])
         }
     }
 }

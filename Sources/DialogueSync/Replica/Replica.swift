@@ -102,7 +102,8 @@ public actor Replica {
     /// Rebuilds one space's pure state from the database.
     static func loadDocument(_ space: SpaceID, _ db: Database) throws -> SpaceDocument {
         var document = SpaceDocument(space: space)
-        let blocks = try Data.fetchCursor(db, sql: "SELECT body FROM change_blocks WHERE space_id = ? ORDER BY block_id", arguments: [space.blob])
+        let blocks = try Data.fetchCursor(
+            db, sql: "SELECT body FROM change_blocks WHERE space_id = ? ORDER BY block_id", arguments: [space.blob])
         while let body = try blocks.next() { try document.apply(try ChangeCodec.decode(body)) }
         for body in try Data.fetchAll(db, sql: "SELECT body FROM pending_changes WHERE space_id = ?", arguments: [space.blob]) {
             try document.apply(try ChangeCodec.decode(body))

@@ -4,8 +4,9 @@ import DialogueModel
 public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     /// No entity with this identifier exists in the space (or its creation has not arrived).
     case entityNotFound(EntityID)
-    /// The entity exists but is of another kind than the operation needs.
-    case wrongKind(EntityID, expected: EntityKind, found: String)
+    /// The entity exists but is of another kind than the operation needs (`expected` is
+    /// `nil` when the operation needs a kind this version knows and the entity's is not one).
+    case wrongKind(EntityID, expected: EntityKind?, found: String)
     /// The field does not exist on this kind of entity, or is not of the type the operation needs.
     case invalidField(kind: EntityKind, field: String, reason: String)
     /// A value the operation cannot accept (empty title, malformed date, …).
@@ -24,14 +25,21 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .entityNotFound(let id): "no entity \(id) in this space"
-        case .wrongKind(let id, let expected, let found): "entity \(id) is a \(found), not a \(expected.rawValue)"
+        case .wrongKind(let id, let expected?, let found):
+            "entity \(id) is \(Self.article(found)) \(found), not \(Self.article(expected.rawValue)) \(expected.rawValue)"
+        case .wrongKind(let id, nil, let found):
+            "entity \(id) is \(Self.article(found)) \(found), a kind this version of Dialogue does not know; update Dialogue to edit it"
         case .invalidField(let kind, let field, let reason): "\(kind.rawValue) field '\(field)': \(reason)"
         case .invalidValue(let reason): "invalid value: \(reason)"
         case .invalidPosition(let reason): "invalid position: \(reason)"
-        case .changeRejected(let dot, let reason): "change \(dot) refused: \(reason); nothing from this batch was stored"
+        case .changeRejected(let dot, let reason): "change \(dot) refused (\(reason)); nothing from this batch was stored"
         case .unknownSpace(let space): "this replica holds no space \(space)"
         case .invalidBundle(let reason): "bundle refused: \(reason); nothing was imported"
         case .storage(let reason): "local storage failed: \(reason)"
         }
+    }
+
+    private static func article(_ word: String) -> String {
+        word.first.map { "aeiou".contains($0) } == true ? "an" : "a"
     }
 }

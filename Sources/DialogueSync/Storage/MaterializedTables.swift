@@ -75,7 +75,8 @@ enum MaterializedTables {
         .partnership: Spec(
             table: "partnerships", key: "partnership_id",
             columns: [(Partnership.Field.name, "name"), (Partnership.Field.continuum, "continuum")],
-            children: [Child(field: Partnership.Field.schools, table: "partnership_schools", parent: "partnership_id", column: "school_id")]),
+            children: [Child(field: Partnership.Field.schools, table: "partnership_schools", parent: "partnership_id", column: "school_id")]
+        ),
         .school: Spec(
             table: "schools", key: "school_id",
             columns: [(School.Field.name, "name"), (School.Field.reference, "reference"), (School.Field.partnership, "partnership_id")]),

@@ -73,7 +73,9 @@ struct Materializer {
                 }
             } else {
                 for member in after.members(child.field, of: id) {
-                    try run(db, "INSERT OR IGNORE INTO \(child.table) (\(child.parent), \(child.column)) VALUES (?, ?)", [key, member.databaseValue])
+                    try run(
+                        db, "INSERT OR IGNORE INTO \(child.table) (\(child.parent), \(child.column)) VALUES (?, ?)",
+                        [key, member.databaseValue])
                 }
             }
         }
@@ -122,7 +124,8 @@ struct Materializer {
 
     /// Replaces an entity's full-text entry (none while it is deleted).
     private func index(_ db: Database, id: Data, kind: EntityKind, title: String, body: String, deleted: Bool) throws {
-        let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT search_rowid FROM search_entities WHERE entity_id = ?"), arguments: [id])
+        let existing = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT search_rowid FROM search_entities WHERE entity_id = ?"), arguments: [id])
         let rowid: Int64
         if let existing {
             rowid = existing

@@ -6,7 +6,7 @@ import GRDB
 /// add a new one.
 enum ReplicaSchema {
     /// Migration identifiers in order; tests pin fixtures to a prefix of this list.
-    static let migrationIdentifiers = ["v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes"]
+    static let migrationIdentifiers = ["v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes", "v4-packed-clock"]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -65,6 +65,16 @@ enum ReplicaSchema {
             // lists without an owner filter by status and date.
             try db.execute(sql: "CREATE INDEX actions_by_insight ON actions (insight_id)")
             try db.execute(sql: "CREATE INDEX actions_by_status ON actions (status, due_date)")
+        }
+        migrator.registerMigration("v4-packed-clock") { db in
+            // v1 kept the clock's high-water mark in two rows; it is one packed row now.
+            let wall = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc_wall'") ?? 0
+            let logical = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc_logical'") ?? 0
+            if wall != 0 || logical != 0 {
+                let packed = Int64(bitPattern: UInt64(bitPattern: wall) << 16 | UInt64(UInt16(clamping: logical)))
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc', ?)", arguments: [packed])
+            }
+            try db.execute(sql: "DELETE FROM meta WHERE key IN ('hlc_wall', 'hlc_logical')")
         }
         return migrator
     }

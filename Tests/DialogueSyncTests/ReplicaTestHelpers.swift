@@ -1,0 +1,75 @@
+import DialogueModel
+import DialogueTestSupport
+import Foundation
+import GRDB
+import Testing
+
+@testable import DialogueSync
+
+/// A wall clock that only moves when the test moves it, so timestamps are reproducible.
+final class ManualWallClock: WallClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var now: UInt64
+
+    init(_ start: UInt64) { now = start }
+
+    func millisecondsSinceEpoch() -> UInt64 { lock.withLock { now } }
+
+    func advance(by milliseconds: UInt64) { lock.withLock { now += milliseconds } }
+}
+
+/// Entity identifiers drawn from a seeded generator, for `Replica(entityIDs:)`.
+final class SeededEntityIDs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var generator: SplitMix64
+
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
+
+    func next() -> EntityID { lock.withLock { EntityID.random(using: &generator) } }
+}
+
+/// Creates a replica file whose identity is chosen by the test (the replica keeps the
+/// `replica_id` it finds in `meta`), so tie-breaks between replicas are reproducible.
+func createReplicaFile(at path: String, id: ReplicaID) throws {
+    let queue = try DatabaseQueue(path: path)
+    try ReplicaSchema.migrator.migrate(queue)
+    try queue.write { db in
+        try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('replica_id', ?)", arguments: [id.storedValue])
+    }
+    try queue.close()
+}
+
+/// What a refused operation must leave untouched.
+struct ReplicaSnapshot: Equatable {
+    var exports: [SpaceID: [UInt8]]
+    var vectors: [SpaceID: VersionVector]
+    var blockCount: Int
+    var pendingCount: Int
+    var spaceRows: Int
+    var sessionRows: Int
+    /// Replica identity and clock high-water mark.
+    var meta: [String: Int64]
+
+    init(_ replica: Replica) async throws {
+        var exports: [SpaceID: [UInt8]] = [:]
+        for space in await replica.spaces {
+            exports[space] = try #require(await replica.document(space)).canonicalExport()
+        }
+        self.exports = exports
+        vectors = try replica.heldVectors()
+        (blockCount, pendingCount, spaceRows, sessionRows) = try await replica.database.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM change_blocks") ?? -1,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM pending_changes") ?? -1,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM spaces") ?? -1,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM sessions") ?? -1
+            )
+        }
+        meta = try await replica.database.read { db in
+            Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { row in
+                    (row["key"] as String, row["value"] as Int64)
+                })
+        }
+    }
+}
