@@ -22,6 +22,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Pure core: identifiers, clocks, CRDTs, domain, changes and their codec. No I/O.
@@ -29,23 +38,55 @@ let package = Package(
         // Storage, merge engine, sync primitives: what an app or the CLI links.
         .target(
             name: "DialogueSync",
-            dependencies: ["DialogueModel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "DialogueModel", "DialogueGzip", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
-        .executableTarget(name: "dialogue-server", dependencies: ["DialogueSync"]),
+        // The sync service: stores, sync validation, access, HTTP routes. A library so tests run it in-process.
+        .target(
+            name: "DialogueServer",
+            dependencies: [
+                "DialogueSync",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                "DialogueGzip",
+            ],
+            resources: [.copy("Resources/openapi.yaml")]
+        ),
+        .executableTarget(
+            name: "dialogue-server",
+            dependencies: ["DialogueServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(name: "dialogue-client", dependencies: ["DialogueSync"]),
         // System zlib, for reading gzip'd traces and measuring compressed sizes.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // gzip over the system zlib: HTTP bodies, traces, compressed sizes.
+        .target(name: "DialogueGzip", dependencies: ["CZlib"]),
         // Trace loading and seeded randomness shared by tests and the benchmark.
-        .target(name: "DialogueTestSupport", dependencies: ["DialogueModel", "CZlib"]),
+        .target(name: "DialogueTestSupport", dependencies: ["DialogueModel", "DialogueGzip"]),
         .executableTarget(
             name: "dialogue-bench",
             dependencies: [
-                "DialogueModel", "DialogueSync", "DialogueTestSupport",
+                "DialogueModel", "DialogueSync", "DialogueTestSupport", "DialogueGzip",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // Exists only for the crash test (ReplicaCrashTests): edits and merges until SIGKILLed.
         .executableTarget(name: "dialogue-crash-worker", dependencies: ["DialogueSync"]),
+        .testTarget(
+            name: "DialogueServerTests",
+            dependencies: [
+                "DialogueServer", "DialogueTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "DialogueModelTests", dependencies: ["DialogueModel", "DialogueTestSupport"]),
         .testTarget(name: "DialogueSyncTests", dependencies: ["DialogueSync", "DialogueTestSupport"], resources: [.copy("Fixtures")]),
     ]

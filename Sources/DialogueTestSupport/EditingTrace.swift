@@ -1,3 +1,4 @@
+import DialogueGzip
 import Foundation
 
 /// One edit of an editing trace: at scalar offset `position`, delete, then insert.

@@ -1,5 +1,6 @@
 import DialogueModel
 import DialogueTestSupport
+import DialogueGzip
 import Foundation
 
 #if os(Linux)

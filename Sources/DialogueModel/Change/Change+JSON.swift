@@ -178,7 +178,7 @@ extension Operation: Codable {
 }
 
 /// A version vector as a JSON object `{"replica": counter}`.
-public struct VersionVectorText: Codable, Sendable {
+public struct VersionVectorText: Codable, Sendable, Equatable {
     public var vector: VersionVector
 
     public init(vector: VersionVector) { self.vector = vector }

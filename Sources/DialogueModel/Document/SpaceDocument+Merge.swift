@@ -164,7 +164,7 @@ extension SpaceDocument {
 extension Change {
     /// The part of this change after `counter` (which must lie inside it): what a
     /// receiver that already holds a prefix still needs.
-    func dropping(countersThrough counter: UInt64) -> Change {
+    public func dropping(countersThrough counter: UInt64) -> Change {
         let skip = counter - id.counter + 1
         var copy = self
         copy.id.counter += skip

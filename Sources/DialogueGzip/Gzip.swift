@@ -1,14 +1,15 @@
 import CZlib
 import Foundation
 
-/// gzip through the system zlib: reading the traces and measuring compressed sizes.
+/// gzip through the system zlib: HTTP bodies, the editing traces, compressed sizes.
 public enum Gzip {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
 
-    /// Decompresses gzip (or zlib) data.
-    public static func decompress(_ data: [UInt8]) throws -> [UInt8] {
+    /// Decompresses gzip (or zlib) data, refusing to produce more than `limit` bytes
+    /// (a small body must not be able to inflate into gigabytes).
+    public static func decompress(_ data: [UInt8], limit: Int = .max) throws -> [UInt8] {
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw Failure(description: "inflateInit failed")
@@ -28,10 +29,12 @@ public enum Gzip {
                     return inflate(&stream, Z_NO_FLUSH)
                 }
                 output.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
+                if output.count > limit { return Z_BUF_ERROR }
             } while result == Z_OK
             return result
         }
-        guard status == Z_STREAM_END else { throw Failure(description: "gzip data is corrupt (zlib status \(status))") }
+        guard output.count <= limit else { throw Failure(description: "gzip data inflates past \(limit) bytes") }
+        guard status == Z_STREAM_END else { throw Failure(description: "gzip data is corrupt or truncated (zlib status \(status))") }
         return output
     }
 

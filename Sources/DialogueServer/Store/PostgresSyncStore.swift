@@ -1,0 +1,323 @@
+import DialogueModel
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The store for several server processes over one PostgreSQL database.
+///
+/// Every change table leads with `space_id`, so Citus can distribute them by space
+/// (`docs/DEPLOYMENT.md`). Concurrent writers are serialised by the primary keys: a
+/// writer that loses a race gets ``StoreError/conflict`` and the service validates again.
+public final class PostgresSyncStore: SyncStore {
+    let client: PostgresClient
+    let runTask: Task<Void, Never>
+    let logger: Logger
+
+    init(client: PostgresClient, runTask: Task<Void, Never>, logger: Logger) {
+        self.client = client
+        self.runTask = runTask
+        self.logger = logger
+    }
+
+    /// Connects to `postgres://user:password@host:port/database`, failing within a few
+    /// seconds (not after the client's long retry loop) when the server cannot be reached
+    /// or refuses the credentials, then creates the schema if needed.
+    public static func connect(url: String, logger: Logger, timeout: Duration = .seconds(5)) async throws -> PostgresSyncStore {
+        guard let components = URLComponents(string: url), let host = components.host, let user = components.user else {
+            throw StoreError.unavailable("the database URL must look like postgres://user:password@host:port/database")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
+            password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: .disable)
+        configuration.options.connectTimeout = timeout
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let runTask = Task { await client.run() }
+        let store = PostgresSyncStore(client: client, runTask: runTask, logger: logger)
+        do {
+            try await withTimeout(timeout) { try await store.ping() }
+            try await store.migrate()
+        } catch {
+            runTask.cancel()
+            throw StoreError.unavailable("\(error)")
+        }
+        return store
+    }
+
+    /// Hides the password of a database URL for messages and logs.
+    public static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+
+    func migrate() async throws {
+        let statements: [PostgresQuery] = [
+            """
+            CREATE TABLE IF NOT EXISTS server_changes (
+                space_id uuid NOT NULL, seq bigint NOT NULL, replica bigint NOT NULL, counter bigint NOT NULL,
+                last_counter bigint NOT NULL, body bytea NOT NULL, PRIMARY KEY (space_id, seq)
+            )
+            """,
+            "CREATE UNIQUE INDEX IF NOT EXISTS server_changes_by_author ON server_changes (space_id, replica, counter)",
+            """
+            CREATE TABLE IF NOT EXISTS server_vectors (
+                space_id uuid NOT NULL, replica bigint NOT NULL, counter bigint NOT NULL, PRIMARY KEY (space_id, replica)
+            )
+            """,
+            "CREATE TABLE IF NOT EXISTS partnerships (partnership_id uuid PRIMARY KEY, name text NOT NULL, shared_space uuid NOT NULL UNIQUE)",
+            "CREATE TABLE IF NOT EXISTS schools (school_id uuid PRIMARY KEY, name text NOT NULL, private_space uuid NOT NULL UNIQUE)",
+            """
+            CREATE TABLE IF NOT EXISTS partnership_schools (
+                partnership_id uuid NOT NULL REFERENCES partnerships, school_id uuid NOT NULL REFERENCES schools,
+                PRIMARY KEY (partnership_id, school_id)
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS members (
+                member_id uuid PRIMARY KEY, name text NOT NULL, school_id uuid NOT NULL REFERENCES schools, access text NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS tokens (
+                token_id uuid PRIMARY KEY, token_hash bytea NOT NULL UNIQUE, member_id uuid NOT NULL REFERENCES members,
+                label text NOT NULL, issued_at bigint NOT NULL, revoked_at bigint
+            )
+            """,
+        ]
+        try await client.withTransaction(logger: logger) { connection in
+            // One migrator at a time when several servers start together.
+            try await connection.query("SELECT pg_advisory_xact_lock(4242)", logger: self.logger)
+            for statement in statements { try await connection.query(statement, logger: self.logger) }
+        }
+    }
+
+    public func ping() async throws {
+        try await client.query("SELECT 1", logger: logger)
+    }
+
+    public func close() async throws {
+        runTask.cancel()
+        _ = await runTask.value
+    }
+
+    // MARK: Changes
+
+    public func vector(of space: SpaceID) async throws -> VersionVector {
+        var vector = VersionVector()
+        let rows = try await client.query("SELECT replica, counter FROM server_vectors WHERE space_id = \(space.uuid)", logger: logger)
+        for try await (replica, counter) in rows.decode((Int64, Int64).self) {
+            guard let id = ReplicaID(rawValue: UInt64(bitPattern: replica)) else { continue }
+            vector[id] = UInt64(bitPattern: counter)
+        }
+        return vector
+    }
+
+    public func storedChanges(in space: SpaceID, replica: ReplicaID, counters: ClosedRange<UInt64>) async throws -> [Change] {
+        let rows = try await client.query(
+            """
+            SELECT body FROM server_changes WHERE space_id = \(space.uuid) AND replica = \(Int64(bitPattern: replica.rawValue))
+            AND last_counter >= \(Int64(bitPattern: counters.lowerBound)) AND counter <= \(Int64(bitPattern: counters.upperBound))
+            ORDER BY counter
+            """, logger: logger)
+        var changes: [Change] = []
+        for try await body in rows.decode(ByteBuffer.self) { changes += try ChangeCodec.decode(Array(buffer: body)) }
+        return changes
+    }
+
+    public func append(_ changes: [Change], to space: SpaceID) async throws {
+        guard !changes.isEmpty else { return }
+        do {
+            try await client.withTransaction(logger: logger) { connection in
+                var seq: Int64 = 0
+                let rows = try await connection.query(
+                    "SELECT coalesce(max(seq), 0) FROM server_changes WHERE space_id = \(space.uuid)", logger: self.logger)
+                for try await value in rows.decode(Int64.self) { seq = value }
+                var highest: [ReplicaID: UInt64] = [:]
+                for change in changes {
+                    seq += 1
+                    let body = ByteBuffer(bytes: ChangeCodec.encode([change]))
+                    try await connection.query(
+                        """
+                        INSERT INTO server_changes (space_id, seq, replica, counter, last_counter, body) VALUES (
+                            \(space.uuid), \(seq), \(Int64(bitPattern: change.replica.rawValue)), \(Int64(bitPattern: change.id.counter)),
+                            \(Int64(bitPattern: change.lastCounter)), \(body))
+                        """, logger: self.logger)
+                    highest[change.replica] = max(highest[change.replica] ?? 0, change.lastCounter)
+                }
+                for (replica, counter) in highest {
+                    try await connection.query(
+                        """
+                        INSERT INTO server_vectors (space_id, replica, counter)
+                        VALUES (\(space.uuid), \(Int64(bitPattern: replica.rawValue)), \(Int64(bitPattern: counter)))
+                        ON CONFLICT (space_id, replica) DO UPDATE SET counter = greatest(server_vectors.counter, excluded.counter)
+                        """, logger: self.logger)
+                }
+            }
+        } catch let error as PostgresTransactionError {
+            if let query = error.closureError as? PSQLError, query.serverInfo?[.sqlState] == "23505" { throw StoreError.conflict }
+            throw error
+        }
+    }
+
+    public func changes(in space: SpaceID, missingFrom vector: VersionVector, limit: Int) async throws -> (changes: [Change], more: Bool) {
+        let held = try await self.vector(of: space)
+        var rows: [(seq: Int64, body: ByteBuffer)] = []
+        var more = false
+        for (replica, counter) in held.counters where counter > vector[replica] {
+            let result = try await client.query(
+                """
+                SELECT seq, body FROM server_changes WHERE space_id = \(space.uuid) AND replica = \(Int64(bitPattern: replica.rawValue))
+                AND last_counter > \(Int64(bitPattern: vector[replica])) ORDER BY counter LIMIT \(limit + 1)
+                """, logger: logger)
+            var page: [(Int64, ByteBuffer)] = []
+            for try await row in result.decode((Int64, ByteBuffer).self) { page.append(row) }
+            if page.count > limit { more = true }
+            rows += page.prefix(limit).map { ($0.0, $0.1) }
+        }
+        rows.sort { $0.seq < $1.seq }
+        if rows.count > limit {
+            more = true
+            rows.removeSubrange(limit...)
+        }
+        return (try rows.flatMap { try ChangeCodec.decode(Array(buffer: $0.body)) }, more)
+    }
+
+    // MARK: Accounts
+
+    public func createPartnership(name: String) async throws -> PartnershipAccount {
+        let account = PartnershipAccount(id: UUID(), name: name, sharedSpace: SpaceID(UUID()))
+        try await client.query(
+            "INSERT INTO partnerships (partnership_id, name, shared_space) VALUES (\(account.id), \(name), \(account.sharedSpace.uuid))",
+            logger: logger)
+        return account
+    }
+
+    public func createSchool(name: String) async throws -> SchoolAccount {
+        let account = SchoolAccount(id: UUID(), name: name, privateSpace: SpaceID(UUID()), partnerships: [])
+        try await client.query(
+            "INSERT INTO schools (school_id, name, private_space) VALUES (\(account.id), \(name), \(account.privateSpace.uuid))",
+            logger: logger)
+        return account
+    }
+
+    public func addSchool(_ school: UUID, toPartnership partnership: UUID) async throws {
+        try await requireExists("schools", "school_id", school, "school \(school)")
+        try await requireExists("partnerships", "partnership_id", partnership, "partnership \(partnership)")
+        try await client.query(
+            "INSERT INTO partnership_schools (partnership_id, school_id) VALUES (\(partnership), \(school)) ON CONFLICT DO NOTHING",
+            logger: logger)
+    }
+
+    public func removeSchool(_ school: UUID, fromPartnership partnership: UUID) async throws {
+        try await client.query(
+            "DELETE FROM partnership_schools WHERE partnership_id = \(partnership) AND school_id = \(school)", logger: logger)
+    }
+
+    public func createMember(name: String, school: UUID, role: MemberAccess) async throws -> MemberAccount {
+        try await requireExists("schools", "school_id", school, "school \(school)")
+        let account = MemberAccount(id: UUID(), name: name, school: school, access: role)
+        try await client.query(
+            "INSERT INTO members (member_id, name, school_id, access) VALUES (\(account.id), \(name), \(school), \(role.rawValue))",
+            logger: logger)
+        return account
+    }
+
+    public func storeToken(_ token: TokenRecord) async throws {
+        try await requireExists("members", "member_id", token.member, "member \(token.member)")
+        try await client.query(
+            """
+            INSERT INTO tokens (token_id, token_hash, member_id, label, issued_at) VALUES (
+                \(token.id), \(ByteBuffer(bytes: token.hash)), \(token.member), \(token.label), \(Int64(token.issuedAt.timeIntervalSince1970 * 1000)))
+            """, logger: logger)
+    }
+
+    public func revokeToken(id: UUID) async throws -> Bool {
+        let rows = try await client.query(
+            "UPDATE tokens SET revoked_at = \(Int64(Date().timeIntervalSince1970 * 1000)) WHERE token_id = \(id) AND revoked_at IS NULL RETURNING token_id",
+            logger: logger)
+        var revoked = false
+        for try await _ in rows.decode(UUID.self) { revoked = true }
+        return revoked
+    }
+
+    public func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount? {
+        let rows = try await client.query(
+            """
+            SELECT m.member_id, m.name, m.school_id, m.access FROM tokens t JOIN members m ON m.member_id = t.member_id
+            WHERE t.token_hash = \(ByteBuffer(bytes: hash)) AND t.revoked_at IS NULL
+            """, logger: logger)
+        for try await (id, name, school, access) in rows.decode((UUID, String, UUID, String).self) {
+            return MemberAccount(id: id, name: name, school: school, access: MemberAccess(rawValue: access) ?? .observer)
+        }
+        return nil
+    }
+
+    public func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> {
+        var spaces: Set<SpaceID> = []
+        let own = try await client.query("SELECT private_space FROM schools WHERE school_id = \(school)", logger: logger)
+        for try await space in own.decode(UUID.self) { spaces.insert(SpaceID(space)) }
+        let shared = try await client.query(
+            """
+            SELECT p.shared_space FROM partnership_schools ps JOIN partnerships p ON p.partnership_id = ps.partnership_id
+            WHERE ps.school_id = \(school)
+            """, logger: logger)
+        for try await space in shared.decode(UUID.self) { spaces.insert(SpaceID(space)) }
+        return spaces
+    }
+
+    public func partnerships() async throws -> [PartnershipAccount] {
+        var result: [PartnershipAccount] = []
+        let rows = try await client.query("SELECT partnership_id, name, shared_space FROM partnerships ORDER BY name", logger: logger)
+        for try await (id, name, space) in rows.decode((UUID, String, UUID).self) {
+            result.append(PartnershipAccount(id: id, name: name, sharedSpace: SpaceID(space)))
+        }
+        return result
+    }
+
+    public func schools() async throws -> [SchoolAccount] {
+        var result: [SchoolAccount] = []
+        let rows = try await client.query("SELECT school_id, name, private_space FROM schools ORDER BY name", logger: logger)
+        for try await (id, name, space) in rows.decode((UUID, String, UUID).self) {
+            result.append(SchoolAccount(id: id, name: name, privateSpace: SpaceID(space), partnerships: []))
+        }
+        for index in result.indices {
+            let links = try await client.query(
+                "SELECT partnership_id FROM partnership_schools WHERE school_id = \(result[index].id)", logger: logger)
+            for try await partnership in links.decode(UUID.self) { result[index].partnerships.append(partnership) }
+        }
+        return result
+    }
+
+    public func members() async throws -> [MemberAccount] {
+        var result: [MemberAccount] = []
+        let rows = try await client.query("SELECT member_id, name, school_id, access FROM members ORDER BY name", logger: logger)
+        for try await (id, name, school, access) in rows.decode((UUID, String, UUID, String).self) {
+            result.append(MemberAccount(id: id, name: name, school: school, access: MemberAccess(rawValue: access) ?? .observer))
+        }
+        return result
+    }
+
+    private func requireExists(_ table: String, _ column: String, _ id: UUID, _ what: String) async throws {
+        var query = PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table) WHERE \(column) = $1")
+        query.binds.append(id)
+        let rows = try await client.query(query, logger: logger)
+        for try await _ in rows.decode(Int32.self) { return }
+        throw StoreError.notFound(what)
+    }
+}
+
+/// Runs `body`, failing with ``StoreError/unavailable(_:)`` after `timeout`.
+func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            throw StoreError.unavailable("no answer within \(timeout) (wrong host, port or credentials?)")
+        }
+        let result = try await group.next()!
+        group.cancelAll()
+        return result
+    }
+}

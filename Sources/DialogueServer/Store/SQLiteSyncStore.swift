@@ -1,0 +1,303 @@
+import DialogueModel
+import DialogueSync
+import Foundation
+import GRDB
+
+/// The default store: one SQLite file (GRDB, WAL) in the server's data directory.
+public final class SQLiteSyncStore: SyncStore {
+    let database: DatabasePool
+
+    /// Opens or creates the store at `path`, migrating its schema.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        database = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE server_changes (
+                        space_id BLOB NOT NULL, seq INTEGER NOT NULL, replica INTEGER NOT NULL, counter INTEGER NOT NULL,
+                        last_counter INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (space_id, seq)
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX server_changes_by_author ON server_changes (space_id, replica, counter);
+                    CREATE TABLE server_vectors (
+                        space_id BLOB NOT NULL, replica INTEGER NOT NULL, counter INTEGER NOT NULL, PRIMARY KEY (space_id, replica)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE partnerships (partnership_id BLOB PRIMARY KEY, name TEXT NOT NULL, shared_space BLOB NOT NULL UNIQUE);
+                    CREATE TABLE schools (school_id BLOB PRIMARY KEY, name TEXT NOT NULL, private_space BLOB NOT NULL UNIQUE);
+                    CREATE TABLE partnership_schools (
+                        partnership_id BLOB NOT NULL, school_id BLOB NOT NULL, PRIMARY KEY (partnership_id, school_id)
+                    );
+                    CREATE TABLE members (
+                        member_id BLOB PRIMARY KEY, name TEXT NOT NULL, school_id BLOB NOT NULL REFERENCES schools (school_id),
+                        access TEXT NOT NULL
+                    );
+                    CREATE TABLE tokens (
+                        token_id BLOB PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, member_id BLOB NOT NULL REFERENCES members (member_id),
+                        label TEXT NOT NULL, issued_at INTEGER NOT NULL, revoked_at INTEGER
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    public func ping() async throws {
+        _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func close() async throws {
+        try database.close()
+    }
+
+    // MARK: Changes
+
+    public func vector(of space: SpaceID) async throws -> VersionVector {
+        try await database.read { db in
+            var vector = VersionVector()
+            for row in try Row.fetchAll(
+                db, sql: "SELECT replica, counter FROM server_vectors WHERE space_id = ?", arguments: [space.storeBlob])
+            {
+                guard let replica = ReplicaID(rawValue: UInt64(bitPattern: row[0])) else { continue }
+                vector[replica] = UInt64(bitPattern: row[1])
+            }
+            return vector
+        }
+    }
+
+    public func storedChanges(in space: SpaceID, replica: ReplicaID, counters: ClosedRange<UInt64>) async throws -> [Change] {
+        try await database.read { db in
+            let bodies = try Data.fetchAll(
+                db,
+                sql: """
+                    SELECT body FROM server_changes WHERE space_id = ? AND replica = ? AND last_counter >= ? AND counter <= ?
+                    ORDER BY counter
+                    """,
+                arguments: [
+                    space.storeBlob, Int64(bitPattern: replica.rawValue), Int64(bitPattern: counters.lowerBound),
+                    Int64(bitPattern: counters.upperBound),
+                ])
+            return try bodies.flatMap { try ChangeCodec.decode($0) }
+        }
+    }
+
+    public func append(_ changes: [Change], to space: SpaceID) async throws {
+        guard !changes.isEmpty else { return }
+        do {
+            try await database.write { db in
+                var seq =
+                    try Int64.fetchOne(db, sql: "SELECT max(seq) FROM server_changes WHERE space_id = ?", arguments: [space.storeBlob]) ?? 0
+                let insert = try db.cachedStatement(
+                    sql: "INSERT INTO server_changes (space_id, seq, replica, counter, last_counter, body) VALUES (?, ?, ?, ?, ?, ?)")
+                var highest: [ReplicaID: UInt64] = [:]
+                for change in changes {
+                    seq += 1
+                    try insert.execute(arguments: [
+                        space.storeBlob, seq, Int64(bitPattern: change.replica.rawValue), Int64(bitPattern: change.id.counter),
+                        Int64(bitPattern: change.lastCounter), Data(ChangeCodec.encode([change])),
+                    ])
+                    highest[change.replica] = max(highest[change.replica] ?? 0, change.lastCounter)
+                }
+                let upsert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO server_vectors (space_id, replica, counter) VALUES (?, ?, ?)
+                        ON CONFLICT (space_id, replica) DO UPDATE SET counter = max(counter, excluded.counter)
+                        """)
+                for (replica, counter) in highest {
+                    try upsert.execute(arguments: [space.storeBlob, Int64(bitPattern: replica.rawValue), Int64(bitPattern: counter)])
+                }
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw StoreError.conflict
+        }
+    }
+
+    public func changes(in space: SpaceID, missingFrom vector: VersionVector, limit: Int) async throws -> (changes: [Change], more: Bool) {
+        let held = try await self.vector(of: space)
+        return try await database.read { db in
+            var rows: [(seq: Int64, body: Data)] = []
+            var more = false
+            for (replica, counter) in held.counters where counter > vector[replica] {
+                let page = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT seq, body FROM server_changes WHERE space_id = ? AND replica = ? AND last_counter > ?
+                        ORDER BY counter LIMIT ?
+                        """,
+                    arguments: [space.storeBlob, Int64(bitPattern: replica.rawValue), Int64(bitPattern: vector[replica]), limit + 1])
+                if page.count > limit { more = true }
+                rows += page.prefix(limit).map { ($0[0], $0[1]) }
+            }
+            rows.sort { $0.seq < $1.seq }
+            if rows.count > limit {
+                more = true
+                rows.removeSubrange(limit...)
+            }
+            return (try rows.flatMap { try ChangeCodec.decode($0.body) }, more)
+        }
+    }
+
+    // MARK: Accounts
+
+    public func createPartnership(name: String) async throws -> PartnershipAccount {
+        let account = PartnershipAccount(id: UUID(), name: name, sharedSpace: SpaceID(UUID()))
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT INTO partnerships (partnership_id, name, shared_space) VALUES (?, ?, ?)",
+                arguments: [account.id.storeBlob, name, account.sharedSpace.storeBlob])
+        }
+        return account
+    }
+
+    public func createSchool(name: String) async throws -> SchoolAccount {
+        let account = SchoolAccount(id: UUID(), name: name, privateSpace: SpaceID(UUID()), partnerships: [])
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT INTO schools (school_id, name, private_space) VALUES (?, ?, ?)",
+                arguments: [account.id.storeBlob, name, account.privateSpace.storeBlob])
+        }
+        return account
+    }
+
+    public func addSchool(_ school: UUID, toPartnership partnership: UUID) async throws {
+        try await database.write { db in
+            try Self.require(db, "schools", "school_id", school, "school \(school)")
+            try Self.require(db, "partnerships", "partnership_id", partnership, "partnership \(partnership)")
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO partnership_schools (partnership_id, school_id) VALUES (?, ?)",
+                arguments: [partnership.storeBlob, school.storeBlob])
+        }
+    }
+
+    public func removeSchool(_ school: UUID, fromPartnership partnership: UUID) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "DELETE FROM partnership_schools WHERE partnership_id = ? AND school_id = ?",
+                arguments: [partnership.storeBlob, school.storeBlob])
+        }
+    }
+
+    public func createMember(name: String, school: UUID, role: MemberAccess) async throws -> MemberAccount {
+        let account = MemberAccount(id: UUID(), name: name, school: school, access: role)
+        try await database.write { db in
+            try Self.require(db, "schools", "school_id", school, "school \(school)")
+            try db.execute(
+                sql: "INSERT INTO members (member_id, name, school_id, access) VALUES (?, ?, ?, ?)",
+                arguments: [account.id.storeBlob, name, school.storeBlob, role.rawValue])
+        }
+        return account
+    }
+
+    public func storeToken(_ token: TokenRecord) async throws {
+        try await database.write { db in
+            try Self.require(db, "members", "member_id", token.member, "member \(token.member)")
+            try db.execute(
+                sql: "INSERT INTO tokens (token_id, token_hash, member_id, label, issued_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    token.id.storeBlob, Data(token.hash), token.member.storeBlob, token.label,
+                    Int64(token.issuedAt.timeIntervalSince1970 * 1000),
+                ])
+        }
+    }
+
+    public func revokeToken(id: UUID) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                arguments: [Int64(Date().timeIntervalSince1970 * 1000), id.storeBlob])
+            return db.changesCount > 0
+        }
+    }
+
+    public func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount? {
+        try await database.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT m.member_id, m.name, m.school_id, m.access FROM tokens t JOIN members m ON m.member_id = t.member_id
+                        WHERE t.token_hash = ? AND t.revoked_at IS NULL
+                        """, arguments: [Data(hash)])
+            else { return nil }
+            return Self.member(row)
+        }
+    }
+
+    public func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> {
+        try await database.read { db in
+            var spaces: Set<SpaceID> = []
+            if let own = try Data.fetchOne(db, sql: "SELECT private_space FROM schools WHERE school_id = ?", arguments: [school.storeBlob])
+            {
+                spaces.insert(SpaceID(uuid: own))
+            }
+            for shared in try Data.fetchAll(
+                db,
+                sql: """
+                    SELECT p.shared_space FROM partnership_schools ps JOIN partnerships p ON p.partnership_id = ps.partnership_id
+                    WHERE ps.school_id = ?
+                    """, arguments: [school.storeBlob])
+            {
+                spaces.insert(SpaceID(uuid: shared))
+            }
+            return spaces
+        }
+    }
+
+    public func partnerships() async throws -> [PartnershipAccount] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT partnership_id, name, shared_space FROM partnerships ORDER BY name").map {
+                PartnershipAccount(id: UUID(blob: $0[0]), name: $0[1], sharedSpace: SpaceID(uuid: $0[2]))
+            }
+        }
+    }
+
+    public func schools() async throws -> [SchoolAccount] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT school_id, name, private_space FROM schools ORDER BY name").map { row in
+                let id = UUID(blob: row[0])
+                let partnerships = try Data.fetchAll(
+                    db, sql: "SELECT partnership_id FROM partnership_schools WHERE school_id = ?", arguments: [id.storeBlob]
+                ).map(UUID.init(blob:))
+                return SchoolAccount(id: id, name: row[1], privateSpace: SpaceID(uuid: row[2]), partnerships: partnerships)
+            }
+        }
+    }
+
+    public func members() async throws -> [MemberAccount] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT member_id, name, school_id, access FROM members ORDER BY name").map(Self.member)
+        }
+    }
+
+    private static func member(_ row: Row) -> MemberAccount {
+        MemberAccount(id: UUID(blob: row[0]), name: row[1], school: UUID(blob: row[2]), access: MemberAccess(rawValue: row[3]) ?? .observer)
+    }
+
+    private static func require(_ db: Database, _ table: String, _ column: String, _ id: UUID, _ what: String) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE \(column) = ?)", arguments: [id.storeBlob]) == true
+        else {
+            throw StoreError.notFound(what)
+        }
+    }
+}
+
+extension UUID {
+    /// 16 bytes, as stored.
+    var storeBlob: Data { withUnsafeBytes(of: uuid) { Data($0) } }
+
+    init(blob: Data) {
+        let b = [UInt8](blob) + [UInt8](repeating: 0, count: max(0, 16 - blob.count))
+        self.init(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+    }
+}
+
+extension SpaceID {
+    var storeBlob: Data { uuid.storeBlob }
+
+    init(uuid blob: Data) { self.init(UUID(blob: blob)) }
+}

@@ -1,0 +1,111 @@
+import DialogueModel
+import Foundation
+
+/// Where the server keeps changes and accounts. Two implementations share one test
+/// suite: ``SQLiteSyncStore`` (the default: one file, nothing to install) and
+/// ``PostgresSyncStore`` (several server processes over one database).
+///
+/// Change tables are keyed by space first (`space_id` leads every primary key), so a
+/// distributed PostgreSQL such as Citus can shard them by space unchanged; account
+/// tables are small and become reference tables (see `docs/DEPLOYMENT.md`).
+public protocol SyncStore: Sendable {
+    /// Checks the store answers (for `/ready`).
+    func ping() async throws
+    /// Releases connections.
+    func close() async throws
+
+    // MARK: Changes
+
+    /// What the store holds of a space.
+    func vector(of space: SpaceID) async throws -> VersionVector
+    /// Stored changes of one author whose counters intersect `counters`, by counter.
+    func storedChanges(in space: SpaceID, replica: ReplicaID, counters: ClosedRange<UInt64>) async throws -> [Change]
+    /// Appends validated changes (in causal order) atomically. Throws
+    /// ``StoreError/conflict`` if another writer stored any of these counters first.
+    func append(_ changes: [Change], to space: SpaceID) async throws
+    /// Changes of `space` that `vector` lacks, in storage order, at most `limit`.
+    func changes(in space: SpaceID, missingFrom vector: VersionVector, limit: Int) async throws -> (changes: [Change], more: Bool)
+
+    // MARK: Accounts
+
+    func createPartnership(name: String) async throws -> PartnershipAccount
+    func createSchool(name: String) async throws -> SchoolAccount
+    /// Turns sharing on: the school's members may use the partnership's shared space.
+    func addSchool(_ school: UUID, toPartnership partnership: UUID) async throws
+    /// Turns sharing off again.
+    func removeSchool(_ school: UUID, fromPartnership partnership: UUID) async throws
+    func createMember(name: String, school: UUID, role: MemberAccess) async throws -> MemberAccount
+    func storeToken(_ token: TokenRecord) async throws
+    /// Revokes a token by its public identifier; returns whether one was revoked.
+    func revokeToken(id: UUID) async throws -> Bool
+    /// The member behind a token hash, unless revoked.
+    func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount?
+    /// The spaces a school's members may use: its own private space and the shared
+    /// spaces of the partnerships it belongs to.
+    func spaces(ofSchool school: UUID) async throws -> Set<SpaceID>
+    func partnerships() async throws -> [PartnershipAccount]
+    func schools() async throws -> [SchoolAccount]
+    func members() async throws -> [MemberAccount]
+}
+
+/// Store failures the service handles.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A concurrent writer stored some of the same counters: validate again and retry.
+    case conflict
+    /// A named account does not exist.
+    case notFound(String)
+    /// The store cannot be reached or refused the operation.
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .conflict: "another writer stored the same changes concurrently"
+        case .notFound(let what): "\(what) does not exist"
+        case .unavailable(let reason): "the store is unavailable: \(reason)"
+        }
+    }
+}
+
+/// A partnership and its shared space.
+public struct PartnershipAccount: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var sharedSpace: SpaceID
+}
+
+/// A school and its private space.
+public struct SchoolAccount: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var privateSpace: SpaceID
+    public var partnerships: [UUID]
+}
+
+/// What a member may do.
+public enum MemberAccess: String, Codable, Sendable, CaseIterable {
+    /// Reads and writes their spaces.
+    case member
+    /// Reads only.
+    case observer
+    /// Reads and writes, and administers (through `dialogue-server admin`).
+    case admin
+
+    public var canWrite: Bool { self != .observer }
+}
+
+/// A person with access to a school's spaces.
+public struct MemberAccount: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var school: UUID
+    public var access: MemberAccess
+}
+
+/// A device token, stored only as its SHA-256 hash.
+public struct TokenRecord: Sendable, Equatable {
+    public var id: UUID
+    public var hash: [UInt8]
+    public var member: UUID
+    public var label: String
+    public var issuedAt: Date
+}

@@ -1,0 +1,143 @@
+import DialogueModel
+import Foundation
+
+/// The sync protocol, version 1: one round trip pushes what a replica has and the
+/// server lacks, and pulls what the server has and the replica lacks, per space.
+/// Documented in `docs/PROTOCOL.md` and `openapi.yaml`.
+public enum SyncProtocol {
+    /// The version every request and response carries.
+    public static let version = 1
+    /// The most changes a response carries per space unless the request asks for fewer.
+    public static let defaultPageSize = 1000
+}
+
+/// `POST /v1/sync` request body.
+public struct SyncRequest: Codable, Sendable, Equatable {
+    /// Must be ``SyncProtocol/version``.
+    public var `protocol`: Int
+    /// The syncing replica (for logs; authorisation comes from the token).
+    public var replica: ReplicaID?
+    public var spaces: [SpaceSync]
+    /// The most changes to return per space (at most the server's page size).
+    public var limit: Int?
+
+    /// One space: what the replica holds, and changes it pushes.
+    public struct SpaceSync: Codable, Sendable, Equatable {
+        public var space: SpaceID
+        /// The replica's version vector for the space, after the pushed changes.
+        public var have: VersionVectorText
+        /// Changes the server may lack, in causal order.
+        public var changes: [Change]
+
+        public init(space: SpaceID, have: VersionVector, changes: [Change] = []) {
+            self.space = space
+            self.have = VersionVectorText(vector: have)
+            self.changes = changes
+        }
+    }
+
+    public init(replica: ReplicaID?, spaces: [SpaceSync], limit: Int? = nil) {
+        self.protocol = SyncProtocol.version
+        self.replica = replica
+        self.spaces = spaces
+        self.limit = limit
+    }
+}
+
+/// `POST /v1/sync` response body (status 200).
+public struct SyncResponse: Codable, Sendable, Equatable {
+    public var `protocol`: Int
+    public var spaces: [SpaceResult]
+
+    /// One space's outcome.
+    public struct SpaceResult: Codable, Sendable, Equatable {
+        public var space: SpaceID
+        /// Pushed changes stored now.
+        public var accepted: Int
+        /// Pushed changes the server already held (a retry stores nothing twice).
+        public var alreadyHeld: Int
+        /// Changes the replica lacks, in causal order, at most the page size.
+        public var changes: [Change]
+        /// Whether more changes are waiting: sync again with the new vector.
+        public var more: Bool
+        /// What the server holds of the space after this request.
+        public var serverHas: VersionVectorText
+
+        public init(space: SpaceID, accepted: Int, alreadyHeld: Int, changes: [Change], more: Bool, serverHas: VersionVector) {
+            self.space = space
+            self.accepted = accepted
+            self.alreadyHeld = alreadyHeld
+            self.changes = changes
+            self.more = more
+            self.serverHas = VersionVectorText(vector: serverHas)
+        }
+    }
+
+    public init(spaces: [SpaceResult]) {
+        self.protocol = SyncProtocol.version
+        self.spaces = spaces
+    }
+}
+
+/// Every error response: an HTTP status and this JSON body with a stable code.
+public struct ErrorBody: Codable, Sendable, Equatable {
+    public var error: Detail
+
+    public struct Detail: Codable, Sendable, Equatable {
+        /// Stable, machine-readable (see ``SyncErrorCode``).
+        public var code: String
+        /// For a person: what went wrong and what to do.
+        public var message: String
+        /// For `invalid_changes`: each refused change and why.
+        public var rejected: [Rejection]?
+    }
+
+    public init(code: SyncErrorCode, message: String, rejected: [Rejection]? = nil) {
+        error = Detail(code: code.rawValue, message: message, rejected: rejected)
+    }
+}
+
+/// A pushed change the server refused, and why.
+public struct Rejection: Codable, Sendable, Equatable {
+    public var id: Dot
+    public var code: String
+    public var reason: String
+
+    public init(id: Dot, code: RejectionCode, reason: String) {
+        self.id = id
+        self.code = code.rawValue
+        self.reason = reason
+    }
+}
+
+/// The stable error codes of error responses.
+public enum SyncErrorCode: String, Codable, Sendable, CaseIterable {
+    case malformedRequest = "malformed_request"
+    case unsupportedProtocol = "unsupported_protocol"
+    case payloadTooLarge = "payload_too_large"
+    case unauthorized
+    case forbidden
+    case notFound = "not_found"
+    case invalidChanges = "invalid_changes"
+    case conflict
+    case unavailable
+    case internalError = "internal_error"
+}
+
+/// Why one pushed change was refused.
+public enum RejectionCode: String, Codable, Sendable, CaseIterable {
+    /// The change names a space other than the section it was sent in.
+    case wrongSpace = "wrong_space"
+    /// Its counters leave a gap after what the server holds of its author.
+    case counterGap = "counter_gap"
+    /// The server holds these counters with different content.
+    case conflictingDuplicate = "conflicting_duplicate"
+    /// It depends on changes the server does not hold.
+    case missingDependency = "missing_dependency"
+    /// Its timestamp is too far ahead of the server's clock.
+    case timestampTooFarAhead = "timestamp_too_far_ahead"
+    /// Too large (text or field name over the limits).
+    case tooLarge = "too_large"
+    /// Structurally invalid (empty operation, zero counter…).
+    case malformed
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import DialogueServer
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+/// `dialogue-server serve`: runs the HTTP service until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the sync API (the default).")
+
+    @Option(help: "Address to listen on (env DIALOGUE_HOST).")
+    var host: String = ProcessInfo.processInfo.environment["DIALOGUE_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on (env DIALOGUE_PORT).")
+    var port: Int = ProcessInfo.processInfo.environment["DIALOGUE_PORT"].flatMap(Int.init) ?? 8080
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env DIALOGUE_LOG_LEVEL).")
+    var logLevel: String = ProcessInfo.processInfo.environment["DIALOGUE_LOG_LEVEL"] ?? "info"
+
+    @Option(help: "Largest request body in bytes, after gzip (env DIALOGUE_MAX_BODY_BYTES).")
+    var maxBodyBytes: Int = ProcessInfo.processInfo.environment["DIALOGUE_MAX_BODY_BYTES"].flatMap(Int.init) ?? ServerLimits().maxBodyBytes
+
+    @Option(help: "Most changes returned per space per response (env DIALOGUE_PAGE_SIZE).")
+    var pageSize: Int = ProcessInfo.processInfo.environment["DIALOGUE_PAGE_SIZE"].flatMap(Int.init) ?? ServerLimits().pageSize
+
+    @Option(help: "Most changes accepted in one request (env DIALOGUE_MAX_CHANGES).")
+    var maxChanges: Int =
+        ProcessInfo.processInfo.environment["DIALOGUE_MAX_CHANGES"].flatMap(Int.init) ?? ServerLimits().maxChangesPerRequest
+
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard maxBodyBytes > 0, pageSize > 0, maxChanges > 0 else { throw ValidationError("limits must be positive") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "dialogue.server")
+        let store = try await store.open(logger: logger)
+        var limits = ServerLimits()
+        limits.maxBodyBytes = maxBodyBytes
+        limits.pageSize = pageSize
+        limits.maxChangesPerRequest = maxChanges
+        let server = SyncServer(service: SyncService(store: store, limits: limits, logger: logger), metrics: registry, logger: logger)
+        if try await store.partnerships().isEmpty {
+            logger.notice(
+                """
+                No partnership yet. Create one, a school, a member and a device token with:
+                  dialogue-server admin create-partnership --name "North Partnership"
+                  dialogue-server admin create-school --name "Hill Primary" --partnership <partnership id>
+                  dialogue-server admin create-member --name "Ada Leader" --school <school id>
+                  dialogue-server admin issue-token --member <member id>
+                (pass the same --data-dir or --database as the server)
+                """)
+        }
+        let app = Application(
+            router: server.router(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "dialogue-server"),
+            logger: logger)
+        logger.info("listening", metadata: ["address": "http://\(host):\(port)"])
+        try await app.runService()
+        // In-flight requests have finished (graceful shutdown); now close the store.
+        try await store.close()
+        logger.info("stopped")
+    }
+}
+
+extension Logger.Level {
+    static var allCases: [Logger.Level] { [.trace, .debug, .info, .notice, .warning, .error, .critical] }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import DialogueServer
+import Foundation
+import Logging
+
+/// Where the store lives: an embedded SQLite file in the data directory (default), or PostgreSQL.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Directory for the embedded SQLite store (env DIALOGUE_DATA_DIR).")
+    var dataDir: String = ProcessInfo.processInfo.environment["DIALOGUE_DATA_DIR"] ?? "dialogue-data"
+
+    @Option(help: "postgres://user:password@host:port/database to use PostgreSQL instead of SQLite (env DIALOGUE_DATABASE).")
+    var database: String? = ProcessInfo.processInfo.environment["DIALOGUE_DATABASE"]
+
+    /// Opens the configured store, failing fast with a clear message.
+    func open(logger: Logger) async throws -> any SyncStore {
+        if let database, !database.isEmpty {
+            guard database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {
+                throw ValidationError("--database must be a postgres:// URL (or leave it out for the embedded SQLite store)")
+            }
+            do {
+                return try await PostgresSyncStore.connect(url: database, logger: logger)
+            } catch {
+                throw ValidationError("cannot use PostgreSQL at \(PostgresSyncStore.redacted(database)): \(error)")
+            }
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+            return try SQLiteSyncStore(path: (dataDir as NSString).appendingPathComponent("dialogue-server.sqlite"))
+        } catch {
+            throw ValidationError("cannot open the store in \(dataDir): \(error)")
+        }
+    }
+}
