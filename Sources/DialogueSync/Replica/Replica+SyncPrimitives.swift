@@ -87,3 +87,31 @@ extension Replica {
         }
     }
 }
+
+extension Replica {
+    /// Notes that a space finished syncing with a server now (for `status`).
+    public func recordSync(of space: SpaceID, with server: String) throws(ReplicaError) {
+        let now = Int64(bitPattern: clock.wall.millisecondsSinceEpoch())
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO sync_state (space_id, server, last_sync_at) VALUES (?, ?, ?)
+                    ON CONFLICT (space_id, server) DO UPDATE SET last_sync_at = excluded.last_sync_at
+                    """, arguments: [space.blob, server, now])
+        }
+    }
+
+    /// When each space last synced with each server (milliseconds since the epoch).
+    public nonisolated func lastSyncs() throws(ReplicaError) -> [(space: SpaceID, server: String, at: Int64)] {
+        do {
+            return try database.read { db in
+                try Row.fetchAll(db, sql: "SELECT space_id, server, last_sync_at FROM sync_state ORDER BY server").compactMap { row in
+                    guard let space = SpaceID(blob: row["space_id"]) else { return nil }
+                    return (space, row["server"], row["last_sync_at"])
+                }
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+}

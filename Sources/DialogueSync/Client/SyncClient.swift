@@ -1,0 +1,235 @@
+import DialogueGzip
+import DialogueModel
+import Foundation
+import Logging
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Syncs a ``Replica`` with a Dialogue server over HTTP (`POST /v1/sync`).
+///
+/// Each round trip pushes a page of what the server lacks and pulls a page of what the
+/// replica lacks; rounds repeat until neither side has anything more. Network errors and
+/// 5xx answers are retried with exponential backoff and jitter (never 4xx). An
+/// interrupted sync resumes from what the server says it holds, so nothing the server
+/// acknowledged is sent again. Cancelling the task stops between (or during) requests.
+public struct SyncClient: Sendable {
+    /// Where and how to sync.
+    public struct Configuration: Sendable {
+        public var server: URL
+        public var token: String
+        /// Changes pushed per request.
+        public var pushBatch = 1000
+        /// Changes asked for per space per response.
+        public var pageSize = SyncProtocol.defaultPageSize
+        public var retry = RetryPolicy()
+        /// Gzip request bodies larger than 1 KiB.
+        public var compressRequests = true
+        /// Per-request timeout.
+        public var timeout: TimeInterval = 60
+
+        public init(server: URL, token: String) {
+            self.server = server
+            self.token = token
+        }
+    }
+
+    /// Backoff for retryable failures: `base × 2^attempt`, capped, times a random factor in 0.5…1.
+    public struct RetryPolicy: Sendable {
+        public var maxAttempts = 6
+        public var baseDelay: Duration = .milliseconds(200)
+        public var maxDelay: Duration = .seconds(10)
+
+        public init() {}
+
+        func delay(afterAttempt attempt: Int, jitter: Double) -> Duration {
+            let exponential = baseDelay * Int(1 << min(attempt, 20))
+            return min(exponential, maxDelay) * jitter
+        }
+    }
+
+    /// What a sync is doing, for a progress display.
+    public enum Progress: Sendable, Equatable {
+        /// A round trip finished: totals so far for the space.
+        case exchanged(space: SpaceID, pushed: Int, pulled: Int)
+        /// A request failed and will be retried after `delay`.
+        case retrying(attempt: Int, delay: Duration, reason: String)
+        /// The space is up to date.
+        case finished(space: SpaceID)
+    }
+
+    /// What a sync did, per space.
+    public struct Summary: Sendable, Equatable {
+        public var pushed = 0
+        public var pulled = 0
+        public var requests = 0
+        public var spaces: [SpaceID] = []
+    }
+
+    public let configuration: Configuration
+    let session: URLSession
+    let logger: Logger
+    let sleep: @Sendable (Duration) async throws -> Void
+
+    /// - Parameters:
+    ///   - sleep: how to wait between retries (injected in tests).
+    public init(
+        configuration: Configuration, session: URLSession = URLSession(configuration: .ephemeral),
+        logger: Logger = Logger(label: "dialogue.sync-client"),
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
+        self.configuration = configuration
+        self.session = session
+        self.logger = logger
+        self.sleep = sleep
+    }
+
+    /// Syncs the given spaces (default: every space the replica holds) until both sides
+    /// hold the same changes.
+    @discardableResult
+    public func sync(
+        _ replica: Replica, spaces: [SpaceID]? = nil, progress: (@Sendable (Progress) -> Void)? = nil
+    ) async throws(SyncClientError) -> Summary {
+        var summary = Summary()
+        var chosen = spaces ?? []
+        if spaces == nil {
+            do { chosen = try replica.heldVectors().keys.sorted() } catch { throw .local(error) }
+        }
+        for space in chosen {
+            try await sync(space, of: replica, into: &summary, progress: progress)
+            summary.spaces.append(space)
+        }
+        return summary
+    }
+
+    private func sync(
+        _ space: SpaceID, of replica: Replica, into summary: inout Summary, progress: (@Sendable (Progress) -> Void)?
+    ) async throws(SyncClientError) {
+        var serverHas: VersionVector?
+        var pushed = 0
+        var pulled = 0
+        while true {
+            if Task.isCancelled { throw .cancelled }
+            let have: VersionVector
+            var push: [Change] = []
+            do {
+                have = try replica.heldVectors()[space] ?? VersionVector()
+                if let serverHas { push = try replica.changes(in: space, missingFrom: serverHas, limit: configuration.pushBatch).changes }
+            } catch {
+                throw .local(error)
+            }
+            let request = SyncRequest(
+                replica: replica.id, spaces: [.init(space: space, have: have, changes: push)], limit: configuration.pageSize)
+            let response = try await send(request, progress: progress)
+            summary.requests += 1
+            guard let result = response.spaces.first(where: { $0.space == space }) else {
+                throw .protocolViolation("the response does not mention space \(space)")
+            }
+            if !result.changes.isEmpty {
+                do { try await replica.merge(result.changes) } catch { throw .local(error) }
+            }
+            pushed += push.count
+            pulled += result.changes.count
+            summary.pushed += push.count
+            summary.pulled += result.changes.count
+            progress?(.exchanged(space: space, pushed: pushed, pulled: pulled))
+            let previous = serverHas
+            serverHas = result.serverHas.vector
+            // Done when the server sent everything and holds everything we hold.
+            let held: VersionVector
+            do { held = try replica.heldVectors()[space] ?? VersionVector() } catch { throw .local(error) }
+            let serverLacks = held.counters.contains { $0.value > serverHas![$0.key] }
+            if !result.more && !serverLacks { break }
+            if push.isEmpty && !result.more && previous == serverHas && previous != nil {
+                throw .protocolViolation("the server neither accepts nor sends changes; stopping to avoid a loop")
+            }
+        }
+        do { try await replica.recordSync(of: space, with: configuration.server.absoluteString) } catch { throw .local(error) }
+        progress?(.finished(space: space))
+    }
+
+    /// Sends one request, retrying network failures and 5xx answers.
+    func send(_ request: SyncRequest, progress: (@Sendable (Progress) -> Void)?) async throws(SyncClientError) -> SyncResponse {
+        var body: Data
+        do { body = try JSONEncoder().encode(request) } catch { throw .protocolViolation("cannot encode the request: \(error)") }
+        var urlRequest = URLRequest(url: configuration.server.appendingPathComponent("v1/sync"))
+        urlRequest.httpMethod = "POST"
+        urlRequest.timeoutInterval = configuration.timeout
+        urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        urlRequest.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
+        urlRequest.setValue("Bearer \(configuration.token)", forHTTPHeaderField: "Authorization")
+        if configuration.compressRequests, body.count > 1024 {
+            body = Data(Gzip.compress([UInt8](body)))
+            urlRequest.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
+        }
+        urlRequest.httpBody = body
+        var attempt = 0
+        while true {
+            if Task.isCancelled { throw .cancelled }
+            let reason: String
+            do {
+                let (data, response) = try await session.data(for: urlRequest)
+                guard let http = response as? HTTPURLResponse else { throw SyncClientError.protocolViolation("not an HTTP response") }
+                var payload = [UInt8](data)
+                if payload.starts(with: [0x1F, 0x8B]) { payload = try Gzip.decompress(payload) }
+                switch http.statusCode {
+                case 200:
+                    do { return try JSONDecoder().decode(SyncResponse.self, from: Data(payload)) } catch {
+                        throw SyncClientError.protocolViolation("the server's answer cannot be read: \(error)")
+                    }
+                case 500...599:
+                    reason = "server error \(http.statusCode)"
+                default:
+                    let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(payload))
+                    throw SyncClientError.refused(
+                        status: http.statusCode, code: error?.error.code ?? "http_\(http.statusCode)",
+                        message: error?.error.message ?? String(decoding: payload.prefix(200), as: UTF8.self),
+                        rejected: error?.error.rejected ?? [])
+                }
+            } catch let error as SyncClientError {
+                throw error
+            } catch is CancellationError {
+                throw .cancelled
+            } catch let error as URLError where error.code == .cancelled {
+                throw .cancelled
+            } catch {
+                reason = "\(error.localizedDescription)"
+            }
+            attempt += 1
+            guard attempt < configuration.retry.maxAttempts else {
+                throw .unreachable("\(configuration.server.absoluteString): \(reason) (after \(attempt) attempts)")
+            }
+            let delay = configuration.retry.delay(afterAttempt: attempt - 1, jitter: Double.random(in: 0.5...1))
+            logger.notice("sync request failed; retrying", metadata: ["attempt": "\(attempt)", "reason": "\(reason)"])
+            progress?(.retrying(attempt: attempt, delay: delay, reason: reason))
+            do { try await sleep(delay) } catch { throw .cancelled }
+        }
+    }
+}
+
+/// Why a sync stopped.
+public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The server answered with a 4xx (not retried): its status, code and message.
+    case refused(status: Int, code: String, message: String, rejected: [Rejection])
+    /// The server could not be reached, or kept failing, after every retry.
+    case unreachable(String)
+    /// The server's answer broke the protocol.
+    case protocolViolation(String)
+    /// The local replica failed.
+    case local(ReplicaError)
+    /// The task was cancelled.
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .refused(let status, let code, let message, let rejected):
+            "the server refused the sync (\(status) \(code)): \(message)"
+                + (rejected.isEmpty ? "" : "; " + rejected.prefix(3).map { "\($0.id): \($0.reason)" }.joined(separator: "; "))
+        case .unreachable(let reason): "cannot reach the server: \(reason)"
+        case .protocolViolation(let reason): "the server's answer broke the sync protocol: \(reason)"
+        case .local(let error): error.description
+        case .cancelled: "the sync was cancelled"
+        }
+    }
+}
