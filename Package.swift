@@ -75,7 +75,8 @@ let package = Package(
         .executableTarget(
             name: "dialogue-bench",
             dependencies: [
-                "DialogueModel", "DialogueSync", "DialogueTestSupport", "DialogueGzip",
+                "DialogueModel", "DialogueSync", "DialogueTestSupport", "DialogueGzip", "DialogueServer",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),

@@ -92,9 +92,9 @@ public struct SyncServer: Sendable {
         do {
             let response = try await service.sync(syncRequest, access: access)
             let stored = response.spaces.reduce(0) { $0 + $1.accepted }
-            let returned = response.spaces.reduce(0) { $0 + $1.changes.count }
+            let returned = response.spaces.reduce(0) { $0 + ((try? $1.allChanges().count) ?? 0) }
             Counter(label: "dialogue_changes_stored_total").increment(by: stored)
-            Recorder(label: "dialogue_sync_changes_pushed").record(syncRequest.spaces.reduce(0) { $0 + $1.changes.count })
+            Recorder(label: "dialogue_sync_changes_pushed").record(syncRequest.spaces.reduce(0) { $0 + ((try? $1.allChanges().count) ?? 0) })
             Recorder(label: "dialogue_sync_changes_returned").record(returned)
             context.logger.info(
                 "sync",

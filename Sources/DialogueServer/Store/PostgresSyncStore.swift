@@ -161,27 +161,28 @@ public final class PostgresSyncStore: SyncStore {
         }
     }
 
-    public func changes(in space: SpaceID, missingFrom vector: VersionVector, limit: Int) async throws -> (changes: [Change], more: Bool) {
-        let held = try await self.vector(of: space)
-        var rows: [(seq: Int64, body: ByteBuffer)] = []
-        var more = false
-        for (replica, counter) in held.counters where counter > vector[replica] {
-            let result = try await client.query(
+    public func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
+        var changes: [Change] = []
+        var cursor = after
+        while true {
+            let rows = try await client.query(
                 """
-                SELECT seq, body FROM server_changes WHERE space_id = \(space.uuid) AND replica = \(Int64(bitPattern: replica.rawValue))
-                AND last_counter > \(Int64(bitPattern: vector[replica])) ORDER BY counter LIMIT \(limit + 1)
+                SELECT seq, replica, last_counter, body FROM server_changes WHERE space_id = \(space.uuid) AND seq > \(cursor)
+                ORDER BY seq LIMIT 2000
                 """, logger: logger)
-            var page: [(Int64, ByteBuffer)] = []
-            for try await row in result.decode((Int64, ByteBuffer).self) { page.append(row) }
-            if page.count > limit { more = true }
-            rows += page.prefix(limit).map { ($0.0, $0.1) }
+            var count = 0
+            for try await (seq, replica, last, body) in rows.decode((Int64, Int64, Int64, ByteBuffer).self) {
+                count += 1
+                if let id = ReplicaID(rawValue: UInt64(bitPattern: replica)), UInt64(bitPattern: last) <= vector[id] {
+                    cursor = seq
+                    continue
+                }
+                if changes.count == limit { return ChangePageResult(changes: changes, more: true, cursor: cursor) }
+                changes += try ChangeCodec.decode(Array(buffer: body))
+                cursor = seq
+            }
+            if count < 2000 { return ChangePageResult(changes: changes, more: false, cursor: cursor) }
         }
-        rows.sort { $0.seq < $1.seq }
-        if rows.count > limit {
-            more = true
-            rows.removeSubrange(limit...)
-        }
-        return (try rows.flatMap { try ChangeCodec.decode(Array(buffer: $0.body)) }, more)
     }
 
     // MARK: Accounts

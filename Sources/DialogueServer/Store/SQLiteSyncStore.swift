@@ -117,28 +117,30 @@ public final class SQLiteSyncStore: SyncStore {
         }
     }
 
-    public func changes(in space: SpaceID, missingFrom vector: VersionVector, limit: Int) async throws -> (changes: [Change], more: Bool) {
-        let held = try await self.vector(of: space)
-        return try await database.read { db in
-            var rows: [(seq: Int64, body: Data)] = []
-            var more = false
-            for (replica, counter) in held.counters where counter > vector[replica] {
-                let page = try Row.fetchAll(
+    public func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
+        try await database.read { db in
+            var changes: [Change] = []
+            var cursor = after
+            // Scan in storage order, skipping what the vector covers, a chunk at a time.
+            while true {
+                let rows = try Row.fetchAll(
                     db,
-                    sql: """
-                        SELECT seq, body FROM server_changes WHERE space_id = ? AND replica = ? AND last_counter > ?
-                        ORDER BY counter LIMIT ?
-                        """,
-                    arguments: [space.storeBlob, Int64(bitPattern: replica.rawValue), Int64(bitPattern: vector[replica]), limit + 1])
-                if page.count > limit { more = true }
-                rows += page.prefix(limit).map { ($0[0], $0[1]) }
+                    sql: "SELECT seq, replica, last_counter, body FROM server_changes WHERE space_id = ? AND seq > ? ORDER BY seq LIMIT 2000",
+                    arguments: [space.storeBlob, cursor])
+                for row in rows {
+                    let seq: Int64 = row[0]
+                    let replica = ReplicaID(rawValue: UInt64(bitPattern: row[1]))
+                    let last = UInt64(bitPattern: row[2])
+                    if let replica, last <= vector[replica] {
+                        cursor = seq
+                        continue
+                    }
+                    if changes.count == limit { return ChangePageResult(changes: changes, more: true, cursor: cursor) }
+                    changes += try ChangeCodec.decode(row[3] as Data)
+                    cursor = seq
+                }
+                if rows.count < 2000 { return ChangePageResult(changes: changes, more: false, cursor: cursor) }
             }
-            rows.sort { $0.seq < $1.seq }
-            if rows.count > limit {
-                more = true
-                rows.removeSubrange(limit...)
-            }
-            return (try rows.flatMap { try ChangeCodec.decode($0.body) }, more)
         }
     }
 

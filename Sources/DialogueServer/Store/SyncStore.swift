@@ -23,8 +23,10 @@ public protocol SyncStore: Sendable {
     /// Appends validated changes (in causal order) atomically. Throws
     /// ``StoreError/conflict`` if another writer stored any of these counters first.
     func append(_ changes: [Change], to space: SpaceID) async throws
-    /// Changes of `space` that `vector` lacks, in storage order, at most `limit`.
-    func changes(in space: SpaceID, missingFrom vector: VersionVector, limit: Int) async throws -> (changes: [Change], more: Bool)
+    /// Changes of `space` that `vector` lacks, in storage order (a causal order: a change
+    /// is stored only after its past), scanning from position `after`, at most `limit`.
+    /// `cursor` is where the next scan may resume.
+    func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult
 
     // MARK: Accounts
 
@@ -46,6 +48,19 @@ public protocol SyncStore: Sendable {
     func partnerships() async throws -> [PartnershipAccount]
     func schools() async throws -> [SchoolAccount]
     func members() async throws -> [MemberAccount]
+}
+
+/// A page of stored changes and where the scan stopped.
+public struct ChangePageResult: Sendable {
+    public var changes: [Change]
+    public var more: Bool
+    public var cursor: Int64
+
+    public init(changes: [Change], more: Bool, cursor: Int64) {
+        self.changes = changes
+        self.more = more
+        self.cursor = cursor
+    }
 }
 
 /// Store failures the service handles.

@@ -51,7 +51,13 @@ public struct SyncService: Sendable {
         guard Set(request.spaces.map(\.space)).count == request.spaces.count else {
             throw Failure(400, .malformedRequest, "a space appears twice in the request")
         }
-        let pushed = request.spaces.reduce(0) { $0 + $1.changes.count }
+        var pushedBySpace: [SpaceID: [Change]] = [:]
+        for section in request.spaces {
+            do { pushedBySpace[section.space] = try section.allChanges() } catch {
+                throw Failure(400, .malformedRequest, "changesBinary of space \(section.space) cannot be read: \(error)")
+            }
+        }
+        let pushed = pushedBySpace.values.reduce(0) { $0 + $1.count }
         guard pushed <= limits.maxChangesPerRequest else {
             throw Failure(413, .payloadTooLarge, "\(pushed) changes in one request; send at most \(limits.maxChangesPerRequest) at a time")
         }
@@ -60,7 +66,7 @@ public struct SyncService: Sendable {
             guard access.spaces.contains(section.space) else {
                 throw Failure(403, .forbidden, "this token may not use space \(section.space)")
             }
-            if !section.changes.isEmpty, !access.member.access.canWrite {
+            if pushedBySpace[section.space]?.isEmpty == false, !access.member.access.canWrite {
                 throw Failure(403, .forbidden, "this token may read but not write (role \(access.member.access.rawValue))")
             }
         }
@@ -72,8 +78,9 @@ public struct SyncService: Sendable {
         for attempt in 1...3 {
             accepted = [:]
             var rejected: [Rejection] = []
-            for section in request.spaces where !section.changes.isEmpty {
-                let (new, held, refused) = try await validate(section.changes, in: section.space)
+            for section in request.spaces {
+                guard let changes = pushedBySpace[section.space], !changes.isEmpty else { continue }
+                let (new, held, refused) = try await validate(changes, in: section.space)
                 accepted[section.space] = (new, held)
                 rejected += refused
             }
@@ -91,13 +98,15 @@ public struct SyncService: Sendable {
                 throw Failure(409, .conflict, "the same changes were being stored concurrently; retry the request")
             }
         }
+        let binary = request.encoding == "binary"
         for section in request.spaces {
-            let page = try await store.changes(in: section.space, missingFrom: section.have.vector, limit: limit)
+            let serverHas = try await store.vector(of: section.space)
+            let page = try await store.changes(in: section.space, missingFrom: section.have.vector, after: max(0, section.after ?? 0), limit: limit)
             let outcome = accepted[section.space]
             results.append(
                 .init(
                     space: section.space, accepted: outcome?.new.count ?? 0, alreadyHeld: outcome?.held ?? 0, changes: page.changes,
-                    more: page.more, serverHas: try await store.vector(of: section.space)))
+                    more: page.more, serverHas: serverHas, cursor: page.cursor, binary: binary))
         }
         return SyncResponse(spaces: results)
     }

@@ -109,6 +109,9 @@ public struct SyncClient: Sendable {
         var serverHas: VersionVector?
         var pushed = 0
         var pulled = 0
+        let server = configuration.server.absoluteString
+        var cursor: Int64
+        do { cursor = try replica.syncCursor(of: space, with: server) } catch { throw .local(error) }
         while true {
             if Task.isCancelled { throw .cancelled }
             let have: VersionVector
@@ -120,19 +123,23 @@ public struct SyncClient: Sendable {
                 throw .local(error)
             }
             let request = SyncRequest(
-                replica: replica.id, spaces: [.init(space: space, have: have, changes: push)], limit: configuration.pageSize)
+                replica: replica.id, spaces: [.init(space: space, have: have, changes: push, binary: true, after: cursor)],
+                limit: configuration.pageSize, binary: true)
             let response = try await send(request, progress: progress)
             summary.requests += 1
             guard let result = response.spaces.first(where: { $0.space == space }) else {
                 throw .protocolViolation("the response does not mention space \(space)")
             }
-            if !result.changes.isEmpty {
-                do { try await replica.merge(result.changes) } catch { throw .local(error) }
+            let received: [Change]
+            do { received = try result.allChanges() } catch { throw .protocolViolation("the changes in the answer cannot be read: \(error)") }
+            if !received.isEmpty {
+                do { try await replica.merge(received) } catch { throw .local(error) }
             }
+            cursor = result.cursor
             pushed += push.count
-            pulled += result.changes.count
+            pulled += received.count
             summary.pushed += push.count
-            summary.pulled += result.changes.count
+            summary.pulled += received.count
             progress?(.exchanged(space: space, pushed: pushed, pulled: pulled))
             let previous = serverHas
             serverHas = result.serverHas.vector
@@ -145,7 +152,7 @@ public struct SyncClient: Sendable {
                 throw .protocolViolation("the server neither accepts nor sends changes; stopping to avoid a loop")
             }
         }
-        do { try await replica.recordSync(of: space, with: configuration.server.absoluteString) } catch { throw .local(error) }
+        do { try await replica.recordSync(of: space, with: server, cursor: cursor) } catch { throw .local(error) }
         progress?(.finished(space: space))
     }
 

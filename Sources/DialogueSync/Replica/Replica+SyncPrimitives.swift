@@ -89,15 +89,29 @@ extension Replica {
 }
 
 extension Replica {
-    /// Notes that a space finished syncing with a server now (for `status`).
-    public func recordSync(of space: SpaceID, with server: String) throws(ReplicaError) {
+    /// Notes that a space finished syncing with a server now (for `status`), and where the
+    /// server's scan of the space stopped, so the next sync resumes there.
+    public func recordSync(of space: SpaceID, with server: String, cursor: Int64 = 0) throws(ReplicaError) {
         let now = Int64(bitPattern: clock.wall.millisecondsSinceEpoch())
         try write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO sync_state (space_id, server, last_sync_at) VALUES (?, ?, ?)
-                    ON CONFLICT (space_id, server) DO UPDATE SET last_sync_at = excluded.last_sync_at
-                    """, arguments: [space.blob, server, now])
+                    INSERT INTO sync_state (space_id, server, last_sync_at, acknowledged_seq) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (space_id, server) DO UPDATE SET last_sync_at = excluded.last_sync_at,
+                        acknowledged_seq = excluded.acknowledged_seq
+                    """, arguments: [space.blob, server, now, cursor])
+        }
+    }
+
+    /// Where the last sync of a space with a server left the server's scan (0: the start).
+    public nonisolated func syncCursor(of space: SpaceID, with server: String) throws(ReplicaError) -> Int64 {
+        do {
+            return try database.read { db in
+                try Int64.fetchOne(
+                    db, sql: "SELECT acknowledged_seq FROM sync_state WHERE space_id = ? AND server = ?", arguments: [space.blob, server]) ?? 0
+            }
+        } catch {
+            throw .storage("\(error)")
         }
     }
 
