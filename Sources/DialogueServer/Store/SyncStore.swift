@@ -124,3 +124,11 @@ public struct TokenRecord: Sendable, Equatable {
     public var label: String
     public var issuedAt: Date
 }
+
+extension SyncStore {
+    /// Changes of `space` that `vector` lacks, scanning from the start of the space.
+    public func changes(in space: SpaceID, missingFrom vector: VersionVector, limit: Int) async throws -> (changes: [Change], more: Bool) {
+        let page = try await changes(in: space, missingFrom: vector, after: 0, limit: limit)
+        return (page.changes, page.more)
+    }
+}
