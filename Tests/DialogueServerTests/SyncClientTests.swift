@@ -1,0 +1,181 @@
+import DialogueModel
+import DialogueServer
+import DialogueSync
+import Foundation
+import Synchronization
+import Testing
+
+/// A store that fails on purpose: the server answers 500 while `failures` lasts.
+final class FlakyStore: SyncStore {
+    let base: any SyncStore
+    let failAppends: Mutex<Int>
+    let appendCalls = Mutex(0)
+
+    init(_ base: any SyncStore, failAppends: Int) {
+        self.base = base
+        self.failAppends = Mutex(failAppends)
+    }
+
+    struct Injected: Error {}
+
+    func append(_ changes: [Change], to space: SpaceID) async throws {
+        appendCalls.withLock { $0 += 1 }
+        let fail = failAppends.withLock { value -> Bool in
+            guard value > 0 else { return false }
+            value -= 1
+            return true
+        }
+        if fail { throw Injected() }
+        try await base.append(changes, to: space)
+    }
+
+    func ping() async throws { try await base.ping() }
+    func close() async throws { try await base.close() }
+    func vector(of space: SpaceID) async throws -> VersionVector { try await base.vector(of: space) }
+    func storedChanges(in space: SpaceID, replica: ReplicaID, counters: ClosedRange<UInt64>) async throws -> [Change] {
+        try await base.storedChanges(in: space, replica: replica, counters: counters)
+    }
+    func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
+        try await base.changes(in: space, missingFrom: vector, after: after, limit: limit)
+    }
+    func createPartnership(name: String) async throws -> PartnershipAccount { try await base.createPartnership(name: name) }
+    func createSchool(name: String) async throws -> SchoolAccount { try await base.createSchool(name: name) }
+    func addSchool(_ school: UUID, toPartnership partnership: UUID) async throws { try await base.addSchool(school, toPartnership: partnership) }
+    func removeSchool(_ school: UUID, fromPartnership partnership: UUID) async throws {
+        try await base.removeSchool(school, fromPartnership: partnership)
+    }
+    func createMember(name: String, school: UUID, role: MemberAccess) async throws -> MemberAccount {
+        try await base.createMember(name: name, school: school, role: role)
+    }
+    func storeToken(_ token: TokenRecord) async throws { try await base.storeToken(token) }
+    func revokeToken(id: UUID) async throws -> Bool { try await base.revokeToken(id: id) }
+    func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount? { try await base.member(forTokenHash: hash) }
+    func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> { try await base.spaces(ofSchool: school) }
+    func partnerships() async throws -> [PartnershipAccount] { try await base.partnerships() }
+    func schools() async throws -> [SchoolAccount] { try await base.schools() }
+    func members() async throws -> [MemberAccount] { try await base.members() }
+}
+
+/// Records the delays a client asked to sleep, instead of sleeping.
+final class SleepRecorder: Sendable {
+    let delays = Mutex<[Duration]>([])
+
+    var sleep: @Sendable (Duration) async throws -> Void {
+        { delay in self.delays.withLock { $0.append(delay) } }
+    }
+}
+
+@Suite("SyncClient")
+struct SyncClientTests {
+    /// A replica holding `sessions` sessions (three changes each) in `space`.
+    static func replica(_ directory: ServerTestDirectory, _ name: String, space: SpaceID, sessions: Int) async throws -> Replica {
+        let replica = try Replica(path: directory.path(name))
+        try await replica.addSpace(space)
+        if sessions > 0 {
+            try await replica.edit(in: space) { editor in
+                for index in 0..<sessions { try editor.createSession(title: "Session \(index)") }
+            }
+        }
+        return replica
+    }
+
+    @Test("5xx answers are retried with growing, jittered delays; the sync completes and stores each change once")
+    func retriesServerErrors() async throws {
+        let directory = ServerTestDirectory()
+        let store = FlakyStore(try SQLiteSyncStore(path: directory.path("server.sqlite")), failAppends: 2)
+        let accounts = try await AccountFixture.make(store)
+        let space = accounts.hill.privateSpace
+        let replica = try await Self.replica(directory, "a.sqlite", space: space, sessions: 50)
+        let sleeps = SleepRecorder()
+        try await withLiveServer(store: store) { url in
+            var configuration = SyncClient.Configuration(server: url, token: accounts.tokens["hill-member"]!)
+            configuration.pushBatch = 40
+            let events = Mutex<[SyncClient.Progress]>([])
+            let client = SyncClient(configuration: configuration, sleep: sleeps.sleep)
+            let summary = try await client.sync(replica) { event in events.withLock { $0.append(event) } }
+            #expect(summary.pushed == 150)
+            let retries = events.withLock { $0 }.filter { if case .retrying = $0 { true } else { false } }
+            #expect(retries.count == 2)
+            #expect(events.withLock { $0 }.last == .finished(space: space))
+        }
+        let delays = sleeps.delays.withLock { $0 }
+        #expect(delays.count == 2)
+        #expect(delays[0] >= .milliseconds(100) && delays[0] <= .milliseconds(200))
+        #expect(delays[1] >= .milliseconds(200) && delays[1] <= .milliseconds(400))
+        let held = try await store.vector(of: space)
+        #expect(held == (try replica.heldVectors()[space]))
+        let stored = try await store.changes(in: space, missingFrom: VersionVector(), limit: 10_000)
+        #expect(stored.changes.count == Set(stored.changes.map(\.id)).count)
+    }
+
+    @Test("4xx answers are not retried")
+    func doesNotRetryClientErrors() async throws {
+        let directory = ServerTestDirectory()
+        let store = try SQLiteSyncStore(path: directory.path("server.sqlite"))
+        let accounts = try await AccountFixture.make(store)
+        let space = accounts.vale.privateSpace  // not hill's: forbidden
+        let replica = try await Self.replica(directory, "a.sqlite", space: space, sessions: 1)
+        let sleeps = SleepRecorder()
+        try await withLiveServer(store: store) { url in
+            let client = SyncClient(configuration: .init(server: url, token: accounts.tokens["hill-member"]!), sleep: sleeps.sleep)
+            await #expect {
+                try await client.sync(replica)
+            } throws: { error in
+                guard case .refused(403, "forbidden", _, _) = error as? SyncClientError else { return false }
+                return true
+            }
+        }
+        #expect(sleeps.delays.withLock { $0 }.isEmpty)
+    }
+
+    @Test("an unreachable server is retried up to the limit, then reported")
+    func networkErrorsAreRetried() async throws {
+        let directory = ServerTestDirectory()
+        let space = SpaceID(UUID())
+        let replica = try await Self.replica(directory, "a.sqlite", space: space, sessions: 1)
+        let sleeps = SleepRecorder()
+        var configuration = SyncClient.Configuration(server: URL(string: "http://127.0.0.1:1")!, token: "dlg_nothing")
+        configuration.retry.maxAttempts = 4
+        let client = SyncClient(configuration: configuration, sleep: sleeps.sleep)
+        await #expect {
+            try await client.sync(replica)
+        } throws: { error in
+            guard case .unreachable = error as? SyncClientError else { return false }
+            return true
+        }
+        let delays = sleeps.delays.withLock { $0 }
+        #expect(delays.count == 3)
+        #expect(zip(delays, delays.dropFirst()).allSatisfy { $0.0 <= $0.1 * 2 })
+    }
+
+    @Test("an interrupted sync resumes without re-sending what the server acknowledged")
+    func resumesAfterInterruption() async throws {
+        let directory = ServerTestDirectory()
+        let store = FlakyStore(try SQLiteSyncStore(path: directory.path("server.sqlite")), failAppends: 0)
+        let accounts = try await AccountFixture.make(store)
+        let space = accounts.hill.privateSpace
+        let replica = try await Self.replica(directory, "a.sqlite", space: space, sessions: 100)
+        try await withLiveServer(store: store) { url in
+            var configuration = SyncClient.Configuration(server: url, token: accounts.tokens["hill-member"]!)
+            configuration.pushBatch = 100
+            configuration.retry.maxAttempts = 1
+            // Interrupt after two pushes: cancel the sync from its own progress callback.
+            let interrupted = SyncClient(configuration: configuration)
+            let task = Task {
+                try await interrupted.sync(replica) { event in
+                    if case .exchanged(_, let pushed, _) = event, pushed >= 200 { withUnsafeCurrentTask { $0?.cancel() } }
+                }
+            }
+            let outcome = await task.result
+            #expect(throws: SyncClientError.cancelled) { try outcome.get() }
+            let acknowledged = try await store.vector(of: space)
+            #expect(acknowledged.operationCount == 200)
+            let appendsBefore = store.appendCalls.withLock { $0 }
+            // Resume: the client learns what the server holds and sends only the rest.
+            let summary = try await SyncClient(configuration: configuration).sync(replica)
+            #expect(summary.pushed == 100)
+            #expect(try await store.vector(of: space) == (try replica.heldVectors()[space]))
+            #expect(store.appendCalls.withLock { $0 } == appendsBefore + 1)
+        }
+    }
+}
