@@ -118,7 +118,10 @@ public struct SyncClient: Sendable {
             var push: [Change] = []
             do {
                 have = try replica.heldVectors()[space] ?? VersionVector()
-                if let serverHas { push = try replica.changes(in: space, missingFrom: serverHas, limit: configuration.pushBatch).changes }
+                // Scan the log for what the server lacks only when the vectors say it lacks something.
+                if let serverHas, have.counters.contains(where: { $0.value > serverHas[$0.key] }) {
+                    push = try replica.changes(in: space, missingFrom: serverHas, limit: configuration.pushBatch).changes
+                }
             } catch {
                 throw .local(error)
             }
