@@ -123,10 +123,10 @@ public struct SyncServer: Sendable {
             throw SyncService.Failure(401, .unauthorized, "send a device token as 'Authorization: Bearer <token>'")
         }
         let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard let member = try await service.store.member(forTokenHash: Tokens.hash(token)) else {
+        guard let access = try await service.store.access(forTokenHash: Tokens.hash(token)) else {
             throw SyncService.Failure(401, .unauthorized, "the token is not valid (unknown or revoked); ask an administrator for a new one")
         }
-        return SyncService.Access(member: member, spaces: try await service.store.spaces(ofSchool: member.school))
+        return SyncService.Access(member: access.member, spaces: access.spaces)
     }
 
     static func json(_ object: [String: String], status: HTTPResponse.Status = .ok) -> Response {

@@ -58,16 +58,18 @@ public final class SQLiteSyncStore: SyncStore {
     // MARK: Changes
 
     public func vector(of space: SpaceID) async throws -> VersionVector {
-        try await database.read { db in
-            var vector = VersionVector()
-            for row in try Row.fetchAll(
-                db, sql: "SELECT replica, counter FROM server_vectors WHERE space_id = ?", arguments: [space.storeBlob])
-            {
-                guard let replica = ReplicaID(rawValue: UInt64(bitPattern: row[0])) else { continue }
-                vector[replica] = UInt64(bitPattern: row[1])
-            }
-            return vector
+        try await database.read { db in try Self.vector(of: space, db) }
+    }
+
+    static func vector(of space: SpaceID, _ db: Database) throws -> VersionVector {
+        var vector = VersionVector()
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT replica, counter FROM server_vectors WHERE space_id = ?"), arguments: [space.storeBlob])
+        for row in rows {
+            guard let replica = ReplicaID(rawValue: UInt64(bitPattern: row[0])) else { continue }
+            vector[replica] = UInt64(bitPattern: row[1])
         }
+        return vector
     }
 
     public func storedChanges(in space: SpaceID, replica: ReplicaID, counters: ClosedRange<UInt64>) async throws -> [Change] {
@@ -119,6 +121,7 @@ public final class SQLiteSyncStore: SyncStore {
 
     public func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
         try await database.read { db in
+            let held = try Self.vector(of: space, db)
             var changes: [Change] = []
             var cursor = after
             // Scan in storage order, skipping what the vector covers, a chunk at a time.
@@ -135,11 +138,11 @@ public final class SQLiteSyncStore: SyncStore {
                         cursor = seq
                         continue
                     }
-                    if changes.count == limit { return ChangePageResult(changes: changes, more: true, cursor: cursor) }
+                    if changes.count == limit { return ChangePageResult(changes: changes, more: true, cursor: cursor, held: held) }
                     changes += try ChangeCodec.decode(row[3] as Data)
                     cursor = seq
                 }
-                if rows.count < 2000 { return ChangePageResult(changes: changes, more: false, cursor: cursor) }
+                if rows.count < 2000 { return ChangePageResult(changes: changes, more: false, cursor: cursor, held: held) }
             }
         }
     }
@@ -230,9 +233,28 @@ public final class SQLiteSyncStore: SyncStore {
         }
     }
 
-    public func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> {
+    public func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>)? {
         try await database.read { db in
-            var spaces: Set<SpaceID> = []
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT m.member_id, m.name, m.school_id, m.access FROM tokens t JOIN members m ON m.member_id = t.member_id
+                            WHERE t.token_hash = ? AND t.revoked_at IS NULL
+                            """), arguments: [Data(hash)])
+            else { return nil }
+            let member = Self.member(row)
+            return (member, try Self.spaces(ofSchool: member.school, db))
+        }
+    }
+
+    public func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> {
+        try await database.read { db in try Self.spaces(ofSchool: school, db) }
+    }
+
+    static func spaces(ofSchool school: UUID, _ db: Database) throws -> Set<SpaceID> {
+        var spaces: Set<SpaceID> = []
+        do {
             if let own = try Data.fetchOne(db, sql: "SELECT private_space FROM schools WHERE school_id = ?", arguments: [school.storeBlob])
             {
                 spaces.insert(SpaceID(uuid: own))

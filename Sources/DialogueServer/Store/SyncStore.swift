@@ -42,6 +42,8 @@ public protocol SyncStore: Sendable {
     func revokeToken(id: UUID) async throws -> Bool
     /// The member behind a token hash, unless revoked.
     func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount?
+    /// The member behind a token hash and the spaces they may use, in one round trip.
+    func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>)?
     /// The spaces a school's members may use: its own private space and the shared
     /// spaces of the partnerships it belongs to.
     func spaces(ofSchool school: UUID) async throws -> Set<SpaceID>
@@ -55,11 +57,14 @@ public struct ChangePageResult: Sendable {
     public var changes: [Change]
     public var more: Bool
     public var cursor: Int64
+    /// What the store held of the space when the page was read, if the store read it too.
+    public var held: VersionVector?
 
-    public init(changes: [Change], more: Bool, cursor: Int64) {
+    public init(changes: [Change], more: Bool, cursor: Int64, held: VersionVector? = nil) {
         self.changes = changes
         self.more = more
         self.cursor = cursor
+        self.held = held
     }
 }
 
@@ -126,6 +131,11 @@ public struct TokenRecord: Sendable, Equatable {
 }
 
 extension SyncStore {
+    public func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>)? {
+        guard let member = try await member(forTokenHash: hash) else { return nil }
+        return (member, try await spaces(ofSchool: member.school))
+    }
+
     /// Changes of `space` that `vector` lacks, scanning from the start of the space.
     public func changes(in space: SpaceID, missingFrom vector: VersionVector, limit: Int) async throws -> (changes: [Change], more: Bool) {
         let page = try await changes(in: space, missingFrom: vector, after: 0, limit: limit)

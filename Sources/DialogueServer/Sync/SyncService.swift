@@ -100,8 +100,9 @@ public struct SyncService: Sendable {
         }
         let binary = request.encoding == "binary"
         for section in request.spaces {
-            let serverHas = try await store.vector(of: section.space)
             let page = try await store.changes(in: section.space, missingFrom: section.have.vector, after: max(0, section.after ?? 0), limit: limit)
+            let serverHas: VersionVector
+            if let held = page.held { serverHas = held } else { serverHas = try await store.vector(of: section.space) }
             let outcome = accepted[section.space]
             results.append(
                 .init(
