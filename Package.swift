@@ -39,7 +39,8 @@ let package = Package(
         .target(
             name: "DialogueSync",
             dependencies: [
-                "DialogueModel", "DialogueGzip", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                "DialogueModel", "DialogueGzip", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The sync service: stores, sync validation, access, HTTP routes. A library so tests run it in-process.

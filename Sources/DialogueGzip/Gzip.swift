@@ -5,6 +5,8 @@ import Foundation
 public enum Gzip {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        /// The data inflates past the limit it was given.
+        public var tooLarge = false
     }
 
     /// Decompresses gzip (or zlib) data, refusing to produce more than `limit` bytes
@@ -33,7 +35,7 @@ public enum Gzip {
             } while result == Z_OK
             return result
         }
-        guard output.count <= limit else { throw Failure(description: "gzip data inflates past \(limit) bytes") }
+        guard output.count <= limit else { throw Failure(description: "gzip data inflates past \(limit) bytes", tooLarge: true) }
         guard status == Z_STREAM_END else { throw Failure(description: "gzip data is corrupt or truncated (zlib status \(status))") }
         return output
     }

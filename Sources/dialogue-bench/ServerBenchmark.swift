@@ -6,7 +6,7 @@ import Hummingbird
 import Logging
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The server benchmarks: a cold sync of a large space into an empty replica over
@@ -41,7 +41,9 @@ enum ServerBenchmark {
                 row("cold sync into an empty replica", "\(coldChanges) changes in \(String(format: "%.2f", coldSeconds)) s (target ≤ 2 s)"),
                 row("concurrent clients", "\(clients) for \(String(format: "%.0f", seconds)) s"),
                 row("  requests (errors)", "\(requests) (\(errors))"),
-                row("  throughput", String(format: "%.0f requests/s, %.0f changes/s", Double(requests) / seconds, Double(changesPushed) / seconds)),
+                row(
+                    "  throughput",
+                    String(format: "%.0f requests/s, %.0f changes/s", Double(requests) / seconds, Double(changesPushed) / seconds)),
                 row("  latency p50 / p99", String(format: "%.1f / %.1f ms", p50Milliseconds, p99Milliseconds)),
             ].joined(separator: "\n")
         }
@@ -147,7 +149,8 @@ enum ServerBenchmark {
             } else {
                 let session = sessions.randomElement(using: &random)!
                 let length = document.textSequence("summary", of: session)?.count ?? 0
-                batch += try document.editText("summary", of: session, at: Int.random(in: 0...length, using: &random), insert: "w", by: context)
+                batch += try document.editText(
+                    "summary", of: session, at: Int.random(in: 0...length, using: &random), insert: "w", by: context)
             }
             made += 1
             if batch.count >= 5000 {
@@ -158,7 +161,9 @@ enum ServerBenchmark {
         try await store.append(batch, to: space)
     }
 
-    static func clientLoop(index: Int, url: URL, token: String, space: SpaceID, until deadline: Date, session: URLSession) async throws -> (
+    static func clientLoop(
+        index: Int, url: URL, token: String, space: SpaceID, until deadline: Date, session: URLSession
+    ) async throws -> (
         latencies: [Double], errors: Int, pushed: Int
     ) {
         let replica = ReplicaID(rawValue: 0xC000 + UInt64(index))!
@@ -178,7 +183,9 @@ enum ServerBenchmark {
                 changes.append(document.create(entity, kind: EntityKind.action.rawValue, by: context))
                 first = false
             }
-            while changes.count < 5 { changes.append(document.set("description", of: entity, to: .string("v\(latencies.count)-\(changes.count)"), by: context)) }
+            while changes.count < 5 {
+                changes.append(document.set("description", of: entity, to: .string("v\(latencies.count)-\(changes.count)"), by: context))
+            }
             have[replica] = document.vector[replica]
             let request = SyncRequest(
                 replica: replica, spaces: [.init(space: space, have: have, changes: changes, binary: true, after: cursor)], limit: 100,

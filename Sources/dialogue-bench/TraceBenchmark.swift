@@ -1,6 +1,6 @@
+import DialogueGzip
 import DialogueModel
 import DialogueTestSupport
-import DialogueGzip
 import Foundation
 
 #if os(Linux)

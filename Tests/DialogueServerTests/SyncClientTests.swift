@@ -40,7 +40,9 @@ final class FlakyStore: SyncStore {
     }
     func createPartnership(name: String) async throws -> PartnershipAccount { try await base.createPartnership(name: name) }
     func createSchool(name: String) async throws -> SchoolAccount { try await base.createSchool(name: name) }
-    func addSchool(_ school: UUID, toPartnership partnership: UUID) async throws { try await base.addSchool(school, toPartnership: partnership) }
+    func addSchool(_ school: UUID, toPartnership partnership: UUID) async throws {
+        try await base.addSchool(school, toPartnership: partnership)
+    }
     func removeSchool(_ school: UUID, fromPartnership partnership: UUID) async throws {
         try await base.removeSchool(school, fromPartnership: partnership)
     }

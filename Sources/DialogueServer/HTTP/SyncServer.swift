@@ -81,7 +81,11 @@ public struct SyncServer: Sendable {
             guard encoding == "gzip" else {
                 return Self.error(415, .malformedRequest, "unsupported Content-Encoding '\(encoding)'; use gzip or none")
             }
-            do { body = try Gzip.decompress(body, limit: service.limits.maxBodyBytes) } catch {
+            do { body = try Gzip.decompress(body, limit: service.limits.maxBodyBytes) } catch let failure as Gzip.Failure
+                where failure.tooLarge
+            {
+                return Self.error(413, .payloadTooLarge, "the request body inflates past \(service.limits.maxBodyBytes) bytes")
+            } catch {
                 return Self.error(400, .malformedRequest, "the gzip body cannot be read: \(error)")
             }
         }
@@ -94,7 +98,8 @@ public struct SyncServer: Sendable {
             let stored = response.spaces.reduce(0) { $0 + $1.accepted }
             let returned = response.spaces.reduce(0) { $0 + ((try? $1.allChanges().count) ?? 0) }
             Counter(label: "dialogue_changes_stored_total").increment(by: stored)
-            Recorder(label: "dialogue_sync_changes_pushed").record(syncRequest.spaces.reduce(0) { $0 + ((try? $1.allChanges().count) ?? 0) })
+            Recorder(label: "dialogue_sync_changes_pushed").record(
+                syncRequest.spaces.reduce(0) { $0 + ((try? $1.allChanges().count) ?? 0) })
             Recorder(label: "dialogue_sync_changes_returned").record(returned)
             context.logger.info(
                 "sync",

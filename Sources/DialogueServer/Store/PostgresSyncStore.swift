@@ -130,6 +130,11 @@ public final class PostgresSyncStore: SyncStore {
         guard !changes.isEmpty else { return }
         do {
             try await client.withTransaction(logger: logger) { connection in
+                // One writer per space at a time: `seq` is max + 1, so without the lock two
+                // writers would pick the same one. (A global sequence would let changes commit
+                // out of seq order, and scans that resume from a cursor would skip them.)
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(\(space.uuid.uuidString), 0))", logger: self.logger)
                 var seq: Int64 = 0
                 let rows = try await connection.query(
                     "SELECT coalesce(max(seq), 0) FROM server_changes WHERE space_id = \(space.uuid)", logger: self.logger)

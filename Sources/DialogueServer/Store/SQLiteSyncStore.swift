@@ -128,7 +128,8 @@ public final class SQLiteSyncStore: SyncStore {
             while true {
                 let rows = try Row.fetchAll(
                     db,
-                    sql: "SELECT seq, replica, last_counter, body FROM server_changes WHERE space_id = ? AND seq > ? ORDER BY seq LIMIT 2000",
+                    sql:
+                        "SELECT seq, replica, last_counter, body FROM server_changes WHERE space_id = ? AND seq > ? ORDER BY seq LIMIT 2000",
                     arguments: [space.storeBlob, cursor])
                 for row in rows {
                     let seq: Int64 = row[0]

@@ -100,9 +100,17 @@ public struct SyncService: Sendable {
         }
         let binary = request.encoding == "binary"
         for section in request.spaces {
-            let page = try await store.changes(in: section.space, missingFrom: section.have.vector, after: max(0, section.after ?? 0), limit: limit)
-            let serverHas: VersionVector
+            let have = section.have.vector
+            var page = try await store.changes(in: section.space, missingFrom: have, after: max(0, section.after ?? 0), limit: limit)
+            var serverHas: VersionVector
             if let held = page.held { serverHas = held } else { serverHas = try await store.vector(of: section.space) }
+            // A cursor from before a restore (or from another server) can skip changes: if the
+            // scan ended but the replica would still lack something, scan from the start.
+            if !page.more, (section.after ?? 0) > 0, !Self.covers(have, page.changes, serverHas) {
+                logger.notice("cursor skipped changes; scanning the space again", metadata: ["space.id": "\(section.space)"])
+                page = try await store.changes(in: section.space, missingFrom: have, after: 0, limit: limit)
+                if let held = page.held { serverHas = held }
+            }
             let outcome = accepted[section.space]
             results.append(
                 .init(
@@ -110,6 +118,13 @@ public struct SyncService: Sendable {
                     more: page.more, serverHas: serverHas, cursor: page.cursor, binary: binary))
         }
         return SyncResponse(spaces: results)
+    }
+
+    /// Whether `have` plus `page` holds everything in `serverHas`.
+    static func covers(_ have: VersionVector, _ page: [Change], _ serverHas: VersionVector) -> Bool {
+        var after = have
+        for change in page { after.record(Dot(change.replica, change.lastCounter)) }
+        return serverHas.counters.allSatisfy { after[$0.key] >= $0.value }
     }
 
     /// Splits pushed changes into new ones (trimmed to what the store lacks), already held
@@ -159,12 +174,11 @@ public struct SyncService: Sendable {
                 // A retry or a re-delivery: identical content is fine, different content is not.
                 let stored = try await store.storedChanges(
                     in: space, replica: change.replica, counters: id.counter...min(change.lastCounter, have))
-                // Same counters, different bytes: someone reused dots. (A re-joined run that
-                // overlaps stored changes at other boundaries is trimmed below instead.)
-                if let same = stored.first(where: { $0.id == id && $0.counterSpan == change.counterSpan }),
-                    ChangeCodec.encode([same]) != ChangeCodec.encode([change])
-                {
-                    rejected.append(Rejection(id: id, code: .conflictingDuplicate, reason: "the server holds \(id) with different content"))
+                // The counters held must hold the same content: same change, or the same
+                // characters of a run joined at other boundaries. Otherwise someone reused dots.
+                if let clash = stored.first(where: { !Self.agrees($0, change) }) {
+                    rejected.append(
+                        Rejection(id: id, code: .conflictingDuplicate, reason: "the server holds \(clash.id) with different content"))
                     continue
                 }
                 if change.lastCounter <= have {
@@ -180,6 +194,38 @@ public struct SyncService: Sendable {
             vector.record(Dot(change.replica, change.lastCounter))
         }
         return (new, held, rejected)
+    }
+
+    /// Whether a stored change and a pushed one say the same about every counter they share.
+    static func agrees(_ stored: Change, _ pushed: Change) -> Bool {
+        if stored.id == pushed.id, stored.counterSpan == pushed.counterSpan {
+            return ChangeCodec.encode([stored]) == ChangeCodec.encode([pushed])
+        }
+        guard stored.replica == pushed.replica, stored.space == pushed.space, stored.entity == pushed.entity, stored.field == pushed.field
+        else { return false }
+        let low = max(stored.id.counter, pushed.id.counter)
+        let high = min(stored.lastCounter, pushed.lastCounter)
+        guard low <= high else { return true }
+        switch (stored.operation, pushed.operation) {
+        case (.insertText(_, let storedRight, let storedText), .insertText(_, let pushedRight, let pushedText)):
+            let a = Array(storedText.unicodeScalars)
+            let b = Array(pushedText.unicodeScalars)
+            guard storedRight == pushedRight else { return false }
+            for counter in low...high where a[Int(counter - stored.id.counter)] != b[Int(counter - pushed.id.counter)] { return false }
+            return true
+        case (.deleteText(let storedRanges), .deleteText(let pushedRanges)):
+            let a = deletedElements(storedRanges)
+            let b = deletedElements(pushedRanges)
+            for counter in low...high where a[Int(counter - stored.id.counter)] != b[Int(counter - pushed.id.counter)] { return false }
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The element each counter of a deletion deletes, in order.
+    private static func deletedElements(_ ranges: [DotRange]) -> [Dot] {
+        ranges.flatMap { range in (0..<range.length).map { Dot(range.replica, range.firstCounter + $0) } }
     }
 }
 
@@ -201,6 +247,7 @@ public struct ServerLimits: Sendable {
     /// Why a change exceeds the limits, if it does.
     func tooLarge(_ change: Change) -> String? {
         if change.field.utf8.count > 256 { return "field name longer than 256 bytes" }
+        if change.counterSpan > UInt64(maxTextBytes) { return "occupies \(change.counterSpan) counters (at most \(maxTextBytes))" }
         switch change.operation {
         case .insertText(_, _, let text) where text.utf8.count > maxTextBytes:
             return "inserts \(text.utf8.count) bytes of text (at most \(maxTextBytes))"

@@ -4,16 +4,16 @@ import Foundation
 import Logging
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Syncs a ``Replica`` with a Dialogue server over HTTP (`POST /v1/sync`).
 ///
 /// Each round trip pushes a page of what the server lacks and pulls a page of what the
-/// replica lacks; rounds repeat until neither side has anything more. Network errors and
-/// 5xx answers are retried with exponential backoff and jitter (never 4xx). An
-/// interrupted sync resumes from what the server says it holds, so nothing the server
-/// acknowledged is sent again. Cancelling the task stops between (or during) requests.
+/// replica lacks; rounds repeat until neither side has anything more. Network errors,
+/// 5xx answers and 409 (a concurrent store) are retried with exponential backoff and
+/// jitter; other 4xx never are. An interrupted sync resumes from what the server says it
+/// holds, so nothing the server acknowledged is sent again. Cancelling the task stops between (or during) requests.
 public struct SyncClient: Sendable {
     /// Where and how to sync.
     public struct Configuration: Sendable {
@@ -134,7 +134,9 @@ public struct SyncClient: Sendable {
                 throw .protocolViolation("the response does not mention space \(space)")
             }
             let received: [Change]
-            do { received = try result.allChanges() } catch { throw .protocolViolation("the changes in the answer cannot be read: \(error)") }
+            do { received = try result.allChanges() } catch {
+                throw .protocolViolation("the changes in the answer cannot be read: \(error)")
+            }
             if !received.isEmpty {
                 do { try await replica.merge(received) } catch { throw .local(error) }
             }
@@ -188,8 +190,9 @@ public struct SyncClient: Sendable {
                     do { return try JSONDecoder().decode(SyncResponse.self, from: Data(payload)) } catch {
                         throw SyncClientError.protocolViolation("the server's answer cannot be read: \(error)")
                     }
-                case 500...599:
-                    reason = "server error \(http.statusCode)"
+                case 409, 500...599:
+                    // 409: the same changes were being stored concurrently; worth another try.
+                    reason = "server answered \(http.statusCode)"
                 default:
                     let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(payload))
                     throw SyncClientError.refused(

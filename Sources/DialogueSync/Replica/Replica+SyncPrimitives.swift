@@ -108,7 +108,8 @@ extension Replica {
         do {
             return try database.read { db in
                 try Int64.fetchOne(
-                    db, sql: "SELECT acknowledged_seq FROM sync_state WHERE space_id = ? AND server = ?", arguments: [space.blob, server]) ?? 0
+                    db, sql: "SELECT acknowledged_seq FROM sync_state WHERE space_id = ? AND server = ?", arguments: [space.blob, server])
+                    ?? 0
             }
         } catch {
             throw .storage("\(error)")

@@ -1,0 +1,503 @@
+import DialogueGzip
+import DialogueModel
+import DialogueServer
+import DialogueSync
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Prometheus
+import Testing
+
+/// A store whose ping fails (the database is down) but which otherwise works.
+struct UnreachableStore: SyncStore {
+    let base: any SyncStore
+
+    struct Down: Error, CustomStringConvertible {
+        var description: String { "connection refused" }
+    }
+
+    func ping() async throws { throw Down() }
+    func close() async throws { try await base.close() }
+    func vector(of space: SpaceID) async throws -> VersionVector { try await base.vector(of: space) }
+    func storedChanges(in space: SpaceID, replica: ReplicaID, counters: ClosedRange<UInt64>) async throws -> [Change] {
+        try await base.storedChanges(in: space, replica: replica, counters: counters)
+    }
+    func append(_ changes: [Change], to space: SpaceID) async throws { try await base.append(changes, to: space) }
+    func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
+        try await base.changes(in: space, missingFrom: vector, after: after, limit: limit)
+    }
+    func createPartnership(name: String) async throws -> PartnershipAccount { try await base.createPartnership(name: name) }
+    func createSchool(name: String) async throws -> SchoolAccount { try await base.createSchool(name: name) }
+    func addSchool(_ school: UUID, toPartnership partnership: UUID) async throws {
+        try await base.addSchool(school, toPartnership: partnership)
+    }
+    func removeSchool(_ school: UUID, fromPartnership partnership: UUID) async throws {
+        try await base.removeSchool(school, fromPartnership: partnership)
+    }
+    func createMember(name: String, school: UUID, role: MemberAccess) async throws -> MemberAccount {
+        try await base.createMember(name: name, school: school, role: role)
+    }
+    func storeToken(_ token: TokenRecord) async throws { try await base.storeToken(token) }
+    func revokeToken(id: UUID) async throws -> Bool { try await base.revokeToken(id: id) }
+    func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount? { try await base.member(forTokenHash: hash) }
+    func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> { try await base.spaces(ofSchool: school) }
+    func partnerships() async throws -> [PartnershipAccount] { try await base.partnerships() }
+    func schools() async throws -> [SchoolAccount] { try await base.schools() }
+    func members() async throws -> [MemberAccount] { try await base.members() }
+}
+
+@Suite("HTTP routes (in-process)")
+struct RouteTests {
+    // MARK: Operational routes
+
+    @Test("/health answers 200 {status: ok}")
+    func health() async throws {
+        try await withRouteHarness { h in
+            let response = try await h.client.execute(uri: "/health", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "application/json")
+            #expect(try response.decoded([String: String].self) == ["status": "ok"])
+        }
+    }
+
+    @Test("/ready answers 200 when the store answers, 503 unavailable when it does not")
+    func ready() async throws {
+        try await withRouteHarness { h in
+            let response = try await h.client.execute(uri: "/ready", method: .get)
+            #expect(response.status == .ok)
+            #expect(try response.decoded([String: String].self) == ["status": "ready"])
+        }
+        try await withRouteHarness(wrap: { UnreachableStore(base: $0) }) { h in
+            let response = try await h.client.execute(uri: "/ready", method: .get)
+            let body = try expectRefusal(response, 503, .unavailable)
+            #expect(body.error.message.contains("connection refused"))
+            // Liveness is not readiness: /health still answers.
+            #expect(try await h.client.execute(uri: "/health", method: .get).status == .ok)
+        }
+    }
+
+    @Test("/metrics is the Prometheus text of the registry")
+    func metrics() async throws {
+        let registry = PrometheusCollectorRegistry()
+        registry.makeCounter(name: "dialogue_route_test_total").increment(by: Int64(3))
+        try await withRouteHarness(metrics: registry) { h in
+            let response = try await h.client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            #expect(response.text.contains("# TYPE dialogue_route_test_total counter"))
+            #expect(response.text.contains("dialogue_route_test_total 3"))
+        }
+        // Without a registry the route still answers (empty).
+        try await withRouteHarness { h in
+            let response = try await h.client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.text.isEmpty)
+        }
+    }
+
+    @Test("/openapi.yaml serves the document, the same as the source file")
+    func openAPI() async throws {
+        try await withRouteHarness { h in
+            let response = try await h.client.execute(uri: "/openapi.yaml", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "application/yaml")
+            #expect(response.text.hasPrefix("openapi: 3"))
+            #expect(response.text.contains("/v1/sync:"))
+            let source = try String(
+                contentsOf: packageRoot().appendingPathComponent("Sources/DialogueServer/Resources/openapi.yaml"), encoding: .utf8)
+            #expect(response.text == source)
+        }
+    }
+
+    @Test("an unknown route or method is 404 with a JSON not_found body")
+    func unknownRoute() async throws {
+        try await withRouteHarness { h in
+            try expectRefusal(try await h.client.execute(uri: "/nope", method: .get), 404, .notFound)
+            try expectRefusal(try await h.client.execute(uri: "/v2/sync", method: .post, body: ByteBuffer(string: "{}")), 404, .notFound)
+            let wrongMethod = try await h.client.execute(uri: "/v1/sync", method: .get)
+            #expect([404, 405].contains(wrongMethod.status.code))
+            #expect(try wrongMethod.decoded(ErrorBody.self).error.code == "not_found")
+        }
+    }
+
+    // MARK: /v1/sync: bad input is refused with a stable code and stores nothing
+
+    /// Sends `request` (built from the fixture) and expects a refusal that leaves the store unchanged.
+    func refuses(
+        limits: ServerLimits = ServerLimits(), status: Int, code: SyncErrorCode, rejection: RejectionCode? = nil,
+        headers: HTTPFields = [:], seed: (@Sendable (RouteHarness) async throws -> Void)? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: @escaping @Sendable (RouteHarness) throws -> [UInt8]
+    ) async throws {
+        try await withRouteHarness(limits: limits) { h in
+            try await seed?(h)
+            let before = try await h.held()
+            let response = try await h.post(try body(h), headers: headers)
+            let error = try expectRefusal(response, status, code, sourceLocation: sourceLocation)
+            if let rejection {
+                let rejected = try #require(error.error.rejected, sourceLocation: sourceLocation)
+                #expect(rejected.first?.code == rejection.rawValue, "\(rejected)", sourceLocation: sourceLocation)
+            }
+            #expect(try await h.held() == before, "the store changed after a refusal", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("malformed JSON → 400 malformed_request")
+    func malformedJSON() async throws {
+        try await refuses(status: 400, code: .malformedRequest) { _ in Array(#"{"protocol": 1, "spaces": ["#.utf8) }
+        try await refuses(status: 400, code: .malformedRequest) { _ in Array(#"{"protocol": 1}"#.utf8) }
+        try await refuses(status: 400, code: .malformedRequest) { _ in [] }
+        // A bad dot inside an otherwise valid change: the message points at it.
+        try await withRouteHarness { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            let json = String(decoding: try encodeJSON(RouteHarness.push(author.creates(1), to: author.space)), as: UTF8.self)
+                .replacingOccurrences(of: "@1\"", with: "@0\"")
+            let error = try expectRefusal(try await h.post(Array(json.utf8)), 400, .malformedRequest)
+            #expect(error.error.message.contains("spaces"))
+            #expect(try await h.store.vector(of: author.space).counters.isEmpty)
+        }
+    }
+
+    @Test("wrong protocol version → 422 unsupported_protocol")
+    func wrongProtocol() async throws {
+        try await refuses(status: 422, code: .unsupportedProtocol) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            var request = RouteHarness.push(author.creates(2), to: author.space)
+            request.protocol = SyncProtocol.version + 1
+            return try encodeJSON(request)
+        }
+    }
+
+    @Test("a body over maxBodyBytes → 413 payload_too_large")
+    func oversizedBody() async throws {
+        var limits = ServerLimits()
+        limits.maxBodyBytes = 2048
+        try await refuses(limits: limits, status: 413, code: .payloadTooLarge) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            let body = try encodeJSON(RouteHarness.push(author.creates(30), to: author.space))
+            #expect(body.count > 2048)
+            return body
+        }
+        // The same push within the limit is fine.
+        try await withRouteHarness(limits: limits) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            let response = try await h.sync(RouteHarness.push(author.creates(2), to: author.space))
+            #expect(response.status == .ok)
+        }
+    }
+
+    @Test("a gzip body that inflates past maxBodyBytes → 413 payload_too_large")
+    func gzipBomb() async throws {
+        var limits = ServerLimits()
+        limits.maxBodyBytes = 4096
+        try await withRouteHarness(limits: limits) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            // Valid JSON padded with whitespace: small on the wire, large once inflated.
+            let json = try encodeJSON(RouteHarness.push(author.creates(1), to: author.space)) + [UInt8](repeating: 0x20, count: 200_000)
+            let compressed = Gzip.compress(json)
+            #expect(compressed.count < 4096)
+            let before = try await h.held()
+            let response = try await h.post(compressed, headers: [.contentEncoding: "gzip"])
+            #expect(try await h.held() == before)
+            #expect(response.status.code >= 400 && response.status.code < 500)
+            // The limit applies after decoding (ServerLimits.maxBodyBytes), so the answer should be
+            // the same as for a plain body that large: 413 payload_too_large.
+            try expectRefusal(response, 413, .payloadTooLarge)
+        }
+    }
+
+    @Test("more changes than maxChangesPerRequest → 413 payload_too_large")
+    func tooManyChanges() async throws {
+        var limits = ServerLimits()
+        limits.maxChangesPerRequest = 2
+        try await refuses(limits: limits, status: 413, code: .payloadTooLarge) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            return try encodeJSON(RouteHarness.push(author.creates(3), to: author.space))
+        }
+        // Counted over every space of the request.
+        try await refuses(limits: limits, status: 413, code: .payloadTooLarge) { h in
+            var shared = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            var own = ChangeAuthor(space: h.accounts.hill.privateSpace, replica: shared.replica)
+            var request = RouteHarness.push(shared.creates(2), to: shared.space)
+            request.spaces += RouteHarness.push(own.creates(1), to: own.space).spaces
+            return try encodeJSON(request)
+        }
+    }
+
+    @Test("gzip: a corrupt body → 400 malformed_request; a good one → 200; another encoding → 415")
+    func gzipBodies() async throws {
+        try await refuses(status: 400, code: .malformedRequest, headers: [.contentEncoding: "gzip"]) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            var compressed = Gzip.compress(try encodeJSON(RouteHarness.push(author.creates(5), to: author.space)))
+            for index in stride(from: 12, to: compressed.count - 8, by: 7) { compressed[index] ^= 0x5A }
+            return compressed
+        }
+        try await refuses(status: 400, code: .malformedRequest, headers: [.contentEncoding: "gzip"]) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            return Array(Gzip.compress(try encodeJSON(RouteHarness.push(author.creates(5), to: author.space))).prefix(40))
+        }
+        try await refuses(status: 400, code: .malformedRequest, headers: [.contentEncoding: "gzip"]) { h in
+            try encodeJSON(SyncRequest(replica: nil, spaces: [.init(space: h.accounts.partnership.sharedSpace, have: VersionVector())]))
+        }
+        try await refuses(status: 415, code: .malformedRequest, headers: [.contentEncoding: "br"]) { h in
+            try encodeJSON(SyncRequest(replica: nil, spaces: [.init(space: h.accounts.partnership.sharedSpace, have: VersionVector())]))
+        }
+        try await withRouteHarness { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            let changes = author.creates(5)
+            let response = try await h.post(
+                Gzip.compress(try encodeJSON(RouteHarness.push(changes, to: author.space))), headers: [.contentEncoding: "GZIP"])
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(try response.syncResponse().spaces.first?.accepted == 5)
+            #expect(try await h.store.vector(of: author.space) == VersionVector([author.replica: 5]))
+        }
+    }
+
+    @Test("a space listed twice → 400 malformed_request")
+    func spaceTwice() async throws {
+        try await refuses(status: 400, code: .malformedRequest) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            var request = RouteHarness.push(author.creates(1), to: author.space)
+            request.spaces += RouteHarness.push(author.creates(1), to: author.space).spaces
+            return try encodeJSON(request)
+        }
+    }
+
+    @Test("an unknown space → 403 forbidden, the same answer as another school's real space")
+    func unknownSpace() async throws {
+        try await withRouteHarness { h in
+            let unknown = SpaceID(UUID())
+            let partner = h.accounts.vale.privateSpace
+            var answers: [ErrorBody] = []
+            for space in [unknown, partner] {
+                var author = ChangeAuthor(space: space)
+                for request in [
+                    SyncRequest(replica: author.replica, spaces: [.init(space: space, have: VersionVector())]),
+                    RouteHarness.push(author.creates(1), to: space),
+                ] {
+                    let before = try await h.held()
+                    var body = try expectRefusal(try await h.sync(request), 403, .forbidden)
+                    #expect(try await h.held() == before)
+                    body.error.message = body.error.message.replacingOccurrences(of: "\(space)", with: "<space>")
+                    answers.append(body)
+                }
+            }
+            #expect(answers.count == 4)
+            #expect(Set(answers.map(\.error.message)).count == 1, "\(answers)")
+            // Allowed spaces first do not let the forbidden one through, and nothing is stored.
+            var own = ChangeAuthor(space: h.accounts.hill.privateSpace)
+            var request = RouteHarness.push(own.creates(2), to: own.space)
+            request.spaces.append(.init(space: unknown, have: VersionVector()))
+            try expectRefusal(try await h.sync(request), 403, .forbidden)
+            #expect(try await h.store.vector(of: own.space).counters.isEmpty)
+        }
+    }
+
+    @Test("a gap in an author's counters → 422 invalid_changes, counter_gap")
+    func counterGap() async throws {
+        try await refuses(status: 422, code: .invalidChanges, rejection: .counterGap) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            let changes = author.creates(3)
+            return try encodeJSON(RouteHarness.push([changes[0], changes[2]], to: author.space))
+        }
+        // A gap after what the server already holds.
+        try await refuses(
+            status: 422, code: .invalidChanges, rejection: .counterGap,
+            seed: { h in
+                var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace, replica: ReplicaID(rawValue: 0xA1)!)
+                let seeded = try await h.sync(RouteHarness.push(author.creates(2), to: author.space))
+                #expect(seeded.status == .ok)
+            }
+        ) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace, replica: ReplicaID(rawValue: 0xA1)!)
+            return try encodeJSON(RouteHarness.push(Array(author.creates(4).suffix(1)), to: author.space))
+        }
+    }
+
+    @Test("a timestamp far ahead of the server's clock → timestamp_too_far_ahead")
+    func farFuture() async throws {
+        try await refuses(status: 422, code: .invalidChanges, rejection: .timestampTooFarAhead) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            var change = author.creates(1)[0]
+            change.timestamp = HLCTimestamp(wallTime: nowMilliseconds() + 3_600_000)
+            return try encodeJSON(RouteHarness.push([change], to: author.space))
+        }
+        // Within the allowed drift is fine.
+        try await withRouteHarness { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            var change = author.creates(1)[0]
+            change.timestamp = HLCTimestamp(wallTime: nowMilliseconds() + 60_000)
+            let seeded = try await h.sync(RouteHarness.push([change], to: author.space))
+            #expect(seeded.status == .ok)
+        }
+    }
+
+    @Test("the same dot with different content → conflicting_duplicate")
+    func conflictingDuplicate() async throws {
+        let replica = ReplicaID.random()
+        try await refuses(
+            status: 422, code: .invalidChanges, rejection: .conflictingDuplicate,
+            seed: { h in
+                var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace, replica: replica)
+                let seeded = try await h.sync(RouteHarness.push(author.creates(2), to: author.space))
+                #expect(seeded.status == .ok)
+            }
+        ) { h in
+            // Another device reusing the replica id: same dots, other entities.
+            var impostor = ChangeAuthor(space: h.accounts.partnership.sharedSpace, replica: replica)
+            return try encodeJSON(RouteHarness.push(impostor.creates(2), to: impostor.space))
+        }
+    }
+
+    @Test("a change whose space differs from its section → wrong_space")
+    func wrongSpace() async throws {
+        try await refuses(status: 422, code: .invalidChanges, rejection: .wrongSpace) { h in
+            var author = ChangeAuthor(space: h.accounts.hill.privateSpace)
+            return try encodeJSON(RouteHarness.push(author.creates(1), to: h.accounts.partnership.sharedSpace))
+        }
+    }
+
+    @Test("a dependency the server does not hold → missing_dependency")
+    func missingDependency() async throws {
+        try await refuses(status: 422, code: .invalidChanges, rejection: .missingDependency) { h in
+            // B saw A's change, but only B's change is pushed.
+            var a = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            var b = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            try b.receive(a.creates(1))
+            let change = b.creates(1)[0]
+            #expect(change.dependencies == [Dot(a.replica, 1)])
+            return try encodeJSON(RouteHarness.push([change], to: b.space))
+        }
+    }
+
+    @Test("a field name over 256 bytes → too_large")
+    func tooLarge() async throws {
+        try await refuses(status: 422, code: .invalidChanges, rejection: .tooLarge) { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            let entity = EntityID(UUID())
+            let ctx = author.context()
+            let create = author.document.create(entity, kind: EntityKind.session.rawValue, by: ctx)
+            let set = author.document.set(String(repeating: "f", count: 300), of: entity, to: .string("x"), by: author.context())
+            return try encodeJSON(RouteHarness.push([create, set], to: author.space))
+        }
+    }
+
+    @Test("one bad change among good ones (in any space of the request) stores none of them")
+    func oneBadAmongGood() async throws {
+        try await withRouteHarness { h in
+            var shared = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            var own = ChangeAuthor(space: h.accounts.hill.privateSpace, replica: shared.replica)
+            var good = shared.creates(4)
+            good[3].timestamp = HLCTimestamp(wallTime: nowMilliseconds() + 3_600_000)
+            let bad = good[3].id
+            var request = RouteHarness.push(own.creates(3), to: own.space)
+            request.spaces += RouteHarness.push(good, to: shared.space).spaces
+            let before = try await h.held()
+            let error = try expectRefusal(try await h.sync(request), 422, .invalidChanges)
+            #expect(error.error.rejected?.map(\.id) == [bad])
+            #expect(error.error.rejected?.map(\.code) == [RejectionCode.timestampTooFarAhead.rawValue])
+            #expect(try await h.held() == before)
+            #expect(before.values.allSatisfy { $0.counters.isEmpty })
+        }
+    }
+
+    @Test("retrying the same good push stores it once; the retry reports alreadyHeld")
+    func retryIsIdempotent() async throws {
+        try await withRouteHarness { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            let creates = author.creates(3)
+            let run = try author.textRun("hello")
+            let request = RouteHarness.push(creates + run, to: author.space)
+            let first = try await h.sync(request)
+            #expect(first.status == .ok)
+            let firstResult = try #require(try first.syncResponse().spaces.first)
+            #expect(firstResult.accepted == 5 && firstResult.alreadyHeld == 0)
+            #expect(firstResult.changes.isEmpty, "the pushed changes are not echoed back")
+            #expect(firstResult.serverHas.vector == VersionVector([author.replica: 3 + 1 + 5]))
+            let second = try await h.sync(request)
+            #expect(second.status == .ok)
+            let secondResult = try #require(try second.syncResponse().spaces.first)
+            #expect(secondResult.accepted == 0 && secondResult.alreadyHeld == 5)
+            #expect(secondResult.serverHas == firstResult.serverHas)
+            #expect(try await h.store.everything(in: author.space) == request.spaces[0].changes)
+            // A retry overlapping new changes: the held ones are skipped, the new ones stored.
+            let more = author.creates(2)
+            let third = try await h.sync(RouteHarness.push(request.spaces[0].changes + more, to: author.space))
+            let thirdResult = try #require(try third.syncResponse().spaces.first)
+            #expect(thirdResult.accepted == 2 && thirdResult.alreadyHeld == 5)
+        }
+    }
+
+    @Test("a re-joined text run overlapping what the server holds: the held part is trimmed, the rest stored")
+    func rejoinedRun() async throws {
+        try await withRouteHarness { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            let first = try author.textRun("hello")  // create @1, "hello" @2…6
+            let entity = first[0].entity
+            let more = try author.document.editText(DialogueSession.Field.summary, of: entity, at: 5, insert: " you", by: author.context())
+            let joined = ChangeCompactor.compact(first + more)  // create @1, "hello you" @2…10
+            #expect(joined.count == 2 && joined[1].id.counter == 2 && joined[1].lastCounter == 10)
+            let seeded = try await h.sync(RouteHarness.push(first, to: author.space))
+            #expect(seeded.status == .ok)
+            let response = try await h.sync(RouteHarness.push(joined, to: author.space))
+            #expect(response.status == .ok, "\(response.text)")
+            let result = try #require(try response.syncResponse().spaces.first)
+            #expect(result.accepted == 1 && result.alreadyHeld == 1)
+            // What the server holds builds the author's document.
+            var rebuilt = SpaceDocument(space: author.space)
+            try rebuilt.apply(try await h.store.everything(in: author.space))
+            #expect(rebuilt.canonicalExportText() == author.document.canonicalExportText())
+            #expect(rebuilt.text(DialogueSession.Field.summary, of: entity) == "hello you")
+        }
+    }
+
+    @Test("a re-joined text run whose held part differs from what the server holds → conflicting_duplicate")
+    func rejoinedRunWithOtherContent() async throws {
+        try await withRouteHarness { h in
+            let space = h.accounts.partnership.sharedSpace
+            var author = ChangeAuthor(space: space)
+            let first = try author.textRun("hello")  // create @1, "hello" @2…6
+            let seeded = try await h.sync(RouteHarness.push(first, to: space))
+            #expect(seeded.status == .ok)
+            // Another device with the same replica id typed other text at the same dots, then more.
+            var impostor = ChangeAuthor(space: space, replica: author.replica)
+            try impostor.receive([first[0]])
+            let other = try impostor.document.editText(
+                DialogueSession.Field.summary, of: first[0].entity, at: 0, insert: "HELLO you", by: impostor.context())
+            #expect(other.count == 1 && other[0].id.counter == 2 && other[0].lastCounter == 10)
+            let before = try await h.held()
+            let response = try await h.sync(RouteHarness.push(other, to: space))
+            let after = try await h.held()
+            #expect(response.status.code == 422, "\(response.text)")
+            #expect(after == before, "the server stored the tail of a run whose head it holds with other text")
+        }
+    }
+
+    @Test("pull pages: a small limit returns pages with `more` until everything is pulled")
+    func pullPages() async throws {
+        try await withRouteHarness { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            let changes = author.creates(7)
+            let seeded = try await h.sync(RouteHarness.push(changes, to: author.space))
+            #expect(seeded.status == .ok)
+            var have = VersionVector()
+            var pulled: [Change] = []
+            for _ in 0..<10 {
+                let request = SyncRequest(
+                    replica: .random(), spaces: [.init(space: author.space, have: have)], limit: 3)
+                let result = try #require(try await h.sync(request, token: "vale-member").syncResponse().spaces.first)
+                pulled += result.changes
+                for change in result.changes { have.record(Dot(change.replica, change.lastCounter)) }
+                if !result.more { break }
+            }
+            #expect(pulled == changes)
+        }
+    }
+}
+
+/// The package's root directory (this file is Tests/DialogueServerTests/…).
+func packageRoot(_ file: String = #filePath) -> URL {
+    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
