@@ -10,44 +10,6 @@ import NIOCore
 import Prometheus
 import Testing
 
-/// A store whose ping fails (the database is down) but which otherwise works.
-struct UnreachableStore: SyncStore {
-    let base: any SyncStore
-
-    struct Down: Error, CustomStringConvertible {
-        var description: String { "connection refused" }
-    }
-
-    func ping() async throws { throw Down() }
-    func close() async throws { try await base.close() }
-    func vector(of space: SpaceID) async throws -> VersionVector { try await base.vector(of: space) }
-    func storedChanges(in space: SpaceID, replica: ReplicaID, counters: ClosedRange<UInt64>) async throws -> [Change] {
-        try await base.storedChanges(in: space, replica: replica, counters: counters)
-    }
-    func append(_ changes: [Change], to space: SpaceID) async throws { try await base.append(changes, to: space) }
-    func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
-        try await base.changes(in: space, missingFrom: vector, after: after, limit: limit)
-    }
-    func createPartnership(name: String) async throws -> PartnershipAccount { try await base.createPartnership(name: name) }
-    func createSchool(name: String) async throws -> SchoolAccount { try await base.createSchool(name: name) }
-    func addSchool(_ school: UUID, toPartnership partnership: UUID) async throws {
-        try await base.addSchool(school, toPartnership: partnership)
-    }
-    func removeSchool(_ school: UUID, fromPartnership partnership: UUID) async throws {
-        try await base.removeSchool(school, fromPartnership: partnership)
-    }
-    func createMember(name: String, school: UUID, role: MemberAccess) async throws -> MemberAccount {
-        try await base.createMember(name: name, school: school, role: role)
-    }
-    func storeToken(_ token: TokenRecord) async throws { try await base.storeToken(token) }
-    func revokeToken(id: UUID) async throws -> Bool { try await base.revokeToken(id: id) }
-    func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount? { try await base.member(forTokenHash: hash) }
-    func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> { try await base.spaces(ofSchool: school) }
-    func partnerships() async throws -> [PartnershipAccount] { try await base.partnerships() }
-    func schools() async throws -> [SchoolAccount] { try await base.schools() }
-    func members() async throws -> [MemberAccount] { try await base.members() }
-}
-
 @Suite("HTTP routes (in-process)")
 struct RouteTests {
     // MARK: Operational routes
@@ -69,7 +31,7 @@ struct RouteTests {
             #expect(response.status == .ok)
             #expect(try response.decoded([String: String].self) == ["status": "ready"])
         }
-        try await withRouteHarness(wrap: { UnreachableStore(base: $0) }) { h in
+        try await withRouteHarness(wrap: { FlakyStore($0, pingFails: true) }) { h in
             let response = try await h.client.execute(uri: "/ready", method: .get)
             let body = try expectRefusal(response, 503, .unavailable)
             #expect(body.error.message.contains("connection refused"))

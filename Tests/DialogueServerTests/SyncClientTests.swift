@@ -5,59 +5,6 @@ import Foundation
 import Synchronization
 import Testing
 
-/// A store that fails on purpose: the server answers 500 while `failures` lasts.
-final class FlakyStore: SyncStore {
-    let base: any SyncStore
-    let failAppends: Mutex<Int>
-    let appendCalls = Mutex(0)
-
-    init(_ base: any SyncStore, failAppends: Int) {
-        self.base = base
-        self.failAppends = Mutex(failAppends)
-    }
-
-    struct Injected: Error {}
-
-    func append(_ changes: [Change], to space: SpaceID) async throws {
-        appendCalls.withLock { $0 += 1 }
-        let fail = failAppends.withLock { value -> Bool in
-            guard value > 0 else { return false }
-            value -= 1
-            return true
-        }
-        if fail { throw Injected() }
-        try await base.append(changes, to: space)
-    }
-
-    func ping() async throws { try await base.ping() }
-    func close() async throws { try await base.close() }
-    func vector(of space: SpaceID) async throws -> VersionVector { try await base.vector(of: space) }
-    func storedChanges(in space: SpaceID, replica: ReplicaID, counters: ClosedRange<UInt64>) async throws -> [Change] {
-        try await base.storedChanges(in: space, replica: replica, counters: counters)
-    }
-    func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
-        try await base.changes(in: space, missingFrom: vector, after: after, limit: limit)
-    }
-    func createPartnership(name: String) async throws -> PartnershipAccount { try await base.createPartnership(name: name) }
-    func createSchool(name: String) async throws -> SchoolAccount { try await base.createSchool(name: name) }
-    func addSchool(_ school: UUID, toPartnership partnership: UUID) async throws {
-        try await base.addSchool(school, toPartnership: partnership)
-    }
-    func removeSchool(_ school: UUID, fromPartnership partnership: UUID) async throws {
-        try await base.removeSchool(school, fromPartnership: partnership)
-    }
-    func createMember(name: String, school: UUID, role: MemberAccess) async throws -> MemberAccount {
-        try await base.createMember(name: name, school: school, role: role)
-    }
-    func storeToken(_ token: TokenRecord) async throws { try await base.storeToken(token) }
-    func revokeToken(id: UUID) async throws -> Bool { try await base.revokeToken(id: id) }
-    func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount? { try await base.member(forTokenHash: hash) }
-    func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> { try await base.spaces(ofSchool: school) }
-    func partnerships() async throws -> [PartnershipAccount] { try await base.partnerships() }
-    func schools() async throws -> [SchoolAccount] { try await base.schools() }
-    func members() async throws -> [MemberAccount] { try await base.members() }
-}
-
 /// Records the delays a client asked to sleep, instead of sleeping.
 final class SleepRecorder: Sendable {
     let delays = Mutex<[Duration]>([])
