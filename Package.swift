@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "dialogue-server", targets: ["dialogue-server"]),
         .executable(name: "dialogue-client", targets: ["dialogue-client"]),
         .executable(name: "dialogue-bench", targets: ["dialogue-bench"]),
+        .executable(name: "dialogue-server-bench", targets: ["dialogue-server-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -66,7 +67,10 @@ let package = Package(
             name: "dialogue-server",
             dependencies: ["DialogueServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "dialogue-client", dependencies: ["DialogueSync"]),
+        .executableTarget(
+            name: "dialogue-client",
+            dependencies: ["DialogueSync", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // System zlib, for reading gzip'd traces and measuring compressed sizes.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // gzip over the system zlib: HTTP bodies, traces, compressed sizes.
@@ -76,9 +80,17 @@ let package = Package(
         .executableTarget(
             name: "dialogue-bench",
             dependencies: [
-                "DialogueModel", "DialogueSync", "DialogueTestSupport", "DialogueGzip", "DialogueServer",
-                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                "DialogueModel", "DialogueSync", "DialogueTestSupport", "DialogueGzip",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        // The server benchmarks, apart from dialogue-bench so the server's libraries do not
+        // weigh on the CRDT benchmark's memory figure.
+        .executableTarget(
+            name: "dialogue-server-bench",
+            dependencies: [
+                "DialogueSync", "DialogueServer", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Exists only for the crash test (ReplicaCrashTests): edits and merges until SIGKILLed.

@@ -70,6 +70,9 @@ enum TraceBenchmark {
         var localBest = Double.infinity
         var changes: [Change] = []
         for _ in 0..<runs {
+            // Free the previous run's changes first, so runs do not stack up in the peak.
+            changes = []
+            Memory.releaseFreed()
             let start = Date()
             let result = try TraceReplay.replay(trace)
             localBest = min(localBest, Date().timeIntervalSince(start))
@@ -86,6 +89,7 @@ enum TraceBenchmark {
 
         var mergeBest = Double.infinity
         for _ in 0..<runs {
+            Memory.releaseFreed()
             let start = Date()
             var document = SpaceDocument(space: TraceReplay.space)
             try document.apply(try ChangeCodec.decode(encoded))
@@ -110,10 +114,15 @@ enum TraceBenchmark {
 /// Peak resident memory, from Linux's /proc (VmHWM), resettable so that loading the
 /// trace's JSON does not count against the CRDT.
 enum Memory {
-    static func resetPeak() {
+    /// Hands freed heap back to the system (glibc keeps it otherwise).
+    static func releaseFreed() {
         #if os(Linux)
-            _ = mallocTrim(0)  // hand the trace parser's freed heap back first
+            _ = mallocTrim(0)
         #endif
+    }
+
+    static func resetPeak() {
+        releaseFreed()  // hand the trace parser's freed heap back first
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
     }
 

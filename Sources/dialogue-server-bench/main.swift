@@ -1,0 +1,49 @@
+import Foundation
+
+// dialogue-server-bench: measures the sync server. Not a test: it prints figures.
+let usage = """
+    usage: dialogue-server-bench [--json] [--database postgres://…] [--cold N] [--clients N] [--seconds N]
+      Runs the sync server in-process on 127.0.0.1 (SQLite, or PostgreSQL with --database): a cold
+      sync of N changes into an empty replica (default 100000), then N concurrent clients (default 100)
+      pushing and pulling small batches for N seconds (default 30). Exit 1 if any request failed.
+
+    """
+
+func fail(_ message: String, code: Int32 = 64) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(code)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var json = false
+var database: String?
+var cold = 100_000
+var clients = 100
+var seconds = 30.0
+while !arguments.isEmpty {
+    let argument = arguments.removeFirst()
+    switch argument {
+    case "--json": json = true
+    case "--database":
+        guard let value = arguments.first else { fail("--database needs a postgres:// URL") }
+        arguments.removeFirst()
+        database = value
+    case "--cold", "--clients", "--seconds":
+        guard let value = arguments.first.flatMap(Int.init), value > 0 else { fail("\(argument) needs a positive number") }
+        arguments.removeFirst()
+        switch argument {
+        case "--cold": cold = value
+        case "--clients": clients = value
+        default: seconds = Double(value)
+        }
+    case "--help", "-h": fail(usage, code: 0)
+    default: fail(usage)
+    }
+}
+do {
+    let report = try await ServerBenchmark.run(database: database, coldChanges: cold, clients: clients, seconds: seconds)
+    print(json ? report.json : report.table)
+    exit(report.errors == 0 ? 0 : 1)
+} catch {
+    fail("dialogue-server-bench: \(error)", code: 1)
+}
