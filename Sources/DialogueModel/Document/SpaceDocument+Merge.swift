@@ -65,22 +65,7 @@ extension SpaceDocument {
 
     private func validateShape(_ change: Change) throws(ChangeError) {
         guard change.space == space else { throw .wrongSpace(expected: space, found: change.space) }
-        guard change.id.counter >= 1 else { throw .malformed(change.id, reason: "counters start at 1") }
-        guard change.counterSpan >= 1 else { throw .malformed(change.id, reason: "the operation is empty") }
-        guard change.id.counter <= UInt64.max - change.counterSpan else {
-            throw .malformed(change.id, reason: "counter overflow")
-        }
-        if change.dependencies.contains(where: { $0.replica == change.replica }) {
-            throw .malformed(change.id, reason: "a change cannot name its own author as a dependency")
-        }
-        switch change.operation {
-        case .deleteText(let ranges) where ranges.contains(where: { $0.length == 0 }):
-            throw .malformed(change.id, reason: "empty deletion range")
-        case .create(let kind, _) where kind.isEmpty:
-            throw .malformed(change.id, reason: "empty entity kind")
-        default:
-            break
-        }
+        if let problem = change.shapeProblem { throw .malformed(change.id, reason: problem) }
     }
 
     // MARK: Application
@@ -162,6 +147,21 @@ extension SpaceDocument {
 }
 
 extension Change {
+    /// What makes the change malformed whatever the state it meets, if anything. Every
+    /// replica refuses such a change, so a server must refuse it too, or it would hand out
+    /// a change nobody can apply.
+    public var shapeProblem: String? {
+        guard id.counter >= 1 else { return "counters start at 1" }
+        guard counterSpan >= 1 else { return "the operation is empty" }
+        guard id.counter <= UInt64.max - counterSpan else { return "counter overflow" }
+        if dependencies.contains(where: { $0.replica == replica }) { return "a change cannot name its own author as a dependency" }
+        switch operation {
+        case .deleteText(let ranges) where ranges.contains(where: { $0.length == 0 }): return "empty deletion range"
+        case .create(let kind, _) where kind.isEmpty: return "empty entity kind"
+        default: return nil
+        }
+    }
+
     /// The part of this change after `counter` (which must lie inside it): what a
     /// receiver that already holds a prefix still needs.
     public func dropping(countersThrough counter: UInt64) -> Change {

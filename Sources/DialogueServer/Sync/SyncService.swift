@@ -141,8 +141,8 @@ public struct SyncService: Sendable {
                 rejected.append(Rejection(id: id, code: .wrongSpace, reason: "belongs to space \(change.space), sent under \(space)"))
                 continue
             }
-            guard id.counter >= 1, change.counterSpan >= 1, id.counter <= UInt64.max - change.counterSpan else {
-                rejected.append(Rejection(id: id, code: .malformed, reason: "occupies no counters or overflows"))
+            if let problem = change.shapeProblem {
+                rejected.append(Rejection(id: id, code: .malformed, reason: problem))
                 continue
             }
             if let reason = limits.tooLarge(change) {

@@ -112,6 +112,8 @@ public struct SyncClient: Sendable {
         let server = configuration.server.absoluteString
         var cursor: Int64
         do { cursor = try replica.syncCursor(of: space, with: server) } catch { throw .local(error) }
+        var previousCursor = cursor
+        var idleRounds = 0
         while true {
             if Task.isCancelled { throw .cancelled }
             let have: VersionVector
@@ -146,6 +148,14 @@ public struct SyncClient: Sendable {
             summary.pushed += push.count
             summary.pulled += received.count
             progress?(.exchanged(space: space, pushed: pushed, pulled: pulled))
+            // A server that keeps answering `more` without sending anything would loop for ever.
+            if push.isEmpty, received.isEmpty, result.cursor == previousCursor {
+                idleRounds += 1
+                if idleRounds >= 3 { throw .protocolViolation("the server says there is more but sends nothing; stopping") }
+            } else {
+                idleRounds = 0
+            }
+            previousCursor = result.cursor
             let previous = serverHas
             serverHas = result.serverHas.vector
             // Done when the server sent everything and holds everything we hold.
