@@ -1,0 +1,106 @@
+import ArgumentParser
+import DialogueModel
+import DialogueSync
+import Foundation
+
+/// `members …`: the people named in a space, so sessions and reports show names.
+struct Members: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Name the members of a space (reuse the server's member id with --id).", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a member to a space.")
+        @Option(help: "Display name.") var name: String
+        @Option(help: "headteacher, senior-leader, middle-leader, teacher, learning-assistant, support-staff or external-partner.")
+        var role: MemberRole?
+        @Option(help: "Home school id.") var school: EntityID?
+        @Option(help: "The id to use (e.g. the member id the server issued).") var id: EntityID?
+        @Option(help: "The space (needed when several are held).") var space: SpaceID?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting {
+                let replica = try global.openReplica()
+                let space = try await replica.chooseSpace(space)
+                let (name, role, school, given) = (name, role, school, id)
+                let id = try await replica.edit(in: space) { editor in
+                    guard let given else { return try editor.createMember(name, role: role, homeSchool: school) }
+                    try editor.create(.member, id: given)
+                    try editor.set(Member.Field.displayName, of: given, to: .string(name))
+                    if let role { try editor.set(Member.Field.role, of: given, to: FieldValue(role)) }
+                    if let school { try editor.set(Member.Field.homeSchool, of: given, to: .reference(school)) }
+                    return given
+                }
+                try global.emit(["member": id.description, "space": space.description], id.description)
+            }
+        }
+    }
+
+    struct Listed: Encodable {
+        var id: EntityID
+        var name: String?
+        var role: MemberRole?
+        var school: EntityID?
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the members named in a space.")
+        @Option(help: "The space (needed when several are held).") var space: SpaceID?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting {
+                let replica = try global.openReplica()
+                let space = try await replica.chooseSpace(space)
+                let people = (await replica.document(space)?.people ?? []).map {
+                    Listed(id: $0.id, name: $0.displayName, role: $0.role, school: $0.homeSchool)
+                }
+                try global.emit(people, people.map { "\($0.id)  \($0.name ?? "-")  \($0.role?.rawValue ?? "-")" }.joined(separator: "\n"))
+            }
+        }
+    }
+}
+
+/// `schools …`: the schools named in a space.
+struct Schools: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Name the schools of a space (reuse the server's school id with --id).", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a school to a space.")
+        @Option(help: "The school's name.") var name: String
+        @Option(help: "The id to use (e.g. the school id the server issued).") var id: EntityID?
+        @Option(help: "The space (needed when several are held).") var space: SpaceID?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting {
+                let replica = try global.openReplica()
+                let space = try await replica.chooseSpace(space)
+                let (name, given) = (name, id)
+                let id = try await replica.edit(in: space) { editor in
+                    guard let given else { return try editor.createSchool(name) }
+                    try editor.create(.school, id: given)
+                    try editor.set(School.Field.name, of: given, to: .string(name))
+                    return given
+                }
+                try global.emit(["school": id.description, "space": space.description], id.description)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the schools named in a space.")
+        @Option(help: "The space (needed when several are held).") var space: SpaceID?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting {
+                let replica = try global.openReplica()
+                let space = try await replica.chooseSpace(space)
+                let schools = (await replica.document(space)?.schools ?? []).map { ["id": $0.id.description, "name": $0.name ?? ""] }
+                try global.emit(schools, schools.map { "\($0["id"]!)  \($0["name"]!)" }.joined(separator: "\n"))
+            }
+        }
+    }
+}

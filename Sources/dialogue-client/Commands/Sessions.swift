@@ -1,0 +1,185 @@
+import ArgumentParser
+import DialogueModel
+import DialogueSync
+import Foundation
+
+/// `sessions …`: dialogue sessions.
+struct Sessions: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list, show and edit dialogue sessions.",
+        subcommands: [Create.self, List.self, Show.self, Edit.self, AddParticipant.self, RemoveParticipant.self, Close.self])
+
+    struct Created: Encodable {
+        var session: EntityID
+        var space: SpaceID
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a session (status planned unless given).")
+        @Option(help: "The space to create it in (needed when several are held).") var space: SpaceID?
+        @Option(help: "The title.") var title: String
+        @Option(help: "When: 2025-03-14 or 2025-03-14T09:30:00Z.") var at: String?
+        @Option(help: "The host school's id.") var hostSchool: EntityID?
+        @Option(help: "The facilitating member's id.") var facilitator: EntityID?
+        @Option(help: "modelling, monitoring or dialogue.") var strategy: LeadershipStrategy?
+        @Option(help: "The focus topic.") var focus: String?
+        @Option(help: "planned, held or closed.") var status: SessionStatus = .planned
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting {
+                let replica = try global.openReplica()
+                let space = try await replica.chooseSpace(space)
+                let scheduled = try at.map { try Dates.instant($0, option: "--at") }
+                let (title, hostSchool, facilitator, strategy, focus, status) = (title, hostSchool, facilitator, strategy, focus, status)
+                let id = try await replica.edit(in: space) { editor in
+                    try editor.createSession(
+                        title: title, scheduledAt: scheduled, hostSchool: hostSchool, facilitator: facilitator, strategy: strategy,
+                        focus: focus, status: status)
+                }
+                try global.emit(Created(session: id, space: space), id.description)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List sessions, by date.")
+        @Option(help: "Only this space (default: every space held).") var space: SpaceID?
+        @Option(help: "Only sessions with this status.") var status: SessionStatus?
+        @Option(help: "Only sessions on or after this date.") var from: String?
+        @Option(help: "Only sessions on or before this date (inclusive).") var to: String?
+        @Option(help: "Only sessions this member facilitates.") var facilitator: EntityID?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting {
+                let replica = try global.openReplica()
+                let spaces = try await replica.spacesOrAll(space)
+                let start = try from.map { try Dates.instant($0, option: "--from") }
+                let end = try to.map { try Dates.endInstant($0, option: "--to") }
+                var sessions: [SessionSummary] = []
+                for space in spaces {
+                    sessions += try replica.sessions(in: space, from: start, to: end, status: status, facilitator: facilitator)
+                }
+                var rows: [[String]] = []
+                for session in sessions {
+                    rows.append([
+                        session.id.description, Output.time(session.scheduledAt), session.status?.rawValue ?? "-",
+                        await replica.name(of: session.facilitator, in: session.space), session.title ?? "",
+                    ])
+                }
+                try global.emit(
+                    sessions, sessions.isEmpty ? "no sessions" : Output.table(["ID", "WHEN", "STATUS", "FACILITATOR", "TITLE"], rows))
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a session's whole record: agenda, participants, summary, insights, actions.")
+        @Argument(help: "The session's id.") var session: EntityID
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting {
+                let replica = try global.openReplica()
+                let record = try await Sessions.record(session, in: replica)
+                let text = await Render.markdown(record, replica: replica)
+                try global.emit(record, text)
+            }
+        }
+    }
+
+    static func record(_ id: EntityID, in replica: Replica) async throws -> SessionRecord {
+        _ = try await replica.space(holding: id, kind: .session)
+        guard let record = try replica.session(id) else { throw ClientError.notFound("no session \(id) in this replica") }
+        return record
+    }
+
+    struct Edit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a session's fields; --summary rewrites the shared summary as a minimal edit.")
+        @Argument(help: "The session's id.") var session: EntityID
+        @Option(help: "The title.") var title: String?
+        @Option(help: "When: 2025-03-14 or 2025-03-14T09:30:00Z.") var at: String?
+        @Option(help: "The host school's id.") var hostSchool: EntityID?
+        @Option(help: "The facilitating member's id.") var facilitator: EntityID?
+        @Option(help: "modelling, monitoring or dialogue.") var strategy: LeadershipStrategy?
+        @Option(help: "The focus topic.") var focus: String?
+        @Option(help: "planned, held or closed.") var status: SessionStatus?
+        @Option(help: "The new shared summary (`-` reads stdin).") var summary: String?
+        @Option(help: "Read the new shared summary from a file.", completion: .file()) var summaryFile: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting {
+                let replica = try global.openReplica()
+                let space = try await replica.space(holding: session, kind: .session)
+                let scheduled = try at.map { try Dates.instant($0, option: "--at") }
+                let newSummary = summary != nil || summaryFile != nil ? try TextInput.read(argument: summary, file: summaryFile) : nil
+                let (id, title, hostSchool, facilitator, strategy, focus, status) = (
+                    session, title, hostSchool, facilitator, strategy, focus, status
+                )
+                typealias F = DialogueSession.Field
+                try await replica.edit(in: space) { editor in
+                    if let title { try editor.set(F.title, of: id, to: .string(title)) }
+                    if let scheduled { try editor.set(F.scheduledAt, of: id, to: .timestamp(scheduled)) }
+                    if let hostSchool { try editor.set(F.hostSchool, of: id, to: .reference(hostSchool)) }
+                    if let facilitator { try editor.set(F.facilitator, of: id, to: .reference(facilitator)) }
+                    if let strategy { try editor.set(F.strategy, of: id, to: FieldValue(strategy)) }
+                    if let focus { try editor.set(F.focus, of: id, to: .string(focus)) }
+                    if let status { try editor.set(F.status, of: id, to: FieldValue(status)) }
+                    if let newSummary { try editor.replaceText(F.summary, of: id, with: newSummary) }
+                }
+                try global.emit(try await Sessions.record(session, in: replica), "updated session \(session)")
+            }
+        }
+    }
+
+    struct AddParticipant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a member to a session's participants.")
+        @Argument(help: "The session's id.") var session: EntityID
+        @Argument(help: "The member's id.") var member: EntityID
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await Sessions.change(session, global) { [member] editor, id in try editor.addParticipant(member, to: id) }
+        }
+    }
+
+    struct RemoveParticipant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a member from a session's participants.")
+        @Argument(help: "The session's id.") var session: EntityID
+        @Argument(help: "The member's id.") var member: EntityID
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await Sessions.change(session, global) { [member] editor, id in try editor.removeParticipant(member, from: id) }
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark a session closed: its record is complete.")
+        @Argument(help: "The session's id.") var session: EntityID
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await Sessions.change(session, global) { editor, id in
+                try editor.set(DialogueSession.Field.status, of: id, to: FieldValue(SessionStatus.closed))
+            }
+        }
+    }
+
+    /// Edits one session and prints its record.
+    static func change(
+        _ session: EntityID, _ global: GlobalOptions, _ body: @escaping @Sendable (inout SpaceEditor, EntityID) throws -> Void
+    ) async throws {
+        try await runReporting {
+            let replica = try global.openReplica()
+            let space = try await replica.space(holding: session, kind: .session)
+            try await replica.edit(in: space) { editor in try body(&editor, session) }
+            let record = try await Sessions.record(session, in: replica)
+            try global.emit(record, "updated session \(session)")
+        }
+    }
+}

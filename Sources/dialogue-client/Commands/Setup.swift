@@ -1,0 +1,144 @@
+import ArgumentParser
+import DialogueModel
+import DialogueSync
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `init`: creates the replica and starts holding spaces.
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create the local replica (again is harmless) and hold the given spaces.")
+
+    @Option(name: .customLong("space"), help: "A space to hold (its UUID, from your admin); repeat for several.")
+    var spaces: [SpaceID] = []
+
+    @OptionGroup var global: GlobalOptions
+
+    struct Result: Encodable {
+        var replica: String
+        var replicaID: String
+        var spaces: [SpaceID]
+    }
+
+    func run() async throws {
+        try await runReporting {
+            let path = global.replicaPath
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+                throw ClientError.io("cannot create \(directory): \(error.localizedDescription)")
+            }
+            let replica = try Replica(path: path)
+            for space in spaces { try await replica.addSpace(space) }
+            let held = await replica.spaces
+            try global.emit(
+                Result(replica: path, replicaID: replica.id.description, spaces: held),
+                "replica \(path) (\(replica.id))\n"
+                    + (held.isEmpty ? "no spaces held yet: run init --space UUID" : held.map { "space \($0)" }.joined(separator: "\n")))
+        }
+    }
+}
+
+/// `login`: stores the server URL and the device token beside the replica (mode 0600).
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Store the sync server's URL and this device's token (never echoed; file mode 0600).")
+
+    @Option(help: "The server, e.g. http://127.0.0.1:8080.") var server: String
+    @Option(help: "A file holding the token (from `dialogue-server admin issue-token`).", completion: .file()) var tokenFile: String?
+    @Flag(help: "Read the token from stdin.") var tokenStdin = false
+    @Option(help: "Your member id: the default author of insights you capture.") var member: EntityID?
+    @OptionGroup var global: GlobalOptions
+
+    struct Result: Encodable {
+        var server: String
+        var config: String
+        var member: EntityID?
+    }
+
+    func run() async throws {
+        try await runReporting {
+            guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                throw ClientError.usage("--server must be an http:// or https:// URL, got '\(server)'")
+            }
+            let token = try readToken().trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty, !token.contains(where: \.isWhitespace) else {
+                throw ClientError.data("the token is empty or malformed; copy it again from `dialogue-server admin issue-token`")
+            }
+            guard FileManager.default.fileExists(atPath: global.replicaPath) else {
+                throw ClientError.notFound("no replica at \(global.replicaPath); run `dialogue-client init` first")
+            }
+            var config = LoginConfig(server: url.absoluteString, token: token, member: member)
+            if let old = LoginConfig.loadIfPresent(global.configPath), old.server == config.server { config.serverHas = old.serverHas }
+            try config.save(global.configPath)
+            try global.emit(
+                Result(server: config.server, config: global.configPath, member: member),
+                "logged in to \(config.server) (token stored in \(global.configPath), mode 0600)")
+        }
+    }
+
+    func readToken() throws -> String {
+        switch (tokenFile, tokenStdin) {
+        case (let file?, false):
+            guard FileManager.default.fileExists(atPath: file) else { throw ClientError.notFound("no token file \(file)") }
+            do { return try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw ClientError.io("cannot read \(file): \(error.localizedDescription)")
+            }
+        case (nil, true):
+            if isatty(STDIN_FILENO) == 1, let typed = getpass("Token: ") { return String(cString: typed) }
+            return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        case (nil, false): throw ClientError.usage("give the token with --token-file PATH or --token-stdin")
+        default: throw ClientError.usage("give --token-file or --token-stdin, not both")
+        }
+    }
+}
+
+/// `status`: spaces held, changes not yet on the server, last sync.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the spaces held, changes not yet on the server and the last sync.")
+
+    @OptionGroup var global: GlobalOptions
+
+    struct SpaceStatus: Encodable {
+        var space: SpaceID
+        var unsyncedChanges: Int
+        var lastSync: String?
+    }
+
+    struct Result: Encodable {
+        var replica: String
+        var replicaID: String
+        var server: String?
+        var spaces: [SpaceStatus]
+    }
+
+    func run() async throws {
+        try await runReporting {
+            let replica = try global.openReplica()
+            let config = LoginConfig.loadIfPresent(global.configPath)
+            let syncs = try replica.lastSyncs()
+            var rows: [SpaceStatus] = []
+            for space in await replica.spaces {
+                let serverHas = config?.serverHas[space.description] ?? VersionVector()
+                var count = 0
+                var cursor: ChangeCursor? = .start
+                while let current = cursor {
+                    let page = try replica.changes(in: space, missingFrom: serverHas, after: current, limit: 1000)
+                    count += page.changes.count
+                    cursor = page.next
+                }
+                let last = syncs.filter { $0.space == space && (config == nil || $0.server == config!.server) }.map(\.at).max()
+                rows.append(SpaceStatus(space: space, unsyncedChanges: count, lastSync: last.map { Output.time($0) }))
+            }
+            let result = Result(replica: global.replicaPath, replicaID: replica.id.description, server: config?.server, spaces: rows)
+            try global.emit(
+                result,
+                "replica \(result.replica) (\(result.replicaID))\nserver \(config?.server ?? "(not logged in)")\n"
+                    + Output.table(
+                        ["SPACE", "NOT ON SERVER", "LAST SYNC"],
+                        rows.map { [$0.space.description, "\($0.unsyncedChanges)", $0.lastSync ?? "never"] }))
+        }
+    }
+}

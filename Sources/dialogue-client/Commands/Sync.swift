@@ -1,0 +1,116 @@
+import ArgumentParser
+import DialogueModel
+import DialogueSync
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `sync`: exchange changes with the server.
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sync with the server (all spaces, or --space): send what it lacks, receive what you lack.")
+
+    @Option(help: "Only this space.") var space: SpaceID?
+    @Option(help: "Attempts per request before giving up (network errors and 5xx are retried).") var attempts: Int = 6
+    @OptionGroup var global: GlobalOptions
+
+    struct Result: Encodable {
+        var pushed: Int
+        var pulled: Int
+        var requests: Int
+        var spaces: [SpaceID]
+    }
+
+    func validate() throws {
+        guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
+    }
+
+    func run() async throws {
+        try await runReporting {
+            let replica = try global.openReplica()
+            var config = try LoginConfig.load(global.configPath)
+            let spaces = try await replica.spacesOrAll(space)
+            guard let url = URL(string: config.server) else {
+                throw ClientError.data("the stored server URL is malformed; run login again")
+            }
+            var configuration = SyncClient.Configuration(server: url, token: config.token)
+            configuration.retry.maxAttempts = attempts
+            let client = SyncClient(configuration: configuration)
+            let showProgress = isatty(STDERR_FILENO) == 1 && !global.json
+            let summary = try await client.sync(replica, spaces: spaces, progress: showProgress ? Self.show : nil)
+            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            let held = try replica.heldVectors()
+            for space in summary.spaces { config.serverHas[space.description] = held[space] }
+            try config.save(global.configPath)
+            try global.emit(
+                Result(pushed: summary.pushed, pulled: summary.pulled, requests: summary.requests, spaces: summary.spaces),
+                "synced \(summary.spaces.count) space\(summary.spaces.count == 1 ? "" : "s"): sent \(summary.pushed), received \(summary.pulled) changes"
+            )
+        }
+    }
+
+    @Sendable static func show(_ progress: SyncClient.Progress) {
+        let line: String
+        switch progress {
+        case .exchanged(let space, let pushed, let pulled): line = "syncing \(space): sent \(pushed), received \(pulled)"
+        case .retrying(let attempt, let delay, let reason): line = "retrying (\(attempt)) in \(delay): \(reason)"
+        case .finished(let space): line = "synced \(space)"
+        }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+    }
+}
+
+/// `bundle export|import`: exchange changes as a file, with no network.
+struct BundleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bundle", abstract: "Exchange changes as a file (USB stick, email), with no network.",
+        subcommands: [ExportBundle.self, ImportBundle.self])
+
+    struct ExportBundle: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export", abstract: "Write every change of the spaces held (or --space) to a file.")
+        @Argument(help: "The bundle file to write.", completion: .file()) var file: String
+        @Option(name: .customLong("space"), help: "A space to include; repeat for several (default: all).") var spaces: [SpaceID] = []
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting {
+                let replica = try global.openReplica()
+                for space in spaces { _ = try await replica.chooseSpace(space) }
+                let summary = try replica.exportBundle(to: URL(fileURLWithPath: file), spaces: spaces.isEmpty ? nil : spaces)
+                try global.emit(
+                    ["file": file, "changes": "\(summary.changes)", "bytes": "\(summary.bytes)"],
+                    "wrote \(summary.changes) changes (\(summary.bytes) bytes) to \(file)")
+            }
+        }
+    }
+
+    struct ImportBundle: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import", abstract: "Merge a bundle file; a damaged one changes nothing.")
+        @Argument(help: "The bundle file to read.", completion: .file()) var file: String
+        @Flag(help: "Also accept spaces this replica does not hold yet.") var acceptNewSpaces = false
+
+        struct Imported: Encodable {
+            var file: String
+            var applied: Int
+            var alreadyHeld: Int
+            var waiting: Int
+        }
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting {
+                guard FileManager.default.fileExists(atPath: file) else { throw ClientError.notFound("no bundle file \(file)") }
+                let replica = try global.openReplica()
+                let report = try await replica.importBundle(from: URL(fileURLWithPath: file), acceptingNewSpaces: acceptNewSpaces)
+                try global.emit(
+                    Imported(file: file, applied: report.applied, alreadyHeld: report.alreadyHeld, waiting: report.waiting),
+                    "imported \(file): \(report.applied) new, \(report.alreadyHeld) already held, \(report.waiting) waiting for earlier changes"
+                )
+            }
+        }
+    }
+}

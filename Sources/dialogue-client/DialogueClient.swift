@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// `dialogue-client`: partnership dialogue from the command line, offline first.
+@main
+struct DialogueClient: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dialogue-client",
+        abstract: "Partnership dialogue from the command line: sessions, prompts, insights and actions, offline first.",
+        discussion: """
+            Everything is written to a local replica first and merged with colleagues' work by `sync` (through a dialogue-server) or by `bundle export|import` (no network). Every command takes --replica PATH (env DIALOGUE_REPLICA; default $XDG_DATA_HOME/dialogue/replica.sqlite) and --json (one JSON document on stdout). Errors go to stderr; nothing waits for input when stdin is not a terminal.
+
+            \(Exit.table)
+
+            Shell completion: dialogue-client --generate-completion-script bash|zsh|fish
+            """,
+        subcommands: [
+            Init.self, Login.self, Status.self, Sessions.self, Prompts.self, Insights.self, Actions.self, Members.self,
+            Schools.self, Conflicts.self, Sync.self, BundleCommand.self, Export.self, Report.self,
+        ]
+    )
+}

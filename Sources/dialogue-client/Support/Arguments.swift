@@ -1,0 +1,39 @@
+import ArgumentParser
+import DialogueModel
+import Foundation
+
+extension EntityID: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+extension SpaceID: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+extension SessionStatus: ExpressibleByArgument {}
+extension LeadershipStrategy: ExpressibleByArgument {}
+extension Hallmark: ExpressibleByArgument {}
+extension InsightKind: ExpressibleByArgument {}
+extension Influence: ExpressibleByArgument {}
+extension MemberRole: ExpressibleByArgument {}
+
+/// Text from an argument, a file (`--file`), or stdin when the argument is `-`.
+enum TextInput {
+    static func read(argument: String?, file: String?) throws -> String {
+        if let file {
+            guard argument == nil else { throw ClientError.usage("give the text as an argument or --file, not both") }
+            guard FileManager.default.fileExists(atPath: file) else { throw ClientError.notFound("no file \(file)") }
+            do { return try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw ClientError.io("cannot read \(file): \(error.localizedDescription)")
+            }
+        }
+        guard let argument else { throw ClientError.usage("give the text as an argument, with --file PATH, or `-` to read stdin") }
+        if argument == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            var text = String(decoding: data, as: UTF8.self)
+            if text.hasSuffix("\n") { text.removeLast() }
+            return text
+        }
+        return argument
+    }
+}

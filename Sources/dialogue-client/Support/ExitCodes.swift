@@ -1,0 +1,103 @@
+import ArgumentParser
+import DialogueSync
+import Foundation
+
+/// The exit codes `dialogue-client` documents (sysexits.h values).
+enum Exit {
+    static let ok: Int32 = 0
+    /// Bad command line, or a command that needs something first (e.g. `--space` when several are held).
+    static let usage: Int32 = 64
+    /// Refused data: invalid value, malformed import file, bad bundle, changes the server refused.
+    static let dataError: Int32 = 65
+    /// No such replica, session, insight, action, space or file.
+    static let notFound: Int32 = 66
+    /// The server cannot be reached, refused the token, or broke the protocol.
+    static let unavailable: Int32 = 69
+    /// The local replica or a local file could not be read or written.
+    static let ioError: Int32 = 74
+
+    static let table = """
+        Exit codes:
+          0   success
+          64  usage: bad arguments or options
+          65  data error: invalid value, malformed file, refused bundle or changes
+          66  not found: no replica, login, space, session, insight, action or file
+          69  unavailable: server unreachable, refused the token, or broke the protocol
+          74  I/O: the local replica or a local file could not be read or written
+        """
+}
+
+/// An error with an exit code and a message a person can act on.
+struct ClientError: Error, CustomStringConvertible {
+    var code: Int32
+    var message: String
+
+    var description: String { message }
+
+    init(code: Int32, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    static func usage(_ message: String) -> ClientError { ClientError(code: Exit.usage, message: message) }
+    static func data(_ message: String) -> ClientError { ClientError(code: Exit.dataError, message: message) }
+    static func notFound(_ message: String) -> ClientError { ClientError(code: Exit.notFound, message: message) }
+    static func unavailable(_ message: String) -> ClientError { ClientError(code: Exit.unavailable, message: message) }
+    static func io(_ message: String) -> ClientError { ClientError(code: Exit.ioError, message: message) }
+
+    /// Maps any error a command meets to a code and a message.
+    init(_ error: any Error) {
+        switch error {
+        case let error as ClientError: self = error
+        case let error as ReplicaError: self = Self.replica(error)
+        case let error as SyncClientError: self = Self.sync(error)
+        case let error as ValidationError: self = .usage(error.message)
+        case let error as CocoaError where error.code == .fileNoSuchFile || error.code == .fileReadNoSuchFile:
+            self = .notFound("\(error.localizedDescription)")
+        default: self = .io("\(error)")
+        }
+    }
+
+    static func replica(_ error: ReplicaError) -> ClientError {
+        switch error {
+        case .entityNotFound, .unknownSpace: .notFound(error.description)
+        case .wrongKind, .invalidField, .invalidValue, .invalidPosition, .changeRejected, .invalidBundle: .data(error.description)
+        case .storage: .io(error.description)
+        }
+    }
+
+    static func sync(_ error: SyncClientError) -> ClientError {
+        switch error {
+        case .refused(let status, _, _, _) where status == 401:
+            .unavailable(
+                "\(error.description); the token is unknown or revoked: ask an admin for a new one and run `dialogue-client login`")
+        case .refused(let status, _, _, _) where status == 403:
+            .unavailable("\(error.description); your school may not use this space (ask an admin to turn sharing on)")
+        case .refused(let status, _, _, _) where status == 422 || status == 409:
+            .data(error.description)
+        case .refused, .unreachable, .protocolViolation, .cancelled:
+            .unavailable(error.description + (error.isUnreachable ? "; check the server is running and the URL given to `login`" : ""))
+        case .local(let local): replica(local)
+        }
+    }
+}
+
+extension SyncClientError {
+    var isUnreachable: Bool {
+        if case .unreachable = self { return true }
+        return false
+    }
+}
+
+/// Runs a command body: errors go to stderr as `error: …` and become the documented exit code.
+func runReporting(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        let failure = ClientError(error)
+        FileHandle.standardError.write(Data("error: \(failure.message)\n".utf8))
+        throw ExitCode(failure.code)
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import DialogueSync
+import Foundation
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The replica file (env DIALOGUE_REPLICA; default $XDG_DATA_HOME/dialogue/replica.sqlite).", valueName: "path"),
+        completion: .file())
+    var replica: String?
+
+    @Flag(help: "Print one JSON document instead of text.")
+    var json = false
+
+    /// Where the replica lives: `--replica`, then DIALOGUE_REPLICA, then the user's data directory.
+    var replicaPath: String {
+        if let replica, !replica.isEmpty { return replica }
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["DIALOGUE_REPLICA"], !path.isEmpty { return path }
+        let dataHome =
+            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
+        return dataHome + "/dialogue/replica.sqlite"
+    }
+
+    /// The login file beside the replica (mode 0600).
+    var configPath: String { replicaPath + ".login.json" }
+
+    /// Opens an existing replica (66 when there is none).
+    func openReplica() throws -> Replica {
+        let path = replicaPath
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ClientError.notFound("no replica at \(path); create one with `dialogue-client init` (or pass --replica)")
+        }
+        return try Replica(path: path)
+    }
+
+    /// Prints a JSON document with `--json`, else the text.
+    func emit(_ value: some Encodable, _ text: @autoclosure () -> String) throws {
+        if json {
+            print(try Output.json(value))
+        } else {
+            let text = text()
+            if !text.isEmpty { print(text) }
+        }
+    }
+}
+
+enum Output {
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// A timestamp (ms since the epoch) as ISO 8601 in UTC, minutes precision.
+    static func time(_ milliseconds: Int64?) -> String {
+        guard let milliseconds else { return "-" }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    /// Columns padded to their widest cell.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
+
+/// Parses the dates and times the command line accepts.
+enum Dates {
+    /// `YYYY-MM-DD` (midnight UTC) or an ISO 8601 date-time, as ms since the epoch.
+    static func instant(_ text: String, option: String) throws -> Int64 {
+        let full = ISO8601DateFormatter()
+        full.formatOptions = [.withInternetDateTime]
+        if let date = full.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        day.timeZone = TimeZone(identifier: "UTC")
+        if text.count == 10, let date = day.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+        throw ClientError.usage("\(option) must be a date (2025-03-14) or a date-time (2025-03-14T09:30:00Z); got '\(text)'")
+    }
+
+    /// The end of an inclusive range: a plain date covers that whole day.
+    static func endInstant(_ text: String, option: String) throws -> Int64 {
+        let start = try instant(text, option: option)
+        return text.count == 10 ? start + 86_400_000 : start
+    }
+
+    /// Today as `YYYY-MM-DD` in the local time zone.
+    static var today: String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: Date())
+    }
+}
+
+extension Dates {
+    /// Whether the text is `YYYY-MM-DD` with a real month and day.
+    static func isDate(_ text: String) -> Bool {
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        day.timeZone = TimeZone(identifier: "UTC")
+        guard text.count == 10, let date = day.date(from: text) else { return false }
+        return day.string(from: date) == text
+    }
+}

@@ -1,0 +1,232 @@
+import DialogueServer
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Why a test cannot set up; thrown so the test fails with a message saying what to do.
+struct SetupFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// The package's root directory (this file is Tests/DialogueClientTests/…).
+func packageRoot(_ file: String = #filePath) -> URL {
+    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
+
+/// A built executable of this package.
+func builtBinary(_ name: String) throws -> String {
+    let path = packageRoot().appendingPathComponent(".build/debug/\(name)").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw SetupFailure(description: "\(path) is missing: build it first with `swift build --build-tests`")
+    }
+    return path
+}
+
+/// A temporary directory removed when the value goes away.
+final class Scratch: Sendable {
+    let url: URL
+
+    init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("dialogue-client-tests-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+struct Run: Sendable {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// The environment for child processes: ours without DIALOGUE_* settings or a terminal width.
+func childEnvironment(home: String) -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DIALOGUE_") && $0.key != "COLUMNS" }
+    environment["HOME"] = home
+    environment["XDG_DATA_HOME"] = home + "/data"
+    return environment
+}
+
+/// Runs a program to completion, output captured in files, stdin from `input` (or nothing).
+func run(_ executable: String, _ arguments: [String], input: String? = nil, home: String) async throws -> Run {
+    let scratch = Scratch()
+    let outPath = scratch.path("out")
+    let errPath = scratch.path("err")
+    let inPath = scratch.path("in")
+    FileManager.default.createFile(atPath: outPath, contents: nil)
+    FileManager.default.createFile(atPath: errPath, contents: nil)
+    FileManager.default.createFile(atPath: inPath, contents: Data((input ?? "").utf8))
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = childEnvironment(home: home)
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do { try process.run() } catch {
+            process.terminationHandler = nil
+            continuation.resume(throwing: error)
+        }
+    }
+    try? out.close()
+    try? err.close()
+    return Run(
+        status: status, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+}
+
+/// One leader's replica, driven through the `dialogue-client` binary.
+struct Leader: Sendable {
+    let replica: String
+    let home: String
+
+    init(_ name: String, in scratch: Scratch) {
+        replica = scratch.path("\(name).sqlite")
+        home = scratch.path("home-\(name)")
+        try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+    }
+
+    /// Runs `dialogue-client ARGS --replica …`.
+    func client(_ arguments: [String], input: String? = nil) async throws -> Run {
+        try await run(try builtBinary("dialogue-client"), arguments + ["--replica", replica], input: input, home: home)
+    }
+
+    /// Runs a command that must succeed and returns its stdout.
+    @discardableResult
+    func ok(_ arguments: [String], input: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        let result = try await client(arguments, input: input)
+        #expect(
+            result.status == 0, "dialogue-client \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)",
+            sourceLocation: sourceLocation)
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs a command with `--json` and decodes its output.
+    func json(_ arguments: [String]) async throws -> Any {
+        let output = try await ok(arguments + ["--json"])
+        return try JSONSerialization.jsonObject(with: Data(output.utf8))
+    }
+}
+
+/// A TCP port nobody listens on right now.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw SetupFailure(description: "socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw SetupFailure(description: "bind() failed") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A live `dialogue-server` on 127.0.0.1 with a partnership, two schools and a member with a token in each.
+final class LiveServer: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    let sharedSpace: String
+    let tokens: [String: String]
+    let members: [String: String]
+    let schools: [String: String]
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    private init(
+        process: Process, port: Int, sharedSpace: String, tokens: [String: String], members: [String: String], schools: [String: String]
+    ) {
+        self.process = process
+        self.port = port
+        self.sharedSpace = sharedSpace
+        self.tokens = tokens
+        self.members = members
+        self.schools = schools
+    }
+
+    static func admin(_ arguments: [String], data: String, home: String) async throws -> [String: Any] {
+        let result = try await run(try builtBinary("dialogue-server"), ["admin"] + arguments + ["--data-dir", data, "--json"], home: home)
+        guard result.status == 0, let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            throw SetupFailure(description: "dialogue-server admin \(arguments.joined(separator: " ")) failed: \(result.stderr)")
+        }
+        return object
+    }
+
+    static func start(in scratch: Scratch) async throws -> LiveServer {
+        let data = scratch.path("server-data")
+        let home = scratch.path("home-server")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let partnership = try await admin(["create-partnership", "--name", "North Partnership"], data: data, home: home)
+        let partnershipID = partnership["id"] as! String
+        var tokens: [String: String] = [:]
+        var members: [String: String] = [:]
+        var schools: [String: String] = [:]
+        for name in ["hill", "vale"] {
+            let school = try await admin(
+                ["create-school", "--name", "\(name.capitalized) School", "--partnership", partnershipID], data: data, home: home)
+            schools[name] = school["id"] as? String
+            let member = try await admin(
+                ["create-member", "--name", "Leader at \(name)", "--school", school["id"] as! String], data: data, home: home)
+            members[name] = member["id"] as? String
+            let issued = try await admin(["issue-token", "--member", member["id"] as! String], data: data, home: home)
+            tokens[name] = issued["token"] as? String
+        }
+        let port = try freePort()
+        let log = scratch.path("server.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try builtBinary("dialogue-server"))
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "\(port)", "--data-dir", data, "--log-level", "warning"]
+        process.environment = childEnvironment(home: home)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? handle.close()
+        let server = LiveServer(
+            process: process, port: port, sharedSpace: partnership["sharedSpace"] as! String, tokens: tokens, members: members,
+            schools: schools)
+        // Bounded wait for /health.
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 1
+        let session = URLSession(configuration: configuration)
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline, process.isRunning {
+            if let (_, response) = try? await session.data(from: URL(string: "\(server.url)/health")!),
+                (response as? HTTPURLResponse)?.statusCode == 200
+            {
+                return server
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        server.stop()
+        throw SetupFailure(
+            description: "dialogue-server did not answer /health within 15 s:\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")"
+        )
+    }
+
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    deinit { stop() }
+}
