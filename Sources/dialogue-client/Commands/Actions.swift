@@ -68,8 +68,13 @@ struct Actions: AsyncParsableCommand {
             let space = try await replica.space(holding: action, kind: .action)
             try await replica.edit(in: space) { editor in try body(&editor, action) }
             let view = await replica.document(space).flatMap { DialogueModel.Action(action, in: $0) }
+            struct Updated: Encodable {
+                var action: String
+                var status: String?
+                var owner: String?
+            }
             try global.emit(
-                ["action": action.description, "status": view?.status?.rawValue ?? "", "owner": view?.owner?.description ?? ""],
+                Updated(action: action.description, status: view?.status?.rawValue, owner: view?.owner?.description),
                 "updated action \(action)")
         }
     }

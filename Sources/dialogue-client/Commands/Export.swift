@@ -73,7 +73,7 @@ struct Export: AsyncParsableCommand {
                 do { try Data((content + "\n").utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
                     throw ClientError.io("cannot write \(output): \(error.localizedDescription)")
                 }
-                if global.json, format != .json { print(try Output.json(["file": output, "format": format.rawValue])) }
+                if global.json { print(try Output.json(["file": output, "format": format.rawValue])) }
             } else if global.json, format != .json {
                 print(try Output.json(["format": format.rawValue, "content": content]))
             } else {

@@ -102,8 +102,12 @@ struct Prompts: AsyncParsableCommand {
                 let ids = try await replica.edit(in: space) { editor in
                     try entries.map { try editor.createPrompt($0.text, theme: $0.theme, source: $0.source) }
                 }
+                struct Imported: Encodable {
+                    var imported: Int
+                    var space: String
+                }
                 try global.emit(
-                    ["imported": ids.count.description, "space": space.description],
+                    Imported(imported: ids.count, space: space.description),
                     "imported \(ids.count) prompt\(ids.count == 1 ? "" : "s") into space \(space)")
             }
         }

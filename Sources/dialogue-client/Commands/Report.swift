@@ -76,7 +76,8 @@ struct Report: AsyncParsableCommand {
                             id: key?.description, name: key == nil ? "(none recorded)" : await replica.name(of: key, in: space),
                             sessions: count, share: keys.isEmpty ? 0 : Double(count) / Double(keys.count)))
                 }
-                return result.sorted { ($0.sessions, $1.name) > ($1.sessions, $0.name) }
+                // Most sessions first, then by name, then by id: the same order on every run.
+                return result.sorted { ($1.sessions, $0.name, $0.id ?? "") < ($0.sessions, $1.name, $1.id ?? "") }
             }
             let perSchool = await counts(records.map(\.session.hostSchool))
             let facilitators = await counts(records.map(\.session.facilitator))

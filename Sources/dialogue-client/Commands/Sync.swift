@@ -80,8 +80,13 @@ struct BundleCommand: AsyncParsableCommand {
                 let replica = try global.openReplica()
                 for space in spaces { _ = try await replica.chooseSpace(space) }
                 let summary = try replica.exportBundle(to: URL(fileURLWithPath: file), spaces: spaces.isEmpty ? nil : spaces)
+                struct Exported: Encodable {
+                    var file: String
+                    var changes: Int
+                    var bytes: Int
+                }
                 try global.emit(
-                    ["file": file, "changes": "\(summary.changes)", "bytes": "\(summary.bytes)"],
+                    Exported(file: file, changes: summary.changes, bytes: summary.bytes),
                     "wrote \(summary.changes) changes (\(summary.bytes) bytes) to \(file)")
             }
         }

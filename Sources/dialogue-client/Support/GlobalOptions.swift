@@ -54,7 +54,7 @@ enum Output {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// A timestamp (ms since the epoch) as ISO 8601 in UTC, minutes precision.
+    /// A timestamp (ms since the epoch) as ISO 8601 in UTC, seconds precision.
     static func time(_ milliseconds: Int64?) -> String {
         guard let milliseconds else { return "-" }
         let formatter = ISO8601DateFormatter()
