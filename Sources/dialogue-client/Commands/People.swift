@@ -98,8 +98,12 @@ struct Schools: AsyncParsableCommand {
             try await runReporting {
                 let replica = try global.openReplica()
                 let space = try await replica.chooseSpace(space)
-                let schools = (await replica.document(space)?.schools ?? []).map { ["id": $0.id.description, "name": $0.name ?? ""] }
-                try global.emit(schools, schools.map { "\($0["id"]!)  \($0["name"]!)" }.joined(separator: "\n"))
+                struct ListedSchool: Encodable {
+                    var id: EntityID
+                    var name: String?
+                }
+                let schools = (await replica.document(space)?.schools ?? []).map { ListedSchool(id: $0.id, name: $0.name) }
+                try global.emit(schools, schools.map { "\($0.id)  \($0.name ?? "")" }.joined(separator: "\n"))
             }
         }
     }
