@@ -70,9 +70,9 @@ enum TraceBenchmark {
         var localBest = Double.infinity
         var changes: [Change] = []
         for _ in 0..<runs {
-            // Free the previous run's changes first, so runs do not stack up in the peak.
+            // Free the previous run's changes first, so runs do not stack up in the peak (the
+            // heap reuses the memory; handing it back to the system would add page faults).
             changes = []
-            Memory.releaseFreed()
             let start = Date()
             let result = try TraceReplay.replay(trace)
             localBest = min(localBest, Date().timeIntervalSince(start))
@@ -89,7 +89,6 @@ enum TraceBenchmark {
 
         var mergeBest = Double.infinity
         for _ in 0..<runs {
-            Memory.releaseFreed()
             let start = Date()
             var document = SpaceDocument(space: TraceReplay.space)
             try document.apply(try ChangeCodec.decode(encoded))
