@@ -70,7 +70,7 @@ extension SpaceDocument {
         noteDependenciesEmitted(for: context.replica)
         if deleteCount > 0 {
             let first = Dot(context.replica, nextCounter(for: context.replica))
-            let ranges = try! texts[slot: existing!].delete(at: offset, length: deleteCount)
+            let ranges = try! texts[slot: existing!].delete(at: offset, length: deleteCount)  // bounds checked above
             let change = Change(
                 id: first, timestamp: context.timestamp, space: space, entity: entity, field: field,
                 dependencies: dependencies, operation: .deleteText(ranges))
@@ -81,7 +81,7 @@ extension SpaceDocument {
         if !text.isEmpty {
             let first = Dot(context.replica, nextCounter(for: context.replica))
             let slot = existing ?? texts.slot(of: ref, creating: TextSequence())
-            let insertion = try! texts[slot: slot].insert(
+            let insertion = try! texts[slot: slot].insert(  // offset checked above
                 text.unicodeScalars, at: offset, replica: context.replica, firstCounter: first.counter)
             let change = Change(
                 id: first, timestamp: context.timestamp, space: space, entity: entity, field: field,
