@@ -1,0 +1,370 @@
+import DialogueModel
+import Foundation
+import GRDB
+
+/// The replica's queries as functions of a database connection, for
+/// ``Replica/observe(_:)`` or to combine several in one read:
+///
+/// ```swift
+/// let (sessions, overdue) = try replica.database.read { db in
+///     (try ReplicaQueries.sessions(db, in: space), try ReplicaQueries.overdueActions(db, asOf: "2025-03-01"))
+/// }
+/// ```
+///
+/// Each has the meaning of the ``Replica`` method of the same name; they throw the
+/// database's errors as they are (and ``ReplicaError/invalidValue(_:)`` for bad input).
+public enum ReplicaQueries {
+    // MARK: Sessions
+
+    static let sessionColumns = """
+        s.session_id, s.space_id, s.title, s.scheduled_at, s.host_school, s.facilitator, s.focus, s.strategy, s.status
+        """
+
+    /// See ``Replica/sessions(in:from:to:status:facilitator:)``.
+    public static func sessions(
+        _ db: Database, in space: SpaceID, from: Int64? = nil, to: Int64? = nil, status: SessionStatus? = nil,
+        facilitator: EntityID? = nil
+    ) throws -> [SessionSummary] {
+        // Each filter is a constraint on one of the indexes (space_id, scheduled_at | status |
+        // facilitator); the date index, which holds the primary key last, also gives the order.
+        var sql = "SELECT \(sessionColumns) FROM sessions s WHERE s.space_id = ? AND s.deleted = 0"
+        var arguments: StatementArguments = [space.blob]
+        if let from {
+            sql += " AND s.scheduled_at >= ?"
+            arguments += [from]
+        }
+        if let to {
+            sql += " AND s.scheduled_at < ?"
+            arguments += [to]
+        }
+        if let status {
+            sql += " AND s.status = ?"
+            arguments += [status.rawValue]
+        }
+        if let facilitator {
+            sql += " AND s.facilitator = ?"
+            arguments += [facilitator.blob]
+        }
+        sql += " ORDER BY s.scheduled_at, s.session_id"
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).compactMap(sessionSummary)
+    }
+
+    /// See ``Replica/session(_:)``.
+    public static func session(_ db: Database, _ id: EntityID) throws -> SessionRecord? {
+        let idBlob = id.blob
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(sessionColumns), s.summary FROM sessions s WHERE s.session_id = ? AND s.deleted = 0"),
+                arguments: [idBlob]),
+            let summary = sessionSummary(row)
+        else { return nil }
+        let participants = try Data.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT p.member_id FROM session_participants p
+                    WHERE p.session_id = ?
+                        AND NOT EXISTS (SELECT 1 FROM members m WHERE m.member_id = p.member_id AND m.deleted = 1)
+                    ORDER BY p.member_id
+                    """),
+            arguments: [idBlob]
+        ).compactMap(EntityID.init(blob:))
+        let agenda = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT a.position, a.prompt_id, p.text FROM agenda_items a
+                    LEFT JOIN prompts p ON p.prompt_id = a.prompt_id
+                    WHERE a.session_id = ? AND p.deleted IS NOT 1
+                    ORDER BY a.position
+                    """),
+            arguments: [idBlob]
+        ).compactMap { row -> AgendaEntry? in
+            guard let prompt = entityID(row, "prompt_id") else { return nil }
+            return AgendaEntry(position: row["position"], promptID: prompt, promptText: row["text"])
+        }
+        let insights = try insightRecords(
+            db, where: "i.session_id = ? AND i.deleted = 0", arguments: [idBlob], orderBy: "i.insight_id")
+        let actions = try actionRecords(
+            db,
+            where: """
+                (a.session_id = ?1
+                    OR a.insight_id IN (SELECT insight_id FROM insights WHERE session_id = ?1 AND deleted = 0))
+                """,
+            arguments: [idBlob])
+        return SessionRecord(
+            session: summary, participants: participants, agenda: agenda, summary: row["summary"] ?? "", insights: insights,
+            actions: actions)
+    }
+
+    static func sessionSummary(_ row: Row) -> SessionSummary? {
+        guard let id = entityID(row, "session_id"), let space = spaceID(row, "space_id") else { return nil }
+        return SessionSummary(
+            id: id, space: space, title: row["title"], scheduledAt: row["scheduled_at"], hostSchool: entityID(row, "host_school"),
+            facilitator: entityID(row, "facilitator"), focus: row["focus"], strategy: term(row, "strategy"), status: term(row, "status"))
+    }
+
+    // MARK: Insights
+
+    /// See ``Replica/insights(in:hallmark:)``.
+    public static func insights(_ db: Database, in space: SpaceID, hallmark: Hallmark) throws -> [InsightRecord] {
+        try insightRecords(
+            db,
+            where: """
+                i.insight_id IN (SELECT insight_id FROM insight_hallmarks WHERE hallmark = ?)
+                    AND i.space_id = ? AND i.deleted = 0
+                """,
+            arguments: [hallmark.rawValue, space.blob])
+    }
+
+    /// See ``Replica/insights(answering:)``.
+    public static func insights(_ db: Database, answering prompt: EntityID) throws -> [InsightRecord] {
+        try insightRecords(db, where: "i.prompt_id = ? AND i.deleted = 0", arguments: [prompt.blob])
+    }
+
+    /// Insights matching a condition on `i` (insights), with their hallmarks, leaving out
+    /// those whose session is deleted.
+    static func insightRecords(
+        _ db: Database, where condition: String, arguments: StatementArguments,
+        orderBy order: String = "s.scheduled_at, i.session_id, i.insight_id"
+    ) throws -> [InsightRecord] {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT i.insight_id, i.space_id, i.session_id, i.prompt_id, i.author, i.kind, i.evidence_source,
+                        i.influence, i.text
+                    FROM insights i LEFT JOIN sessions s ON s.session_id = i.session_id
+                    WHERE \(condition) AND s.deleted IS NOT 1
+                    ORDER BY \(order)
+                    """),
+            arguments: arguments)
+        let hallmarks = try db.cachedStatement(sql: "SELECT hallmark FROM insight_hallmarks WHERE insight_id = ?")
+        return try rows.compactMap { row throws -> InsightRecord? in
+            guard let id = entityID(row, "insight_id"), let space = spaceID(row, "space_id") else { return nil }
+            let tags = try String.fetchAll(hallmarks, arguments: [id.blob]).sorted(by: hallmarkOrder)
+            return InsightRecord(
+                id: id, space: space, session: entityID(row, "session_id"), prompt: entityID(row, "prompt_id"),
+                author: entityID(row, "author"), kind: term(row, "kind"), evidenceSource: row["evidence_source"],
+                influence: term(row, "influence"), hallmarks: tags, text: row["text"] ?? "")
+        }
+    }
+
+    /// Dean's order for known hallmarks, then unknown tags alphabetically.
+    static func hallmarkOrder(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Hallmark(rawValue: lhs)?.ordinal ?? Hallmark.allCases.count
+        let right = Hallmark(rawValue: rhs)?.ordinal ?? Hallmark.allCases.count
+        return left != right ? left < right : lhs < rhs
+    }
+
+    // MARK: Actions
+
+    /// See ``Replica/openActions(owner:in:)``.
+    public static func openActions(_ db: Database, owner: EntityID? = nil, in space: SpaceID? = nil) throws -> [ActionRecord] {
+        var condition = "a.status = ?"
+        var arguments: StatementArguments = [ActionStatus.open.rawValue]
+        if let owner {
+            condition += " AND a.owner = ?"
+            arguments += [owner.blob]
+        }
+        if let space {
+            condition += " AND a.space_id = ?"
+            arguments += [space.blob]
+        }
+        return try actionRecords(db, where: condition, arguments: arguments)
+    }
+
+    /// See ``Replica/overdueActions(asOf:owner:in:)``.
+    public static func overdueActions(
+        _ db: Database, asOf today: String, owner: EntityID? = nil, in space: SpaceID? = nil
+    ) throws -> [ActionRecord] {
+        guard FieldRules.isCalendarDate(today) else {
+            throw ReplicaError.invalidValue("today must be a date as YYYY-MM-DD, got '\(today)'")
+        }
+        // Due dates are validated as YYYY-MM-DD on entry, so text order is date order.
+        var condition = "a.status = ? AND a.due_date IS NOT NULL AND a.due_date < ?"
+        var arguments: StatementArguments = [ActionStatus.open.rawValue, today]
+        if let owner {
+            condition += " AND a.owner = ?"
+            arguments += [owner.blob]
+        }
+        if let space {
+            condition += " AND a.space_id = ?"
+            arguments += [space.blob]
+        }
+        return try actionRecords(db, where: condition, arguments: arguments)
+    }
+
+    /// Live actions matching a condition on `a` (actions), leaving out those whose session
+    /// is deleted, by due date (undated last), then identifier.
+    static func actionRecords(_ db: Database, where condition: String, arguments: StatementArguments) throws -> [ActionRecord] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT a.action_id, a.space_id, a.description, a.owner, a.due_date, a.status, a.insight_id, a.session_id
+                    FROM actions a LEFT JOIN sessions s ON s.session_id = a.session_id
+                    WHERE \(condition) AND a.deleted = 0 AND s.deleted IS NOT 1
+                    ORDER BY a.due_date IS NULL, a.due_date, a.action_id
+                    """),
+            arguments: arguments
+        ).compactMap { row -> ActionRecord? in
+            guard let id = entityID(row, "action_id"), let space = spaceID(row, "space_id") else { return nil }
+            return ActionRecord(
+                id: id, space: space, description: row["description"], owner: entityID(row, "owner"), dueDate: row["due_date"],
+                status: term(row, "status"), insight: entityID(row, "insight_id"), session: entityID(row, "session_id"))
+        }
+    }
+
+    // MARK: Search
+
+    /// See ``Replica/search(_:in:limit:)``.
+    public static func search(_ db: Database, _ text: String, in space: SpaceID? = nil, limit: Int = 50) throws -> [SearchHit] {
+        guard limit > 0, let expression = matchExpression(for: text) else { return [] }
+        var sql = """
+            SELECT e.entity_id, e.space_id, e.kind, s.title,
+                snippet(search_index, -1, ?, ?, '…', 16) AS snippet
+            FROM search_index
+            JOIN search_entities e ON e.search_rowid = search_index.rowid
+            LEFT JOIN insights i ON e.kind = '\(EntityKind.insight.rawValue)' AND i.insight_id = e.entity_id
+            LEFT JOIN sessions s ON s.session_id = CASE e.kind WHEN '\(EntityKind.session.rawValue)' THEN e.entity_id ELSE i.session_id END
+            WHERE search_index MATCH ? AND i.deleted IS NOT 1 AND s.deleted IS NOT 1
+            """
+        var arguments: StatementArguments = [SearchHit.highlightOpen, SearchHit.highlightClose, expression]
+        if let space {
+            sql += " AND e.space_id = ?"
+            arguments += [space.blob]
+        }
+        sql += " ORDER BY search_index.rank, e.entity_id LIMIT ?"
+        arguments += [limit]
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).compactMap { row -> SearchHit? in
+            guard let id = entityID(row, "entity_id"), let space = spaceID(row, "space_id"),
+                let kind = EntityKind(rawValue: row["kind"])
+            else { return nil }
+            return SearchHit(id: id, kind: kind, space: space, title: row["title"], snippet: row["snippet"] ?? "")
+        }
+    }
+
+    /// An FTS5 query that finds entries containing every word of `text` (each as a word or
+    /// a word's prefix), or `nil` when `text` has no letters or digits.
+    ///
+    /// Each whitespace-separated term becomes an FTS5 string (double quotes, inner quotes
+    /// doubled) followed by `*`: inside a string nothing is syntax, so user text can never
+    /// make the query invalid; punctuation inside a term separates tokens of a phrase
+    /// ("don't" matches "don" then "t"), as the tokenizer split the indexed text.
+    static func matchExpression(for text: String) -> String? {
+        let terms = text.split(whereSeparator: { $0.isWhitespace || $0.unicodeScalars.contains("\0") })
+            .filter { term in
+                term.unicodeScalars.contains { scalar in
+                    switch scalar.properties.generalCategory {
+                    case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+                        .decimalNumber, .letterNumber, .otherNumber, .privateUse:
+                        true
+                    default:
+                        false
+                    }
+                }
+            }
+        guard !terms.isEmpty else { return nil }
+        return terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"*" }.joined(separator: " ")
+    }
+
+    // MARK: Conflicts
+
+    /// See ``Replica/conflicts(in:entity:)``.
+    public static func conflicts(_ db: Database, in space: SpaceID? = nil, entity: EntityID? = nil) throws -> [ConflictRecord] {
+        var sql = """
+            SELECT c.entity_id, c.field, c.replica, c.counter, c.space_id, c.kind, c.value_json, c.wall_time, c.logical, c.is_winner
+            FROM field_conflicts c
+            WHERE NOT \(hiddenEntity(kind: "c.kind", id: "c.entity_id"))
+            """
+        var arguments: StatementArguments = []
+        if let space {
+            sql += " AND c.space_id = ?"
+            arguments += [space.blob]
+        }
+        if let entity {
+            sql += " AND c.entity_id = ?"
+            arguments += [entity.blob]
+        }
+        sql += " ORDER BY c.entity_id, c.field"
+        let decoder = JSONDecoder()
+        var records: [ConflictRecord] = []
+        var current: (entity: EntityID, kind: EntityKind, space: SpaceID, field: String, winner: ConflictValue?, writes: [ConflictValue])?
+        func flush() {
+            guard let group = current else { return }
+            current = nil
+            var writes = group.writes
+            // The winner is flagged; fall back on the register's own order if no row is.
+            writes.sort { ($0.timestamp, $0.replica, $0.counter) > ($1.timestamp, $1.replica, $1.counter) }
+            guard let winner = group.winner ?? writes.first else { return }
+            writes.removeAll { $0.dot == winner.dot }
+            guard !writes.isEmpty else { return }
+            records.append(
+                ConflictRecord(
+                    entity: group.entity, entityKind: group.kind, space: group.space, field: group.field, winner: winner, losers: writes))
+        }
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        while let row = try rows.next() {
+            guard let entity = entityID(row, "entity_id"), let space = spaceID(row, "space_id"),
+                let kind = EntityKind(rawValue: row["kind"]), let replica = ReplicaID(storedValue: row["replica"])
+            else { continue }
+            let field: String = row["field"]
+            let json: String = row["value_json"]
+            let counter: Int64 = row["counter"]
+            let wallTime: Int64 = row["wall_time"]
+            let logical: Int64 = row["logical"]
+            let value = ConflictValue(
+                value: try decoder.decode(FieldValue.self, from: Data(json.utf8)), replica: replica, counter: UInt64(bitPattern: counter),
+                timestamp: HLCTimestamp(wallTime: UInt64(bitPattern: wallTime), logical: UInt16(clamping: logical)))
+            if current?.entity != entity || current?.field != field {
+                flush()
+                current = (entity, kind, space, field, nil, [])
+            }
+            if row["is_winner"] as Bool {
+                current!.winner = value
+            }
+            current!.writes.append(value)
+        }
+        flush()
+        return records
+    }
+
+    /// SQL true when the entity `id` of kind `kind` (column expressions) is deleted, or is
+    /// an insight or action whose session is deleted. Exhaustive over ``EntityKind``.
+    static func hiddenEntity(kind: String, id: String) -> String {
+        let cases = EntityKind.allCases.map { entityKind -> String in
+            let test: String
+            switch entityKind {
+            case .partnership: test = "SELECT 1 FROM partnerships x WHERE x.partnership_id = \(id) AND x.deleted = 1"
+            case .school: test = "SELECT 1 FROM schools x WHERE x.school_id = \(id) AND x.deleted = 1"
+            case .member: test = "SELECT 1 FROM members x WHERE x.member_id = \(id) AND x.deleted = 1"
+            case .space: test = "SELECT 1 FROM space_descriptions x WHERE x.description_id = \(id) AND x.deleted = 1"
+            case .session: test = "SELECT 1 FROM sessions x WHERE x.session_id = \(id) AND x.deleted = 1"
+            case .prompt: test = "SELECT 1 FROM prompts x WHERE x.prompt_id = \(id) AND x.deleted = 1"
+            case .insight:
+                test = """
+                    SELECT 1 FROM insights x LEFT JOIN sessions y ON y.session_id = x.session_id
+                    WHERE x.insight_id = \(id) AND (x.deleted = 1 OR y.deleted IS 1)
+                    """
+            case .action:
+                test = """
+                    SELECT 1 FROM actions x LEFT JOIN sessions y ON y.session_id = x.session_id
+                    WHERE x.action_id = \(id) AND (x.deleted = 1 OR y.deleted IS 1)
+                    """
+            }
+            return "WHEN '\(entityKind.rawValue)' THEN EXISTS (\(test))"
+        }
+        return "(CASE \(kind) \(cases.joined(separator: " ")) ELSE 0 END)"
+    }
+
+    // MARK: Row decoding
+
+    static func entityID(_ row: Row, _ column: String) -> EntityID? {
+        (row[column] as Data?).flatMap(EntityID.init(blob:))
+    }
+
+    static func spaceID(_ row: Row, _ column: String) -> SpaceID? {
+        (row[column] as Data?).flatMap(SpaceID.init(blob:))
+    }
+
+    static func term<T: VocabularyTerm>(_ row: Row, _ column: String) -> T? {
+        (row[column] as String?).flatMap(T.init(rawValue:))
+    }
+}
