@@ -101,7 +101,7 @@ let package = Package(
                 "DialogueServer", "DialogueTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "DialogueClientTests", dependencies: ["DialogueSync", "DialogueServer"]),
+        .testTarget(name: "DialogueClientTests", dependencies: ["DialogueSync", "DialogueServer", "DialogueTestSupport"]),
         .testTarget(name: "DialogueModelTests", dependencies: ["DialogueModel", "DialogueTestSupport"]),
         .testTarget(name: "DialogueSyncTests", dependencies: ["DialogueSync", "DialogueTestSupport"], resources: [.copy("Fixtures")]),
     ]

@@ -1,4 +1,5 @@
 import DialogueServer
+import DialogueTestSupport
 import Foundation
 import Testing
 
@@ -65,24 +66,9 @@ func run(_ executable: String, _ arguments: [String], input: String? = nil, home
     FileManager.default.createFile(atPath: outPath, contents: nil)
     FileManager.default.createFile(atPath: errPath, contents: nil)
     FileManager.default.createFile(atPath: inPath, contents: Data((input ?? "").utf8))
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = childEnvironment(home: home)
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch {
-            process.terminationHandler = nil
-            continuation.resume(throwing: error)
-        }
-    }
-    try? out.close()
-    try? err.close()
+    let status = try await ChildProcesses.run(
+        executable, arguments, environment: childEnvironment(home: home), stdin: input == nil ? "/dev/null" : inPath,
+        stdout: outPath, stderr: errPath)
     return Run(
         status: status, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
         stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
@@ -200,7 +186,7 @@ final class LiveServer: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ChildProcesses.launch(process)
         try? handle.close()
         let server = LiveServer(
             process: process, port: port, sharedSpace: partnership["sharedSpace"] as! String, tokens: tokens, members: members,

@@ -1,6 +1,7 @@
 import DialogueModel
 import DialogueServer
 import DialogueSync
+import DialogueTestSupport
 import Foundation
 import Testing
 
@@ -356,7 +357,7 @@ final class ServerProcess: @unchecked Sendable {
             process.standardOutput = handle
             process.standardError = handle
             process.standardInput = FileHandle.nullDevice
-            try process.run()
+            try ChildProcesses.launch(process)
             try? handle.close()
             let server = ServerProcess(process: process, port: port, logURL: logURL)
             if try await server.waitUntilHealthy(timeout: .seconds(10)) { return server }

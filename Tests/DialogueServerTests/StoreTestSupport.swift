@@ -1,6 +1,7 @@
 import DialogueModel
 import DialogueServer
 import DialogueSync
+import DialogueTestSupport
 import Foundation
 import Logging
 import Testing
@@ -199,7 +200,7 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
     process.standardInput = FileHandle.nullDevice
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch {
+        do { try ChildProcesses.launch(process) } catch {
             process.terminationHandler = nil
             continuation.resume(throwing: error)
         }

@@ -212,7 +212,7 @@ struct ReplicaCrashTests {
         process.standardError = errors
         let acks = LineCollector(reading: output.fileHandleForReading)
         let diagnostics = LineCollector(reading: errors.fileHandleForReading)
-        try process.run()
+        try ChildProcesses.launch(process)
         try await Task.sleep(for: .milliseconds(delay))
         let stillRunning = process.isRunning
         kill(process.processIdentifier, SIGKILL)

@@ -7,8 +7,10 @@ import Foundation
 public enum SyncProtocol {
     /// The version every request and response carries.
     public static let version = 1
-    /// The most changes a response carries per space unless the request asks for fewer.
-    public static let defaultPageSize = 1000
+    /// The most changes a response carries per space unless the request asks for fewer:
+    /// large enough that a cold sync of a big space takes few round trips (each merged
+    /// and materialised once), small enough to keep a response under a few megabytes.
+    public static let defaultPageSize = 10_000
 }
 
 /// `POST /v1/sync` request body.
