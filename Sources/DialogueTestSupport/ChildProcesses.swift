@@ -25,11 +25,11 @@ public enum ChildProcesses {
         public let description: String
     }
 
-    /// Runs `executable` to completion with standard input, output and error connected to
-    /// files, and returns its exit status (128 + signal number if a signal ended it).
-    public static func run(
+    /// Starts `executable` with standard input, output and error connected to files and
+    /// returns its process id without waiting.
+    public static func spawn(
         _ executable: String, _ arguments: [String], environment: [String: String], stdin: String, stdout: String, stderr: String
-    ) async throws -> Int32 {
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -45,15 +45,45 @@ public enum ChildProcesses {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         guard result == 0 else { throw SpawnError(description: "cannot start \(executable): \(String(cString: strerror(result)))") }
-        let child = pid
-        return await withCheckedContinuation { continuation in
-            // waitpid blocks: keep it off Swift concurrency's few threads.
+        return pid
+    }
+
+    /// How a child ended.
+    public struct Exit: Sendable, Equatable {
+        /// The exit status, when it exited.
+        public var status: Int32?
+        /// The signal that ended it, if one did.
+        public var signal: Int32?
+    }
+
+    /// The child's exit if it has already ended (reaping it), `nil` while it runs.
+    public static func exitIfEnded(_ pid: pid_t) -> Exit? {
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        let signal = status & 0x7F
+        return signal == 0 ? Exit(status: (status >> 8) & 0xFF, signal: nil) : Exit(status: nil, signal: signal)
+    }
+
+    /// Waits for the child to end (off Swift concurrency's threads) and reaps it.
+    public static func waitForExit(_ pid: pid_t) async -> Exit {
+        await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 var status: Int32 = 0
-                while waitpid(child, &status, 0) < 0, errno == EINTR {}
+                while waitpid(pid, &status, 0) < 0, errno == EINTR {}
                 let signal = status & 0x7F
-                continuation.resume(returning: signal == 0 ? (status >> 8) & 0xFF : 128 + signal)
+                continuation.resume(
+                    returning: signal == 0 ? Exit(status: (status >> 8) & 0xFF, signal: nil) : Exit(status: nil, signal: signal))
             }
         }
+    }
+
+    /// Runs `executable` to completion with standard input, output and error connected to
+    /// files, and returns its exit status (128 + signal number if a signal ended it).
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String], stdin: String, stdout: String, stderr: String
+    ) async throws -> Int32 {
+        let pid = try spawn(executable, arguments, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr)
+        let exit = await waitForExit(pid)
+        return exit.status ?? 128 + (exit.signal ?? 0)
     }
 }

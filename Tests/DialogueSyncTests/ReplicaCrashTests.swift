@@ -202,31 +202,31 @@ struct ReplicaCrashTests {
     /// Starts the worker, kills it with SIGKILL after `delay` ms, and returns the complete
     /// lines it printed.
     func runAndKill(_ worker: URL, arguments: [String], after delay: Int, context: String) async throws -> [String] {
-        let process = Process()
-        process.executableURL = worker
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        let acks = LineCollector(reading: output.fileHandleForReading)
-        let diagnostics = LineCollector(reading: errors.fileHandleForReading)
-        try ChildProcesses.launch(process)
+        // Output goes to files (the worker writes each ack with one unbuffered write), read
+        // after the kill; posix_spawn rather than Foundation's Process, which has crashed
+        // here when many children started in parallel.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crash-worker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outPath = scratch.appendingPathComponent("out").path
+        let errPath = scratch.appendingPathComponent("err").path
+        let pid = try ChildProcesses.spawn(
+            worker.path, arguments, environment: ProcessInfo.processInfo.environment, stdin: "/dev/null", stdout: outPath, stderr: errPath)
         try await Task.sleep(for: .milliseconds(delay))
-        let stillRunning = process.isRunning
-        kill(process.processIdentifier, SIGKILL)
-        let deadline = ContinuousClock.now + .seconds(20)
-        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
-        try #require(!process.isRunning, "the worker did not die after SIGKILL; \(context)")
-        let finished = await acks.finish(within: .seconds(10))
-        _ = await diagnostics.finish(within: .seconds(10))
-        #expect(finished, "the worker's stdout never reached end of file; \(context)")
+        let early = ChildProcesses.exitIfEnded(pid)
+        let stillRunning = early == nil
+        if stillRunning { kill(pid, SIGKILL) }
+        let exit: ChildProcesses.Exit
+        if let early { exit = early } else { exit = await ChildProcesses.waitForExit(pid) }
+        let diagnostics = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         #expect(
-            stillRunning && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL,
-            "the worker ended on its own (status \(process.terminationStatus)) before the kill: \(diagnostics.lines.joined(separator: " | ")); \(context)"
-        )
-        return acks.lines
+            stillRunning && exit.signal == SIGKILL,
+            "the worker ended on its own (\(exit)) before the kill: \(diagnostics.replacingOccurrences(of: "\n", with: " | ")); \(context)")
+        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        // A line cut off by the kill is not an acknowledgement.
+        var lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines.removeLast()
+        return lines.filter { !$0.isEmpty }
     }
 
     // MARK: Checking the replica after a kill
@@ -362,49 +362,5 @@ extension Change {
     fileprivate var title: String? {
         guard field == DialogueSession.Field.title, case .set(let value, _) = operation, case .string(let text) = value else { return nil }
         return text
-    }
-}
-
-/// Collects the complete lines a pipe delivers, on a thread of its own (so a blocked
-/// read never holds a cooperative thread), until end of file.
-final class LineCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var complete: [String] = []
-    private var partial = Data()
-    private var done = false
-
-    init(reading handle: FileHandle) {
-        let thread = Thread { [self] in
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                append(chunk)
-            }
-            lock.withLock { done = true }
-        }
-        thread.start()
-    }
-
-    private func append(_ chunk: Data) {
-        lock.withLock {
-            partial.append(chunk)
-            while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
-                complete.append(String(decoding: partial[partial.startIndex..<newline], as: UTF8.self))
-                partial = Data(partial[(newline + 1)...])
-            }
-        }
-    }
-
-    /// The complete lines so far (a line cut off by the kill is not one).
-    var lines: [String] { lock.withLock { complete } }
-
-    /// Waits for end of file; `false` if it did not come in time.
-    func finish(within limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if lock.withLock({ done }) { return true }
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-        return lock.withLock { done }
     }
 }
