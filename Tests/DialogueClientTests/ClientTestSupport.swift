@@ -107,26 +107,6 @@ struct Leader: Sendable {
     }
 }
 
-/// A TCP port nobody listens on right now.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw SetupFailure(description: "socket() failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw SetupFailure(description: "bind() failed") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 /// A live `dialogue-server` on 127.0.0.1 with a partnership, two schools and a member with a token in each.
 final class LiveServer: @unchecked Sendable {
     let process: Process
@@ -175,7 +155,7 @@ final class LiveServer: @unchecked Sendable {
             let issued = try await admin(["issue-token", "--member", member["id"] as! String], data: data, home: home)
             tokens[name] = issued["token"] as? String
         }
-        let port = try freePort()
+        let port = try freeTCPPort()
         let log = scratch.path("server.log")
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

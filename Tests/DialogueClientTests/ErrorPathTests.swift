@@ -1,3 +1,4 @@
+import DialogueTestSupport
 import Foundation
 import Testing
 
@@ -69,7 +70,7 @@ struct ErrorPathTests {
         let scratch = Scratch()
         let leader = Leader("a", in: scratch)
         try await leader.ok(["init", "--space", UUID().uuidString])
-        try await leader.ok(["login", "--server", "http://127.0.0.1:\(try freePort())", "--token-stdin"], input: "dlg_token\n")
+        try await leader.ok(["login", "--server", "http://127.0.0.1:\(try freeTCPPort())", "--token-stdin"], input: "dlg_token\n")
         let result = try await leader.client(["sync", "--attempts", "1"])
         #expect(result.status == 69 && result.stderr.contains("cannot reach the server"), "\(result.stderr)")
     }
