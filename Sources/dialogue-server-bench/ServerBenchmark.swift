@@ -12,11 +12,10 @@ import Logging
 /// The server benchmarks: a cold sync of a large space into an empty replica over
 /// loopback, and many concurrent clients pushing and pulling small batches.
 enum ServerBenchmark {
-    struct Report {
-        var store = ""
-        var coldChanges = 0
-        var coldSeconds = 0.0
-        var clients = 0
+    /// What many clients saw in one phase.
+    struct Load {
+        /// Each client's sync interval (nil: back to back, as fast as the server answers).
+        var intervalMilliseconds: Int?
         var seconds = 0.0
         var requests = 0
         var errors = 0
@@ -24,32 +23,63 @@ enum ServerBenchmark {
         var p50Milliseconds = 0.0
         var p99Milliseconds = 0.0
 
+        var requestsPerSecond: Double { Double(requests) / seconds }
+
+        var json: [String: Any] {
+            [
+                "intervalMilliseconds": intervalMilliseconds ?? 0, "seconds": seconds, "requests": requests, "errors": errors,
+                "requestsPerSecond": Int(requestsPerSecond), "changesPushedPerSecond": Int(Double(changesPushed) / seconds),
+                "p50Milliseconds": p50Milliseconds, "p99Milliseconds": p99Milliseconds,
+            ]
+        }
+    }
+
+    struct Report {
+        var store = ""
+        var coldChanges = 0
+        var coldSeconds = 0.0
+        var clients = 0
+        var paced = Load()
+        var saturated = Load()
+        var errors: Int { paced.errors + saturated.errors }
+
         var json: String {
             let object: [String: Any] = [
                 "store": store, "coldChanges": coldChanges, "coldSeconds": (coldSeconds * 1000).rounded() / 1000, "clients": clients,
-                "seconds": seconds, "requests": requests, "errors": errors, "requestsPerSecond": Int(Double(requests) / seconds),
-                "changesPushedPerSecond": Int(Double(changesPushed) / seconds), "p50Milliseconds": p50Milliseconds,
-                "p99Milliseconds": p99Milliseconds,
+                "paced": paced.json, "saturated": saturated.json,
             ]
             return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         }
 
         var table: String {
-            func row(_ label: String, _ value: String) -> String { label.padding(toLength: 46, withPad: " ", startingAt: 0) + value }
-            return [
-                row("store", store),
-                row("cold sync into an empty replica", "\(coldChanges) changes in \(String(format: "%.2f", coldSeconds)) s (target ≤ 2 s)"),
-                row("concurrent clients", "\(clients) for \(String(format: "%.0f", seconds)) s"),
-                row("  requests (errors)", "\(requests) (\(errors))"),
-                row(
-                    "  throughput",
-                    String(format: "%.0f requests/s, %.0f changes/s", Double(requests) / seconds, Double(changesPushed) / seconds)),
-                row("  latency p50 / p99", String(format: "%.1f / %.1f ms", p50Milliseconds, p99Milliseconds)),
-            ].joined(separator: "\n")
+            func row(_ label: String, _ value: String) -> String { label.padding(toLength: 50, withPad: " ", startingAt: 0) + value }
+            func rows(_ title: String, _ load: Load) -> [String] {
+                [
+                    row(title, "\(clients) clients for \(String(format: "%.0f", load.seconds)) s"),
+                    row("  requests (errors)", "\(load.requests) (\(load.errors))"),
+                    row(
+                        "  throughput",
+                        String(
+                            format: "%.0f requests/s, %.0f changes/s", load.requestsPerSecond, Double(load.changesPushed) / load.seconds)),
+                    row("  latency p50 / p99", String(format: "%.1f / %.1f ms", load.p50Milliseconds, load.p99Milliseconds)),
+                ]
+            }
+            let interval = paced.intervalMilliseconds ?? 0
+            return (
+                [
+                    row("store", store),
+                    row(
+                        "cold sync into an empty replica",
+                        "\(coldChanges) changes in \(String(format: "%.2f", coldSeconds)) s (target ≤ 2 s)"),
+                ] + rows("paced: each client syncs every \(interval) ms", paced)
+                    + rows("saturated: each client back to back", saturated)
+            ).joined(separator: "\n")
         }
     }
 
-    static func run(database: String?, coldChanges: Int, clients: Int, seconds: Double) async throws -> Report {
+    static func run(
+        database: String?, coldChanges: Int, clients: Int, seconds: Double, intervalMilliseconds: Int
+    ) async throws -> Report {
         var logger = Logger(label: "dialogue.bench")
         logger.logLevel = .error
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dialogue-server-bench-\(UUID().uuidString)")
@@ -89,32 +119,54 @@ enum ServerBenchmark {
         report.coldSeconds = Date().timeIntervalSince(start)
         report.coldChanges = summary.pulled
 
-        // Concurrent clients in the school's space: push 5 changes, pull what others wrote.
+        // Concurrent clients in the school's space: push 5 changes, pull what others wrote;
+        // first each on a schedule (open loop), then back to back (the server's ceiling).
         report.clients = clients
-        report.seconds = seconds
-        let space = school.privateSpace
-        let deadline = Date().addingTimeInterval(seconds)
         let session = URLSession(configuration: .ephemeral)
+        let space = school.privateSpace
+        report.paced = try await load(
+            clients: clients, interval: .milliseconds(intervalMilliseconds), seconds: seconds, url: url, token: token, space: space,
+            session: session, replicaBase: 0xC000)
+        report.saturated = try await load(
+            clients: clients, interval: nil, seconds: seconds, url: url, token: token, space: space, session: session,
+            replicaBase: 0xD000)
+        try await store.close()
+        return report
+    }
+
+    /// Runs `clients` sync loops for `seconds`, each every `interval` or back to back.
+    static func load(
+        clients: Int, interval: Duration?, seconds: Double, url: URL, token: String, space: SpaceID, session: URLSession,
+        replicaBase: UInt64
+    ) async throws -> Load {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + .seconds(seconds)
         let results = try await withThrowingTaskGroup(of: (latencies: [Double], errors: Int, pushed: Int).self) { group in
             for index in 0..<clients {
+                // Paced clients start spread over one interval, so requests arrive evenly.
+                let first = interval.map { start + $0 * (Double(index) / Double(clients)) } ?? start
                 group.addTask {
-                    try await clientLoop(index: index, url: url, token: token, space: space, until: deadline, session: session)
+                    try await clientLoop(
+                        replica: ReplicaID(rawValue: replicaBase + UInt64(index))!, url: url, token: token, space: space, first: first,
+                        interval: interval, until: deadline, session: session)
                 }
             }
             var all: [(latencies: [Double], errors: Int, pushed: Int)] = []
             for try await result in group { all.append(result) }
             return all
         }
+        var load = Load(intervalMilliseconds: interval.map { Int($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) })
+        load.seconds = seconds
         let latencies = results.flatMap(\.latencies).sorted()
-        report.requests = latencies.count
-        report.errors = results.reduce(0) { $0 + $1.errors }
-        report.changesPushed = results.reduce(0) { $0 + $1.pushed }
+        load.requests = latencies.count
+        load.errors = results.reduce(0) { $0 + $1.errors }
+        load.changesPushed = results.reduce(0) { $0 + $1.pushed }
         if !latencies.isEmpty {
-            report.p50Milliseconds = (latencies[latencies.count / 2] * 10_000).rounded() / 10
-            report.p99Milliseconds = (latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 10_000).rounded() / 10
+            load.p50Milliseconds = (latencies[latencies.count / 2] * 10_000).rounded() / 10
+            load.p99Milliseconds = (latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 10_000).rounded() / 10
         }
-        try await store.close()
-        return report
+        return load
     }
 
     static func waitForHealth(_ url: URL) async throws {
@@ -161,12 +213,14 @@ enum ServerBenchmark {
         try await store.append(batch, to: space)
     }
 
+    /// One client: push 5 changes and pull, at `first` and then every `interval` (measuring
+    /// latency from the scheduled time, so a slow server cannot hide its queue by delaying
+    /// the next send), or back to back when `interval` is nil.
     static func clientLoop(
-        index: Int, url: URL, token: String, space: SpaceID, until deadline: Date, session: URLSession
-    ) async throws -> (
-        latencies: [Double], errors: Int, pushed: Int
-    ) {
-        let replica = ReplicaID(rawValue: 0xC000 + UInt64(index))!
+        replica: ReplicaID, url: URL, token: String, space: SpaceID, first: ContinuousClock.Instant, interval: Duration?,
+        until deadline: ContinuousClock.Instant, session: URLSession
+    ) async throws -> (latencies: [Double], errors: Int, pushed: Int) {
+        let clock = ContinuousClock()
         var document = SpaceDocument(space: space)
         let entity = EntityID(UUID())
         var latencies: [Double] = []
@@ -174,14 +228,22 @@ enum ServerBenchmark {
         var pushed = 0
         var have = VersionVector()
         var cursor: Int64 = 0
-        var first = true
+        var first = first
+        var created = false
         let encoder = JSONEncoder()
-        while Date() < deadline {
+        while true {
+            var scheduled = clock.now
+            if let interval {
+                try await clock.sleep(until: first)
+                scheduled = first
+                first += interval
+            }
+            guard scheduled < deadline else { break }
             var changes: [Change] = []
             let context = EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: SystemWallClock().millisecondsSinceEpoch()))
-            if first {
+            if !created {
                 changes.append(document.create(entity, kind: EntityKind.action.rawValue, by: context))
-                first = false
+                created = true
             }
             while changes.count < 5 {
                 changes.append(document.set("description", of: entity, to: .string("v\(latencies.count)-\(changes.count)"), by: context))
@@ -194,10 +256,10 @@ enum ServerBenchmark {
             urlRequest.httpMethod = "POST"
             urlRequest.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
             urlRequest.httpBody = try encoder.encode(request)
-            let start = Date()
             do {
                 let (data, response) = try await session.data(for: urlRequest)
-                latencies.append(Date().timeIntervalSince(start))
+                let elapsed = clock.now - scheduled
+                latencies.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
                 guard (response as? HTTPURLResponse)?.statusCode == 200,
                     let answer = try? JSONDecoder().decode(SyncResponse.self, from: data), let result = answer.spaces.first
                 else {

@@ -3,9 +3,12 @@ import Foundation
 // dialogue-server-bench: measures the sync server. Not a test: it prints figures.
 let usage = """
     usage: dialogue-server-bench [--json] [--database postgres://…] [--cold N] [--clients N] [--seconds N]
+                                 [--interval MS]
       Runs the sync server in-process on 127.0.0.1 (SQLite, or PostgreSQL with --database): a cold
       sync of N changes into an empty replica (default 100000), then N concurrent clients (default 100)
-      pushing and pulling small batches for N seconds (default 30). Exit 1 if any request failed.
+      pushing 5 changes and pulling what the others wrote, for N seconds (default 30) twice: paced,
+      each client syncing every MS milliseconds (default 250; latency counted from the scheduled
+      send), then back to back. Exit 1 if any request failed.
 
     """
 
@@ -20,6 +23,7 @@ var database: String?
 var cold = 100_000
 var clients = 100
 var seconds = 30.0
+var interval = 250
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
@@ -28,12 +32,13 @@ while !arguments.isEmpty {
         guard let value = arguments.first else { fail("--database needs a postgres:// URL") }
         arguments.removeFirst()
         database = value
-    case "--cold", "--clients", "--seconds":
+    case "--cold", "--clients", "--seconds", "--interval":
         guard let value = arguments.first.flatMap(Int.init), value > 0 else { fail("\(argument) needs a positive number") }
         arguments.removeFirst()
         switch argument {
         case "--cold": cold = value
         case "--clients": clients = value
+        case "--interval": interval = value
         default: seconds = Double(value)
         }
     case "--help", "-h": fail(usage, code: 0)
@@ -41,7 +46,8 @@ while !arguments.isEmpty {
     }
 }
 do {
-    let report = try await ServerBenchmark.run(database: database, coldChanges: cold, clients: clients, seconds: seconds)
+    let report = try await ServerBenchmark.run(
+        database: database, coldChanges: cold, clients: clients, seconds: seconds, intervalMilliseconds: interval)
     print(json ? report.json : report.table)
     exit(report.errors == 0 ? 0 : 1)
 } catch {

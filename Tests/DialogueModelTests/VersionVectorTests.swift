@@ -196,4 +196,34 @@ struct VersionVectorTests {
         for dot in listed { caughtUp.record(dot) }
         #expect(caughtUp == x.merged(y), "seed \(seed)")
     }
+
+    // MARK: Binary form
+
+    @Test("binary form: round trip over random vectors, deterministic bytes, entries sorted")
+    func binaryRoundTrip() throws {
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<200 {
+            var vector = randomVector(&random)
+            if Bool.random(using: &random) { vector[ReplicaID(rawValue: .max)!] = .max }
+            let bytes = vector.binary
+            #expect(try VersionVector(binary: bytes) == vector)
+            #expect(VersionVector(vector.counters).binary == bytes)
+        }
+        #expect(VersionVector().binary == [0])
+        #expect(VersionVector([b: 1, a: 300]).binary == [2, 0xA, 0, 0, 0, 0, 0, 0, 0, 0xAC, 0x02, 0xB, 0, 0, 0, 0, 0, 0, 0, 1])
+    }
+
+    @Test("binary form: truncation, trailing bytes, zero replica or counter and repeats are errors")
+    func binaryRefusals() {
+        let good = VersionVector([a: 3, b: 1]).binary
+        for length in 0..<good.count {
+            #expect(throws: CodecError.self) { try VersionVector(binary: Array(good.prefix(length))) }
+        }
+        #expect(throws: CodecError.self) { try VersionVector(binary: good + [0]) }
+        #expect(throws: CodecError.self) { try VersionVector(binary: [1, 0, 0, 0, 0, 0, 0, 0, 0, 1]) }  // replica 0
+        #expect(throws: CodecError.self) { try VersionVector(binary: [1, 0xA, 0, 0, 0, 0, 0, 0, 0, 0]) }  // counter 0
+        let twice: [UInt8] = [2, 0xA, 0, 0, 0, 0, 0, 0, 0, 1, 0xA, 0, 0, 0, 0, 0, 0, 0, 2]
+        #expect(throws: CodecError.self) { try VersionVector(binary: twice) }
+        #expect(throws: CodecError.self) { try VersionVector(binary: [0xFF, 0xFF, 0xFF, 0xFF, 0x0F]) }  // hostile count
+    }
 }

@@ -437,6 +437,37 @@ struct RouteTests {
         }
     }
 
+    @Test("binary encoding: haveBinary in, serverHasBinary and changesBinary out; the same answer as JSON")
+    func binaryVectors() async throws {
+        try await withRouteHarness { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
+            let changes = author.creates(4)
+            #expect(try await h.sync(RouteHarness.push(Array(changes.prefix(2)), to: author.space)).status == .ok)
+            var have = VersionVector()
+            have.record(Dot(author.replica, 1))
+            let binary = SyncRequest(replica: .random(), spaces: [.init(space: author.space, have: have, binary: true)], binary: true)
+            let body = String(decoding: try encodeJSON(binary), as: UTF8.self)
+            #expect(body.contains("\"haveBinary\"") && !body.contains("\"have\""))
+            let response = try await h.sync(binary, token: "vale-member")
+            #expect(response.text.contains("\"serverHasBinary\"") && !response.text.contains("\"serverHas\""))
+            let result = try #require(try response.syncResponse().spaces.first)
+            #expect(result.serverHas.vector == VersionVector([author.replica: 2]))
+            #expect(try result.allChanges() == [changes[1]])
+            let json = SyncRequest(replica: .random(), spaces: [.init(space: author.space, have: have)])
+            let plain = try #require(try await h.sync(json, token: "vale-member").syncResponse().spaces.first)
+            #expect(plain.serverHas == result.serverHas && plain.changes == [changes[1]])
+        }
+    }
+
+    @Test("haveBinary that is not base64 or not a vector, or sent with have → 400 malformed_request")
+    func badBinaryVectors() async throws {
+        for bad in [#""haveBinary": "%%%""#, #""haveBinary": "AQ==""#, #""haveBinary": "AA==", "have": {}"#] {
+            try await refuses(status: 400, code: .malformedRequest) { h in
+                Array(#"{"protocol": 1, "spaces": [{"space": "\#(h.accounts.partnership.sharedSpace)", \#(bad), "changes": []}]}"#.utf8)
+            }
+        }
+    }
+
     @Test("pull pages: a small limit returns pages with `more` until everything is pulled")
     func pullPages() async throws {
         try await withRouteHarness { h in

@@ -94,18 +94,15 @@ public struct SyncServer: Sendable {
             return Self.error(400, .malformedRequest, "the body is not a valid sync request: \(Self.describe(error))")
         }
         do {
-            let response = try await service.sync(syncRequest, access: access)
-            let stored = response.spaces.reduce(0) { $0 + $1.accepted }
-            let returned = response.spaces.reduce(0) { $0 + ((try? $1.allChanges().count) ?? 0) }
-            Counter(label: "dialogue_changes_stored_total").increment(by: stored)
-            Recorder(label: "dialogue_sync_changes_pushed").record(
-                syncRequest.spaces.reduce(0) { $0 + ((try? $1.allChanges().count) ?? 0) })
-            Recorder(label: "dialogue_sync_changes_returned").record(returned)
+            let (response, counts) = try await service.syncCounting(syncRequest, access: access)
+            Counter(label: "dialogue_changes_stored_total").increment(by: counts.stored)
+            Recorder(label: "dialogue_sync_changes_pushed").record(counts.pushed)
+            Recorder(label: "dialogue_sync_changes_returned").record(counts.returned)
             context.logger.info(
                 "sync",
                 metadata: [
-                    "member": "\(access.member.id)", "spaces": "\(syncRequest.spaces.count)", "stored": "\(stored)",
-                    "returned": "\(returned)",
+                    "member": "\(access.member.id)", "spaces": "\(syncRequest.spaces.count)", "stored": "\(counts.stored)",
+                    "returned": "\(counts.returned)",
                 ])
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys

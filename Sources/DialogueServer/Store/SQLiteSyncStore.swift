@@ -124,27 +124,23 @@ public final class SQLiteSyncStore: SyncStore {
             let held = try Self.vector(of: space, db)
             var changes: [Change] = []
             var cursor = after
-            // Scan in storage order, skipping what the vector covers, a chunk at a time.
-            while true {
-                let rows = try Row.fetchAll(
-                    db,
-                    sql:
-                        "SELECT seq, replica, last_counter, body FROM server_changes WHERE space_id = ? AND seq > ? ORDER BY seq LIMIT 2000",
-                    arguments: [space.storeBlob, cursor])
-                for row in rows {
-                    let seq: Int64 = row[0]
-                    let replica = ReplicaID(rawValue: UInt64(bitPattern: row[1]))
-                    let last = UInt64(bitPattern: row[2])
-                    if let replica, last <= vector[replica] {
-                        cursor = seq
-                        continue
-                    }
-                    if changes.count == limit { return ChangePageResult(changes: changes, more: true, cursor: cursor, held: held) }
-                    changes += try ChangeCodec.decode(row[3] as Data)
+            // Scan in storage order, skipping what the vector covers. The rows are read
+            // lazily (not copied), and the scan stops at the first row past the page.
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: "SELECT seq, replica, last_counter, body FROM server_changes WHERE space_id = ? AND seq > ? ORDER BY seq"),
+                arguments: [space.storeBlob, after])
+            while let row = try rows.next() {
+                let seq: Int64 = row[0]
+                if let replica = ReplicaID(rawValue: UInt64(bitPattern: row[1])), UInt64(bitPattern: row[2]) <= vector[replica] {
                     cursor = seq
+                    continue
                 }
-                if rows.count < 2000 { return ChangePageResult(changes: changes, more: false, cursor: cursor, held: held) }
+                if changes.count == limit { return ChangePageResult(changes: changes, more: true, cursor: cursor, held: held) }
+                changes += try row.withUnsafeData(atIndex: 3) { body in try ChangeCodec.decode(body ?? Data()) }
+                cursor = seq
             }
+            return ChangePageResult(changes: changes, more: false, cursor: cursor, held: held)
         }
     }
 

@@ -41,8 +41,20 @@ public struct SyncService: Sendable {
         }
     }
 
+    /// How many changes one request pushed, stored and received (for metrics and logs).
+    public struct Counts: Sendable, Equatable {
+        public var pushed = 0
+        public var stored = 0
+        public var returned = 0
+    }
+
     /// Handles one sync request.
     public func sync(_ request: SyncRequest, access: Access) async throws -> SyncResponse {
+        try await syncCounting(request, access: access).response
+    }
+
+    /// Handles one sync request, and says how many changes moved each way.
+    public func syncCounting(_ request: SyncRequest, access: Access) async throws -> (response: SyncResponse, counts: Counts) {
         guard request.protocol == SyncProtocol.version else {
             throw Failure(
                 422, .unsupportedProtocol,
@@ -99,6 +111,7 @@ public struct SyncService: Sendable {
             }
         }
         let binary = request.encoding == "binary"
+        var counts = Counts(pushed: pushed, stored: accepted.values.reduce(0) { $0 + $1.new.count })
         for section in request.spaces {
             let have = section.have.vector
             var page = try await store.changes(in: section.space, missingFrom: have, after: max(0, section.after ?? 0), limit: limit)
@@ -112,12 +125,13 @@ public struct SyncService: Sendable {
                 if let held = page.held { serverHas = held }
             }
             let outcome = accepted[section.space]
+            counts.returned += page.changes.count
             results.append(
                 .init(
                     space: section.space, accepted: outcome?.new.count ?? 0, alreadyHeld: outcome?.held ?? 0, changes: page.changes,
                     more: page.more, serverHas: serverHas, cursor: page.cursor, binary: binary))
         }
-        return SyncResponse(spaces: results)
+        return (SyncResponse(spaces: results), counts)
     }
 
     /// Whether `have` plus `page` holds everything in `serverHas`.

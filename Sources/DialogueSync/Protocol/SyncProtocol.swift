@@ -29,7 +29,8 @@ public struct SyncRequest: Codable, Sendable, Equatable {
     /// One space: what the replica holds, and changes it pushes.
     public struct SpaceSync: Codable, Sendable, Equatable {
         public var space: SpaceID
-        /// The replica's version vector for the space, after the pushed changes.
+        /// The replica's version vector for the space, after the pushed changes. Sent as
+        /// `have` (JSON object) or, in the binary encoding, as `haveBinary` (base64).
         public var have: VersionVectorText
         /// Changes the server may lack, in causal order.
         public var changes: [Change]
@@ -38,6 +39,8 @@ public struct SyncRequest: Codable, Sendable, Equatable {
         /// The `cursor` of this space from the previous response: the server resumes its
         /// scan there instead of from the start of the space.
         public var after: Int64?
+        /// Whether `have` travels in its binary form.
+        public var binaryVector: Bool
 
         public init(space: SpaceID, have: VersionVector, changes: [Change] = [], binary: Bool = false, after: Int64? = nil) {
             self.space = space
@@ -49,6 +52,7 @@ public struct SyncRequest: Codable, Sendable, Equatable {
                 self.changes = changes
             }
             self.after = after
+            binaryVector = binary
         }
 
         /// Every pushed change, JSON and binary.
@@ -58,6 +62,28 @@ public struct SyncRequest: Codable, Sendable, Equatable {
                 throw CodecError.malformed(section: "changesBinary", reason: "not base64")
             }
             return changes + (try ChangeCodec.decode(bytes))
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case space, have, haveBinary, changes, changesBinary, after
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            space = try container.decode(SpaceID.self, forKey: .space)
+            (have, binaryVector) = try VersionVectorText.decode(from: container, json: .have, binary: .haveBinary)
+            changes = try container.decode([Change].self, forKey: .changes)
+            changesBinary = try container.decodeIfPresent(String.self, forKey: .changesBinary)
+            after = try container.decodeIfPresent(Int64.self, forKey: .after)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(space, forKey: .space)
+            try have.encode(to: &container, json: .have, binary: binaryVector ? .haveBinary : nil)
+            try container.encode(changes, forKey: .changes)
+            try container.encodeIfPresent(changesBinary, forKey: .changesBinary)
+            try container.encodeIfPresent(after, forKey: .after)
         }
     }
 
@@ -88,10 +114,13 @@ public struct SyncResponse: Codable, Sendable, Equatable {
         public var changesBinary: String?
         /// Whether more changes are waiting: sync again with the new vector and `cursor`.
         public var more: Bool
-        /// What the server holds of the space after this request.
+        /// What the server holds of the space after this request: `serverHas` (JSON
+        /// object) or, in the binary encoding, `serverHasBinary` (base64).
         public var serverHas: VersionVectorText
         /// Where the next request for this space may resume (`after`).
         public var cursor: Int64
+        /// Whether `serverHas` travels in its binary form.
+        public var binaryVector: Bool
 
         public init(
             space: SpaceID, accepted: Int, alreadyHeld: Int, changes: [Change], more: Bool, serverHas: VersionVector, cursor: Int64,
@@ -109,6 +138,7 @@ public struct SyncResponse: Codable, Sendable, Equatable {
             self.more = more
             self.serverHas = VersionVectorText(vector: serverHas)
             self.cursor = cursor
+            binaryVector = binary
         }
 
         /// Every returned change, JSON and binary.
@@ -119,11 +149,69 @@ public struct SyncResponse: Codable, Sendable, Equatable {
             }
             return changes + (try ChangeCodec.decode(bytes))
         }
+
+        enum CodingKeys: String, CodingKey {
+            case space, accepted, alreadyHeld, changes, changesBinary, more, serverHas, serverHasBinary, cursor
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            space = try container.decode(SpaceID.self, forKey: .space)
+            accepted = try container.decode(Int.self, forKey: .accepted)
+            alreadyHeld = try container.decode(Int.self, forKey: .alreadyHeld)
+            changes = try container.decode([Change].self, forKey: .changes)
+            changesBinary = try container.decodeIfPresent(String.self, forKey: .changesBinary)
+            more = try container.decode(Bool.self, forKey: .more)
+            (serverHas, binaryVector) = try VersionVectorText.decode(from: container, json: .serverHas, binary: .serverHasBinary)
+            cursor = try container.decode(Int64.self, forKey: .cursor)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(space, forKey: .space)
+            try container.encode(accepted, forKey: .accepted)
+            try container.encode(alreadyHeld, forKey: .alreadyHeld)
+            try container.encode(changes, forKey: .changes)
+            try container.encodeIfPresent(changesBinary, forKey: .changesBinary)
+            try container.encode(more, forKey: .more)
+            try serverHas.encode(to: &container, json: .serverHas, binary: binaryVector ? .serverHasBinary : nil)
+            try container.encode(cursor, forKey: .cursor)
+        }
     }
 
     public init(spaces: [SpaceResult]) {
         self.protocol = SyncProtocol.version
         self.spaces = spaces
+    }
+}
+
+extension VersionVectorText {
+    /// Reads a vector sent either as a JSON object under `json` or as base64 of
+    /// ``VersionVector/binary`` under `binary` (exactly one of them), and says which.
+    static func decode<Key: CodingKey>(from container: KeyedDecodingContainer<Key>, json: Key, binary: Key) throws -> (Self, Bool) {
+        let text = try container.decodeIfPresent(String.self, forKey: binary)
+        guard let text else { return (try container.decode(Self.self, forKey: json), false) }
+        guard !container.contains(json) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: binary, in: container, debugDescription: "send \(json.stringValue) or \(binary.stringValue), not both")
+        }
+        guard let bytes = Data(base64Encoded: text) else {
+            throw DecodingError.dataCorruptedError(forKey: binary, in: container, debugDescription: "not base64")
+        }
+        do {
+            return (Self(vector: try VersionVector(binary: [UInt8](bytes))), true)
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: binary, in: container, debugDescription: "\(error)")
+        }
+    }
+
+    /// Writes the vector under `binary` in its binary form when given, else under `json`.
+    func encode<Key: CodingKey>(to container: inout KeyedEncodingContainer<Key>, json: Key, binary: Key?) throws {
+        if let binary {
+            try container.encode(Data(vector.binary).base64EncodedString(), forKey: binary)
+        } else {
+            try container.encode(self, forKey: json)
+        }
     }
 }
 
