@@ -98,6 +98,18 @@ public enum ChangeCodec {
     }
 }
 
+/// A string compared and hashed by its UTF-8 bytes (not by canonical equivalence), without
+/// copying them into an array.
+private struct ByteString: Hashable {
+    let string: String
+
+    init(_ string: String) { self.string = string }
+
+    static func == (lhs: ByteString, rhs: ByteString) -> Bool { lhs.string.utf8.elementsEqual(rhs.string.utf8) }
+
+    func hash(into hasher: inout Hasher) { hashUTF8(of: string, into: &hasher) }
+}
+
 /// Interns identifiers into tables and fills the columns.
 private struct BatchEncoder {
     var replicas: [ReplicaID] = []
@@ -108,7 +120,7 @@ private struct BatchEncoder {
     var entityIndex: [EntityID: Int] = [:]
     var strings: [String] = []
     /// Keyed by bytes: `String` equality would merge canonically equivalent strings.
-    var stringIndex: [[UInt8]: Int] = [:]
+    var stringIndex: [ByteString: Int] = [:]
     var nextCounter: [ReplicaID: UInt64] = [:]
     var previousWall: UInt64 = 0
     var count = 0
@@ -133,16 +145,16 @@ private struct BatchEncoder {
     }
 
     mutating func intern(_ string: String) -> Int {
-        // A batch names few distinct fields: a short scan beats building a byte-array key.
+        // A batch names few distinct fields: a short scan beats hashing.
         if strings.count <= 8 {
             if let index = strings.firstIndex(where: { $0.utf8.elementsEqual(string.utf8) }) { return index }
             if strings.count < 8 {
                 strings.append(string)
                 return strings.count - 1
             }
-            for (index, existing) in strings.enumerated() { stringIndex[Array(existing.utf8)] = index }
+            for (index, existing) in strings.enumerated() { stringIndex[ByteString(existing)] = index }
         }
-        let key = Array(string.utf8)
+        let key = ByteString(string)
         if let index = stringIndex[key] { return index }
         strings.append(string)
         stringIndex[key] = strings.count - 1

@@ -37,7 +37,9 @@ extension SpaceDocument {
 
     /// Whether the entity is hidden by a deletion that saw all its edits.
     public func isDeleted(_ entity: EntityID) -> Bool {
-        lifecycle(of: entity)?.isDeleted ?? false
+        // Most entities were never deleted: answer without assembling the lifecycle.
+        guard entityStore[entity]?.deletions.isEmpty == false else { return false }
+        return lifecycle(of: entity)?.isDeleted ?? false
     }
 
     /// Identifiers of the live (created, not deleted) entities of a kind, sorted.

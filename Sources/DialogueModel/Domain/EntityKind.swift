@@ -34,7 +34,21 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
     }
 
     /// The fields an entity of this kind has, each with the CRDT that stores it.
-    public var fields: [FieldSpec] {
+    public var fields: [FieldSpec] { Self.schema[self]!.fields }
+
+    /// The CRDT behind a field of this kind, or `nil` for a field the kind does not have.
+    public func fieldType(of field: String) -> FieldType? {
+        Self.schema[self]!.types[field]
+    }
+
+    /// Every kind's fields, built once: edits look a field up on every keystroke.
+    private static let schema: [EntityKind: (fields: [FieldSpec], types: [String: FieldType])] = Dictionary(
+        uniqueKeysWithValues: allCases.map { kind in
+            let fields = kind.declaredFields
+            return (kind, (fields, Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0.type) })))
+        })
+
+    private var declaredFields: [FieldSpec] {
         switch self {
         case .partnership:
             [
@@ -83,11 +97,6 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
                 .init(Action.Field.insight, .register), .init(Action.Field.session, .register),
             ]
         }
-    }
-
-    /// The CRDT behind a field of this kind, or `nil` for a field the kind does not have.
-    public func fieldType(of field: String) -> FieldType? {
-        fields.first { $0.name == field }?.type
     }
 }
 

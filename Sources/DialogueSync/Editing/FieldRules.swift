@@ -7,7 +7,17 @@ enum FieldRules {
         case term([String])
     }
 
+    /// Every known field's rule, worked out once: edits check a value on every call.
+    private static let rules: [EntityKind: [String: Rule]] = Dictionary(
+        uniqueKeysWithValues: EntityKind.allCases.map { kind in
+            (kind, Dictionary(uniqueKeysWithValues: kind.fields.compactMap { spec in declaredRule(for: spec.name, of: kind).map { (spec.name, $0) } }))
+        })
+
     static func rule(for field: String, of kind: EntityKind) -> Rule? {
+        rules[kind]?[field] ?? .text
+    }
+
+    private static func declaredRule(for field: String, of kind: EntityKind) -> Rule? {
         switch (kind, field) {
         case (.session, DialogueSession.Field.title), (.partnership, Partnership.Field.name), (.school, School.Field.name),
             (.member, Member.Field.displayName), (.prompt, Prompt.Field.text), (.action, Action.Field.description):
@@ -37,7 +47,7 @@ enum FieldRules {
     /// Throws ``ReplicaError/invalidValue(_:)`` naming the field and what it accepts.
     static func validate(_ value: FieldValue, for field: String, of kind: EntityKind) throws(ReplicaError) {
         guard let rule = rule(for: field, of: kind) else { return }
-        let name = "\(kind.rawValue).\(field)"
+        var name: String { "\(kind.rawValue).\(field)" }  // only for messages
         switch (rule, value) {
         case (.nonEmptyText, .null):
             throw .invalidValue("\(name) cannot be cleared")

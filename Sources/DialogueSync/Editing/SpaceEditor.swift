@@ -61,7 +61,7 @@ public struct SpaceEditor {
         let kind = try requireEntity(entity)
         try requireField(field, of: kind, type: .register)
         try FieldRules.validate(value, for: field, of: kind)
-        guard document.register(field, of: entity)?.writes.count != 1 || document.value(field, of: entity) != value else {
+        if let register = document.register(field, of: entity), register.writes.count == 1, register.value == value {
             return  // already the sole value: writing it again would only add a change
         }
         let context = context()

@@ -59,18 +59,6 @@ enum MaterializedTables {
 
     static func spec(for kind: EntityKind) -> Spec? { specs[kind] }
 
-    /// Every materialised table, for observation.
-    static let tableNames = [
-        "partnerships", "partnership_schools", "schools", "members", "space_descriptions", "space_members", "sessions",
-        "session_participants", "agenda_items", "prompts", "insights", "insight_hallmarks", "actions", "field_conflicts",
-        "search_entities",
-    ]
-
-    /// The region GRDB observation tracks for the materialised tables.
-    static let region = AnyDatabaseRegionConvertible { db in
-        try tableNames.reduce(into: DatabaseRegion()) { region, table in region.formUnion(try Table(table).databaseRegion(db)) }
-    }
-
     private static let specs: [EntityKind: Spec] = [
         .partnership: Spec(
             table: "partnerships", key: "partnership_id",

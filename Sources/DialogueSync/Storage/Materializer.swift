@@ -15,6 +15,8 @@ struct Materializer {
     /// Registers whose conflict rows are stored (kept by the replica, updated here), so
     /// a register that stops conflicting has its rows removed without a query per write.
     var conflicted: Set<FieldRef>
+    /// The tables written so far, so observation is told about those alone.
+    private(set) var changedTables: Set<String> = []
 
     /// What a batch touched in one entity.
     struct Touch {
@@ -37,8 +39,14 @@ struct Materializer {
     mutating func refresh(_ touches: [EntityID: Touch], in db: Database) throws {
         for (entity, touch) in touches { try refresh(entity, touch, db) }
         // The tables are WITHOUT ROWID, which SQLite's update hook does not report, so
-        // tell GRDB's observation (a UI's ValueObservation) what changed.
-        if !touches.isEmpty { try db.notifyChanges(in: MaterializedTables.region) }
+        // tell GRDB's observation (a UI's ValueObservation) what changed: only the tables
+        // written, since working out the events of every table costs more than the edits.
+        guard !changedTables.isEmpty else { return }
+        let region = try changedTables.reduce(into: DatabaseRegion()) { region, table in
+            region.formUnion(try Table(table).databaseRegion(db))
+        }
+        try db.notifyChanges(in: region)
+        changedTables = []
     }
 
     private mutating func refresh(_ id: EntityID, _ touch: Touch, _ db: Database) throws {
@@ -50,6 +58,7 @@ struct Materializer {
         func touched(_ field: String) -> Bool { all || touch.fields.contains(field) }
         let deleted = after.isDeleted(id)
         let key = id.blob
+        changedTables.insert(spec.table)
         if all {
             // Existential elements: GRDB's generic initializer builds a key path at run time.
             var values: [(any DatabaseValueConvertible)?] = [key.databaseValue, space.blob.databaseValue]
@@ -64,6 +73,7 @@ struct Materializer {
             }
         }
         for child in spec.children where touched(child.field) {
+            changedTables.insert(child.table)
             try run(db, "DELETE FROM \(child.table) WHERE \(child.parent) = ?", [key])
             if child.ordered {
                 for (position, item) in after.items(child.field, of: id).enumerated() {
@@ -99,6 +109,7 @@ struct Materializer {
         let now = after.register(field, of: entity)?.writes ?? []
         let ref = FieldRef(entity, field)
         guard now.count > 1 || conflicted.contains(ref) else { return }
+        changedTables.insert("field_conflicts")
         try run(db, "DELETE FROM field_conflicts WHERE entity_id = ? AND field = ?", [key, field])
         guard now.count > 1 else {
             conflicted.remove(ref)
@@ -123,7 +134,8 @@ struct Materializer {
     }
 
     /// Replaces an entity's full-text entry (none while it is deleted).
-    private func index(_ db: Database, id: Data, kind: EntityKind, title: String, body: String, deleted: Bool) throws {
+    private mutating func index(_ db: Database, id: Data, kind: EntityKind, title: String, body: String, deleted: Bool) throws {
+        changedTables.insert("search_entities")
         let existing = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT search_rowid FROM search_entities WHERE entity_id = ?"), arguments: [id])
         let rowid: Int64
