@@ -330,6 +330,32 @@ struct ChangeCodecTests {
         #expect(try ChangeCodec.decode(ChangeCodec.encode(changes)) == changes, "seed \(seed)")
     }
 
+    @Test("CRC-32: the standard check value, and every split and length agrees with the bytewise definition")
+    func crc32() {
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.checksum([UInt8]()) == 0)
+        var random = SplitMix64(seed: 11)
+        let bytes = (0..<300).map { _ in UInt8.random(in: 0...255, using: &random) }
+        func bytewise(_ bytes: some Sequence<UInt8>) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+            }
+            return crc ^ 0xFFFF_FFFF
+        }
+        for length in 0...bytes.count {
+            let prefix = Array(bytes.prefix(length))
+            #expect(CRC32.checksum(prefix) == bytewise(prefix))
+            #expect(CRC32.checksum(prefix.lazy.map { $0 }) == bytewise(prefix))  // not contiguous: the bytewise path
+            let split = length / 3
+            var incremental = CRC32()
+            incremental.update(prefix[..<split])
+            prefix[split...].withUnsafeBytes { incremental.update($0) }
+            #expect(incremental.value == bytewise(prefix))
+        }
+    }
+
     @Test func emptyBatchRoundTrips() throws {
         let encoded = ChangeCodec.encode([])
         #expect(try ChangeCodec.decode(encoded) == [])

@@ -210,8 +210,10 @@ struct HybridLogicalClockTests {
         #expect(clock.maxDriftMilliseconds == 300_000)
         #expect(clock.accepts(ts(1_300_000, UInt16.max)))
         #expect(!clock.accepts(ts(1_300_001)))
+        #expect(clock.acceptanceHorizon() == 1_300_000)  // accepts(t) ⇔ t.wallTime ≤ horizon
         #expect(throws: ClockError.self) { try clock.receive(ts(1_300_001)) }
         #expect(clock.last == .zero)
+        #expect(HybridLogicalClock(wall: ManualWallClock(.max - 5)).acceptanceHorizon() == .max)  // saturates
     }
 
     @Test func driftErrorMessageNamesTheProblem() {

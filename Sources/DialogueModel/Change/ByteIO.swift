@@ -108,12 +108,27 @@ struct ByteReader {
 
 /// CRC-32 (IEEE 802.3, as zlib and gzip), so that a garbled message or file is
 /// detected rather than misread. Incremental: feed bytes with ``update(_:)``.
+///
+/// Slicing-by-8 (Intel's method, as in zlib): eight bytes per step through eight tables,
+/// several times faster than a byte at a time on bundles of tens of megabytes.
 public struct CRC32: Sendable {
-    private static let table: [UInt32] = (0..<256).map { index in
-        var value = UInt32(index)
-        for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
-        return value
-    }
+    /// Eight 256-entry tables, one after another: table k gives the CRC of a byte followed
+    /// by k zero bytes.
+    private static let tables: [UInt32] = {
+        var tables = [UInt32](repeating: 0, count: 8 * 256)
+        for index in 0..<256 {
+            var value = UInt32(index)
+            for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
+            tables[index] = value
+        }
+        for slice in 1..<8 {
+            for index in 0..<256 {
+                let previous = tables[(slice - 1) * 256 + index]
+                tables[slice * 256 + index] = (previous >> 8) ^ tables[Int(previous & 0xFF)]
+            }
+        }
+        return tables
+    }()
 
     private var state: UInt32 = 0xFFFF_FFFF
 
@@ -121,8 +136,35 @@ public struct CRC32: Sendable {
 
     /// Folds more bytes in.
     public mutating func update(_ bytes: some Sequence<UInt8>) {
+        if bytes.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) != nil { return }
         var crc = state
-        for byte in bytes { crc = Self.table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        Self.tables.withUnsafeBufferPointer { table in
+            for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        }
+        state = crc
+    }
+
+    /// Folds more bytes in, from memory.
+    public mutating func update(_ buffer: UnsafeRawBufferPointer) {
+        var crc = state
+        Self.tables.withUnsafeBufferPointer { table in
+            var offset = 0
+            let count = buffer.count
+            while count - offset >= 8 {
+                let low = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) ^ crc
+                let high = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+                crc =
+                    table[7 * 256 + Int(low & 0xFF)] ^ table[6 * 256 + Int((low >> 8) & 0xFF)]
+                    ^ table[5 * 256 + Int((low >> 16) & 0xFF)] ^ table[4 * 256 + Int(low >> 24)]
+                    ^ table[3 * 256 + Int(high & 0xFF)] ^ table[2 * 256 + Int((high >> 8) & 0xFF)]
+                    ^ table[1 * 256 + Int((high >> 16) & 0xFF)] ^ table[Int(high >> 24)]
+                offset += 8
+            }
+            while offset < count {
+                crc = table[Int((crc ^ UInt32(buffer[offset])) & 0xFF)] ^ (crc >> 8)
+                offset += 1
+            }
+        }
         state = crc
     }
 
@@ -133,6 +175,13 @@ public struct CRC32: Sendable {
     public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
         var crc = CRC32()
         crc.update(bytes)
+        return crc.value
+    }
+
+    /// The checksum of bytes in memory.
+    public static func checksum(_ buffer: UnsafeRawBufferPointer) -> UInt32 {
+        var crc = CRC32()
+        crc.update(buffer)
         return crc.value
     }
 }

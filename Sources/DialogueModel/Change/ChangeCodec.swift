@@ -81,7 +81,16 @@ public enum ChangeCodec {
 
     /// Decodes a batch, or throws a ``CodecError`` naming what is wrong.
     public static func decode(_ input: some Collection<UInt8>) throws(CodecError) -> [Change] {
-        let bytes = Array(input)
+        try decode(Array(input))
+    }
+
+    /// Decodes a batch held in `Data` (a database blob, a file, a request body).
+    public static func decode(_ data: Data) throws(CodecError) -> [Change] {
+        try decode([UInt8](data))
+    }
+
+    /// Decodes a batch, or throws a ``CodecError`` naming what is wrong.
+    public static func decode(_ bytes: [UInt8]) throws(CodecError) -> [Change] {
         guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
             throw bytes.count < magic.count && magic.starts(with: bytes) ? .truncated(section: "header") : .notAChangeBatch
         }

@@ -104,6 +104,13 @@ public struct HybridLogicalClock<Wall: WallClock>: Sendable {
         return last
     }
 
+    /// The latest wall time ``accepts(_:)`` takes right now: check a batch against one
+    /// reading of the clock instead of reading it per change.
+    public func acceptanceHorizon() -> UInt64 {
+        let (sum, overflow) = wall.millisecondsSinceEpoch().addingReportingOverflow(maxDriftMilliseconds)
+        return overflow ? .max : sum
+    }
+
     /// Whether a remote timestamp is acceptable under the drift rule, without changing the clock.
     public func accepts(_ remote: HLCTimestamp) -> Bool {
         let physical = wall.millisecondsSinceEpoch()

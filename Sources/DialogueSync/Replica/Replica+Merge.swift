@@ -72,9 +72,9 @@ extension Replica {
                         let quarantined = document.quarantined.count
                         var latest = HLCTimestamp.zero
                         let batch = bySpace[space]!
-                        let batchIDs = Set(batch.map(\.id))
+                        let horizon = clock.acceptanceHorizon()
                         for change in batch {
-                            guard clock.accepts(change.timestamp) else {
+                            guard change.timestamp.wallTime <= horizon else {
                                 throw ReplicaError.changeRejected(
                                     change.id, reason: "its timestamp \(change.timestamp) is too far ahead of this device's clock")
                             }
@@ -89,7 +89,9 @@ extension Replica {
                             }
                             latest = max(latest, change.timestamp)
                         }
-                        for (change, error) in document.quarantined.dropFirst(quarantined) {
+                        let refused = document.quarantined.dropFirst(quarantined)
+                        let batchIDs = refused.isEmpty ? [] : Set(batch.map(\.id))
+                        for (change, error) in refused {
                             if batchIDs.contains(change.id) { throw ReplicaError.changeRejected(change.id, reason: error.description) }
                             // Stored earlier while waiting; invalid now that its past arrived. Drop it, loudly.
                             logger.error("dropped an invalid waiting change", metadata: ["change": "\(change.id)", "error": "\(error)"])
