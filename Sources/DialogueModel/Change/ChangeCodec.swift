@@ -114,7 +114,7 @@ private struct ByteString: Hashable {
 
     init(_ string: String) { self.string = string }
 
-    static func == (lhs: ByteString, rhs: ByteString) -> Bool { lhs.string.utf8.elementsEqual(rhs.string.utf8) }
+    static func == (lhs: ByteString, rhs: ByteString) -> Bool { sameUTF8(lhs.string, rhs.string) }
 
     func hash(into hasher: inout Hasher) { hashUTF8(of: string, into: &hasher) }
 }
@@ -156,7 +156,7 @@ private struct BatchEncoder {
     mutating func intern(_ string: String) -> Int {
         // A batch names few distinct fields: a short scan beats hashing.
         if strings.count <= 8 {
-            if let index = strings.firstIndex(where: { $0.utf8.elementsEqual(string.utf8) }) { return index }
+            if let index = strings.firstIndex(where: { sameUTF8($0, string) }) { return index }
             if strings.count < 8 {
                 strings.append(string)
                 return strings.count - 1

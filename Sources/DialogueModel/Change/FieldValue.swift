@@ -20,7 +20,7 @@ public enum FieldValue: Hashable, Sendable, Comparable, CustomStringConvertible 
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
         case (.int(let a), .int(let b)): a == b
-        case (.string(let a), .string(let b)): a.utf8.elementsEqual(b.utf8)
+        case (.string(let a), .string(let b)): sameUTF8(a, b)
         case (.timestamp(let a), .timestamp(let b)): a == b
         case (.reference(let a), .reference(let b)): a == b
         default: false

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The pure, in-memory state of one space: every entity and field, merged from changes.
 ///
 /// Applying a change is idempotent and changes commute: changes may arrive in any
@@ -89,7 +91,7 @@ public struct FieldRef: Hashable, Sendable, Comparable {
     /// Field names compare by their UTF-8 bytes, not canonical equivalence, so that two
     /// names that merely look alike never share (or fight over) one field.
     public static func == (lhs: FieldRef, rhs: FieldRef) -> Bool {
-        lhs.entity == rhs.entity && lhs.field.utf8.elementsEqual(rhs.field.utf8)
+        lhs.entity == rhs.entity && sameUTF8(lhs.field, rhs.field)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -100,6 +102,19 @@ public struct FieldRef: Hashable, Sendable, Comparable {
     public static func < (lhs: FieldRef, rhs: FieldRef) -> Bool {
         lhs.entity != rhs.entity ? lhs.entity < rhs.entity : lhs.field.utf8.lexicographicallyPrecedes(rhs.field.utf8)
     }
+}
+
+/// Whether two strings have the same UTF-8 bytes (not merely canonical equivalence),
+/// compared with one `memcmp` when both are contiguous, as native strings are.
+func sameUTF8(_ a: String, _ b: String) -> Bool {
+    guard a.utf8.count == b.utf8.count else { return false }
+    let fast = a.utf8.withContiguousStorageIfAvailable { left in
+        b.utf8.withContiguousStorageIfAvailable { right in
+            left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
+        }
+    }
+    if let fast, let result = fast { return result }
+    return a.utf8.elementsEqual(b.utf8)
 }
 
 /// Hashes a string's UTF-8 bytes in one call (native strings are contiguous).
