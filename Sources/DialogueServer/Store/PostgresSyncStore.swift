@@ -135,30 +135,36 @@ public final class PostgresSyncStore: SyncStore {
                 // out of seq order, and scans that resume from a cursor would skip them.)
                 try await connection.query(
                     "SELECT pg_advisory_xact_lock(hashtextextended(\(space.uuid.uuidString), 0))", logger: self.logger)
-                var seq: Int64 = 0
-                let rows = try await connection.query(
-                    "SELECT coalesce(max(seq), 0) FROM server_changes WHERE space_id = \(space.uuid)", logger: self.logger)
-                for try await value in rows.decode(Int64.self) { seq = value }
+                // All rows in one statement, numbered after the space's last seq in order.
+                var replicas: [Int64] = []
+                var counters: [Int64] = []
+                var lasts: [Int64] = []
+                var bodies: [ByteBuffer] = []
                 var highest: [ReplicaID: UInt64] = [:]
                 for change in changes {
-                    seq += 1
-                    let body = ByteBuffer(bytes: ChangeCodec.encode([change]))
-                    try await connection.query(
-                        """
-                        INSERT INTO server_changes (space_id, seq, replica, counter, last_counter, body) VALUES (
-                            \(space.uuid), \(seq), \(Int64(bitPattern: change.replica.rawValue)), \(Int64(bitPattern: change.id.counter)),
-                            \(Int64(bitPattern: change.lastCounter)), \(body))
-                        """, logger: self.logger)
+                    replicas.append(Int64(bitPattern: change.replica.rawValue))
+                    counters.append(Int64(bitPattern: change.id.counter))
+                    lasts.append(Int64(bitPattern: change.lastCounter))
+                    bodies.append(ByteBuffer(bytes: ChangeCodec.encode([change])))
                     highest[change.replica] = max(highest[change.replica] ?? 0, change.lastCounter)
                 }
-                for (replica, counter) in highest {
-                    try await connection.query(
-                        """
-                        INSERT INTO server_vectors (space_id, replica, counter)
-                        VALUES (\(space.uuid), \(Int64(bitPattern: replica.rawValue)), \(Int64(bitPattern: counter)))
-                        ON CONFLICT (space_id, replica) DO UPDATE SET counter = greatest(server_vectors.counter, excluded.counter)
-                        """, logger: self.logger)
-                }
+                try await connection.query(
+                    """
+                    INSERT INTO server_changes (space_id, seq, replica, counter, last_counter, body)
+                    SELECT \(space.uuid), last.seq + t.position, t.replica, t.counter, t.last_counter, t.body
+                    FROM unnest(\(replicas)::int8[], \(counters)::int8[], \(lasts)::int8[], \(bodies)::bytea[])
+                        WITH ORDINALITY AS t(replica, counter, last_counter, body, position),
+                        (SELECT coalesce(max(seq), 0) AS seq FROM server_changes WHERE space_id = \(space.uuid)) AS last
+                    ORDER BY t.position
+                    """, logger: self.logger)
+                let vectorReplicas = highest.map { Int64(bitPattern: $0.key.rawValue) }
+                let vectorCounters = highest.map { Int64(bitPattern: $0.value) }
+                try await connection.query(
+                    """
+                    INSERT INTO server_vectors (space_id, replica, counter)
+                    SELECT \(space.uuid), t.replica, t.counter FROM unnest(\(vectorReplicas)::int8[], \(vectorCounters)::int8[]) AS t(replica, counter)
+                    ON CONFLICT (space_id, replica) DO UPDATE SET counter = greatest(server_vectors.counter, excluded.counter)
+                    """, logger: self.logger)
             }
         } catch let error as PostgresTransactionError {
             if let query = error.closureError as? PSQLError, query.serverInfo?[.sqlState] == "23505" { throw StoreError.conflict }
@@ -169,11 +175,13 @@ public final class PostgresSyncStore: SyncStore {
     public func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
         var changes: [Change] = []
         var cursor = after
+        // Rows come over the wire whether used or not: read little more than a page at a time.
+        let chunk = min(2000, limit + 1)
         while true {
             let rows = try await client.query(
                 """
                 SELECT seq, replica, last_counter, body FROM server_changes WHERE space_id = \(space.uuid) AND seq > \(cursor)
-                ORDER BY seq LIMIT 2000
+                ORDER BY seq LIMIT \(chunk)
                 """, logger: logger)
             var count = 0
             for try await (seq, replica, last, body) in rows.decode((Int64, Int64, Int64, ByteBuffer).self) {
@@ -186,7 +194,7 @@ public final class PostgresSyncStore: SyncStore {
                 changes += try ChangeCodec.decode(Array(buffer: body))
                 cursor = seq
             }
-            if count < 2000 { return ChangePageResult(changes: changes, more: false, cursor: cursor) }
+            if count < chunk { return ChangePageResult(changes: changes, more: false, cursor: cursor) }
         }
     }
 
