@@ -53,6 +53,11 @@ private func sourceText() throws -> String {
         #expect(Term(nil as FieldValue?) == nil)
     }
 
+    @Test("every kind's ordinal is its position in allCases (tables are indexed by it)")
+    func ordinals() {
+        for (position, kind) in EntityKind.allCases.enumerated() { #expect(kind.ordinal == position, "\(kind)") }
+    }
+
     @Test func everyVocabularyRoundTripsThroughItsRawValue() throws {
         try checkRoundTrips(LeadershipStrategy.self)
         try checkRoundTrips(Hallmark.self)

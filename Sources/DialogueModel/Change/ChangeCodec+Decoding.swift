@@ -55,12 +55,13 @@ struct BatchDecoder {
     mutating func decodeAll() throws(CodecError) -> [Change] {
         var changes: [Change] = []
         changes.reserveCapacity(count)
-        var nextCounter: [ReplicaID: UInt64] = [:]
+        // Per replica of the table (same index): the counter its next change is expected at.
+        var nextCounter = [UInt64](repeating: 1, count: replicas.count)
         var previousWall: UInt64 = 0
         for _ in 0..<count {
-            let replica = replicas[try heads.count(atMost: replicas.count - 1, "replica index")]
-            let expected = nextCounter[replica] ?? 1
-            let counter = expected &+ UInt64(bitPattern: try heads.signed())
+            let replicaIndex = try heads.count(atMost: replicas.count - 1, "replica index")
+            let replica = replicas[replicaIndex]
+            let counter = nextCounter[replicaIndex] &+ UInt64(bitPattern: try heads.signed())
             guard counter >= 1 else { throw .malformed(section: "heads", reason: "counter zero") }
             let wall = previousWall &+ UInt64(bitPattern: try heads.signed())
             previousWall = wall
@@ -82,7 +83,7 @@ struct BatchDecoder {
             guard change.counterSpan >= 1, counter <= UInt64.max - change.counterSpan else {
                 throw .malformed(section: "operations", reason: "change \(change.id) occupies no counters or overflows")
             }
-            nextCounter[replica] = counter + change.counterSpan
+            nextCounter[replicaIndex] = counter + change.counterSpan
             changes.append(change)
         }
         for column in [heads, places, deps, ops, texts] where !column.isAtEnd {

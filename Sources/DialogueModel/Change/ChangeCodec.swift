@@ -130,7 +130,8 @@ private struct BatchEncoder {
     var strings: [String] = []
     /// Keyed by bytes: `String` equality would merge canonically equivalent strings.
     var stringIndex: [ByteString: Int] = [:]
-    var nextCounter: [ReplicaID: UInt64] = [:]
+    /// Per interned replica (same index): the counter its next change is expected at.
+    var nextCounter: [UInt64] = []
     var previousWall: UInt64 = 0
     var count = 0
     var heads = ByteWriter()
@@ -139,18 +140,38 @@ private struct BatchEncoder {
     var ops = ByteWriter()
     var texts = ByteWriter()
 
+    /// The last identifiers interned: a batch of one author's edits to one entity
+    /// repeats them change after change, and comparing beats hashing.
+    var lastReplica: (id: ReplicaID, index: Int)?
+    var lastEntity: (id: EntityID, index: Int)?
+
     mutating func intern(_ replica: ReplicaID) -> Int {
-        if let index = replicaIndex[replica] { return index }
-        replicas.append(replica)
-        replicaIndex[replica] = replicas.count - 1
-        return replicas.count - 1
+        if let last = lastReplica, last.id == replica { return last.index }
+        let index: Int
+        if let known = replicaIndex[replica] {
+            index = known
+        } else {
+            replicas.append(replica)
+            nextCounter.append(1)
+            index = replicas.count - 1
+            replicaIndex[replica] = index
+        }
+        lastReplica = (replica, index)
+        return index
     }
 
     mutating func intern(_ entity: EntityID) -> Int {
-        if let index = entityIndex[entity] { return index }
-        entities.append(entity)
-        entityIndex[entity] = entities.count - 1
-        return entities.count - 1
+        if let last = lastEntity, last.id == entity { return last.index }
+        let index: Int
+        if let known = entityIndex[entity] {
+            index = known
+        } else {
+            entities.append(entity)
+            index = entities.count - 1
+            entityIndex[entity] = index
+        }
+        lastEntity = (entity, index)
+        return index
     }
 
     mutating func intern(_ string: String) -> Int {
@@ -171,6 +192,7 @@ private struct BatchEncoder {
     }
 
     mutating func internSpace(_ space: SpaceID) -> Int {
+        if spaces.count == 1, spaces[0] == space { return 0 }  // a batch is almost always one space
         if let index = spaceIndex[space] { return index }
         spaces.append(space)
         spaceIndex[space] = spaces.count - 1
@@ -180,10 +202,10 @@ private struct BatchEncoder {
     mutating func add(_ change: Change) {
         count += 1
         let replica = change.replica
-        heads.varint(intern(replica))
-        let expected = nextCounter[replica] ?? 1
-        heads.signed(Int64(bitPattern: change.id.counter &- expected))
-        nextCounter[replica] = change.id.counter &+ change.counterSpan
+        let replicaIndex = intern(replica)
+        heads.varint(replicaIndex)
+        heads.signed(Int64(bitPattern: change.id.counter &- nextCounter[replicaIndex]))
+        nextCounter[replicaIndex] = change.id.counter &+ change.counterSpan
         heads.signed(Int64(bitPattern: change.timestamp.wallTime &- previousWall))
         previousWall = change.timestamp.wallTime
         heads.varint(UInt64(change.timestamp.logical))

@@ -35,6 +35,14 @@ extension SpaceDocument {
         entityStore[entity]?.kind.value
     }
 
+    /// The kind of a live (created, not deleted) entity, or `nil`: ``kind(of:)`` and
+    /// ``isDeleted(_:)`` in one lookup.
+    public func liveKind(of entity: EntityID) -> String? {
+        guard let stored = entityStore[entity], let kind = stored.kind.value else { return nil }
+        guard !stored.deletions.isEmpty else { return kind }
+        return lifecycle(of: entity)?.isDeleted == true ? nil : kind
+    }
+
     /// Whether the entity is hidden by a deletion that saw all its edits.
     public func isDeleted(_ entity: EntityID) -> Bool {
         // Most entities were never deleted: answer without assembling the lifecycle.

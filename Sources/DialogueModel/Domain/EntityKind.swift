@@ -34,19 +34,33 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
     }
 
     /// The fields an entity of this kind has, each with the CRDT that stores it.
-    public var fields: [FieldSpec] { Self.schema[self]!.fields }
+    public var fields: [FieldSpec] { Self.schema[ordinal].fields }
 
     /// The CRDT behind a field of this kind, or `nil` for a field the kind does not have.
     public func fieldType(of field: String) -> FieldType? {
-        Self.schema[self]!.types[field]
+        Self.schema[ordinal].types[field]
     }
 
-    /// Every kind's fields, built once: edits look a field up on every keystroke.
-    private static let schema: [EntityKind: (fields: [FieldSpec], types: [String: FieldType])] = Dictionary(
-        uniqueKeysWithValues: allCases.map { kind in
-            let fields = kind.declaredFields
-            return (kind, (fields, Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0.type) })))
-        })
+    /// The kind's position in `allCases`: tables indexed by it cost no hashing (a
+    /// `String`-backed enum hashes its raw value), which matters on every keystroke.
+    public var ordinal: Int {
+        switch self {
+        case .partnership: 0
+        case .school: 1
+        case .member: 2
+        case .space: 3
+        case .session: 4
+        case .prompt: 5
+        case .insight: 6
+        case .action: 7
+        }
+    }
+
+    /// Every kind's fields, built once, indexed by ``ordinal``.
+    private static let schema: [(fields: [FieldSpec], types: [String: FieldType])] = allCases.map { kind in
+        let fields = kind.declaredFields
+        return (fields, Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0.type) }))
+    }
 
     private var declaredFields: [FieldSpec] {
         switch self {

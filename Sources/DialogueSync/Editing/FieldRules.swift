@@ -7,17 +7,22 @@ enum FieldRules {
         case term([String])
     }
 
-    /// Every known field's rule, worked out once: edits check a value on every call.
-    private static let rules: [EntityKind: [String: Rule]] = Dictionary(
-        uniqueKeysWithValues: EntityKind.allCases.map { kind in
-            (kind, Dictionary(uniqueKeysWithValues: kind.fields.compactMap { spec in declaredRule(for: spec.name, of: kind).map { (spec.name, $0) } }))
-        })
-
-    static func rule(for field: String, of kind: EntityKind) -> Rule? {
-        rules[kind]?[field] ?? .text
+    /// Every known field's CRDT type and rule, worked out once and indexed by the kind's
+    /// ordinal: an edit checks both with one lookup.
+    private static let entries: [[String: (type: FieldType, rule: Rule)]] = EntityKind.allCases.map { kind in
+        Dictionary(uniqueKeysWithValues: kind.fields.map { spec in (spec.name, (spec.type, declaredRule(for: spec.name, of: kind))) })
     }
 
-    private static func declaredRule(for field: String, of kind: EntityKind) -> Rule? {
+    /// A known field's CRDT type and rule, or `nil` for a field the kind does not have.
+    static func entry(for field: String, of kind: EntityKind) -> (type: FieldType, rule: Rule)? {
+        entries[kind.ordinal][field]
+    }
+
+    static func rule(for field: String, of kind: EntityKind) -> Rule {
+        entry(for: field, of: kind)?.rule ?? .text
+    }
+
+    private static func declaredRule(for field: String, of kind: EntityKind) -> Rule {
         switch (kind, field) {
         case (.session, DialogueSession.Field.title), (.partnership, Partnership.Field.name), (.school, School.Field.name),
             (.member, Member.Field.displayName), (.prompt, Prompt.Field.text), (.action, Action.Field.description):
@@ -46,7 +51,11 @@ enum FieldRules {
 
     /// Throws ``ReplicaError/invalidValue(_:)`` naming the field and what it accepts.
     static func validate(_ value: FieldValue, for field: String, of kind: EntityKind) throws(ReplicaError) {
-        guard let rule = rule(for: field, of: kind) else { return }
+        try validate(value, against: rule(for: field, of: kind), for: field, of: kind)
+    }
+
+    /// The same, with the field's rule already looked up.
+    static func validate(_ value: FieldValue, against rule: Rule, for field: String, of kind: EntityKind) throws(ReplicaError) {
         var name: String { "\(kind.rawValue).\(field)" }  // only for messages
         switch (rule, value) {
         case (.nonEmptyText, .null):

@@ -16,6 +16,10 @@ public struct SpaceEditor {
     public internal(set) var changes: [Change] = []
     var clock: HybridLogicalClock<AnyWallClock>
     let replica: ReplicaID
+    /// The entity most recently found live, and its kind: a form or a note edits one entity
+    /// many times in a row. Only this editor changes the document while it lives, and only
+    /// ``delete(_:)`` can end an entity, so that is the one place that forgets it.
+    var lastLive: (id: EntityID, kind: EntityKind)?
     let makeEntityID: @Sendable () -> EntityID
 
     mutating func context() -> EditContext {
@@ -25,21 +29,26 @@ public struct SpaceEditor {
     // MARK: Checks
 
     /// The live entity's kind, or an error naming what is wrong.
-    func requireEntity(_ id: EntityID, _ expected: EntityKind? = nil) throws(ReplicaError) -> EntityKind {
-        guard let found = document.kind(of: id), !document.isDeleted(id) else { throw .entityNotFound(id) }
+    mutating func requireEntity(_ id: EntityID, _ expected: EntityKind? = nil) throws(ReplicaError) -> EntityKind {
+        if let last = lastLive, last.id == id, expected == nil || expected == last.kind { return last.kind }
+        guard let found = document.liveKind(of: id) else { throw .entityNotFound(id) }
         guard let kind = EntityKind(rawValue: found) else { throw .wrongKind(id, expected: expected, found: found) }
         if let expected, kind != expected { throw .wrongKind(id, expected: expected, found: found) }
+        lastLive = (id, kind)
         return kind
     }
 
-    func requireField(_ field: String, of kind: EntityKind, type: FieldType) throws(ReplicaError) {
-        guard let actual = kind.fieldType(of: field) else {
+    /// Checks that the kind has the field with that CRDT type; returns the field's value rule.
+    @discardableResult
+    func requireField(_ field: String, of kind: EntityKind, type: FieldType) throws(ReplicaError) -> FieldRules.Rule {
+        guard let (actual, rule) = FieldRules.entry(for: field, of: kind) else {
             throw .invalidField(
                 kind: kind, field: field, reason: "no such field (fields: \(kind.fields.map(\.name).joined(separator: ", ")))")
         }
         guard actual == type else {
             throw .invalidField(kind: kind, field: field, reason: "is a \(actual.rawValue) field, not a \(type.rawValue) field")
         }
+        return rule
     }
 
     // MARK: Generic operations
@@ -59,8 +68,8 @@ public struct SpaceEditor {
     /// Sets a register field (title, status, owner…) after checking it against the schema.
     public mutating func set(_ field: String, of entity: EntityID, to value: FieldValue) throws(ReplicaError) {
         let kind = try requireEntity(entity)
-        try requireField(field, of: kind, type: .register)
-        try FieldRules.validate(value, for: field, of: kind)
+        let rule = try requireField(field, of: kind, type: .register)
+        try FieldRules.validate(value, against: rule, for: field, of: kind)
         if let register = document.register(field, of: entity), register.writes.count == 1, register.value == value {
             return  // already the sole value: writing it again would only add a change
         }
@@ -71,8 +80,8 @@ public struct SpaceEditor {
     /// Adds a member to a set field (participants, hallmarks…).
     public mutating func add(_ value: FieldValue, to field: String, of entity: EntityID) throws(ReplicaError) {
         let kind = try requireEntity(entity)
-        try requireField(field, of: kind, type: .set)
-        try FieldRules.validate(value, for: field, of: kind)
+        let rule = try requireField(field, of: kind, type: .set)
+        try FieldRules.validate(value, against: rule, for: field, of: kind)
         let context = context()
         if let change = document.add(value, toSet: field, of: entity, by: context) { changes.append(change) }
     }
@@ -118,6 +127,7 @@ public struct SpaceEditor {
     /// Deletes (hides) an entity; its content stays recoverable.
     public mutating func delete(_ entity: EntityID) throws(ReplicaError) {
         _ = try requireEntity(entity)
+        lastLive = nil
         let context = context()
         changes.append(document.delete(entity, by: context))
     }

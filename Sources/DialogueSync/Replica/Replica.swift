@@ -177,7 +177,16 @@ public actor Replica {
     /// Raises the stored version vector of a space to cover `changes`.
     static func storeVector(of changes: [Change], space: SpaceID, _ db: Database) throws {
         var highest: [ReplicaID: UInt64] = [:]
-        for change in changes { highest[change.replica] = max(highest[change.replica] ?? 0, change.lastCounter) }
+        var run: (replica: ReplicaID, last: UInt64)?  // one author's consecutive changes, without hashing each
+        for change in changes {
+            if let current = run, current.replica == change.replica {
+                run = (current.replica, max(current.last, change.lastCounter))
+                continue
+            }
+            if let current = run { highest[current.replica] = max(highest[current.replica] ?? 0, current.last) }
+            run = (change.replica, change.lastCounter)
+        }
+        if let current = run { highest[current.replica] = max(highest[current.replica] ?? 0, current.last) }
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO vectors (space_id, replica, counter) VALUES (?, ?, ?)

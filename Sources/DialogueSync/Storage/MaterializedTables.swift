@@ -57,7 +57,10 @@ enum MaterializedTables {
         var fields: [String] { titleFields + [bodyField] }
     }
 
-    static func spec(for kind: EntityKind) -> Spec? { specs[kind] }
+    static func spec(for kind: EntityKind) -> Spec? { specsByOrdinal[kind.ordinal] }
+
+    /// `specs` indexed by the kind's ordinal: looked up for every entity a write touches.
+    private static let specsByOrdinal: [Spec?] = EntityKind.allCases.map { specs[$0] }
 
     private static let specs: [EntityKind: Spec] = [
         .partnership: Spec(
