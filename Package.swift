@@ -101,7 +101,9 @@ let package = Package(
                 "DialogueServer", "DialogueTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "DialogueClientTests", dependencies: ["DialogueSync", "DialogueServer", "DialogueTestSupport"]),
+        .testTarget(
+            name: "DialogueClientTests", dependencies: ["DialogueSync", "DialogueServer", "DialogueTestSupport"],
+            exclude: ["Snapshots"]),  // read by path, as the snapshot to compare with
         .testTarget(name: "DialogueModelTests", dependencies: ["DialogueModel", "DialogueTestSupport"]),
         .testTarget(name: "DialogueSyncTests", dependencies: ["DialogueSync", "DialogueTestSupport"], resources: [.copy("Fixtures")]),
     ]

@@ -1,6 +1,7 @@
 import DialogueModel
 import Foundation
 import GRDB
+import Synchronization
 
 /// A position in a space's change log, for paging through "what a vector lacks".
 public struct ChangeCursor: Hashable, Sendable, Codable {
@@ -78,11 +79,13 @@ extension Replica {
     public nonisolated func changeBatches(
         in space: SpaceID, missingFrom vector: VersionVector, batchSize: Int = 1000
     ) -> AsyncThrowingStream<[Change], any Error> {
-        var cursor: ChangeCursor? = .start
+        // The stream calls the closure one page at a time; the mutex only satisfies the
+        // compiler that the cursor is not shared between concurrent calls.
+        let cursor = Mutex<ChangeCursor?>(.start)
         return AsyncThrowingStream {
-            guard let current = cursor else { return nil }
+            guard let current = cursor.withLock({ $0 }) else { return nil }
             let page = try self.changes(in: space, missingFrom: vector, after: current, limit: batchSize)
-            cursor = page.next
+            cursor.withLock { $0 = page.next }
             return page.changes.isEmpty && page.next == nil ? nil : page.changes
         }
     }
