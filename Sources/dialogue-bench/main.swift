@@ -5,13 +5,14 @@ import Foundation
 // dialogue-bench: measures Dialogue's CRDT core on editing traces. Not a test: it prints figures.
 let usage = """
     usage: dialogue-bench trace PATH [--json] [--runs N]
-           dialogue-bench replica [--json] [--edits N] [--changes N] [--trace PATH | --no-trace]
+           dialogue-bench replica [--json] [--edits N] [--changes N] [--runs N] [--trace PATH | --no-trace]
       Replays an editing trace (editing-traces format, sequential or concurrent, .json or .json.gz),
       verifies the final text against endContent (exit 1 on a mismatch), and prints local-edit and
       merge rates, peak memory and the encoded size of all changes.
       `replica` measures the SQLite replica: N local field edits in batches of 100 (default 100000)
       and a merge of N remote changes from a bundle (default 1000000), each against raw SQLite
-      doing the equivalent inserts, and a trace typed into an insight (default seph-blog1).
+      doing the equivalent inserts, and a trace typed into an insight (default seph-blog1); each
+      figure is the median of N runs (default 3) that alternate replica and raw SQLite.
       The sync server has its own: dialogue-server-bench --help.
 
     """
@@ -27,15 +28,20 @@ if arguments.first == "replica" {
     var json = false
     var edits = 100_000
     var changes = 1_000_000
+    var replicaRuns = 3
     var trace: String? = EditingTrace.sharedTracesDirectory().appendingPathComponent("seph-blog1.json.gz").path
     while !arguments.isEmpty {
         let argument = arguments.removeFirst()
         switch argument {
         case "--json": json = true
-        case "--edits", "--changes":
+        case "--edits", "--changes", "--runs":
             guard let value = arguments.first.flatMap(Int.init), value > 0 else { fail("\(argument) needs a positive number") }
             arguments.removeFirst()
-            if argument == "--edits" { edits = value } else { changes = value }
+            switch argument {
+            case "--edits": edits = value
+            case "--changes": changes = value
+            default: replicaRuns = value
+            }
         case "--no-trace": trace = nil
         case "--trace":
             guard let value = arguments.first else { fail("--trace needs a path") }
@@ -45,7 +51,7 @@ if arguments.first == "replica" {
         }
     }
     do {
-        let report = try await ReplicaBenchmark.run(edits: edits, merges: changes, tracePath: trace)
+        let report = try await ReplicaBenchmark.run(edits: edits, merges: changes, tracePath: trace, runs: replicaRuns)
         print(json ? report.json : report.table)
         exit(report.traceVerified || trace == nil ? 0 : 1)
     } catch {

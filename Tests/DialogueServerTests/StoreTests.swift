@@ -267,6 +267,28 @@ struct StoreTests {
         }
     }
 
+    @Test("access: a token's member and spaces in one call; sharing and revoking change it", arguments: StoreKind.allCases)
+    func access(_ kind: StoreKind) async throws {
+        try await withFreshStore(kind) { fresh in
+            let store = fresh.store
+            let north = try await store.createPartnership(name: "North")
+            let south = try await store.createPartnership(name: "South")
+            let hill = try await store.createSchool(name: "Hill Primary")
+            let ada = try await store.createMember(name: "Ada", school: hill.id, role: .observer)
+            let (token, record) = Tokens.issue(for: ada.id, label: "laptop")
+            try await store.storeToken(record)
+            var access = try #require(try await store.access(forTokenHash: Tokens.hash(token)))
+            #expect(access.member == ada && access.spaces == [hill.privateSpace])
+            try await store.addSchool(hill.id, toPartnership: north.id)
+            try await store.addSchool(hill.id, toPartnership: south.id)
+            access = try #require(try await store.access(forTokenHash: Tokens.hash(token)))
+            #expect(access.spaces == [hill.privateSpace, north.sharedSpace, south.sharedSpace])
+            #expect(try await store.access(forTokenHash: Tokens.hash("dlg_unknown")) == nil)
+            _ = try await store.revokeToken(id: record.id)
+            #expect(try await store.access(forTokenHash: Tokens.hash(token)) == nil)
+        }
+    }
+
     @Test("ping answers", arguments: StoreKind.allCases)
     func ping(_ kind: StoreKind) async throws {
         try await withFreshStore(kind) { fresh in try await fresh.store.ping() }

@@ -268,6 +268,23 @@ public final class PostgresSyncStore: SyncStore {
         return nil
     }
 
+    public func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>)? {
+        // One round trip per request: the member, their school's space and its partnerships' spaces.
+        let rows = try await client.query(
+            """
+            SELECT m.member_id, m.name, m.school_id, m.access, s.private_space,
+                ARRAY(SELECT p.shared_space FROM partnership_schools ps JOIN partnerships p ON p.partnership_id = ps.partnership_id
+                      WHERE ps.school_id = m.school_id)
+            FROM tokens t JOIN members m ON m.member_id = t.member_id JOIN schools s ON s.school_id = m.school_id
+            WHERE t.token_hash = \(ByteBuffer(bytes: hash)) AND t.revoked_at IS NULL
+            """, logger: logger)
+        for try await (id, name, school, access, own, shared) in rows.decode((UUID, String, UUID, String, UUID, [UUID]).self) {
+            let member = MemberAccount(id: id, name: name, school: school, access: MemberAccess(rawValue: access) ?? .observer)
+            return (member, Set([SpaceID(own)] + shared.map(SpaceID.init)))
+        }
+        return nil
+    }
+
     public func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> {
         var spaces: Set<SpaceID> = []
         let own = try await client.query("SELECT private_space FROM schools WHERE school_id = \(school)", logger: logger)
