@@ -267,6 +267,27 @@ struct StoreTests {
         }
     }
 
+    @Test("PostgreSQL: a database from before per-space heads gets them at start; appends continue after the stored seqs")
+    func postgresHeadsBackfill() async throws {
+        try await withFreshStore(.postgres) { fresh in
+            var author = ChangeAuthor(space: SpaceID(UUID()))
+            let first = author.creates(3)
+            try await fresh.store.append(first, to: author.space)
+            let database = try #require(fresh.database)
+            let dropped = try await runProcess(
+                PostgresTestDatabase.psql, [database.url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", "DROP TABLE server_space_heads"])
+            #expect(dropped.status == 0, "\(dropped.stderr)")
+            let reopened = try await PostgresSyncStore.connect(url: database.url, logger: quietLogger("dialogue.test.postgres"))
+            let second = author.creates(2)
+            try await reopened.append(second, to: author.space)
+            #expect(try await reopened.changes(in: author.space, missingFrom: VersionVector(), after: 0, limit: 100).changes == first + second)
+            // Resuming after the first three changes finds exactly the new ones.
+            #expect(try await reopened.changes(in: author.space, missingFrom: VersionVector(), after: 3, limit: 100).changes == second)
+            #expect(try await reopened.vector(of: author.space) == VersionVector([author.replica: 5]))
+            try await reopened.close()
+        }
+    }
+
     @Test("access: a token's member and spaces in one call; sharing and revoking change it", arguments: StoreKind.allCases)
     func access(_ kind: StoreKind) async throws {
         try await withFreshStore(kind) { fresh in

@@ -90,6 +90,19 @@ public final class PostgresSyncStore: SyncStore {
             // One migrator at a time when several servers start together.
             try await connection.query("SELECT pg_advisory_xact_lock(4242)", logger: self.logger)
             for statement in statements { try await connection.query(statement, logger: self.logger) }
+            // Each space's last seq, which appends raise (added after the first release: a
+            // database that predates it gets the heads of the changes it already holds).
+            var hasHeads = false
+            for try await exists in try await connection.query(
+                "SELECT to_regclass('server_space_heads') IS NOT NULL", logger: self.logger
+            ).decode(Bool.self) { hasHeads = exists }
+            if !hasHeads {
+                try await connection.query(
+                    "CREATE TABLE server_space_heads (space_id uuid PRIMARY KEY, seq bigint NOT NULL)", logger: self.logger)
+                try await connection.query(
+                    "INSERT INTO server_space_heads (space_id, seq) SELECT space_id, max(seq) FROM server_changes GROUP BY space_id",
+                    logger: self.logger)
+            }
         }
     }
 
@@ -128,47 +141,44 @@ public final class PostgresSyncStore: SyncStore {
 
     public func append(_ changes: [Change], to space: SpaceID) async throws {
         guard !changes.isEmpty else { return }
+        var replicas: [Int64] = []
+        var counters: [Int64] = []
+        var lasts: [Int64] = []
+        var bodies: [ByteBuffer] = []
+        var highest: [ReplicaID: UInt64] = [:]
+        for change in changes {
+            replicas.append(Int64(bitPattern: change.replica.rawValue))
+            counters.append(Int64(bitPattern: change.id.counter))
+            lasts.append(Int64(bitPattern: change.lastCounter))
+            bodies.append(ByteBuffer(bytes: ChangeCodec.encode([change])))
+            highest[change.replica] = max(highest[change.replica] ?? 0, change.lastCounter)
+        }
+        let vectorReplicas = highest.map { Int64(bitPattern: $0.key.rawValue) }
+        let vectorCounters = highest.map { Int64(bitPattern: $0.value) }
+        let count = Int64(changes.count)
         do {
-            try await client.withTransaction(logger: logger) { connection in
-                // One writer per space at a time: `seq` is max + 1, so without the lock two
-                // writers would pick the same one. (A global sequence would let changes commit
-                // out of seq order, and scans that resume from a cursor would skip them.)
-                try await connection.query(
-                    "SELECT pg_advisory_xact_lock(hashtextextended(\(space.uuid.uuidString), 0))", logger: self.logger)
-                // All rows in one statement, numbered after the space's last seq in order.
-                var replicas: [Int64] = []
-                var counters: [Int64] = []
-                var lasts: [Int64] = []
-                var bodies: [ByteBuffer] = []
-                var highest: [ReplicaID: UInt64] = [:]
-                for change in changes {
-                    replicas.append(Int64(bitPattern: change.replica.rawValue))
-                    counters.append(Int64(bitPattern: change.id.counter))
-                    lasts.append(Int64(bitPattern: change.lastCounter))
-                    bodies.append(ByteBuffer(bytes: ChangeCodec.encode([change])))
-                    highest[change.replica] = max(highest[change.replica] ?? 0, change.lastCounter)
-                }
-                try await connection.query(
-                    """
+            // One statement, so one round trip and its own transaction. Raising the space's
+            // head row reserves the seqs and locks the row until commit: a concurrent writer
+            // to the space waits, then numbers its changes after these, so seq order is commit
+            // order and a scan resuming from a cursor never skips a change committed later.
+            try await client.query(
+                """
+                WITH head AS (
+                    INSERT INTO server_space_heads (space_id, seq) VALUES (\(space.uuid), \(count))
+                    ON CONFLICT (space_id) DO UPDATE SET seq = server_space_heads.seq + excluded.seq
+                    RETURNING seq
+                ), stored AS (
                     INSERT INTO server_changes (space_id, seq, replica, counter, last_counter, body)
-                    SELECT \(space.uuid), last.seq + t.position, t.replica, t.counter, t.last_counter, t.body
-                    FROM unnest(\(replicas)::int8[], \(counters)::int8[], \(lasts)::int8[], \(bodies)::bytea[])
-                        WITH ORDINALITY AS t(replica, counter, last_counter, body, position),
-                        (SELECT coalesce(max(seq), 0) AS seq FROM server_changes WHERE space_id = \(space.uuid)) AS last
-                    ORDER BY t.position
-                    """, logger: self.logger)
-                let vectorReplicas = highest.map { Int64(bitPattern: $0.key.rawValue) }
-                let vectorCounters = highest.map { Int64(bitPattern: $0.value) }
-                try await connection.query(
-                    """
-                    INSERT INTO server_vectors (space_id, replica, counter)
-                    SELECT \(space.uuid), t.replica, t.counter FROM unnest(\(vectorReplicas)::int8[], \(vectorCounters)::int8[]) AS t(replica, counter)
-                    ON CONFLICT (space_id, replica) DO UPDATE SET counter = greatest(server_vectors.counter, excluded.counter)
-                    """, logger: self.logger)
-            }
-        } catch let error as PostgresTransactionError {
-            if let query = error.closureError as? PSQLError, query.serverInfo?[.sqlState] == "23505" { throw StoreError.conflict }
-            throw error
+                    SELECT \(space.uuid), head.seq - \(count) + t.position, t.replica, t.counter, t.last_counter, t.body
+                    FROM head, unnest(\(replicas)::int8[], \(counters)::int8[], \(lasts)::int8[], \(bodies)::bytea[])
+                        WITH ORDINALITY AS t(replica, counter, last_counter, body, position)
+                )
+                INSERT INTO server_vectors (space_id, replica, counter)
+                SELECT \(space.uuid), v.replica, v.counter FROM unnest(\(vectorReplicas)::int8[], \(vectorCounters)::int8[]) AS v(replica, counter)
+                ON CONFLICT (space_id, replica) DO UPDATE SET counter = greatest(server_vectors.counter, excluded.counter)
+                """, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw StoreError.conflict
         }
     }
 
