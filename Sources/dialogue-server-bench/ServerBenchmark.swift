@@ -20,6 +20,7 @@ enum ServerBenchmark {
         var requests = 0
         var errors = 0
         var changesPushed = 0
+        var changesPulled = 0
         var p50Milliseconds = 0.0
         var p99Milliseconds = 0.0
 
@@ -29,6 +30,7 @@ enum ServerBenchmark {
             [
                 "intervalMilliseconds": intervalMilliseconds ?? 0, "seconds": seconds, "requests": requests, "errors": errors,
                 "requestsPerSecond": Int(requestsPerSecond), "changesPushedPerSecond": Int(Double(changesPushed) / seconds),
+                "changesPulledPerSecond": Int(Double(changesPulled) / seconds),
                 "p50Milliseconds": p50Milliseconds, "p99Milliseconds": p99Milliseconds,
             ]
         }
@@ -60,7 +62,8 @@ enum ServerBenchmark {
                     row(
                         "  throughput",
                         String(
-                            format: "%.0f requests/s, %.0f changes/s", load.requestsPerSecond, Double(load.changesPushed) / load.seconds)),
+                            format: "%.0f requests/s; changes %.0f/s pushed, %.0f/s pulled", load.requestsPerSecond,
+                            Double(load.changesPushed) / load.seconds, Double(load.changesPulled) / load.seconds)),
                     row("  latency p50 / p99", String(format: "%.1f / %.1f ms", load.p50Milliseconds, load.p99Milliseconds)),
                 ]
             }
@@ -100,7 +103,11 @@ enum ServerBenchmark {
 
         let port = 18_500 + Int.random(in: 0..<1000)
         let server = SyncServer(service: SyncService(store: store, logger: logger), metrics: nil, logger: logger)
-        let app = Application(router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        // The server task is cancelled at the end, which Hummingbird reports as an error.
+        var serverLogger = logger
+        serverLogger.logLevel = .critical
+        let app = Application(
+            router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: serverLogger)
         let serverTask = Task { try await app.run() }
         defer { serverTask.cancel() }
         let url = URL(string: "http://127.0.0.1:\(port)")!
@@ -142,7 +149,7 @@ enum ServerBenchmark {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .seconds(seconds)
-        let results = try await withThrowingTaskGroup(of: (latencies: [Double], errors: Int, pushed: Int).self) { group in
+        let results = try await withThrowingTaskGroup(of: (latencies: [Double], errors: Int, pushed: Int, pulled: Int).self) { group in
             for index in 0..<clients {
                 // Paced clients start spread over one interval, so requests arrive evenly.
                 let first = interval.map { start + $0 * (Double(index) / Double(clients)) } ?? start
@@ -152,7 +159,7 @@ enum ServerBenchmark {
                         interval: interval, until: deadline, session: session)
                 }
             }
-            var all: [(latencies: [Double], errors: Int, pushed: Int)] = []
+            var all: [(latencies: [Double], errors: Int, pushed: Int, pulled: Int)] = []
             for try await result in group { all.append(result) }
             return all
         }
@@ -162,6 +169,7 @@ enum ServerBenchmark {
         load.requests = latencies.count
         load.errors = results.reduce(0) { $0 + $1.errors }
         load.changesPushed = results.reduce(0) { $0 + $1.pushed }
+        load.changesPulled = results.reduce(0) { $0 + $1.pulled }
         if !latencies.isEmpty {
             load.p50Milliseconds = (latencies[latencies.count / 2] * 10_000).rounded() / 10
             load.p99Milliseconds = (latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 10_000).rounded() / 10
@@ -219,13 +227,14 @@ enum ServerBenchmark {
     static func clientLoop(
         replica: ReplicaID, url: URL, token: String, space: SpaceID, first: ContinuousClock.Instant, interval: Duration?,
         until deadline: ContinuousClock.Instant, session: URLSession
-    ) async throws -> (latencies: [Double], errors: Int, pushed: Int) {
+    ) async throws -> (latencies: [Double], errors: Int, pushed: Int, pulled: Int) {
         let clock = ContinuousClock()
         var document = SpaceDocument(space: space)
         let entity = EntityID(UUID())
         var latencies: [Double] = []
         var errors = 0
         var pushed = 0
+        var pulled = 0
         var have = VersionVector()
         var cursor: Int64 = 0
         var first = first
@@ -268,12 +277,14 @@ enum ServerBenchmark {
                 }
                 pushed += result.accepted
                 // Remember what was pulled, so the next request asks only for newer changes.
-                for change in try result.allChanges() { have.record(Dot(change.replica, change.lastCounter)) }
+                let received = try result.allChanges()
+                pulled += received.count
+                for change in received { have.record(Dot(change.replica, change.lastCounter)) }
                 cursor = result.cursor
             } catch {
                 errors += 1
             }
         }
-        return (latencies, errors, pushed)
+        return (latencies, errors, pushed, pulled)
     }
 }
