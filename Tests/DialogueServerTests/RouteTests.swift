@@ -334,6 +334,61 @@ struct RouteTests {
         }
     }
 
+    @Test("text inserted after, or a range deleted of, an element nobody holds → unknown_reference; nothing stored")
+    func unknownReference() async throws {
+        let replica = ReplicaID.random()
+        let seed: @Sendable (RouteHarness) async throws -> Void = { h in
+            var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace, replica: replica)
+            let run = try author.textRun("abc")
+            let response = try await h.sync(RouteHarness.push(run, to: author.space))
+            #expect(response.status == .ok)
+        }
+        let ghost = ReplicaID.random()
+        for operation in [
+            Operation.insertText(originLeft: Dot(ghost, 7), originRight: nil, text: "x"),
+            Operation.deleteText([DotRange(replica: ghost, firstCounter: 1, length: 2)]),
+        ] {
+            try await refuses(status: 422, code: .invalidChanges, rejection: .unknownReference, seed: seed) { h in
+                // The author's next counter (it holds 1…4) and no dependencies: only the reference
+                // is wrong (text in an entity the server has not seen is no error by itself).
+                let space = h.accounts.partnership.sharedSpace
+                let bad = Change(
+                    id: Dot(replica, 5), timestamp: HLCTimestamp(wallTime: nowMilliseconds()), space: space, entity: EntityID(UUID()),
+                    field: DialogueSession.Field.summary, dependencies: [], operation: operation)
+                return try encodeJSON(RouteHarness.push([bad], to: space))
+            }
+        }
+    }
+
+    @Test("references to elements stored earlier (by anyone, before a restart) or earlier in the request are accepted")
+    func knownReferences() async throws {
+        try await withRouteHarness { h in
+            let space = h.accounts.partnership.sharedSpace
+            var a = ChangeAuthor(space: space)
+            let typed = try a.textRun("hello")
+            // Stored behind the service's back, as another server process would: the check catches up.
+            try await h.store.append(typed, to: space)
+            var b = ChangeAuthor(space: space)
+            try b.receive(typed)
+            var edits = try b.document.editText(DialogueSession.Field.summary, of: typed[0].entity, at: 5, insert: " world", by: b.context())
+            edits += try b.document.editText(DialogueSession.Field.summary, of: typed[0].entity, at: 11, insert: "!", by: b.context())
+            edits += try b.document.editText(DialogueSession.Field.summary, of: typed[0].entity, at: 0, delete: 1, by: b.context())
+            let response = try await h.sync(RouteHarness.push(edits, to: space))
+            #expect(response.status == .ok, "\(response.text)")
+            var check = SpaceDocument(space: space)
+            try check.apply(try await h.store.everything(in: space))
+            #expect(check.text(DialogueSession.Field.summary, of: typed[0].entity) == "ello world!")
+            // A refused request leaves the server's view consistent: the next good one is accepted.
+            let ghost = Change(
+                id: Dot(b.replica, b.document.vector[b.replica] + 1), timestamp: HLCTimestamp(wallTime: nowMilliseconds()), space: space,
+                entity: typed[0].entity, field: DialogueSession.Field.summary, dependencies: [],
+                operation: .insertText(originLeft: Dot(.random(), 3), originRight: nil, text: "?"))
+            try expectRefusal(try await h.sync(RouteHarness.push([ghost], to: space)), 422, .invalidChanges)
+            let more = try b.document.editText(DialogueSession.Field.summary, of: typed[0].entity, at: 0, insert: "H", by: b.context())
+            #expect(try await h.sync(RouteHarness.push(more, to: space)).status == .ok)
+        }
+    }
+
     @Test("a field name over 256 bytes → too_large")
     func tooLarge() async throws {
         try await refuses(status: 422, code: .invalidChanges, rejection: .tooLarge) { h in

@@ -11,12 +11,15 @@ public struct SyncService: Sendable {
     public let limits: ServerLimits
     let wallClock: any WallClock
     let logger: Logger
+    /// The pure state of the spaces served, for checking references before storing.
+    let documents: SpaceDocuments
 
     public init(store: any SyncStore, limits: ServerLimits = ServerLimits(), wallClock: any WallClock = SystemWallClock(), logger: Logger) {
         self.store = store
         self.limits = limits
         self.wallClock = wallClock
         self.logger = logger
+        documents = SpaceDocuments(capacity: limits.documentCacheSpaces, logger: logger)
     }
 
     /// A refusal with its HTTP status and JSON body.
@@ -100,8 +103,27 @@ public struct SyncService: Sendable {
                 throw Failure(
                     422, .invalidChanges, "\(rejected.count) of \(pushed) changes were refused; nothing was stored", rejected: rejected)
             }
+            // References into the CRDT state (text origins, list items) are checked against
+            // the server's documents, under the spaces' locks until the changes are stored.
+            let writing = accepted.filter { !$0.value.new.isEmpty }.map(\.key).sorted()
+            let new = accepted.mapValues(\.new)
             do {
-                for (space, outcome) in accepted where !outcome.new.isEmpty { try await store.append(outcome.new, to: space) }
+                rejected = try await documents.withLock(writing) {
+                    var refused: [Rejection] = []
+                    for space in writing { refused += try await documents.check(new[space]!, in: space, store: store) }
+                    do {
+                        if refused.isEmpty { for space in writing { try await store.append(new[space]!, to: space) } }
+                    } catch {
+                        await documents.forget(writing)
+                        throw error
+                    }
+                    if !refused.isEmpty { await documents.forget(writing) }
+                    return refused
+                }
+                if !rejected.isEmpty {
+                    throw Failure(
+                        422, .invalidChanges, "\(rejected.count) of \(pushed) changes were refused; nothing was stored", rejected: rejected)
+                }
                 break
             } catch StoreError.conflict where attempt < 3 {
                 logger.debug("concurrent append, validating again", metadata: ["attempt": "\(attempt)"])
@@ -253,6 +275,9 @@ public struct ServerLimits: Sendable {
     public var pageSize = SyncProtocol.defaultPageSize
     /// Longest inserted text or string value in one change, in bytes.
     public var maxTextBytes = 1 << 20
+    /// How many spaces' documents the server keeps in memory to check the references of
+    /// pushed changes (the least recently used beyond this are rebuilt from the store).
+    public var documentCacheSpaces = 64
     /// How far ahead of the server's clock a change's timestamp may be.
     public var maxDriftMilliseconds: UInt64 = HybridLogicalClock<SystemWallClock>.defaultMaxDriftMilliseconds
 

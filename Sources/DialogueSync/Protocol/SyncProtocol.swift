@@ -276,4 +276,7 @@ public enum RejectionCode: String, Codable, Sendable, CaseIterable {
     case tooLarge = "too_large"
     /// Structurally invalid (empty operation, zero counter…).
     case malformed
+    /// It refers to an element the server does not hold (a text position, a deleted
+    /// range, a list item): no replica could apply it.
+    case unknownReference = "unknown_reference"
 }
