@@ -389,6 +389,33 @@ struct RouteTests {
         }
     }
 
+    @Test("concurrent pushes to the same spaces all land: checks and appends wait for each other, none is lost")
+    func concurrentPushes() async throws {
+        try await withRouteHarness { h in
+            let spaces = [h.accounts.partnership.sharedSpace, h.accounts.hill.privateSpace]
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<24 {
+                    group.addTask {
+                        // Some requests write both spaces, in either order, to exercise taking several locks.
+                        var sections: [SyncRequest.SpaceSync] = []
+                        for space in index % 3 == 0 ? spaces.reversed() : (index % 3 == 1 ? spaces : [spaces[0]]) {
+                            var author = ChangeAuthor(space: space)
+                            let run = try author.textRun("note \(index)")
+                            var have = VersionVector()
+                            for change in run { have.record(Dot(change.replica, change.lastCounter)) }
+                            sections.append(.init(space: space, have: have, changes: run))
+                        }
+                        return try await h.sync(SyncRequest(replica: .random(), spaces: sections)).status.code
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 200, count: 24))
+            #expect(try await h.store.everything(in: spaces[0]).count == 24 * 2)
+            #expect(try await h.store.everything(in: spaces[1]).count == 16 * 2)
+        }
+    }
+
     @Test("a field name over 256 bytes → too_large")
     func tooLarge() async throws {
         try await refuses(status: 422, code: .invalidChanges, rejection: .tooLarge) { h in
