@@ -29,6 +29,10 @@ struct Serve: AsyncParsableCommand {
     var maxChanges: Int =
         ProcessInfo.processInfo.environment["DIALOGUE_MAX_CHANGES"].flatMap(Int.init) ?? ServerLimits().maxChangesPerRequest
 
+    @Option(help: "Spaces whose merged state is kept in memory to check pushed changes (env DIALOGUE_CACHED_SPACES).")
+    var cachedSpaces: Int =
+        ProcessInfo.processInfo.environment["DIALOGUE_CACHED_SPACES"].flatMap(Int.init) ?? ServerLimits().documentCacheSpaces
+
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -36,7 +40,7 @@ struct Serve: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard maxBodyBytes > 0, pageSize > 0, maxChanges > 0 else { throw ValidationError("limits must be positive") }
+        guard maxBodyBytes > 0, pageSize > 0, maxChanges > 0, cachedSpaces > 0 else { throw ValidationError("limits must be positive") }
     }
 
     func run() async throws {
@@ -54,6 +58,7 @@ struct Serve: AsyncParsableCommand {
         limits.maxBodyBytes = maxBodyBytes
         limits.pageSize = pageSize
         limits.maxChangesPerRequest = maxChanges
+        limits.documentCacheSpaces = cachedSpaces
         let server = SyncServer(service: SyncService(store: store, limits: limits, logger: logger), metrics: registry, logger: logger)
         if try await store.partnerships().isEmpty {
             logger.notice(

@@ -9,11 +9,13 @@ struct StoreOptions: ParsableArguments {
     var dataDir: String = ProcessInfo.processInfo.environment["DIALOGUE_DATA_DIR"] ?? "dialogue-data"
 
     @Option(help: "postgres://user:password@host:port/database to use PostgreSQL instead of SQLite (env DIALOGUE_DATABASE).")
-    var database: String? = ProcessInfo.processInfo.environment["DIALOGUE_DATABASE"]
+    var database: String?
 
     /// Opens the configured store, failing fast with a clear message.
     func open(logger: Logger) async throws -> any SyncStore {
-        if let database, !database.isEmpty {
+        // The environment is read here, not as the option's default, so --help never shows
+        // a database URL (and its password) taken from the environment.
+        if let database = database ?? ProcessInfo.processInfo.environment["DIALOGUE_DATABASE"], !database.isEmpty {
             guard database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {
                 throw ValidationError("--database must be a postgres:// URL (or leave it out for the embedded SQLite store)")
             }

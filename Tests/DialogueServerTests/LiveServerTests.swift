@@ -106,6 +106,26 @@ struct LiveServerTests {
         await database?.drop()
     }
 
+    @Test("bad flags: a port out of range, a zero limit, a non-postgres --database are refused with a message and exit 64")
+    func badFlags() async throws {
+        let directory = ServerTestDirectory()
+        for (arguments, message) in [
+            (["--port", "70000"], "--port must be between 1 and 65535"),
+            (["--cached-spaces", "0"], "limits must be positive"),
+            (["--max-changes", "0"], "limits must be positive"),
+            (["--database", "mysql://db/dialogue"], "--database must be a postgres:// URL"),
+        ] {
+            let result = try await runProcess(try serverBinary(), ["serve", "--data-dir", directory.path("data")] + arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+        // The environment's database URL (with its password) never shows in --help.
+        let help = try await runProcess(
+            try serverBinary(), ["serve", "--help"],
+            environment: ProcessInfo.processInfo.environment.merging(["DIALOGUE_DATABASE": "postgres://u:secret@db/x"]) { $1 })
+        #expect(help.status == 0 && help.stdout.contains("--cached-spaces") && !help.stdout.contains("secret"))
+    }
+
     @Test("a server restored from an older backup: a replica that synced before still gets what is stored after the restore")
     func restoredFromBackup() async throws {
         let directory = ServerTestDirectory()
