@@ -75,13 +75,13 @@ enum ServerBenchmark {
                         "cold sync into an empty replica",
                         "\(coldChanges) changes in \(String(format: "%.2f", coldSeconds)) s (target ≤ 2 s)"),
                 ] + rows("paced: each client syncs every \(interval) ms", paced)
-                    + rows("saturated: each client back to back", saturated)
+                    + (saturated.requests > 0 ? rows("saturated: each client back to back", saturated) : [])
             ).joined(separator: "\n")
         }
     }
 
     static func run(
-        database: String?, coldChanges: Int, clients: Int, seconds: Double, intervalMilliseconds: Int
+        database: String?, coldChanges: Int, clients: Int, seconds: Double, intervalMilliseconds: Int, saturate: Bool
     ) async throws -> Report {
         var logger = Logger(label: "dialogue.bench")
         logger.logLevel = .error
@@ -134,9 +134,11 @@ enum ServerBenchmark {
         report.paced = try await load(
             clients: clients, interval: .milliseconds(intervalMilliseconds), seconds: seconds, url: url, token: token, space: space,
             session: session, replicaBase: 0xC000)
-        report.saturated = try await load(
-            clients: clients, interval: nil, seconds: seconds, url: url, token: token, space: space, session: session,
-            replicaBase: 0xD000)
+        if saturate {
+            report.saturated = try await load(
+                clients: clients, interval: nil, seconds: seconds, url: url, token: token, space: space, session: session,
+                replicaBase: 0xD000)
+        }
         try await store.close()
         return report
     }

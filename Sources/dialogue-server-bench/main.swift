@@ -3,12 +3,12 @@ import Foundation
 // dialogue-server-bench: measures the sync server. Not a test: it prints figures.
 let usage = """
     usage: dialogue-server-bench [--json] [--database postgres://…] [--cold N] [--clients N] [--seconds N]
-                                 [--interval MS]
+                                 [--interval MS] [--paced-only]
       Runs the sync server in-process on 127.0.0.1 (SQLite, or PostgreSQL with --database): a cold
       sync of N changes into an empty replica (default 100000), then N concurrent clients (default 100)
       pushing 5 changes and pulling what the others wrote, for N seconds (default 30) twice: paced,
       each client syncing every MS milliseconds (default 250; latency counted from the scheduled
-      send), then back to back. Exit 1 if any request failed.
+      send), then back to back (not with --paced-only). Exit 1 if any request failed.
 
     """
 
@@ -24,10 +24,12 @@ var cold = 100_000
 var clients = 100
 var seconds = 30.0
 var interval = 250
+var saturate = true
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
     case "--json": json = true
+    case "--paced-only": saturate = false
     case "--database":
         guard let value = arguments.first else { fail("--database needs a postgres:// URL") }
         arguments.removeFirst()
@@ -47,7 +49,7 @@ while !arguments.isEmpty {
 }
 do {
     let report = try await ServerBenchmark.run(
-        database: database, coldChanges: cold, clients: clients, seconds: seconds, intervalMilliseconds: interval)
+        database: database, coldChanges: cold, clients: clients, seconds: seconds, intervalMilliseconds: interval, saturate: saturate)
     print(json ? report.json : report.table)
     exit(report.errors == 0 ? 0 : 1)
 } catch {
