@@ -267,6 +267,28 @@ struct StoreTests {
         }
     }
 
+    @Test("SQLite: the background checkpointer moves the log into the database file; a reopened store holds everything")
+    func sqliteCheckpointsInTheBackground() async throws {
+        let directory = ServerTestDirectory()
+        let path = directory.path("store.sqlite")
+        let store = try SQLiteSyncStore(path: path, checkpointInterval: .milliseconds(50))
+        func size() -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }
+        let before = size()
+        var author = ChangeAuthor(space: SpaceID(UUID()))
+        for _ in 0..<20 { try await store.append(try author.textRun(String(repeating: "words ", count: 200)), to: author.space) }
+        var grew = false
+        for _ in 0..<100 where !grew {
+            try await Task.sleep(for: .milliseconds(50))
+            grew = size() > before + 100_000
+        }
+        #expect(grew, "the database file did not grow: nothing was checkpointed")
+        try await store.close()
+        // Reopened, everything is there.
+        let reopened = try SQLiteSyncStore(path: path)
+        #expect(try await reopened.everything(in: author.space).count == 40)
+        try await reopened.close()
+    }
+
     @Test("PostgreSQL: a database from before per-space heads gets them at start; appends continue after the stored seqs")
     func postgresHeadsBackfill() async throws {
         try await withFreshStore(.postgres) { fresh in
