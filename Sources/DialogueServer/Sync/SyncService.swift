@@ -109,16 +109,19 @@ public struct SyncService: Sendable {
             let new = accepted.mapValues(\.new)
             do {
                 rejected = try await documents.withLock(writing) {
-                    var refused: [Rejection] = []
-                    for space in writing { refused += try await documents.check(new[space]!, in: space, store: store) }
                     do {
-                        if refused.isEmpty { for space in writing { try await store.append(new[space]!, to: space) } }
+                        var refused: [Rejection] = []
+                        for space in writing { refused += try await documents.check(new[space]!, in: space, store: store) }
+                        guard refused.isEmpty else {
+                            await documents.forget(writing)  // the spaces checked before hold this request's changes
+                            return refused
+                        }
+                        for space in writing { try await store.append(new[space]!, to: space) }
+                        return []
                     } catch {
-                        await documents.forget(writing)
+                        await documents.forget(writing)  // their documents may hold changes that were not stored
                         throw error
                     }
-                    if !refused.isEmpty { await documents.forget(writing) }
-                    return refused
                 }
                 if !rejected.isEmpty {
                     throw Failure(
