@@ -256,16 +256,9 @@ enum RawSQLite {
     /// keys, like the materialised tables), `batch` per transaction: the floor for
     /// materialising edits scattered over many entities.
     static func scatteredUpdateRate(path: String, updates: Int, rows: Int, batch: Int) throws -> Double {
-        var handle: OpaquePointer?
-        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK, let db = handle else {
-            throw Failure(description: "cannot open \(path)")
-        }
+        let db = try open(path)
         defer { sqlite3_close(db) }
-        func exec(_ sql: String) throws {
-            guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw Failure(description: String(cString: sqlite3_errmsg(db))) }
-        }
-        try exec("PRAGMA journal_mode = WAL")
-        try exec("PRAGMA synchronous = NORMAL")
+        func exec(_ sql: String) throws { try RawSQLite.exec(db, sql) }
         try exec("CREATE TABLE items (id BLOB PRIMARY KEY, title TEXT, focus TEXT, status TEXT) WITHOUT ROWID")
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
         var keys: [[UInt8]] = []
@@ -306,17 +299,25 @@ enum RawSQLite {
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    static func insertRate(path: String, rows: Int, batch: Int, payloadBytes: Int) throws -> Double {
+    /// Opens (creating) a database with the replica's settings: WAL, `synchronous=NORMAL`.
+    static func open(_ path: String) throws -> OpaquePointer {
         var handle: OpaquePointer?
         guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK, let db = handle else {
             throw Failure(description: "cannot open \(path)")
         }
+        try exec(db, "PRAGMA journal_mode = WAL")
+        try exec(db, "PRAGMA synchronous = NORMAL")
+        return db
+    }
+
+    static func exec(_ db: OpaquePointer, _ sql: String) throws {
+        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw Failure(description: String(cString: sqlite3_errmsg(db))) }
+    }
+
+    static func insertRate(path: String, rows: Int, batch: Int, payloadBytes: Int) throws -> Double {
+        let db = try open(path)
         defer { sqlite3_close(db) }
-        func exec(_ sql: String) throws {
-            guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw Failure(description: String(cString: sqlite3_errmsg(db))) }
-        }
-        try exec("PRAGMA journal_mode = WAL")
-        try exec("PRAGMA synchronous = NORMAL")
+        func exec(_ sql: String) throws { try RawSQLite.exec(db, sql) }
         try exec(
             "CREATE TABLE rows (id INTEGER PRIMARY KEY, space BLOB NOT NULL, replica INTEGER NOT NULL, counter INTEGER NOT NULL, body BLOB NOT NULL)"
         )

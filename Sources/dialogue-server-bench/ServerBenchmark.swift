@@ -132,22 +132,23 @@ enum ServerBenchmark {
         let session = URLSession(configuration: .ephemeral)
         let space = school.privateSpace
         report.paced = try await load(
-            clients: clients, interval: .milliseconds(intervalMilliseconds), seconds: seconds, url: url, token: token, space: space,
+            clients: clients, intervalMilliseconds: intervalMilliseconds, seconds: seconds, url: url, token: token, space: space,
             session: session, replicaBase: 0xC000)
         if saturate {
             report.saturated = try await load(
-                clients: clients, interval: nil, seconds: seconds, url: url, token: token, space: space, session: session,
+                clients: clients, intervalMilliseconds: nil, seconds: seconds, url: url, token: token, space: space, session: session,
                 replicaBase: 0xD000)
         }
         try await store.close()
         return report
     }
 
-    /// Runs `clients` sync loops for `seconds`, each every `interval` or back to back.
+    /// Runs `clients` sync loops for `seconds`, each every `intervalMilliseconds` or back to back.
     static func load(
-        clients: Int, interval: Duration?, seconds: Double, url: URL, token: String, space: SpaceID, session: URLSession,
+        clients: Int, intervalMilliseconds: Int?, seconds: Double, url: URL, token: String, space: SpaceID, session: URLSession,
         replicaBase: UInt64
     ) async throws -> Load {
+        let interval = intervalMilliseconds.map { Duration.milliseconds($0) }
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .seconds(seconds)
@@ -165,7 +166,7 @@ enum ServerBenchmark {
             for try await result in group { all.append(result) }
             return all
         }
-        var load = Load(intervalMilliseconds: interval.map { Int($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) })
+        var load = Load(intervalMilliseconds: intervalMilliseconds)
         load.seconds = seconds
         let latencies = results.flatMap(\.latencies).sorted()
         load.requests = latencies.count

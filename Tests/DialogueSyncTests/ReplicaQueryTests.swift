@@ -482,13 +482,6 @@ private struct QueryFixture {
 }
 
 @Suite struct ReplicaQueryConflictTests {
-    /// Sends what `to` lacks of `space` from `from`.
-    private func sync(_ space: SpaceID, from: Replica, to: Replica) async throws {
-        let vector = try to.heldVectors()[space] ?? VersionVector()
-        let page = try from.changes(in: space, missingFrom: vector, limit: 100_000)
-        try await to.merge(page.changes)
-    }
-
     @Test func concurrentTitlesAreListedAlikeOnBothReplicas() async throws {
         try await withQueryTestDirectory { directory in
             // Bea's clock is a second ahead, so her title wins on both replicas.
@@ -579,12 +572,6 @@ private struct QueryFixture {
 }
 
 @Suite struct ReplicaQueryConcurrentDeletionTests {
-    /// Sends what `to` lacks of `space` from `from`.
-    private func sync(_ space: SpaceID, from: Replica, to: Replica) async throws {
-        let vector = try to.heldVectors()[space] ?? VersionVector()
-        try await to.merge(try from.changes(in: space, missingFrom: vector, limit: 100_000).changes)
-    }
-
     /// An edit the deleter had not seen overrules the deletion (the model's rule): every
     /// replica must show the session again, whichever order the changes arrive in.
     @Test func anEditConcurrentWithADeletionKeepsTheEntityOnEveryReplica() async throws {

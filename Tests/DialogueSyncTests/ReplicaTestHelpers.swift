@@ -28,6 +28,12 @@ final class SeededEntityIDs: @unchecked Sendable {
     func next() -> EntityID { lock.withLock { EntityID.random(using: &generator) } }
 }
 
+/// Sends what `to` lacks of `space` from `from`, as one merge.
+func sync(_ space: SpaceID, from: Replica, to: Replica) async throws {
+    let vector = try to.heldVectors()[space] ?? VersionVector()
+    try await to.merge(try from.changes(in: space, missingFrom: vector, limit: 100_000).changes)
+}
+
 /// Creates a replica file whose identity is chosen by the test (the replica keeps the
 /// `replica_id` it finds in `meta`), so tie-breaks between replicas are reproducible.
 func createReplicaFile(at path: String, id: ReplicaID) throws {

@@ -11,6 +11,15 @@ public enum SyncProtocol {
     /// large enough that a cold sync of a big space takes few round trips (each merged
     /// and materialised once), small enough to keep a response under a few megabytes.
     public static let defaultPageSize = 10_000
+
+    /// The changes of a section: the JSON ones, then those of the base64 binary batch.
+    static func changes(_ json: [Change], binary: String?) throws -> [Change] {
+        guard let binary else { return json }
+        guard let bytes = Data(base64Encoded: binary) else {
+            throw CodecError.malformed(section: "changesBinary", reason: "not base64")
+        }
+        return json + (try ChangeCodec.decode(bytes))
+    }
 }
 
 /// `POST /v1/sync` request body.
@@ -56,13 +65,7 @@ public struct SyncRequest: Codable, Sendable, Equatable {
         }
 
         /// Every pushed change, JSON and binary.
-        public func allChanges() throws -> [Change] {
-            guard let changesBinary else { return changes }
-            guard let bytes = Data(base64Encoded: changesBinary) else {
-                throw CodecError.malformed(section: "changesBinary", reason: "not base64")
-            }
-            return changes + (try ChangeCodec.decode(bytes))
-        }
+        public func allChanges() throws -> [Change] { try SyncProtocol.changes(changes, binary: changesBinary) }
 
         enum CodingKeys: String, CodingKey {
             case space, have, haveBinary, changes, changesBinary, after
@@ -142,13 +145,7 @@ public struct SyncResponse: Codable, Sendable, Equatable {
         }
 
         /// Every returned change, JSON and binary.
-        public func allChanges() throws -> [Change] {
-            guard let changesBinary else { return changes }
-            guard let bytes = Data(base64Encoded: changesBinary) else {
-                throw CodecError.malformed(section: "changesBinary", reason: "not base64")
-            }
-            return changes + (try ChangeCodec.decode(bytes))
-        }
+        public func allChanges() throws -> [Change] { try SyncProtocol.changes(changes, binary: changesBinary) }
 
         enum CodingKeys: String, CodingKey {
             case space, accepted, alreadyHeld, changes, changesBinary, more, serverHas, serverHasBinary, cursor
