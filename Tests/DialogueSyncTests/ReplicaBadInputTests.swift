@@ -759,4 +759,74 @@ struct ReplicaBadInputTests {
             try await f.replica.importBundle(from: url)
         }
     }
+
+    @Test("opening a file that is not a replica throws a storage error and leaves the file as it was")
+    func openingSomethingElse() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("notes.txt")
+        let bytes = Data(String(repeating: "Not a database: minutes of the partnership meeting.\n", count: 200).utf8)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        var thrown: ReplicaError?
+        do {
+            _ = try Replica(path: path)
+        } catch {
+            thrown = error
+        }
+        guard case .storage(let message) = thrown else {
+            Issue.record("expected a storage error, got \(String(describing: thrown))")
+            return
+        }
+        #expect(message.contains("cannot open replica at \(path)"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+    }
+
+    @Test("opening a database of another application throws a storage error and changes nothing")
+    func openingAnotherDatabase() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("other.sqlite")
+        let other = try DatabaseQueue(path: path)
+        try other.write { db in try db.execute(sql: "CREATE TABLE meta (note TEXT); INSERT INTO meta VALUES ('theirs')") }
+        try other.close()
+        var thrown: ReplicaError?
+        do {
+            _ = try Replica(path: path)
+        } catch {
+            thrown = error
+        }
+        guard case .storage(let message) = thrown else {
+            Issue.record("expected a storage error, got \(String(describing: thrown))")
+            return
+        }
+        #expect(message.contains("cannot open replica at \(path): it is not a Dialogue replica"))
+        let reopened = try DatabaseQueue(path: path)
+        #expect(try reopened.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master ORDER BY name") } == ["meta"])
+        #expect(try reopened.read { db in try String.fetchAll(db, sql: "SELECT note FROM meta") } == ["theirs"])
+    }
+
+    @Test("opening a replica written by a newer version throws a storage error and changes nothing")
+    func openingNewerReplica() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("newer.sqlite")
+        do {
+            let replica = try Replica(path: path)
+            try await replica.addSpace(SpaceID(UUID()))
+        }
+        let raw = try DatabaseQueue(path: path)
+        try await raw.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
+        let before = try await raw.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
+        try raw.close()
+        var thrown: ReplicaError?
+        do {
+            _ = try Replica(path: path)
+        } catch {
+            thrown = error
+        }
+        guard case .storage(let message) = thrown else {
+            Issue.record("expected a storage error, got \(String(describing: thrown))")
+            return
+        }
+        #expect(message.contains("written by a newer version of Dialogue"))
+        let reopened = try DatabaseQueue(path: path)
+        #expect(try await reopened.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") } == before)
+    }
 }

@@ -47,6 +47,11 @@ public struct LWWRegister<Value: Hashable & Sendable>: Hashable, Sendable {
 
     /// Applies a write and removes the writes it overwrote.
     public mutating func apply(_ write: Write, predecessors: [Dot]) {
+        if predecessors.count == writes.count, predecessors.count == 1, writes[0].dot == predecessors[0], write.dot != predecessors[0] {
+            // The usual write: it saw the one standing write and replaces it.
+            writes[0] = write
+            return
+        }
         if !predecessors.isEmpty {
             writes.removeAll { predecessors.contains($0.dot) }
         }

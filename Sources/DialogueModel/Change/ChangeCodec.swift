@@ -107,18 +107,6 @@ public enum ChangeCodec {
     }
 }
 
-/// A string compared and hashed by its UTF-8 bytes (not by canonical equivalence), without
-/// copying them into an array.
-private struct ByteString: Hashable {
-    let string: String
-
-    init(_ string: String) { self.string = string }
-
-    static func == (lhs: ByteString, rhs: ByteString) -> Bool { sameUTF8(lhs.string, rhs.string) }
-
-    func hash(into hasher: inout Hasher) { hashUTF8(of: string, into: &hasher) }
-}
-
 /// Interns identifiers into tables and fills the columns.
 private struct BatchEncoder {
     var replicas: [ReplicaID] = []
@@ -128,8 +116,14 @@ private struct BatchEncoder {
     var entities: [EntityID] = []
     var entityIndex: [EntityID: Int] = [:]
     var strings: [String] = []
-    /// Keyed by bytes: `String` equality would merge canonically equivalent strings.
-    var stringIndex: [ByteString: Int] = [:]
+    /// Recently interned strings by a cheap hash of their bytes, names (fields, kinds)
+    /// apart from values so that a stream of one-off values never pushes the names out.
+    /// Names and vocabulary terms repeat; values typed by people rarely do, and hashing
+    /// each of them into a dictionary cost more than the rest of the encoding. A
+    /// collision only stores a string twice, which the format allows.
+    var recentNames = [Int32](repeating: -1, count: 64)
+    var names: [Int32] = []
+    var recentValues = [Int32](repeating: -1, count: 64)
     /// Per interned replica (same index): the counter its next change is expected at.
     var nextCounter: [UInt64] = []
     var previousWall: UInt64 = 0
@@ -174,21 +168,51 @@ private struct BatchEncoder {
         return index
     }
 
-    mutating func intern(_ string: String) -> Int {
-        // A batch names few distinct fields: a short scan beats hashing.
-        if strings.count <= 8 {
-            if let index = strings.firstIndex(where: { sameUTF8($0, string) }) { return index }
-            if strings.count < 8 {
-                strings.append(string)
-                return strings.count - 1
-            }
-            for (index, existing) in strings.enumerated() { stringIndex[ByteString(existing)] = index }
-        }
-        let key = ByteString(string)
-        if let index = stringIndex[key] { return index }
+    /// Names (fields, kinds) are few in a batch: the first sixteen are found by a scan,
+    /// so they never collide in the hashed slots.
+    mutating func intern(name string: String) -> Int {
+        for index in names where sameUTF8(strings[Int(index)], string) { return Int(index) }
+        guard names.count < 16 else { return Self.intern(string, in: &strings, recent: &recentNames) }
         strings.append(string)
-        stringIndex[key] = strings.count - 1
+        names.append(Int32(strings.count - 1))
         return strings.count - 1
+    }
+
+    mutating func intern(value string: String) -> Int { Self.intern(string, in: &strings, recent: &recentValues) }
+
+    static func intern(_ string: String, in strings: inout [String], recent: inout [Int32]) -> Int {
+        let slot = slot(of: string)
+        let candidate = Int(recent[slot])
+        if candidate >= 0, sameUTF8(strings[candidate], string) { return candidate }
+        strings.append(string)
+        recent[slot] = Int32(strings.count - 1)
+        return strings.count - 1
+    }
+
+    /// A slot of the recent tables from the length and the first and last eight bytes
+    /// (where names and numbered values differ), mixed by one multiplication.
+    static func slot(of string: String) -> Int {
+        let utf8 = string.utf8
+        let mixed =
+            utf8.withContiguousStorageIfAvailable { bytes -> UInt64 in
+                guard let base = bytes.baseAddress else { return 0 }
+                let count = bytes.count
+                var head: UInt64 = 0
+                var tail: UInt64 = 0
+                withUnsafeMutableBytes(of: &head) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: min(count, 8))) }
+                if count > 8 {
+                    let tailCount = min(count - 8, 8)
+                    withUnsafeMutableBytes(of: &tail) {
+                        $0.copyMemory(from: UnsafeRawBufferPointer(start: base + count - tailCount, count: tailCount))
+                    }
+                }
+                return (head ^ tail &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(count)) &* 0xFF51_AFD7_ED55_8CCD
+            } ?? {
+                var hash: UInt64 = UInt64(utf8.count)  // a bridged string: not contiguous
+                for byte in utf8.prefix(16) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+                return hash &* 0xFF51_AFD7_ED55_8CCD
+            }()
+        return Int(truncatingIfNeeded: mixed >> 58)
     }
 
     mutating func internSpace(_ space: SpaceID) -> Int {
@@ -211,7 +235,7 @@ private struct BatchEncoder {
         heads.varint(UInt64(change.timestamp.logical))
         places.varint(internSpace(change.space))
         places.varint(intern(change.entity))
-        places.varint(intern(change.field))
+        places.varint(intern(name: change.field))
         deps.varint(change.dependencies.count)
         for dot in change.dependencies {
             let index = intern(dot.replica)
@@ -222,7 +246,7 @@ private struct BatchEncoder {
         switch change.operation {
         case .create(let kind, let predecessors):
             heads.byte(ChangeCodec.OperationTag.create.rawValue)
-            ops.varint(intern(kind))
+            ops.varint(intern(name: kind))
             dotList(predecessors)
         case .delete(let observed):
             heads.byte(ChangeCodec.OperationTag.delete.rawValue)
@@ -297,7 +321,7 @@ private struct BatchEncoder {
             ops.signed(number)
         case .string(let string):
             ops.byte(ChangeCodec.ValueTag.string.rawValue)
-            ops.varint(intern(string))
+            ops.varint(intern(value: string))
         case .timestamp(let millis):
             ops.byte(ChangeCodec.ValueTag.timestamp.rawValue)
             ops.signed(millis)

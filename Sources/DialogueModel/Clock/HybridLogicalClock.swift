@@ -79,7 +79,12 @@ public struct HybridLogicalClock<Wall: WallClock>: Sendable {
 
     /// A timestamp for a local event, greater than any seen before.
     public mutating func now() -> HLCTimestamp {
-        let physical = wall.millisecondsSinceEpoch()
+        now(physical: wall.millisecondsSinceEpoch())
+    }
+
+    /// The same, with the wall clock already read: a burst of local events (one
+    /// transaction's edits) reads it once and the logical counter orders them.
+    public mutating func now(physical: UInt64) -> HLCTimestamp {
         if physical > last.wallTime {
             last = HLCTimestamp(wallTime: physical, logical: 0)
         } else {

@@ -29,6 +29,35 @@ extension SpaceDocument {
         return commit(entity, field, .set(value, predecessors: predecessors), context)
     }
 
+    /// Writes a register field unless `value` is already its only standing value, in
+    /// which case nothing changes and the result is `nil`. The context is asked for only
+    /// when there is something to write (so an unchanged value takes no clock tick), and
+    /// the register is looked up once: an editor calls this for every field of a form.
+    public mutating func setIfChanged(
+        _ field: String, of entity: EntityID, to value: FieldValue, by makeContext: () -> EditContext
+    ) -> Change? {
+        let ref = FieldRef(entity, field)
+        let index = registers.index(forKey: ref)
+        var predecessors: [Dot] = []
+        if let index {
+            let register = registers.values[index]
+            if register.writes.count == 1, register.value == value { return nil }
+            predecessors = register.standingDots
+        }
+        let context = makeContext()
+        let dependencies = dependencies(for: context.replica)
+        let dot = Dot(context.replica, nextCounter(for: context.replica))
+        let write = LWWRegister<FieldValue>.Write(value: value, timestamp: context.timestamp, dot: dot)
+        if let index {
+            registers.values[index].apply(write, predecessors: predecessors)
+        } else {
+            var register = LWWRegister<FieldValue>()
+            register.apply(write, predecessors: [])
+            registers[ref] = register
+        }
+        return record(entity, field, .set(value, predecessors: predecessors), context, dot, dependencies)
+    }
+
     /// Adds a member to a set field (no change when already present).
     public mutating func add(_ value: FieldValue, toSet field: String, of entity: EntityID, by context: EditContext) -> Change? {
         guard sets[FieldRef(entity, field)]?.contains(value) != true else { return nil }

@@ -9,13 +9,18 @@ enum FieldRules {
 
     /// Every known field's CRDT type and rule, worked out once and indexed by the kind's
     /// ordinal: an edit checks both with one lookup.
-    private static let entries: [[String: (type: FieldType, rule: Rule)]] = EntityKind.allCases.map { kind in
-        Dictionary(uniqueKeysWithValues: kind.fields.map { spec in (spec.name, (spec.type, declaredRule(for: spec.name, of: kind))) })
+    private static let entries: [[(name: String, type: FieldType, rule: Rule)]] = EntityKind.allCases.map { kind in
+        kind.fields.map { spec in (spec.name, spec.type, declaredRule(for: spec.name, of: kind)) }
     }
 
     /// A known field's CRDT type and rule, or `nil` for a field the kind does not have.
+    /// A kind has about ten fields with short names: a scan is cheaper than hashing one.
     static func entry(for field: String, of kind: EntityKind) -> (type: FieldType, rule: Rule)? {
-        entries[kind.ordinal][field]
+        let length = field.utf8.count
+        for entry in entries[kind.ordinal] where entry.name.utf8.count == length && entry.name == field {
+            return (entry.type, entry.rule)
+        }
+        return nil
     }
 
     static func rule(for field: String, of kind: EntityKind) -> Rule {

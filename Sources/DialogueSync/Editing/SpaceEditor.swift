@@ -21,9 +21,19 @@ public struct SpaceEditor {
     /// ``delete(_:)`` can end an entity, so that is the one place that forgets it.
     var lastLive: (id: EntityID, kind: EntityKind)?
     let makeEntityID: @Sendable () -> EntityID
+    /// The wall clock as first read by this editor: its edits form one transaction, so
+    /// one reading serves them all and the clock's logical counter orders them.
+    var wallTime: UInt64?
 
     mutating func context() -> EditContext {
-        EditContext(replica: replica, timestamp: clock.now())
+        EditContext(replica: replica, timestamp: clock.now(physical: physicalTime()))
+    }
+
+    mutating func physicalTime() -> UInt64 {
+        if let wallTime { return wallTime }
+        let now = clock.wall.millisecondsSinceEpoch()
+        wallTime = now
+        return now
     }
 
     // MARK: Checks
@@ -70,11 +80,16 @@ public struct SpaceEditor {
         let kind = try requireEntity(entity)
         let rule = try requireField(field, of: kind, type: .register)
         try FieldRules.validate(value, against: rule, for: field, of: kind)
-        if let register = document.register(field, of: entity), register.writes.count == 1, register.value == value {
-            return  // already the sole value: writing it again would only add a change
+        // The clock moves out while the document changes (one access to `self` at a time).
+        let physical = physicalTime()
+        var clock = self.clock
+        let replica = self.replica
+        // Nothing is written when the value is already the sole value: it would only add a change.
+        let change = document.setIfChanged(field, of: entity, to: value) {
+            EditContext(replica: replica, timestamp: clock.now(physical: physical))
         }
-        let context = context()
-        changes.append(document.set(field, of: entity, to: value, by: context))
+        self.clock = clock
+        if let change { changes.append(change) }
     }
 
     /// Adds a member to a set field (participants, hallmarks…).

@@ -32,13 +32,13 @@ extension Replica {
             return result
         }
         let changes = editor.changes
-        let timestamp = editor.clock.last
         var materializer = Materializer(space: space, after: editor.document, conflicted: conflictedRegisters)
         do {
+            // The clock is not stored: every timestamp it issued is in the changes stored
+            // here, and opening the replica takes the clock from them (one page less per edit).
             try write { db in
                 try Self.appendBlock(changes, space: space, db)
                 try Self.storeVector(of: changes, space: space, db)
-                try Self.storeClock(timestamp, db)
                 try materializer.refresh(Materializer.touches(of: changes), in: db)
             }
         } catch {

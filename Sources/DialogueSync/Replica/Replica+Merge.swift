@@ -104,9 +104,7 @@ extension Replica {
                             try Self.appendBlocks(journal, space: space, db)
                         }
                         try Self.storeVector(of: journal, space: space, db)
-                        touches[space, default: [:]].merge(Materializer.touches(of: journal)) { old, new in
-                            Materializer.Touch(fields: old.fields.union(new.fields), lifecycle: old.lifecycle || new.lifecycle)
-                        }
+                        Materializer.collect(journal, into: &touches[space, default: [:]])
                         if latest > .zero { _ = try? clock.receive(latest) }
                         working[space] = document
                     }
@@ -129,7 +127,6 @@ extension Replica {
                         materialized = materializer.conflicted
                     }
                 }
-                try Self.storeClock(clock.last, db)
             }
         } catch {
             for space in moved { restore(space, nil) }

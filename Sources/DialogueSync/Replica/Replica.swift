@@ -23,6 +23,7 @@ public actor Replica {
     /// Registers whose concurrent writes are materialised in `field_conflicts`.
     var conflictedRegisters: Set<FieldRef> = []
     var makeEntityID: @Sendable () -> EntityID
+    private let checkpointer: Checkpointer
 
     /// Opens (creating or migrating as needed) the replica at `path`.
     ///
@@ -38,31 +39,70 @@ public actor Replica {
         self.path = path
         self.makeEntityID = entityIDs
         var configuration = Configuration()
+        // Another connection may hold a lock for a moment: this replica's checkpointer, a
+        // CLI run beside an app, or recovery after a crash.
+        configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")  // WAL + NORMAL: durable across crashes of the app
+            // WAL + NORMAL: durable across crashes of the app. Checkpoints run on their own
+            // connection (below), not inside whichever commit crosses SQLite's threshold.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0")
         }
         do {
             database = try DatabasePool(path: path, configuration: configuration)
+            try database.read { db in try ReplicaSchema.checkOpenable(db, path: path) }
             try ReplicaSchema.migrator.migrate(database)
-            let (id, lastTimestamp) = try database.write { db in try Self.identity(db) }
+            let (id, storedTimestamp) = try database.write { db in try Self.identity(db) }
             self.id = id
             var logger = logger
             logger[metadataKey: "replica.id"] = "\(id)"
             self.logger = logger
-            clock = HybridLogicalClock(wall: AnyWallClock(wallClock), last: lastTimestamp)
+            var latest = storedTimestamp
             (documents, conflictedRegisters) = try database.read { db in
-                (try Self.loadDocuments(db), try Self.loadConflictedRegisters(db))
+                (try Self.loadDocuments(db, latest: &latest), try Self.loadConflictedRegisters(db))
             }
+            clock = HybridLogicalClock(wall: AnyWallClock(wallClock), last: latest)
         } catch let error as ReplicaError {
             throw error
         } catch {
             throw .storage("cannot open replica at \(path): \(error)")
         }
+        checkpointer = Checkpointer(path: path, configuration: configuration, logger: logger)
         let spaceCount = documents.count
         logger.debug("replica opened", metadata: ["path": "\(path)", "spaces": "\(spaceCount)"])
     }
 
-    /// Reads or creates the replica identity and the clock's high-water mark.
+    /// Copies the write-ahead log into the database file about once a second, on a
+    /// connection of its own. SQLite's automatic checkpoint would run inside the commit
+    /// that crosses its threshold, syncing the file while an edit waits; a passive
+    /// checkpoint never takes the write lock, so edits go on meanwhile. It stops when the
+    /// replica goes away; closing the last connection checkpoints what is left.
+    final class Checkpointer: Sendable {
+        private let task: Task<Void, Never>
+
+        init(path: String, configuration: Configuration, interval: Duration = .seconds(1), logger: Logger) {
+            task = Task.detached(priority: .utility) {
+                let connection: DatabaseQueue
+                do {
+                    connection = try DatabaseQueue(path: path, configuration: configuration)
+                } catch {
+                    logger.error(
+                        "cannot open the checkpoint connection; SQLite checkpoints when the replica closes",
+                        metadata: ["error": "\(error)"])
+                    return
+                }
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    _ = try? await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                }
+                try? connection.close()
+            }
+        }
+
+        deinit { task.cancel() }
+    }
+
+    /// Reads or creates the replica identity and the clock's high-water mark as stored
+    /// (replicas before this version stored it with every edit; the log now holds it).
     private static func identity(_ db: Database) throws -> (ReplicaID, HLCTimestamp) {
         let id: ReplicaID
         if let stored = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'replica_id'"),
@@ -77,8 +117,10 @@ public actor Replica {
         return (id, HLCTimestamp(wallTime: packed >> 16, logical: UInt16(truncatingIfNeeded: packed)))
     }
 
-    /// Rebuilds each space's pure state from its change log, then re-buffers waiting changes.
-    private static func loadDocuments(_ db: Database) throws -> [SpaceID: SpaceDocument] {
+    /// Rebuilds each space's pure state from its change log, then re-buffers waiting
+    /// changes; raises `latest` to the newest timestamp among them (the clock's
+    /// high-water mark: every timestamp the clock issued or received is in a stored change).
+    private static func loadDocuments(_ db: Database, latest: inout HLCTimestamp) throws -> [SpaceID: SpaceDocument] {
         var documents: [SpaceID: SpaceDocument] = [:]
         for blob in try Data.fetchAll(db, sql: "SELECT space_id FROM spaces") {
             guard let space = SpaceID(blob: blob) else { continue }
@@ -87,14 +129,16 @@ public actor Replica {
         let blocks = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM change_blocks ORDER BY block_id")
         while let row = try blocks.next() {
             guard let space = SpaceID(blob: row["space_id"]) else { continue }
-            let body: Data = row["body"]
-            try documents[space, default: SpaceDocument(space: space)].apply(try ChangeCodec.decode(body))
+            let changes = try ChangeCodec.decode(row["body"] as Data)
+            for change in changes where change.timestamp > latest { latest = change.timestamp }
+            try documents[space, default: SpaceDocument(space: space)].apply(changes)
         }
         let pending = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM pending_changes")
         while let row = try pending.next() {
             guard let space = SpaceID(blob: row["space_id"]) else { continue }
-            let body: Data = row["body"]
-            try documents[space, default: SpaceDocument(space: space)].apply(try ChangeCodec.decode(body))
+            let changes = try ChangeCodec.decode(row["body"] as Data)
+            for change in changes where change.timestamp > latest { latest = change.timestamp }
+            try documents[space, default: SpaceDocument(space: space)].apply(changes)
         }
         return documents
     }
@@ -195,13 +239,6 @@ public actor Replica {
         for (replica, counter) in highest {
             try statement.execute(arguments: [space.blob, replica.storedValue, Int64(bitPattern: counter)])
         }
-    }
-
-    /// Persists the clock's high-water mark, so timestamps stay monotonic across restarts.
-    /// Stored packed as `wallTime << 16 | logical` in one row.
-    static func storeClock(_ timestamp: HLCTimestamp, _ db: Database) throws {
-        let packed = Int64(bitPattern: timestamp.wallTime << 16 | UInt64(timestamp.logical))
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc', ?)").execute(arguments: [packed])
     }
 }
 

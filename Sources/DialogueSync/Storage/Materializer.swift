@@ -20,20 +20,42 @@ struct Materializer {
 
     /// What a batch touched in one entity.
     struct Touch {
-        var fields: Set<String> = []
+        /// The fields written, each once (an entity has a handful, so a scan beats a set).
+        var fields: [String] = []
         var lifecycle = false
+
+        mutating func note(_ change: Change) {
+            switch change.operation {
+            case .create, .delete: lifecycle = true
+            default: if !fields.contains(change.field) { fields.append(change.field) }
+            }
+        }
+
+        mutating func formUnion(_ other: Touch) {
+            lifecycle = lifecycle || other.lifecycle
+            for field in other.fields where !fields.contains(field) { fields.append(field) }
+        }
     }
 
     /// Groups changes by entity.
     static func touches(of changes: some Sequence<Change>) -> [EntityID: Touch] {
         var touches: [EntityID: Touch] = [:]
-        for change in changes {
-            switch change.operation {
-            case .create, .delete: touches[change.entity, default: Touch()].lifecycle = true
-            default: touches[change.entity, default: Touch()].fields.insert(change.field)
-            }
-        }
+        collect(changes, into: &touches)
         return touches
+    }
+
+    /// Adds what `changes` touch to `touches`. Consecutive changes to one entity (a form,
+    /// a typed note) gather in a local touch and are added with one lookup.
+    static func collect(_ changes: some Sequence<Change>, into touches: inout [EntityID: Touch]) {
+        var current: (entity: EntityID, touch: Touch)?
+        for change in changes {
+            if current?.entity != change.entity {
+                if let (entity, touch) = current { touches[entity, default: Touch()].formUnion(touch) }
+                current = (change.entity, Touch())
+            }
+            current!.touch.note(change)
+        }
+        if let (entity, touch) = current { touches[entity, default: Touch()].formUnion(touch) }
     }
 
     mutating func refresh(_ touches: [EntityID: Touch], in db: Database) throws {

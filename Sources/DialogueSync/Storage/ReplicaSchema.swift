@@ -8,6 +8,22 @@ enum ReplicaSchema {
     /// Migration identifiers in order; tests pin fixtures to a prefix of this list.
     static let migrationIdentifiers = ["v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes", "v4-packed-clock"]
 
+    /// Refuses a database this build must not migrate: another application's (tables,
+    /// but no record of migrations), or one written by a newer Dialogue (migrations this
+    /// build does not know, so a schema it cannot read). Checked before migrating, so
+    /// such a file is left exactly as it was.
+    static func checkOpenable(_ db: Database, path: String) throws {
+        let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        guard !tables.isEmpty else { return }
+        guard tables.contains("grdb_migrations") else {
+            throw ReplicaError.storage(
+                "cannot open replica at \(path): it is not a Dialogue replica (it holds other tables: \(tables.sorted().prefix(5).joined(separator: ", ")))")
+        }
+        if try migrator.hasBeenSuperseded(db) {
+            throw ReplicaError.storage("cannot open replica at \(path): it was written by a newer version of Dialogue; update Dialogue to open it")
+        }
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-change-log") { db in
