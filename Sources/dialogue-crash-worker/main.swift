@@ -69,7 +69,11 @@ var created = 0
     editor.changes.last.map { Dot($0.replica, $0.lastCounter) }
 }
 
-while true {
+// The test kills the worker; should the test process die first, the worker must not run on
+// for ever (orphans loaded the CI machine): it stops when its parent changes.
+let parent = getppid()
+
+while getppid() == parent {
     do {
         let roll = Int.random(in: 0..<100, using: &random)
         if roll < 15, !bundles.isEmpty {

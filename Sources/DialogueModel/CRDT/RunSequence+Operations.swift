@@ -101,9 +101,14 @@ extension RunSequence {
 
     /// Integrates a remote insertion (idempotent: an insertion already held is ignored).
     public mutating func integrate(_ insertion: SequenceInsertion<Element>) throws(SequenceError) {
+        try integrate(insertion, mayBeHeld: true)
+    }
+
+    /// The same; a caller that knows none of the insertion's dots is held (a document
+    /// trims what its version vector covers) passes `mayBeHeld: false` to skip a lookup.
+    mutating func integrate(_ insertion: SequenceInsertion<Element>, mayBeHeld: Bool) throws(SequenceError) {
         guard !insertion.elements.isEmpty else { return }
-        let firstID = ElementID(insertion.first)
-        if let existing = itemIndex(holding: firstID) {
+        if mayBeHeld, let existing = itemIndex(holding: ElementID(insertion.first)) {
             // Already held. Re-delivery of the same run is fine; a different run is not.
             let item = items[Int(existing)]
             if item.counter + UInt64(item.length) < insertion.first.counter + UInt64(insertion.elements.count) {
@@ -113,25 +118,36 @@ extension RunSequence {
         }
         let originLeft = ElementID(insertion.originLeft)
         let originRight = ElementID(insertion.originRight)
-        for origin in [originLeft, originRight] where !origin.isNone {
-            guard itemIndex(holding: origin) != nil else { throw .unknownElement(origin.dot!) }
+        // Each origin is looked up once (a hash and a binary search each time).
+        var leftIndex: Int32?
+        if !originLeft.isNone {
+            guard let found = itemIndex(holding: originLeft) else { throw .unknownElement(originLeft.dot!) }
+            leftIndex = found
+        }
+        var rightIndex: Int32?
+        if !originRight.isNone {
+            guard let found = itemIndex(holding: originRight) else { throw .unknownElement(originRight.dot!) }
+            rightIndex = found
         }
         // Make originLeft the last element of an item and originRight the first of one.
+        // A split keeps the left part at its pool index and gives the rest a new one.
         var left: Position?
-        if !originLeft.isNone {
-            let index = itemIndex(holding: originLeft)!
-            let position = self.position(of: index)
+        if let index = leftIndex {
             let offset = Int(originLeft.counter - items[Int(index)].counter)
-            if offset + 1 < Int(items[Int(index)].length) { split(at: position, offset: offset + 1) }
+            if offset + 1 < Int(items[Int(index)].length) {
+                let rest = split(at: position(of: index), offset: offset + 1)
+                if rightIndex == index, !items[Int(index)].holds(originRight.counter) || items[Int(index)].replica != originRight.replica {
+                    rightIndex = rest  // originRight was in the part split off
+                }
+            }
         }
         var rightStop: Int32?
-        if !originRight.isNone {
-            let index = itemIndex(holding: originRight)!
+        if let index = rightIndex {
             let offset = Int(originRight.counter - items[Int(index)].counter)
-            let at = position(of: index)
-            rightStop = offset > 0 ? split(at: at, offset: offset) : index
+            rightStop = offset > 0 ? split(at: position(of: index), offset: offset) : index
+            if offset > 0, leftIndex == index { leftIndex = itemIndex(holding: originLeft) }  // only when origins are out of order
         }
-        if !originLeft.isNone { left = position(of: itemIndex(holding: originLeft)!) }
+        if let index = leftIndex { left = position(of: index) }
 
         // YATA: scan the items between the origins for concurrent insertions.
         var scan = left.map { position(after: $0) } ?? firstPosition

@@ -94,12 +94,13 @@ extension SpaceDocument {
             case .insertText(let originLeft, let originRight, let text):
                 let insertion = SequenceInsertion(
                     first: dot, originLeft: originLeft, originRight: originRight, elements: Array(text.unicodeScalars))
+                // The vector covers what is held, and the change was trimmed to what is not.
                 if let slot = texts.slot(of: ref) {
-                    try texts[slot: slot].integrate(insertion)
+                    try texts[slot: slot].integrate(insertion, mayBeHeld: false)
                 } else if let origin = originLeft ?? originRight {
                     throw SequenceError.unknownElement(origin)  // origins in a field that does not exist yet
                 } else {
-                    try texts[slot: texts.slot(of: ref, creating: TextSequence())].integrate(insertion)
+                    try texts[slot: texts.slot(of: ref, creating: TextSequence())].integrate(insertion, mayBeHeld: false)
                 }
             case .deleteText(let ranges):
                 guard let slot = texts.slot(of: ref) else {

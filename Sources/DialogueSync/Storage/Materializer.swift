@@ -44,18 +44,23 @@ struct Materializer {
         return touches
     }
 
-    /// Adds what `changes` touch to `touches`. Consecutive changes to one entity (a form,
-    /// a typed note) gather in a local touch and are added with one lookup.
+    /// Adds what `changes` touch to `touches`, each change noted in place in its entity's
+    /// entry; consecutive changes to one entity (a form, a typed note) reuse its position.
     static func collect(_ changes: some Sequence<Change>, into touches: inout [EntityID: Touch]) {
-        var current: (entity: EntityID, touch: Touch)?
+        var last: (entity: EntityID, index: Dictionary<EntityID, Touch>.Index)?
         for change in changes {
-            if current?.entity != change.entity {
-                if let (entity, touch) = current { touches[entity, default: Touch()].formUnion(touch) }
-                current = (change.entity, Touch())
+            let index: Dictionary<EntityID, Touch>.Index
+            if let last, last.entity == change.entity {
+                index = last.index  // still valid: entries are only changed in place since
+            } else if let found = touches.index(forKey: change.entity) {
+                index = found
+            } else {
+                touches[change.entity] = Touch()
+                index = touches.index(forKey: change.entity)!
             }
-            current!.touch.note(change)
+            touches.values[index].note(change)
+            last = (change.entity, index)
         }
-        if let (entity, touch) = current { touches[entity, default: Touch()].formUnion(touch) }
     }
 
     mutating func refresh(_ touches: [EntityID: Touch], in db: Database) throws {
