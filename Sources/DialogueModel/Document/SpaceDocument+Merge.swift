@@ -7,13 +7,13 @@ extension SpaceDocument {
     @discardableResult
     public mutating func apply(_ change: Change) throws(ChangeError) -> ApplyOutcome {
         try validateShape(change)
-        let held = vector[change.replica]
+        let held = vector[change.replica]  // looked up once and handed on: a hash per use adds up
         if change.lastCounter <= held { return .alreadyHeld }
-        guard isReady(change) else {
+        guard change.id.counter <= held + 1, change.dependencies.allSatisfy({ vector.contains($0) }) else {
             buffer(change)
             return .buffered
         }
-        try applyReady(change)
+        try applyReady(change, held: held)
         remoteGeneration += 1
         drainPending()
         return .applied
@@ -72,7 +72,11 @@ extension SpaceDocument {
 
     /// Applies a causally ready change, skipping any prefix already held.
     mutating func applyReady(_ change: Change) throws(ChangeError) {
-        let held = vector[change.replica]
+        try applyReady(change, held: vector[change.replica])
+    }
+
+    /// The same, given what the vector holds of the change's author.
+    mutating func applyReady(_ change: Change, held: UInt64) throws(ChangeError) {
         let change = change.id.counter <= held ? change.dropping(countersThrough: held) : change
         let ref = FieldRef(change.entity, change.field)
         let dot = change.id

@@ -140,8 +140,11 @@ struct BundleReader {
             throw .invalidBundle("a frame cannot be read: \(error)")
         }
         offset += 4 + length
-        let declared = Set(header.spaces.map(\.space))
-        if let stray = changes.first(where: { !declared.contains($0.space) }) {
+        if let only = header.spaces.first?.space, header.spaces.count == 1 {
+            if let stray = changes.first(where: { $0.space != only }) {
+                throw .invalidBundle("change \(stray.id) belongs to space \(stray.space), which the header does not declare")
+            }
+        } else if let stray = changes.first(where: { change in !header.spaces.contains { $0.space == change.space } }) {
             throw .invalidBundle("change \(stray.id) belongs to space \(stray.space), which the header does not declare")
         }
         return (changes, Data(encoded))
