@@ -74,50 +74,52 @@ public enum BundleFormat {
 }
 
 /// A bundle file checked and opened for reading: header parsed, checksum verified.
+///
+/// The file is read through a handle, a frame at a time (the checksum in chunks), not
+/// mapped whole: a merge of a large bundle then holds a frame or two of it in memory,
+/// not every page of the file it has touched.
 struct BundleReader {
-    let data: Data
+    let file: FileHandle
     let header: BundleFormat.Header
     let totalChanges: UInt64
     var offset: Int
     let framesEnd: Int
 
     init(url: URL) throws(ReplicaError) {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+        do { file = try FileHandle(forReadingFrom: url) } catch {
             throw .invalidBundle("cannot read \(url.path): \(error.localizedDescription)")
         }
-        try self.init(data: data)
-    }
-
-    init(data: Data) throws(ReplicaError) {
-        self.data = data
-        guard data.count >= 4, Array(data.prefix(4)) == BundleFormat.magic else {
+        let size: Int
+        do { size = Int(try file.seekToEnd()) } catch { throw .invalidBundle("cannot read \(url.path): \(error.localizedDescription)") }
+        let start = try Self.read(file, at: 0, count: min(size, BundleFormat.prefixLength))
+        guard start.count >= 4, Array(start.prefix(4)) == BundleFormat.magic else {
             throw .invalidBundle("not a Dialogue bundle (it does not start with DLGB)")
         }
-        guard data.count >= BundleFormat.prefixLength + BundleFormat.trailerLength else {
-            throw .invalidBundle("the file is truncated (\(data.count) bytes)")
+        guard size >= BundleFormat.prefixLength + BundleFormat.trailerLength else {
+            throw .invalidBundle("the file is truncated (\(size) bytes)")
         }
-        let version = data[data.startIndex + 4]
+        let version = start[start.startIndex + 4]
         guard version >= 1 else { throw .invalidBundle("bundle version \(version) is not valid") }
         guard version <= BundleFormat.version else {
             throw .invalidBundle(
                 "bundle version \(version) was written by a newer Dialogue (this one reads up to \(BundleFormat.version)); update Dialogue")
         }
-        let trailerStart = data.count - BundleFormat.trailerLength
-        guard Array(data[(data.startIndex + trailerStart)..<(data.startIndex + trailerStart + 4)]) == BundleFormat.trailerMagic else {
+        let trailerStart = size - BundleFormat.trailerLength
+        let trailer = try Self.read(file, at: trailerStart, count: BundleFormat.trailerLength)
+        guard Array(trailer.prefix(4)) == BundleFormat.trailerMagic else {
             throw .invalidBundle("the file is truncated or damaged (no end marker)")
         }
-        let stored = BundleFormat.readUInt32(data, at: data.count - 4)
-        let computed = data.withUnsafeBytes { buffer in CRC32.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<(buffer.count - 4)])) }
-        guard computed == stored else {
+        guard try Self.checksum(file, upTo: size - 4) == BundleFormat.readUInt32(trailer, at: BundleFormat.trailerLength - 4) else {
             throw .invalidBundle("the file is damaged (checksum mismatch)")
         }
-        totalChanges = BundleFormat.readUInt64(data, at: trailerStart + 4)
-        let headerLength = Int(BundleFormat.readUInt32(data, at: 5))
+        totalChanges = BundleFormat.readUInt64(trailer, at: 4)
+        let headerLength = Int(BundleFormat.readUInt32(start, at: 5))
         guard headerLength <= trailerStart - BundleFormat.prefixLength else { throw .invalidBundle("the header length is wrong") }
-        let headerStart = data.startIndex + BundleFormat.prefixLength
         do {
-            header = try JSONDecoder().decode(BundleFormat.Header.self, from: data[headerStart..<(headerStart + headerLength)])
+            header = try JSONDecoder().decode(
+                BundleFormat.Header.self, from: try Self.read(file, at: BundleFormat.prefixLength, count: headerLength))
+        } catch let error as ReplicaError {
+            throw error
         } catch {
             throw .invalidBundle("the header is not valid: \(error)")
         }
@@ -126,16 +128,41 @@ struct BundleReader {
         framesEnd = trailerStart
     }
 
+    /// Exactly `count` bytes at `offset`.
+    private static func read(_ file: FileHandle, at offset: Int, count: Int) throws(ReplicaError) -> Data {
+        do {
+            try file.seek(toOffset: UInt64(offset))
+            let data = try file.read(upToCount: count) ?? Data()
+            guard data.count == count else { throw ReplicaError.invalidBundle("the file is truncated (it changed while being read)") }
+            return data
+        } catch let error as ReplicaError {
+            throw error
+        } catch {
+            throw .invalidBundle("cannot read the file: \(error.localizedDescription)")
+        }
+    }
+
+    /// The CRC-32 of the file's first `end` bytes, read a megabyte at a time.
+    private static func checksum(_ file: FileHandle, upTo end: Int) throws(ReplicaError) -> UInt32 {
+        var crc = CRC32()
+        var position = 0
+        while position < end {
+            let chunk = try read(file, at: position, count: min(1 << 20, end - position))
+            chunk.withUnsafeBytes { crc.update($0) }
+            position += chunk.count
+        }
+        return crc.value
+    }
+
     /// The next frame's changes, or `nil` after the last; every change must belong to a
     /// space the header declares.
     mutating func nextFrame() throws(ReplicaError) -> (changes: [Change], encoded: Data)? {
         guard offset < framesEnd else { return nil }
         guard framesEnd - offset >= 4 else { throw .invalidBundle("a frame is truncated") }
-        let length = Int(BundleFormat.readUInt32(data, at: offset))
+        let length = Int(BundleFormat.readUInt32(try Self.read(file, at: offset, count: 4), at: 0))
         guard length <= framesEnd - offset - 4 else { throw .invalidBundle("a frame runs past the end") }
-        let start = data.startIndex + offset + 4
+        let encoded = try Self.read(file, at: offset + 4, count: length)
         let changes: [Change]
-        let encoded = data[start..<(start + length)]
         do { changes = try ChangeCodec.decode(encoded) } catch {
             throw .invalidBundle("a frame cannot be read: \(error)")
         }
@@ -147,6 +174,6 @@ struct BundleReader {
         } else if let stray = changes.first(where: { change in !header.spaces.contains { $0.space == change.space } }) {
             throw .invalidBundle("change \(stray.id) belongs to space \(stray.space), which the header does not declare")
         }
-        return (changes, Data(encoded))
+        return (changes, encoded)
     }
 }
