@@ -811,7 +811,10 @@ struct ReplicaBadInputTests {
             let replica = try Replica(path: path)
             try await replica.addSpace(SpaceID(UUID()))
         }
-        let raw = try DatabaseQueue(path: path)
+        // The replica's checkpoint connection may still be closing: wait for its lock.
+        var patient = Configuration()
+        patient.busyMode = .timeout(10)
+        let raw = try DatabaseQueue(path: path, configuration: patient)
         try await raw.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
         let before = try await raw.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
         try raw.close()
@@ -826,7 +829,7 @@ struct ReplicaBadInputTests {
             return
         }
         #expect(message.contains("written by a newer version of Dialogue"))
-        let reopened = try DatabaseQueue(path: path)
+        let reopened = try DatabaseQueue(path: path, configuration: patient)
         #expect(try await reopened.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") } == before)
     }
 }

@@ -202,3 +202,82 @@ struct ReplicaMigrationTests {
         #expect(await reopened.document(V1.space)?.canonicalExport() == document.canonicalExport())
     }
 }
+
+/// v5 gave each space a range of block ids instead of an index on (space, block): blocks
+/// written by v4 code, two spaces interleaved, keep their spaces and their order.
+@Suite("Replica migrations: block ranges")
+struct ReplicaBlockRangeMigrationTests {
+    @Test("interleaved blocks of two spaces written before v5 keep their spaces and order, and new blocks follow them")
+    func interleavedSpacesMigrate() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("replica-v4.sqlite")
+        let author = ReplicaID(rawValue: 0x0004_0000_0000_0001)!
+        let spaces = [SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-0000000000a1")!), SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-0000000000b2")!)]
+        var documents = spaces.map { SpaceDocument(space: $0) }
+        var blocks: [(space: Int, changes: [Change])] = []
+        var logical: UInt16 = 0
+        func context() -> EditContext {
+            logical += 1
+            return EditContext(replica: author, timestamp: HLCTimestamp(wallTime: 1_767_225_600_000, logical: logical))
+        }
+        // Three blocks per space, alternating: A1 B1 A2 B2 A3 B3; each creates a session and titles it.
+        for round in 0..<3 {
+            for space in 0..<2 {
+                let session = EntityID(UUID())
+                var changes = [documents[space].create(session, kind: .session, by: context())]
+                changes.append(
+                    documents[space].set(DialogueSession.Field.title, of: session, to: .string("Space \(space) round \(round)"), by: context()))
+                blocks.append((space, changes))
+            }
+        }
+        let queue = try DatabaseQueue(path: path)
+        try ReplicaSchema.migrator.migrate(queue, upTo: "v4-packed-clock")
+        let counters = documents.map { $0.vector[author] }
+        let written = blocks
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('replica_id', ?)", arguments: [author.storedValue])
+            for (index, space) in spaces.enumerated() {
+                try db.execute(sql: "INSERT INTO spaces (space_id, added_at) VALUES (?, ?)", arguments: [space.blob, 1_767_225_600_000 + index])
+                try db.execute(
+                    sql: "INSERT INTO vectors (space_id, replica, counter) VALUES (?, ?, ?)",
+                    arguments: [space.blob, author.storedValue, Int64(counters[index])])
+            }
+            for block in written {
+                try db.execute(
+                    sql: "INSERT INTO change_blocks (space_id, change_count, body) VALUES (?, ?, ?)",
+                    arguments: [spaces[block.space].blob, block.changes.count, Data(ChangeCodec.encode(block.changes))])
+            }
+        }
+        try await queue.close()
+
+        let replica = try Replica(path: path)
+        for (index, space) in spaces.enumerated() {
+            let expected = blocks.filter { $0.space == index }.flatMap(\.changes)
+            #expect(try replica.changes(in: space, missingFrom: VersionVector()).changes == expected)
+            #expect(await replica.document(space)?.canonicalExport() == documents[index].canonicalExport())
+        }
+        let layout = try await replica.database.read { db in
+            (
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'change_blocks'"),
+                try Int64.fetchAll(db, sql: "SELECT block_id FROM change_blocks ORDER BY block_id")
+            )
+        }
+        #expect(layout.0.isEmpty, "indexes left on change_blocks: \(layout.0)")
+        let first: Int64 = 1 << 40
+        let second: Int64 = 2 << 40
+        #expect(layout.1 == [first + 1, first + 2, first + 3, second + 1, second + 2, second + 3])
+
+        // A new edit in the first space lands after its blocks and is found there; so does a new space's first block.
+        let title = try await replica.edit(in: spaces[0]) { editor in try editor.createSession(title: "After the migration") }
+        let third = SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-0000000000c3")!)
+        try await replica.addSpace(third)
+        try await replica.edit(in: third) { editor in _ = try editor.createSession(title: "A new space") }
+        let ids = try await replica.database.read { db in try Int64.fetchAll(db, sql: "SELECT block_id FROM change_blocks ORDER BY block_id") }
+        let thirdRange: Int64 = 3 << 40
+        #expect(ids == [first + 1, first + 2, first + 3, first + 4, second + 1, second + 2, second + 3, thirdRange + 1])
+        let firstSpaceLog = try replica.changes(in: spaces[0], missingFrom: VersionVector()).changes
+        #expect(firstSpaceLog.contains { $0.entity == title })
+        let thirdLog = try replica.changes(in: third, missingFrom: VersionVector()).changes
+        #expect(!thirdLog.isEmpty && thirdLog.allSatisfy { $0.space == third })
+    }
+}

@@ -43,6 +43,12 @@ extension SpaceDocument {
         return lifecycle(of: entity)?.isDeleted == true ? nil : kind
     }
 
+    /// Whether anyone has deleted the entity (hidden or, when an edit overruled every
+    /// deletion, shown with the deletions as conflicts). One lookup, nothing assembled.
+    public func hasDeletions(_ entity: EntityID) -> Bool {
+        entityStore[entity]?.deletions.isEmpty == false
+    }
+
     /// Whether the entity is hidden by a deletion that saw all its edits.
     public func isDeleted(_ entity: EntityID) -> Bool {
         // Most entities were never deleted: answer without assembling the lifecycle.

@@ -147,7 +147,7 @@ public actor Replica {
     static func loadDocument(_ space: SpaceID, _ db: Database) throws -> SpaceDocument {
         var document = SpaceDocument(space: space)
         let blocks = try Data.fetchCursor(
-            db, sql: "SELECT body FROM change_blocks WHERE space_id = ? ORDER BY block_id", arguments: [space.blob])
+            db, sql: "SELECT body FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace) ORDER BY block_id", arguments: [space.blob])
         while let body = try blocks.next() { try document.apply(try ChangeCodec.decode(body)) }
         for body in try Data.fetchAll(db, sql: "SELECT body FROM pending_changes WHERE space_id = ?", arguments: [space.blob]) {
             try document.apply(try ChangeCodec.decode(body))
@@ -178,7 +178,7 @@ public actor Replica {
 
     static func insertSpace(_ space: SpaceID, _ db: Database, clock: HybridLogicalClock<AnyWallClock>) throws {
         try db.execute(
-            sql: "INSERT OR IGNORE INTO spaces (space_id, added_at) VALUES (?, ?)",
+            sql: "INSERT OR IGNORE INTO spaces (space_id, added_at, number) VALUES (?, ?, (SELECT coalesce(max(number), 0) + 1 FROM spaces))",
             arguments: [space.blob, Int64(bitPattern: clock.wall.millisecondsSinceEpoch())])
     }
 
@@ -197,7 +197,7 @@ public actor Replica {
     /// Stores the changes applied to a space, in application order, as one block.
     static func appendBlock(_ changes: [Change], space: SpaceID, _ db: Database) throws {
         guard !changes.isEmpty else { return }
-        try db.cachedStatement(sql: "INSERT INTO change_blocks (space_id, change_count, body) VALUES (?, ?, ?)")
+        try db.cachedStatement(sql: ReplicaSchema.appendBlock)
             .execute(arguments: [space.blob, changes.count, Data(ChangeCodec.encode(changes))])
     }
 
@@ -214,7 +214,7 @@ public actor Replica {
     /// Stores a block already in the binary format (a bundle frame applied verbatim).
     static func appendEncodedBlock(_ bytes: Data, count: Int, space: SpaceID, _ db: Database) throws {
         guard count > 0 else { return }
-        try db.cachedStatement(sql: "INSERT INTO change_blocks (space_id, change_count, body) VALUES (?, ?, ?)")
+        try db.cachedStatement(sql: ReplicaSchema.appendBlock)
             .execute(arguments: [space.blob, count, bytes])
     }
 

@@ -13,8 +13,25 @@ enum MaterializedTables {
         let search: Search?
         /// Inserts or fully rewrites a row: key, space, every column, deleted.
         let upsertSQL: String
-        /// Per field: the statement that updates just its column.
-        let updateSQL: [String: String]
+        /// Per column (same order): the statement that updates just it, and whether its
+        /// field is collaborative text (stored as its text) or a register (its winner).
+        /// Found by scanning: a kind has a handful of short field names.
+        private(set) var updates: [(field: String, sql: String, isText: Bool)] = []
+
+        /// The update of one field's column, or `nil` for a field without one.
+        func update(of field: String) -> (sql: String, isText: Bool)? {
+            for update in updates where update.field == field { return (update.sql, update.isText) }
+            return nil
+        }
+
+        /// The same spec with each column's field type looked up in `kind`'s schema.
+        func resolved(for kind: EntityKind) -> Spec {
+            var copy = self
+            copy.updates = columns.map { column in
+                (column.field, "UPDATE \(table) SET \(column.column) = ? WHERE \(key) = ?", kind.fieldType(of: column.field) == .text)
+            }
+            return copy
+        }
 
         init(table: String, key: String, columns: [(field: String, column: String)], children: [Child] = [], search: Search? = nil) {
             self.table = table
@@ -24,11 +41,9 @@ enum MaterializedTables {
             self.search = search
             var names = [key, "space_id"]
             var updates: [String] = []
-            var updateSQL: [String: String] = [:]
-            for (field, column) in columns {
+            for (_, column) in columns {
                 names.append(column)
                 updates.append("\(column) = excluded.\(column)")
-                updateSQL[field] = "UPDATE \(table) SET \(column) = ? WHERE \(key) = ?"
             }
             names.append("deleted")
             updates.append("deleted = excluded.deleted")
@@ -36,7 +51,6 @@ enum MaterializedTables {
             upsertSQL =
                 "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(placeholders)) "
                 + "ON CONFLICT (\(key)) DO UPDATE SET \(updates.joined(separator: ", "))"
-            self.updateSQL = updateSQL
         }
     }
 
@@ -60,7 +74,7 @@ enum MaterializedTables {
     static func spec(for kind: EntityKind) -> Spec? { specsByOrdinal[kind.ordinal] }
 
     /// `specs` indexed by the kind's ordinal: looked up for every entity a write touches.
-    private static let specsByOrdinal: [Spec?] = EntityKind.allCases.map { specs[$0] }
+    private static let specsByOrdinal: [Spec?] = EntityKind.allCases.map { kind in specs[kind]?.resolved(for: kind) }
 
     private static let specs: [EntityKind: Spec] = [
         .partnership: Spec(

@@ -15,8 +15,13 @@ struct Materializer {
     /// Registers whose conflict rows are stored (kept by the replica, updated here), so
     /// a register that stops conflicting has its rows removed without a query per write.
     var conflicted: Set<FieldRef>
-    /// The tables written so far, so observation is told about those alone.
-    private(set) var changedTables: Set<String> = []
+    /// The tables written so far, so observation is told about those alone (a few names:
+    /// an array, not a set that hashes each name for every entity).
+    private(set) var changedTables: [String] = []
+
+    private mutating func noteChanged(_ table: String) {
+        if !changedTables.contains(table) { changedTables.append(table) }
+    }
 
     /// What a batch touched in one entity.
     struct Touch {
@@ -81,11 +86,11 @@ struct Materializer {
         guard let kind = after.entityKind(of: id), let spec = MaterializedTables.spec(for: kind) else { return }
         // An entity with deletions is rewritten whole on any edit: the edit may overrule a
         // deletion (edit wins), which changes `deleted` and the search entry.
-        let all = touch.lifecycle || after.lifecycle(of: id)?.deletions.isEmpty == false
+        let all = touch.lifecycle || after.hasDeletions(id)
         func touched(_ field: String) -> Bool { all || touch.fields.contains(field) }
-        let deleted = after.isDeleted(id)
+        let deleted = all && after.isDeleted(id)  // only a deletion can hide an entity
         let key = id.blob
-        changedTables.insert(spec.table)
+        noteChanged(spec.table)
         if all {
             // Existential elements: GRDB's generic initializer builds a key path at run time.
             var values: [(any DatabaseValueConvertible)?] = [key.databaseValue, space.blob.databaseValue]
@@ -95,12 +100,13 @@ struct Materializer {
             try run(db, spec.upsertSQL, StatementArguments(values))
         } else {
             for field in touch.fields {
-                guard let sql = spec.updateSQL[field] else { continue }
-                try run(db, sql, [value(of: field, id, kind), key.databaseValue])
+                guard let update = spec.update(of: field) else { continue }
+                let value = update.isText ? after.text(field, of: id).databaseValue : after.value(field, of: id)?.databaseValue ?? .null
+                try run(db, update.sql, [value, key.databaseValue])
             }
         }
         for child in spec.children where touched(child.field) {
-            changedTables.insert(child.table)
+            noteChanged(child.table)
             try run(db, "DELETE FROM \(child.table) WHERE \(child.parent) = ?", [key])
             if child.ordered {
                 for (position, item) in after.items(child.field, of: id).enumerated() {
@@ -135,8 +141,8 @@ struct Materializer {
     private mutating func refreshConflicts(_ db: Database, entity: EntityID, key: Data, kind: EntityKind, field: String) throws {
         let now = after.register(field, of: entity)?.writes ?? []
         let ref = FieldRef(entity, field)
-        guard now.count > 1 || conflicted.contains(ref) else { return }
-        changedTables.insert("field_conflicts")
+        guard now.count > 1 || (!conflicted.isEmpty && conflicted.contains(ref)) else { return }
+        noteChanged("field_conflicts")
         try run(db, "DELETE FROM field_conflicts WHERE entity_id = ? AND field = ?", [key, field])
         guard now.count > 1 else {
             conflicted.remove(ref)
@@ -162,7 +168,7 @@ struct Materializer {
 
     /// Replaces an entity's full-text entry (none while it is deleted).
     private mutating func index(_ db: Database, id: Data, kind: EntityKind, title: String, body: String, deleted: Bool) throws {
-        changedTables.insert("search_entities")
+        noteChanged("search_entities")
         let existing = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT search_rowid FROM search_entities WHERE entity_id = ?"), arguments: [id])
         let rowid: Int64

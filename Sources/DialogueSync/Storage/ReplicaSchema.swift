@@ -6,7 +6,9 @@ import GRDB
 /// add a new one.
 enum ReplicaSchema {
     /// Migration identifiers in order; tests pin fixtures to a prefix of this list.
-    static let migrationIdentifiers = ["v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes", "v4-packed-clock"]
+    static let migrationIdentifiers = [
+        "v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes", "v4-packed-clock", "v5-block-ranges",
+    ]
 
     /// Refuses a database this build must not migrate: another application's (tables,
     /// but no record of migrations), or one written by a newer Dialogue (migrations this
@@ -92,6 +94,45 @@ enum ReplicaSchema {
             }
             try db.execute(sql: "DELETE FROM meta WHERE key IN ('hlc_wall', 'hlc_logical')")
         }
+        migrator.registerMigration("v5-block-ranges") { db in
+            // Each space gets a number, and its blocks the ids `number << 40 + 1, + 2…`, so a
+            // space's log is a range of the table's own key: the index on (space, block) went,
+            // and with it one page written by every edit. Blocks keep their order.
+            try db.execute(
+                sql: """
+                    ALTER TABLE spaces ADD COLUMN number INTEGER;
+                    UPDATE spaces SET number = (
+                        SELECT count(*) FROM spaces AS earlier
+                        WHERE earlier.added_at < spaces.added_at OR (earlier.added_at = spaces.added_at AND earlier.space_id <= spaces.space_id));
+                    CREATE UNIQUE INDEX spaces_by_number ON spaces (number);
+                    CREATE TABLE change_blocks_by_range (
+                        block_id INTEGER PRIMARY KEY,
+                        space_id BLOB NOT NULL REFERENCES spaces (space_id),
+                        change_count INTEGER NOT NULL,
+                        body BLOB NOT NULL
+                    );
+                    INSERT INTO change_blocks_by_range (block_id, space_id, change_count, body)
+                        SELECT (spaces.number << 40) + row_number() OVER (PARTITION BY blocks.space_id ORDER BY blocks.block_id),
+                            blocks.space_id, blocks.change_count, blocks.body
+                        FROM change_blocks AS blocks JOIN spaces ON spaces.space_id = blocks.space_id;
+                    DROP TABLE change_blocks;
+                    ALTER TABLE change_blocks_by_range RENAME TO change_blocks;
+                    """)
+        }
         return migrator
     }
+
+    /// The condition selecting one space's blocks (the space's id bound as `?1`).
+    static let blocksOfSpace = """
+        block_id BETWEEN (SELECT number << 40 FROM spaces WHERE space_id = ?1) \
+        AND (SELECT (number << 40) + 1099511627775 FROM spaces WHERE space_id = ?1)
+        """
+
+    /// Appends a block at the end of a space's range (the space's id bound as `?1`, then
+    /// the change count and the body).
+    static let appendBlock = """
+        INSERT INTO change_blocks (block_id, space_id, change_count, body) VALUES (
+            coalesce((SELECT max(block_id) FROM change_blocks WHERE \(blocksOfSpace)), (SELECT number << 40 FROM spaces WHERE space_id = ?1)) + 1,
+            ?1, ?2, ?3)
+        """
 }
