@@ -126,8 +126,16 @@ extension RunSequence {
         }
         var rightIndex: Int32?
         if !originRight.isNone {
-            guard let found = itemIndex(holding: originRight) else { throw .unknownElement(originRight.dot!) }
-            rightIndex = found
+            // Usually nothing was inserted between the origins since: originRight is then the
+            // element after originLeft, in the same item or the next, found without a search.
+            rightIndex = elementAfter(originLeft, in: leftIndex).flatMap { next in
+                let item = items[Int(next)]
+                return item.replica == originRight.replica && item.holds(originRight.counter) ? next : nil
+            }
+            if rightIndex == nil {
+                guard let found = itemIndex(holding: originRight) else { throw .unknownElement(originRight.dot!) }
+                rightIndex = found
+            }
         }
         // Make originLeft the last element of an item and originRight the first of one.
         // A split keeps the left part at its pool index and gives the rest a new one.
@@ -180,6 +188,15 @@ extension RunSequence {
             scan = position(after: current)
         }
         place(insertion.elements, first: insertion.first, originLeft: originLeft, originRight: originRight, after: left)
+    }
+
+    /// The item holding the element right after `element` (the first element when it is
+    /// `.none`), given the item holding `element`; `nil` at the end.
+    private func elementAfter(_ element: ElementID, in index: Int32?) -> Int32? {
+        guard let index else { return firstPosition.map { item(at: $0) } }
+        let holder = items[Int(index)]
+        if element.counter + 1 < holder.counter + UInt64(holder.length) { return index }
+        return position(after: position(of: index)).map { item(at: $0) }
     }
 
     /// Deletes the elements named by `range` (idempotent). Refused, changing nothing,
