@@ -56,26 +56,32 @@ extension Replica {
         let frames = FramePrefetcher(reader)
         defer { frames.stop() }
         var count: UInt64 = 0
-        let report = try merge {
-            let frame = try frames.next()
-            count += UInt64(frame?.changes.count ?? 0)
-            if frame == nil, count != totalChanges {
-                throw ReplicaError.invalidBundle("it holds \(count) changes but its trailer says \(totalChanges)")
-            }
-            return frame
-        }
+        let report = try merge(
+            nextFrame: {
+                let frame = try frames.next()
+                count += UInt64(frame?.changes.count ?? 0)
+                if frame == nil, count != totalChanges {
+                    throw ReplicaError.invalidBundle("it holds \(count) changes but its trailer says \(totalChanges)")
+                }
+                return frame
+            },
+            receivedTouches: { frames.touches })
         return report
     }
 }
 
 /// Reads and decodes a bundle's frames on a thread of its own, a few frames ahead of the
 /// merge that applies them: decoding is a tenth of a merge, which otherwise runs on one
-/// core. Frames and errors come out in the order the file holds them.
+/// core. Frames and errors come out in the order the file holds them. The same thread
+/// notes what the frames touch, for the materialised rows.
 private final class FramePrefetcher: @unchecked Sendable {
     typealias Frame = (changes: [Change], encoded: Data)
     /// Guards everything below.
     private let condition = NSCondition()
     private var ready: [Result<Frame?, ReplicaError>] = []
+    /// What every frame read so far touches, per space (see `Replica.merge`); read by
+    /// the merge only once the frames are exhausted.
+    private var received: [SpaceID: [EntityID: Materializer.Touch]] = [:]
     private var stopped = false
     private static let depth = 2
 
@@ -88,6 +94,15 @@ private final class FramePrefetcher: @unchecked Sendable {
             while true {
                 let item: Result<Frame?, ReplicaError>
                 do throws(ReplicaError) { item = .success(try self.reader.nextFrame()) } catch { item = .failure(error) }
+                // Only this thread writes `received`; the merge reads it after the last frame,
+                // which is handed over (under the lock) after these writes.
+                if case .success(.some(let frame)) = item {
+                    if let space = frame.changes.first?.space, frame.changes.allSatisfy({ $0.space == space }) {
+                        Materializer.collect(frame.changes, into: &received[space, default: [:]])
+                    } else {
+                        for change in frame.changes { Materializer.collect(CollectionOfOne(change), into: &received[change.space, default: [:]]) }
+                    }
+                }
                 condition.lock()
                 while ready.count >= Self.depth, !stopped { condition.wait() }
                 if stopped {
@@ -111,6 +126,13 @@ private final class FramePrefetcher: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         return try item.get()
+    }
+
+    /// What the frames touch, per space: asked for once `next()` has returned `nil`.
+    var touches: [SpaceID: [EntityID: Materializer.Touch]] {
+        condition.lock()
+        defer { condition.unlock() }
+        return received
     }
 
     /// Lets the reading thread finish early (the merge stopped or failed).

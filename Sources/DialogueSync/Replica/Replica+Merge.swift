@@ -37,13 +37,23 @@ extension Replica {
     /// bundle never has to be decoded into memory at once). A frame may come with its
     /// encoded bytes: when it applies exactly as received, those bytes are stored as the
     /// block rather than encoding the changes again.
-    func merge(nextFrame: () throws -> (changes: [Change], encoded: Data?)?) throws(ReplicaError) -> MergeReport {
+    ///
+    /// `receivedTouches`, when given, answers (once the frames are exhausted) what the
+    /// frames received touch, worked out while they were read: a frame applied exactly as
+    /// received then needs no second pass over its changes. (It may name more than what
+    /// was applied, changes already held or left waiting; materialising those entities
+    /// again changes nothing.)
+    func merge(
+        nextFrame: () throws -> (changes: [Change], encoded: Data?)?,
+        receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil
+    ) throws(ReplicaError) -> MergeReport {
         // Documents touched by the merge move out of `documents` so they change in place;
         // they come back on success, or are rebuilt from the database on failure.
         var working: [SpaceID: SpaceDocument] = [:]
         var moved: Set<SpaceID> = []
         var materialized = conflictedRegisters
         var touches: [SpaceID: [EntityID: Materializer.Touch]] = [:]
+        var touchedAsReceived: Set<SpaceID> = []  // spaces with a frame left to `receivedTouches`
         var clock = self.clock
         var report = MergeReport()
         let logger = self.logger
@@ -102,15 +112,30 @@ extension Replica {
                         }
                         let journal = document.journal ?? []
                         document.journal = nil
-                        if let encoded, order.count == 1, Self.isVerbatim(journal, of: batch) {
+                        let verbatim = encoded != nil && order.count == 1 && Self.isVerbatim(journal, of: batch)
+                        if let encoded, verbatim {
                             try Self.appendEncodedBlock(encoded, count: journal.count, space: space, db)
                         } else {
                             try Self.appendBlocks(journal, space: space, db)
                         }
                         try Self.storeVector(of: journal, space: space, db)
-                        Materializer.collect(journal, into: &touches[space, default: [:]])
+                        if verbatim, receivedTouches != nil {
+                            touchedAsReceived.insert(space)
+                        } else {
+                            Materializer.collect(journal, into: &touches[space, default: [:]])
+                        }
                         if latest > .zero { _ = try? clock.receive(latest) }
                         working[space] = document
+                    }
+                }
+                if !touchedAsReceived.isEmpty, let received = receivedTouches?() {
+                    for space in touchedAsReceived {
+                        guard let touched = received[space] else { continue }
+                        guard touches[space] != nil else {
+                            touches[space] = touched
+                            continue
+                        }
+                        for (entity, touch) in touched { touches[space, default: [:]][entity, default: .init()].formUnion(touch) }
                     }
                 }
                 for space in working.keys {
