@@ -31,4 +31,18 @@ struct RunSequenceTests {
             #expect(sequence.count == model.count)
         }
     }
+
+    @Test("text is the visible scalars as a string: ASCII, accents, combining marks, emoji, deletions")
+    func textOfMixedScalars() throws {
+        var sequence = TextSequence()
+        #expect(sequence.text == "")
+        let words = "Café na\u{0308}ive 👩🏽‍🏫 ok"
+        _ = try sequence.insert(words.unicodeScalars, at: 0, replica: alice, firstCounter: 1)
+        #expect(sequence.text.utf8.elementsEqual(words.utf8))
+        _ = try sequence.delete(at: 0, length: 5)
+        let rest = String(String.UnicodeScalarView(words.unicodeScalars.dropFirst(5)))
+        #expect(sequence.text.utf8.elementsEqual(rest.utf8))
+        _ = try sequence.delete(at: 0, length: sequence.count)
+        #expect(sequence.text == "")
+    }
 }

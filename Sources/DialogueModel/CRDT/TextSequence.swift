@@ -5,13 +5,27 @@
 public typealias TextSequence = RunSequence<Unicode.Scalar>
 
 extension RunSequence where Element == Unicode.Scalar {
-    /// The visible text.
+    /// The visible text. Built in place from the scalars (ASCII a byte at a time), since a
+    /// replica materialises a note's whole text whenever it changes.
     public var text: String {
-        var utf8: [UInt8] = []
-        utf8.reserveCapacity(count)
-        forEachVisibleRun { run in
-            for scalar in run { utf8.append(contentsOf: UTF8.encode(scalar)!) }
+        guard count > 0 else { return "" }
+        return String(unsafeUninitializedCapacity: count * 4) { buffer in
+            var length = 0
+            forEachVisibleRun { run in
+                for scalar in run {
+                    let value = scalar.value
+                    if value < 0x80 {
+                        buffer[length] = UInt8(truncatingIfNeeded: value)
+                        length += 1
+                    } else {
+                        for byte in UTF8.encode(scalar)! {
+                            buffer[length] = byte
+                            length += 1
+                        }
+                    }
+                }
+            }
+            return length
         }
-        return String(decoding: utf8, as: UTF8.self)
     }
 }
