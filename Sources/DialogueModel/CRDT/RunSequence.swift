@@ -40,6 +40,9 @@ public struct RunSequence<Element>: Sendable where Element: Sendable {
         var originRight: ElementID
         var contentStart: Int32
         var length: Int32
+        /// The chunk holding the item (kept here rather than in an array of its own: one
+        /// array fewer to reach on a cold sequence; it fits the item's padding).
+        var chunk: Int32 = 0
         var deleted: Bool
 
         var visibleLength: Int { deleted ? 0 : Int(length) }
@@ -61,6 +64,8 @@ public struct RunSequence<Element>: Sendable where Element: Sendable {
     struct Chunk {
         var members: [Int32]
         var visible: Int
+        /// Where the chunk sits in `chunkOrder`.
+        var order: Int32
     }
 
     /// Where an item sits in the order.
@@ -72,11 +77,8 @@ public struct RunSequence<Element>: Sendable where Element: Sendable {
     static var maxChunkSize: Int { 64 }
 
     var items: [Item] = []
-    var chunkOfItem: [Int32] = []
     var chunks: [Chunk] = []
     var chunkOrder: [Int32] = []
-    /// Inverse of `chunkOrder`: chunk ID → order index.
-    var orderOfChunk: [Int32] = []
     /// Per author, its items sorted by first counter (see ``ReplicaItems``); a sequence
     /// has few authors, so they are found by scanning `indexedReplicas`, not by hashing.
     var itemsByReplica: [ReplicaItems] = []
@@ -262,9 +264,9 @@ extension RunSequence {
 
     /// Where pool index `index` sits in the order.
     func position(of index: Int32) -> Position {
-        let chunkID = chunkOfItem[Int(index)]
-        let slot = chunks[Int(chunkID)].members.firstIndex(of: index)!
-        let order = Int(orderOfChunk[Int(chunkID)])
+        let chunk = chunks[Int(items[Int(index)].chunk)]
+        let slot = chunk.members.firstIndex(of: index)!
+        let order = Int(chunk.order)
         return Position(order: order, slot: slot)
     }
 
@@ -350,8 +352,7 @@ extension RunSequence {
         items[Int(index)].length = Int32(offset)
         let chunkID = chunkOrder[position.order]
         let newIndex = Int32(items.count)
-        items.append(right)
-        chunkOfItem.append(chunkID)
+        items.append(right)  // a copy of its left part, so in the same chunk
         chunks[Int(chunkID)].members.insert(newIndex, at: position.slot + 1)
         indexByReplica(newIndex)
         rebalance(order: position.order)
@@ -361,15 +362,15 @@ extension RunSequence {
     /// Inserts a new item right after `position` (or at the very start when `nil`).
     mutating func insert(_ item: Item, after position: Position?) {
         let newIndex = Int32(items.count)
-        items.append(item)
         if chunkOrder.isEmpty {
-            chunks.append(Chunk(members: [], visible: 0))
+            chunks.append(Chunk(members: [], visible: 0, order: 0))
             chunkOrder.append(0)
-            orderOfChunk.append(0)
         }
         let target = position.map { Position(order: $0.order, slot: $0.slot + 1) } ?? Position(order: 0, slot: 0)
         let chunkID = chunkOrder[target.order]
-        chunkOfItem.append(chunkID)
+        var item = item
+        item.chunk = chunkID
+        items.append(item)
         chunks[Int(chunkID)].members.insert(newIndex, at: target.slot)
         indexByReplica(newIndex)
         adjustVisible(order: target.order, by: item.visibleLength)
@@ -386,15 +387,14 @@ extension RunSequence {
         let newChunkID = Int32(chunks.count)
         var movedVisible = 0
         for index in moved {
-            chunkOfItem[Int(index)] = newChunkID
+            items[Int(index)].chunk = newChunkID
             movedVisible += items[Int(index)].visibleLength
         }
         chunks[Int(chunkID)].members.removeSubrange(half...)
         chunks[Int(chunkID)].visible -= movedVisible
-        chunks.append(Chunk(members: moved, visible: movedVisible))
+        chunks.append(Chunk(members: moved, visible: movedVisible, order: Int32(order + 1)))
         chunkOrder.insert(newChunkID, at: order + 1)
-        orderOfChunk.append(0)
-        for shifted in (order + 1)..<chunkOrder.count { orderOfChunk[Int(chunkOrder[shifted])] = Int32(shifted) }
+        for shifted in (order + 2)..<chunkOrder.count { chunks[Int(chunkOrder[shifted])].order = Int32(shifted) }
         // A chunk after the split moved one place on; the split chunk's own start is unchanged.
         if order < cursorOrder { cursorOrder += 1 }
     }
