@@ -51,13 +51,13 @@ public struct RunSequence<Element>: Sendable where Element: Sendable {
         func holds(_ counter: UInt64) -> Bool { counter >= self.counter && counter < self.counter + UInt64(length) }
     }
 
-    /// One author's items sorted by first counter: the counters in one array, so a binary
-    /// search reads a few cache lines rather than a pooled item at every step (on a large
-    /// document those reads missed the cache and were a sixth of a merge), and the pool
-    /// indices beside them.
+    /// One author's items sorted by first counter, each entry the counter and the pool
+    /// index side by side: a binary search reads a few cache lines of this one array
+    /// rather than a pooled item at every step (on a large document those reads missed
+    /// the cache and were a sixth of a merge).
     struct ReplicaItems {
-        var counters: [UInt64] = []
-        var indices: [Int32] = []
+        var replica: UInt64
+        var entries: [(counter: UInt64, index: Int32)] = []
     }
 
     /// A slice of the order: pool indices of consecutive items.
@@ -80,9 +80,8 @@ public struct RunSequence<Element>: Sendable where Element: Sendable {
     var chunks: [Chunk] = []
     var chunkOrder: [Int32] = []
     /// Per author, its items sorted by first counter (see ``ReplicaItems``); a sequence
-    /// has few authors, so they are found by scanning `indexedReplicas`, not by hashing.
+    /// has few authors, so they are found by a scan, not by hashing.
     var itemsByReplica: [ReplicaItems] = []
-    var indexedReplicas: [UInt64] = []
     var content: [Element] = []
     /// The number of visible (not deleted) elements.
     public private(set) var count: Int = 0
@@ -221,44 +220,44 @@ extension RunSequence {
 extension RunSequence {
     /// The pool index of the item holding `id`, by binary search in its replica's index.
     func itemIndex(holding id: ElementID) -> Int32? {
-        guard let slot = indexedReplicas.firstIndex(of: id.replica) else { return nil }
-        let counters = itemsByReplica[slot].counters
-        var low = 0  // first position whose item starts after `id`
-        var high = counters.count
-        while low < high {
-            let mid = (low + high) >> 1
-            if counters[mid] <= id.counter { low = mid + 1 } else { high = mid }
+        guard let slot = itemsByReplica.firstIndex(where: { $0.replica == id.replica }) else { return nil }
+        return itemsByReplica[slot].entries.withUnsafeBufferPointer { entries in
+            var low = 0  // first position whose item starts after `id`
+            var high = entries.count
+            while low < high {
+                let mid = (low + high) >> 1
+                if entries[mid].counter <= id.counter { low = mid + 1 } else { high = mid }
+            }
+            guard low > 0 else { return nil }
+            let index = entries[low - 1].index
+            return items[Int(index)].holds(id.counter) ? index : nil
         }
-        guard low > 0 else { return nil }
-        let index = itemsByReplica[slot].indices[low - 1]
-        return items[Int(index)].holds(id.counter) ? index : nil
     }
 
     /// Adds a pool index to its replica's index, keeping it sorted by counter.
     mutating func indexByReplica(_ index: Int32) {
         let item = items[Int(index)]
         let slot: Int
-        if let known = indexedReplicas.firstIndex(of: item.replica) {
+        if let known = itemsByReplica.firstIndex(where: { $0.replica == item.replica }) {
             slot = known
         } else {
-            indexedReplicas.append(item.replica)
-            itemsByReplica.append(ReplicaItems())
+            itemsByReplica.append(ReplicaItems(replica: item.replica))
             slot = itemsByReplica.count - 1
         }
-        if let last = itemsByReplica[slot].counters.last, last > item.counter {
+        if let last = itemsByReplica[slot].entries.last, last.counter > item.counter {
             // A split's right part: its counters lie inside the replica's range.
-            let counters = itemsByReplica[slot].counters
-            var low = 0
-            var high = counters.count
-            while low < high {
-                let mid = (low + high) >> 1
-                if counters[mid] < item.counter { low = mid + 1 } else { high = mid }
+            let position = itemsByReplica[slot].entries.withUnsafeBufferPointer { entries in
+                var low = 0
+                var high = entries.count
+                while low < high {
+                    let mid = (low + high) >> 1
+                    if entries[mid].counter < item.counter { low = mid + 1 } else { high = mid }
+                }
+                return low
             }
-            itemsByReplica[slot].counters.insert(item.counter, at: low)
-            itemsByReplica[slot].indices.insert(index, at: low)
+            itemsByReplica[slot].entries.insert((item.counter, index), at: position)
         } else {
-            itemsByReplica[slot].counters.append(item.counter)
-            itemsByReplica[slot].indices.append(index)
+            itemsByReplica[slot].entries.append((item.counter, index))
         }
     }
 
