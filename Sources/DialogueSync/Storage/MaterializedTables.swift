@@ -60,7 +60,23 @@ enum MaterializedTables {
         let table: String
         let parent: String
         let column: String
-        var ordered = false
+        let ordered: Bool
+        /// Clears a parent's rows; then `insertSQL` writes each member or item.
+        let deleteSQL: String
+        let insertSQL: String
+
+        init(field: String, table: String, parent: String, column: String, ordered: Bool = false) {
+            self.field = field
+            self.table = table
+            self.parent = parent
+            self.column = column
+            self.ordered = ordered
+            deleteSQL = "DELETE FROM \(table) WHERE \(parent) = ?"
+            insertSQL =
+                ordered
+                ? "INSERT INTO \(table) (\(parent), position, \(column)) VALUES (?, ?, ?)"
+                : "INSERT OR IGNORE INTO \(table) (\(parent), \(column)) VALUES (?, ?)"
+        }
     }
 
     /// Which fields feed an entity's full-text entry: the collaborative text (session

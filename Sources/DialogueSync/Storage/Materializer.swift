@@ -107,18 +107,14 @@ struct Materializer {
         }
         for child in spec.children where touched(child.field) {
             noteChanged(child.table)
-            try run(db, "DELETE FROM \(child.table) WHERE \(child.parent) = ?", [key])
+            try run(db, child.deleteSQL, [key])
             if child.ordered {
                 for (position, item) in after.items(child.field, of: id).enumerated() {
-                    try run(
-                        db, "INSERT INTO \(child.table) (\(child.parent), position, \(child.column)) VALUES (?, ?, ?)",
-                        [key, position, item.value.databaseValue])
+                    try run(db, child.insertSQL, [key, position, item.value.databaseValue])
                 }
             } else {
                 for member in after.members(child.field, of: id) {
-                    try run(
-                        db, "INSERT OR IGNORE INTO \(child.table) (\(child.parent), \(child.column)) VALUES (?, ?)",
-                        [key, member.databaseValue])
+                    try run(db, child.insertSQL, [key, member.databaseValue])
                 }
             }
         }
