@@ -766,16 +766,7 @@ struct ReplicaBadInputTests {
         let path = directory.path("notes.txt")
         let bytes = Data(String(repeating: "Not a database: minutes of the partnership meeting.\n", count: 200).utf8)
         try bytes.write(to: URL(fileURLWithPath: path))
-        var thrown: ReplicaError?
-        do {
-            _ = try Replica(path: path)
-        } catch {
-            thrown = error
-        }
-        guard case .storage(let message) = thrown else {
-            Issue.record("expected a storage error, got \(String(describing: thrown))")
-            return
-        }
+        let message = try #require(Self.storageError(opening: path))
         #expect(message.contains("cannot open replica at \(path)"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
     }
@@ -787,16 +778,7 @@ struct ReplicaBadInputTests {
         let other = try DatabaseQueue(path: path)
         try other.write { db in try db.execute(sql: "CREATE TABLE meta (note TEXT); INSERT INTO meta VALUES ('theirs')") }
         try other.close()
-        var thrown: ReplicaError?
-        do {
-            _ = try Replica(path: path)
-        } catch {
-            thrown = error
-        }
-        guard case .storage(let message) = thrown else {
-            Issue.record("expected a storage error, got \(String(describing: thrown))")
-            return
-        }
+        let message = try #require(Self.storageError(opening: path))
         #expect(message.contains("cannot open replica at \(path): it is not a Dialogue replica"))
         let reopened = try DatabaseQueue(path: path)
         #expect(try reopened.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master ORDER BY name") } == ["meta"])
@@ -818,18 +800,23 @@ struct ReplicaBadInputTests {
         try await raw.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
         let before = try await raw.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
         try raw.close()
-        var thrown: ReplicaError?
-        do {
-            _ = try Replica(path: path)
-        } catch {
-            thrown = error
-        }
-        guard case .storage(let message) = thrown else {
-            Issue.record("expected a storage error, got \(String(describing: thrown))")
-            return
-        }
+        let message = try #require(Self.storageError(opening: path))
         #expect(message.contains("written by a newer version of Dialogue"))
         let reopened = try DatabaseQueue(path: path, configuration: patient)
         #expect(try await reopened.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") } == before)
+    }
+
+    /// The message of the storage error that opening `path` as a replica throws, or `nil`
+    /// (and a recorded issue) when it opens or fails otherwise.
+    static func storageError(opening path: String) -> String? {
+        do throws(ReplicaError) {
+            _ = try Replica(path: path)
+            Issue.record("\(path) opened as a replica")
+        } catch .storage(let message) {
+            return message
+        } catch {
+            Issue.record("expected a storage error, got \(error)")
+        }
+        return nil
     }
 }

@@ -144,7 +144,7 @@ extension RunSequence {
             let offset = Int(originLeft.counter - items[Int(index)].counter)
             if offset + 1 < Int(items[Int(index)].length) {
                 let rest = split(at: position(of: index), offset: offset + 1)
-                if rightIndex == index, !items[Int(index)].holds(originRight.counter) || items[Int(index)].replica != originRight.replica {
+                if rightIndex == index, !items[Int(index)].holds(originRight.counter) {
                     rightIndex = rest  // originRight was in the part split off
                 }
             }

@@ -76,17 +76,17 @@ extension Replica {
 /// notes what the frames touch, for the materialised rows.
 private final class FramePrefetcher: @unchecked Sendable {
     typealias Frame = (changes: [Change], encoded: Data)
-    /// Guards everything below.
+    private static let depth = 2
+    /// Guards `ready` and `stopped`.
     private let condition = NSCondition()
     private var ready: [Result<Frame?, ReplicaError>] = []
-    /// What every frame read so far touches, per space (see `Replica.merge`); read by
-    /// the merge only once the frames are exhausted.
-    private var received: [SpaceID: [EntityID: Materializer.Touch]] = [:]
     private var stopped = false
-    private static let depth = 2
 
-    /// Touched only by the reading thread once it starts.
+    /// Used only by the reading thread once it starts.
     private var reader: BundleReader
+    /// What every frame read so far touches, per space (see `Replica.merge`): written only
+    /// by the reading thread, read by the merge only once the frames are exhausted.
+    private var received: [SpaceID: [EntityID: Materializer.Touch]] = [:]
 
     init(_ reader: BundleReader) {
         self.reader = reader
