@@ -32,8 +32,9 @@ public struct ORSet<Element: Hashable & Sendable>: Hashable, Sendable {
 
     /// Removes the observed tags of `element`; tags added concurrently survive.
     public mutating func remove(_ element: Element, observed: [Dot]) {
-        guard var live = tags[element] else { return }
-        live.subtract(observed)
-        tags[element] = live.isEmpty ? nil : live
+        // In place: one lookup, and no copy of the tags to edit and store back.
+        guard let index = tags.index(forKey: element) else { return }
+        tags.values[index].subtract(observed)
+        if tags.values[index].isEmpty { tags.remove(at: index) }
     }
 }
