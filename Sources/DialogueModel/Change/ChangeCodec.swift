@@ -266,9 +266,8 @@ private struct BatchEncoder {
             heads.byte(ChangeCodec.OperationTag.insertText.rawValue)
             origin(originLeft, own: own)
             origin(originRight, own: own)
-            let utf8 = Array(text.utf8)
-            ops.varint(utf8.count)
-            texts.raw(utf8)
+            ops.varint(text.utf8.count)
+            texts.raw(text.utf8)
         case .deleteText(let ranges):
             heads.byte(ChangeCodec.OperationTag.deleteText.rawValue)
             ops.varint(ranges.count)
@@ -340,7 +339,10 @@ private struct BatchEncoder {
         tables.varint(entities.count)
         for entity in entities { tables.raw(entity.uuid.bytes) }
         tables.varint(strings.count)
-        for string in strings { tables.block(Array(string.utf8)) }
+        for string in strings {
+            tables.varint(string.utf8.count)
+            tables.raw(string.utf8)
+        }
         out.block(tables.bytes)
         out.varint(count)
         for column in [heads, places, deps, ops, texts] { out.block(column.bytes) }
