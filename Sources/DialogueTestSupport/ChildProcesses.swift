@@ -54,14 +54,20 @@ public enum ChildProcesses {
         public var status: Int32?
         /// The signal that ended it, if one did.
         public var signal: Int32?
+
+        /// From a status `waitpid` filled in.
+        init(waitStatus status: Int32) {
+            let signal = status & 0x7F
+            self.status = signal == 0 ? (status >> 8) & 0xFF : nil
+            self.signal = signal == 0 ? nil : signal
+        }
     }
 
     /// The child's exit if it has already ended (reaping it), `nil` while it runs.
     public static func exitIfEnded(_ pid: pid_t) -> Exit? {
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
-        let signal = status & 0x7F
-        return signal == 0 ? Exit(status: (status >> 8) & 0xFF, signal: nil) : Exit(status: nil, signal: signal)
+        return Exit(waitStatus: status)
     }
 
     /// Waits for the child to end (off Swift concurrency's threads) and reaps it.
@@ -70,9 +76,7 @@ public enum ChildProcesses {
             Thread.detachNewThread {
                 var status: Int32 = 0
                 while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-                let signal = status & 0x7F
-                continuation.resume(
-                    returning: signal == 0 ? Exit(status: (status >> 8) & 0xFF, signal: nil) : Exit(status: nil, signal: signal))
+                continuation.resume(returning: Exit(waitStatus: status))
             }
         }
     }

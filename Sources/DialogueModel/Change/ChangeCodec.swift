@@ -107,14 +107,37 @@ public enum ChangeCodec {
     }
 }
 
+/// A table of distinct identifiers, each known by its position.
+private struct InternTable<ID: Hashable> {
+    private(set) var values: [ID] = []
+    private var positions: [ID: Int] = [:]
+    /// The last identifier interned: a batch is almost always one space, and one author's
+    /// edits to one entity repeat theirs change after change; comparing beats hashing.
+    private var last: (id: ID, index: Int)?
+
+    /// The identifier's position, and whether it was added just now.
+    mutating func intern(_ id: ID) -> (index: Int, added: Bool) {
+        if let last, last.id == id { return (last.index, false) }
+        var added = false
+        let index: Int
+        if let known = positions[id] {
+            index = known
+        } else {
+            values.append(id)
+            index = values.count - 1
+            positions[id] = index
+            added = true
+        }
+        last = (id, index)
+        return (index, added)
+    }
+}
+
 /// Interns identifiers into tables and fills the columns.
 private struct BatchEncoder {
-    var replicas: [ReplicaID] = []
-    var replicaIndex: [ReplicaID: Int] = [:]
-    var spaces: [SpaceID] = []
-    var spaceIndex: [SpaceID: Int] = [:]
-    var entities: [EntityID] = []
-    var entityIndex: [EntityID: Int] = [:]
+    var replicas = InternTable<ReplicaID>()
+    var spaces = InternTable<SpaceID>()
+    var entities = InternTable<EntityID>()
     var strings: [String] = []
     /// Recently interned strings by a cheap hash of their bytes, names (fields, kinds)
     /// apart from values so that a stream of one-off values never pushes the names out.
@@ -134,39 +157,13 @@ private struct BatchEncoder {
     var ops = ByteWriter()
     var texts = ByteWriter()
 
-    /// The last identifiers interned: a batch of one author's edits to one entity
-    /// repeats them change after change, and comparing beats hashing.
-    var lastReplica: (id: ReplicaID, index: Int)?
-    var lastEntity: (id: EntityID, index: Int)?
-
     mutating func intern(_ replica: ReplicaID) -> Int {
-        if let last = lastReplica, last.id == replica { return last.index }
-        let index: Int
-        if let known = replicaIndex[replica] {
-            index = known
-        } else {
-            replicas.append(replica)
-            nextCounter.append(1)
-            index = replicas.count - 1
-            replicaIndex[replica] = index
-        }
-        lastReplica = (replica, index)
+        let (index, added) = replicas.intern(replica)
+        if added { nextCounter.append(1) }
         return index
     }
 
-    mutating func intern(_ entity: EntityID) -> Int {
-        if let last = lastEntity, last.id == entity { return last.index }
-        let index: Int
-        if let known = entityIndex[entity] {
-            index = known
-        } else {
-            entities.append(entity)
-            index = entities.count - 1
-            entityIndex[entity] = index
-        }
-        lastEntity = (entity, index)
-        return index
-    }
+    mutating func intern(_ entity: EntityID) -> Int { entities.intern(entity).index }
 
     /// Names (fields, kinds) are few in a batch: the first sixteen are found by a scan,
     /// so they never collide in the hashed slots.
@@ -215,14 +212,6 @@ private struct BatchEncoder {
         return Int(truncatingIfNeeded: mixed >> 58)
     }
 
-    mutating func internSpace(_ space: SpaceID) -> Int {
-        if spaces.count == 1, spaces[0] == space { return 0 }  // a batch is almost always one space
-        if let index = spaceIndex[space] { return index }
-        spaces.append(space)
-        spaceIndex[space] = spaces.count - 1
-        return spaces.count - 1
-    }
-
     mutating func add(_ change: Change) {
         count += 1
         let replica = change.replica
@@ -233,7 +222,7 @@ private struct BatchEncoder {
         heads.signed(Int64(bitPattern: change.timestamp.wallTime &- previousWall))
         previousWall = change.timestamp.wallTime
         heads.varint(UInt64(change.timestamp.logical))
-        places.varint(internSpace(change.space))
+        places.varint(spaces.intern(change.space).index)
         places.varint(intern(change.entity))
         places.varint(intern(name: change.field))
         deps.varint(change.dependencies.count)
@@ -332,12 +321,12 @@ private struct BatchEncoder {
 
     func write(to out: inout ByteWriter) {
         var tables = ByteWriter()
-        tables.varint(replicas.count)
-        for replica in replicas { tables.fixed64(replica.rawValue) }
-        tables.varint(spaces.count)
-        for space in spaces { tables.raw(space.uuid.bytes) }
-        tables.varint(entities.count)
-        for entity in entities { tables.raw(entity.uuid.bytes) }
+        tables.varint(replicas.values.count)
+        for replica in replicas.values { tables.fixed64(replica.rawValue) }
+        tables.varint(spaces.values.count)
+        for space in spaces.values { tables.raw(space.uuid.bytes) }
+        tables.varint(entities.values.count)
+        for entity in entities.values { tables.raw(entity.uuid.bytes) }
         tables.varint(strings.count)
         for string in strings {
             tables.varint(string.utf8.count)

@@ -2,16 +2,17 @@ import DialogueModel
 import DialogueSync
 import Foundation
 import GRDB
+import Logging
 
 /// The default store: one SQLite file (GRDB, WAL) in the server's data directory.
 ///
 /// Checkpoints (copying the write-ahead log into the database file, then syncing it) run
-/// on their own connection once a second, never in a request: SQLite's automatic
-/// checkpoint runs inside the commit that crosses its threshold, and on a busy disk that
-/// one commit, and every request queued behind it, waited 100–600 ms for the sync.
+/// on their own connection once a second (``WALCheckpointer``), never in a request: on a
+/// busy disk the commit that crossed SQLite's automatic threshold, and every request
+/// queued behind it, waited 100–600 ms for the sync.
 public final class SQLiteSyncStore: SyncStore {
     let database: DatabasePool
-    private let checkpointer: Task<Void, Never>
+    private let checkpointer: WALCheckpointer
 
     /// Opens or creates the store at `path`, migrating its schema.
     public init(path: String, checkpointInterval: Duration = .seconds(1)) throws {
@@ -22,16 +23,8 @@ public final class SQLiteSyncStore: SyncStore {
         }
         database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
-        // A passive checkpoint copies what no reader still needs and never takes the write
-        // lock, so requests go on while it syncs the file.
-        let connection = try DatabaseQueue(path: path, configuration: configuration)
-        checkpointer = Task.detached(priority: .utility) {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: checkpointInterval)
-                _ = try? await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-            }
-            try? connection.close()
-        }
+        checkpointer = WALCheckpointer(
+            path: path, configuration: configuration, interval: checkpointInterval, logger: Logger(label: "dialogue.server.store"))
     }
 
     static var migrator: DatabaseMigrator {
@@ -70,8 +63,7 @@ public final class SQLiteSyncStore: SyncStore {
     }
 
     public func close() async throws {
-        checkpointer.cancel()
-        await checkpointer.value
+        await checkpointer.stop()
         try await database.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }  // leave little to replay
         try database.close()
     }

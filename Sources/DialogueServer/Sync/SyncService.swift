@@ -31,6 +31,12 @@ public struct SyncService: Sendable {
             self.status = status
             body = ErrorBody(code: code, message: message, rejected: rejected)
         }
+
+        /// Changes of a request refused (by the checks before storing, or the reference
+        /// check against the server's documents): the whole request is, nothing stored.
+        static func refused(_ rejected: [Rejection], of pushed: Int) -> Failure {
+            Failure(422, .invalidChanges, "\(rejected.count) of \(pushed) changes were refused; nothing was stored", rejected: rejected)
+        }
     }
 
     /// What the authenticated caller may touch.
@@ -99,10 +105,7 @@ public struct SyncService: Sendable {
                 accepted[section.space] = (new, held)
                 rejected += refused
             }
-            if !rejected.isEmpty {
-                throw Failure(
-                    422, .invalidChanges, "\(rejected.count) of \(pushed) changes were refused; nothing was stored", rejected: rejected)
-            }
+            if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
             // References into the CRDT state (text origins, list items) are checked against
             // the server's documents, under the spaces' locks until the changes are stored.
             let writing = accepted.filter { !$0.value.new.isEmpty }.map(\.key).sorted()
@@ -123,10 +126,7 @@ public struct SyncService: Sendable {
                         throw error
                     }
                 }
-                if !rejected.isEmpty {
-                    throw Failure(
-                        422, .invalidChanges, "\(rejected.count) of \(pushed) changes were refused; nothing was stored", rejected: rejected)
-                }
+                if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
                 break
             } catch StoreError.conflict where attempt < 3 {
                 logger.debug("concurrent append, validating again", metadata: ["attempt": "\(attempt)"])

@@ -23,7 +23,7 @@ public actor Replica {
     /// Registers whose concurrent writes are materialised in `field_conflicts`.
     var conflictedRegisters: Set<FieldRef> = []
     var makeEntityID: @Sendable () -> EntityID
-    private let checkpointer: Checkpointer
+    private let checkpointer: WALCheckpointer
 
     /// Opens (creating or migrating as needed) the replica at `path`.
     ///
@@ -44,7 +44,7 @@ public actor Replica {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             // WAL + NORMAL: durable across crashes of the app. Checkpoints run on their own
-            // connection (below), not inside whichever commit crosses SQLite's threshold.
+            // connection (`WALCheckpointer`), not inside whichever commit crosses SQLite's threshold.
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0")
         }
         do {
@@ -66,39 +66,9 @@ public actor Replica {
         } catch {
             throw .storage("cannot open replica at \(path): \(error)")
         }
-        checkpointer = Checkpointer(path: path, configuration: configuration, logger: logger)
+        checkpointer = WALCheckpointer(path: path, configuration: configuration, logger: logger)
         let spaceCount = documents.count
         logger.debug("replica opened", metadata: ["path": "\(path)", "spaces": "\(spaceCount)"])
-    }
-
-    /// Copies the write-ahead log into the database file about once a second, on a
-    /// connection of its own. SQLite's automatic checkpoint would run inside the commit
-    /// that crosses its threshold, syncing the file while an edit waits; a passive
-    /// checkpoint never takes the write lock, so edits go on meanwhile. It stops when the
-    /// replica goes away; closing the last connection checkpoints what is left.
-    final class Checkpointer: Sendable {
-        private let task: Task<Void, Never>
-
-        init(path: String, configuration: Configuration, interval: Duration = .seconds(1), logger: Logger) {
-            task = Task.detached(priority: .utility) {
-                let connection: DatabaseQueue
-                do {
-                    connection = try DatabaseQueue(path: path, configuration: configuration)
-                } catch {
-                    logger.error(
-                        "cannot open the checkpoint connection; SQLite checkpoints when the replica closes",
-                        metadata: ["error": "\(error)"])
-                    return
-                }
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
-                    _ = try? await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-                }
-                try? connection.close()
-            }
-        }
-
-        deinit { task.cancel() }
     }
 
     /// Reads or creates the replica identity and the clock's high-water mark as stored
@@ -197,8 +167,7 @@ public actor Replica {
     /// Stores the changes applied to a space, in application order, as one block.
     static func appendBlock(_ changes: [Change], space: SpaceID, _ db: Database) throws {
         guard !changes.isEmpty else { return }
-        try db.cachedStatement(sql: ReplicaSchema.appendBlock)
-            .execute(arguments: [space.blob, changes.count, Data(ChangeCodec.encode(changes))])
+        try appendEncodedBlock(Data(ChangeCodec.encode(changes)), count: changes.count, space: space, db)
     }
 
     /// Stores applied changes as blocks of at most 4,096.
