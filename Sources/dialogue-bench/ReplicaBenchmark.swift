@@ -169,6 +169,20 @@ enum ReplicaBenchmark {
         report.rawMergeInsertsPerSecond = median(raw)
     }
 
+    /// Imports a bundle into `runs` fresh replicas, one after another, printing each rate.
+    static func importOnly(_ bundle: URL, runs: Int) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dialogue-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for run in 0..<runs {
+            let replica = try Replica(path: directory.appendingPathComponent("import-\(run).sqlite").path)
+            let start = Date()
+            let result = try await replica.importBundle(from: bundle, acceptingNewSpaces: true)
+            let seconds = Date().timeIntervalSince(start)
+            print(String(format: "%d changes in %.3f s: %.0f changes/s", result.applied, seconds, Double(result.applied) / seconds))
+        }
+    }
+
     /// A bundle of `changes` remote changes from four authors: sessions created, then
     /// register writes, set edits and summary typing in random sessions.
     static func makeBundle(changes total: Int, at url: URL) throws -> Int {

@@ -6,6 +6,7 @@ import Foundation
 let usage = """
     usage: dialogue-bench trace PATH [--json] [--runs N]
            dialogue-bench replica [--json] [--edits N] [--changes N] [--runs N] [--trace PATH | --no-trace]
+           dialogue-bench bundle make PATH [--changes N] | bundle import PATH [--runs N]
       Replays an editing trace (editing-traces format, sequential or concurrent, .json or .json.gz),
       verifies the final text against endContent (exit 1 on a mismatch), and prints local-edit and
       merge rates, peak memory and the encoded size of all changes.
@@ -13,6 +14,8 @@ let usage = """
       and a merge of N remote changes from a bundle (default 1000000), each against raw SQLite
       doing the equivalent inserts, and a trace typed into an insight (default seph-blog1); each
       figure is the median of N runs (default 3) that alternate replica and raw SQLite.
+      `bundle` writes the replica benchmark's bundle to a file, or imports a bundle into fresh
+      replicas and prints changes/s: a merge alone, to profile.
       The sync server has its own: dialogue-server-bench --help.
 
     """
@@ -54,6 +57,26 @@ if arguments.first == "replica" {
         let report = try await ReplicaBenchmark.run(edits: edits, merges: changes, tracePath: trace, runs: replicaRuns)
         print(json ? report.json : report.table)
         exit(report.traceVerified || trace == nil ? 0 : 1)
+    } catch {
+        fail("dialogue-bench: \(error)", code: 1)
+    }
+}
+if arguments.first == "bundle", arguments.count >= 3 {
+    let (action, path) = (arguments[1], arguments[2])
+    var count = action == "make" ? 1_000_000 : 1
+    if arguments.count == 5, arguments[3] == (action == "make" ? "--changes" : "--runs") {
+        guard let value = Int(arguments[4]), value > 0 else { fail("\(arguments[3]) needs a positive number") }
+        count = value
+    } else if arguments.count != 3 {
+        fail(usage)
+    }
+    do {
+        switch action {
+        case "make": print("\(try ReplicaBenchmark.makeBundle(changes: count, at: URL(fileURLWithPath: path))) bytes")
+        case "import": try await ReplicaBenchmark.importOnly(URL(fileURLWithPath: path), runs: count)
+        default: fail(usage)
+        }
+        exit(0)
     } catch {
         fail("dialogue-bench: \(error)", code: 1)
     }

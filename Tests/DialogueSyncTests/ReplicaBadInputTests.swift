@@ -405,9 +405,12 @@ struct ReplicaBadInputTests {
 
     // MARK: Merge refusals
 
-    @Test("a change referring to an element that does not exist refuses its whole batch", arguments: 0..<4)
-    func mergeUnknownReference(variant: Int) async throws {
+    @Test(
+        "a change referring to an element that does not exist refuses its whole batch",
+        arguments: 0..<4, [false, true])
+    func mergeUnknownReference(variant: Int, textOnSecondThread: Bool) async throws {
         let f = try await Fixture.make()
+        if textOnSecondThread { await f.replica.integrateTextConcurrently(fromFrameSize: 1) }
         var bob = try f.remoteCopy()
         let context = f.context(Self.bobID)
         // Valid changes first: Bob types into the summary and retitles the session.
@@ -436,6 +439,31 @@ struct ReplicaBadInputTests {
         // The valid part alone is accepted afterwards: the refusal left nothing behind.
         let report = try await f.replica.merge(batch + [fromCarol])
         #expect(report.applied == batch.count + 1)
+    }
+
+    @Test("a text change refused on the second thread is reported before a later refusal in its batch")
+    func textRefusalComesFirst() async throws {
+        let f = try await Fixture.make()
+        await f.replica.integrateTextConcurrently(fromFrameSize: 1)
+        var bob = try f.remoteCopy()
+        let context = f.context(Self.bobID)
+        let valid = try bob.editText(DialogueSession.Field.summary, of: f.session, at: 0, insert: "Bob: ", by: context)
+        let ghost = Dot(Self.aliceID, 9_999)
+        let badText = Change(
+            id: Dot(Self.bobID, valid.map(\.lastCounter).max()! + 1), timestamp: context.timestamp, space: f.space, entity: f.session,
+            field: DialogueSession.Field.summary, operation: .insertText(originLeft: ghost, originRight: nil, text: "x"))
+        // Refused on the merging thread, while the text change may still be queued.
+        let farFuture = Change(
+            id: Dot(Self.carolID, 1), timestamp: HLCTimestamp(wallTime: f.clock.millisecondsSinceEpoch() + 86_400_000), space: f.space,
+            entity: f.session, field: DialogueSession.Field.focus, operation: .set(.string("later"), predecessors: []))
+        try await expectRefusal(
+            f.replica, "a bad text change, then a far-future change", mentions: [badText.id.description, ghost.description],
+            matching: { if case .changeRejected(badText.id, _) = $0 { true } else { false } }
+        ) {
+            try await f.replica.merge(valid + [badText, farFuture])
+        }
+        let report = try await f.replica.merge(valid)
+        #expect(report.applied == valid.count)
     }
 
     @Test("malformed changes refuse their batch")

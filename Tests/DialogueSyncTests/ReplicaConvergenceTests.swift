@@ -12,7 +12,8 @@ import Testing
 /// some twice, some much later and some by a replica they were not cut for, and are
 /// reopened mid-run. After a full exchange every replica's canonical export is the same,
 /// equals a fresh pure document that applied the whole log, survives reopening, and the
-/// materialised tables agree with the pure state. Every failure names its seed; rerun
+/// materialised tables agree with the pure state. Odd seeds integrate merged text on a
+/// second thread, as large merges do. Every failure names its seed; rerun
 /// one with `ReplicaSimulation(seed:directory:).run()`.
 @Suite("Replica convergence")
 struct ReplicaConvergenceTests {
@@ -141,8 +142,18 @@ final class ReplicaSimulation {
         "last steps:\n" + trace.suffix(count).joined(separator: "\n")
     }
 
+    /// Odd seeds integrate every merge's text on a second thread, as large merges do.
+    var textOnSecondThread: Bool { seed % 2 == 1 }
+
+    func configure(_ replica: Replica) async {
+        if textOnSecondThread { await replica.integrateTextConcurrently(fromFrameSize: 1) }
+    }
+
     func run() async throws {
-        for replica in replicas { try await replica.addSpace(space) }
+        for replica in replicas {
+            try await replica.addSpace(space)
+            await configure(replica)
+        }
         let steps = Int.random(in: 90...140, using: &random)
         for step in 0..<steps {
             let elapsed = UInt64.random(in: 0...40, using: &random)
@@ -174,6 +185,7 @@ final class ReplicaSimulation {
                 let index = Int.random(in: 0..<replicas.count, using: &random)
                 let before = await replicas[index].document(space)
                 replicas[index] = try open(index)
+                await configure(replicas[index])
                 let after = await replicas[index].document(space)
                 if before?.canonicalExport() != after?.canonicalExport() || before?.pendingCount != after?.pendingCount {
                     Issue.record("seed \(seed): step \(step): reopening replica \(index) mid-run changed its state\n\(traceTail())")

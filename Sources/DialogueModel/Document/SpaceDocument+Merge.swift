@@ -13,7 +13,7 @@ extension SpaceDocument {
             buffer(change)
             return .buffered
         }
-        try applyReady(change, held: held)
+        try applyReady(change, held: held, deferringText: true)
         remoteGeneration += 1
         drainPending()
         return .applied
@@ -75,8 +75,12 @@ extension SpaceDocument {
         try applyReady(change, held: vector[change.replica])
     }
 
-    /// The same, given what the vector holds of the change's author.
-    mutating func applyReady(_ change: Change, held: UInt64) throws(ChangeError) {
+    /// The same, given what the vector holds of the change's author. With `deferringText`,
+    /// a text change goes to the concurrent integration if one runs; otherwise (a change
+    /// drained from the buffer, whose refusal must leave it unrecorded) it is integrated
+    /// in line, after everything queued.
+    mutating func applyReady(_ change: Change, held: UInt64, deferringText: Bool = false) throws(ChangeError) {
+        let original = change.id
         let change = change.id.counter <= held ? change.dropping(countersThrough: held) : change
         let ref = FieldRef(change.entity, change.field)
         let dot = change.id
@@ -95,25 +99,18 @@ extension SpaceDocument {
                 sets[ref, default: ORSet()].add(value, dot: dot)
             case .remove(let value, let observed):
                 sets[ref, default: ORSet()].remove(value, observed: observed)
-            case .insertText(let originLeft, let originRight, let text):
-                let insertion = SequenceInsertion(
-                    first: dot, originLeft: originLeft, originRight: originRight, elements: Array(text.unicodeScalars))
-                // The vector covers what is held, and the change was trimmed to what is not.
-                if let slot = texts.slot(of: ref) {
-                    try texts[slot: slot].integrate(insertion, mayBeHeld: false)
-                } else if let origin = originLeft ?? originRight {
-                    throw SequenceError.unknownElement(origin)  // origins in a field that does not exist yet
+            case .insertText, .deleteText:
+                if let integration = textIntegration {
+                    if deferringText {
+                        integration.enqueue(.init(change: original, ref: ref, dot: dot, operation: change.operation))
+                    } else {
+                        try integration.whenIdle { texts throws(ChangeError) in
+                            do throws(SequenceError) { try texts.apply(change.operation, to: ref, first: dot) } catch { throw .invalidReference(dot, error) }
+                        }
+                    }
                 } else {
-                    try texts[slot: texts.slot(of: ref, creating: TextSequence())].integrate(insertion, mayBeHeld: false)
+                    try textStore.apply(change.operation, to: ref, first: dot)
                 }
-            case .deleteText(let ranges):
-                guard let slot = texts.slot(of: ref) else {
-                    throw SequenceError.unknownElement(Dot(ranges[0].replica, ranges[0].firstCounter))
-                }
-                for range in ranges where !texts[slot: slot].holds(replica: range.replica, counters: range.counters) {
-                    throw SequenceError.unknownElement(Dot(range.replica, range.firstCounter))
-                }
-                for range in ranges { try texts[slot: slot].delete(range) }
             case .insertItem(let originLeft, let originRight, let value):
                 try lists[ref, default: MovableList()].integrateInsert(
                     value, slot: SequenceInsertion(first: dot, originLeft: originLeft, originRight: originRight, elements: [dot]),
@@ -132,10 +129,36 @@ extension SpaceDocument {
             // A refused change leaves no trace, not even an empty field.
             if lists[ref]?.entries.isEmpty == true { lists[ref] = nil }
             throw .invalidReference(dot, error)
+        } catch let error as ChangeError {
+            throw error
         } catch {
             preconditionFailure("unexpected error \(error)")
         }
         recordApplied(change)
+    }
+
+    // MARK: Concurrent text integration
+
+    /// Integrates text changes passed to ``apply(_:)`` on a thread of its own from now on,
+    /// until ``endConcurrentTextIntegration()``: for large merges (see `ConcurrentTextIntegration`).
+    /// Reading or editing the texts in between traps.
+    package mutating func beginConcurrentTextIntegration() {
+        guard textIntegration == nil else { return }
+        var handed = FieldStore<TextSequence>()
+        swap(&handed, &textStore)
+        textIntegration = ConcurrentTextIntegration(texts: handed)
+    }
+
+    /// Waits for the text changes queued, takes the texts back and stops the thread.
+    ///
+    /// - Throws: the first text change refused (unknown origin or deleted element), as
+    ///   received; the document has recorded it as applied regardless and must be discarded.
+    package mutating func endConcurrentTextIntegration() throws(RefusedTextChange) {
+        guard let integration = textIntegration else { return }
+        textIntegration = nil
+        let (texts, failure) = integration.finish()
+        textStore = texts
+        if let failure { throw failure }
     }
 
     /// Marks a change's counters as held and notes the edit on its entity.

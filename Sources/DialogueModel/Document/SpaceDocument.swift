@@ -20,7 +20,9 @@ public struct SpaceDocument: Sendable {
     var unrecordedEdit: (entity: EntityID, dot: Dot)?
     var registers: [FieldRef: LWWRegister<FieldValue>] = [:]
     var sets: [FieldRef: ORSet<FieldValue>] = [:]
-    var texts = FieldStore<TextSequence>()
+    var textStore = FieldStore<TextSequence>()
+    /// While set, the texts live with this integration's thread (see ``beginConcurrentTextIntegration()``).
+    var textIntegration: ConcurrentTextIntegration?
     var lists: [FieldRef: MovableList<FieldValue>] = [:]
     /// Changes waiting for their causal past, per author, sorted by counter.
     var pending: [ReplicaID: [Change]] = [:]
@@ -40,6 +42,18 @@ public struct SpaceDocument: Sendable {
 
     public init(space: SpaceID) {
         self.space = space
+    }
+
+    /// The text fields. Reaching them while another thread integrates them is a bug, and traps.
+    var texts: FieldStore<TextSequence> {
+        get {
+            precondition(textIntegration == nil, "texts read during concurrent text integration")
+            return textStore
+        }
+        _modify {
+            precondition(textIntegration == nil, "texts changed during concurrent text integration")
+            yield &textStore
+        }
     }
 
     /// Every entity's lifecycle (a copy, complete with the latest edit).

@@ -53,6 +53,7 @@ extension Replica {
         var moved: Set<SpaceID> = []
         var materialized = conflictedRegisters
         var touches: [SpaceID: [EntityID: Materializer.Touch]] = [:]
+        var spaceOrder: [SpaceID] = []  // as first met: the order refusals are reported in
         var touchedAsReceived: Set<SpaceID> = []  // spaces with a frame left to `receivedTouches`
         var clock = self.clock
         var report = MergeReport()
@@ -72,6 +73,7 @@ extension Replica {
                     }
                     for space in order {
                         if working[space] == nil {
+                            spaceOrder.append(space)
                             if let held = documents.removeValue(forKey: space) {
                                 working[space] = held
                                 moved.insert(space)
@@ -82,6 +84,8 @@ extension Replica {
                         }
                         var document = working[space]!
                         working[space] = nil  // keep the document uniquely referenced while it changes
+                        defer { working[space] = document }  // back, even when the frame is refused
+                        if bySpace[space]!.count >= concurrentTextThreshold { document.beginConcurrentTextIntegration() }
                         document.journal = []
                         let quarantined = document.quarantined.count
                         var latest = HLCTimestamp.zero
@@ -125,9 +129,9 @@ extension Replica {
                             Materializer.collect(journal, into: &touches[space, default: [:]])
                         }
                         if latest > .zero { _ = try? clock.receive(latest) }
-                        working[space] = document
                     }
                 }
+                try Self.endConcurrentTextIntegration(in: &working, order: spaceOrder)
                 if !touchedAsReceived.isEmpty, let received = receivedTouches?() {
                     for space in touchedAsReceived {
                         guard let touched = received[space] else { continue }
@@ -158,14 +162,28 @@ extension Replica {
                 }
             }
         } catch {
+            // A text change refused on an integration thread came before whatever stopped
+            // the merge here (or is what stopped it): report that one.
+            var refusal = error
+            do { try Self.endConcurrentTextIntegration(in: &working, order: spaceOrder) } catch { refusal = error }
             for space in moved { restore(space, nil) }
-            throw error
+            throw refusal
         }
         documents.merge(working) { _, new in new }
         conflictedRegisters = materialized
         self.clock = clock
         logger.debug("merged", metadata: ["applied": "\(report.applied)", "held": "\(report.alreadyHeld)", "waiting": "\(report.waiting)"])
         return report
+    }
+
+    /// Ends every document's concurrent text integration; the first refusal, in the order
+    /// the spaces were met, refuses the merge.
+    private static func endConcurrentTextIntegration(in working: inout [SpaceID: SpaceDocument], order: [SpaceID]) throws(ReplicaError) {
+        var refusal: RefusedTextChange?
+        for space in order {
+            do throws(RefusedTextChange) { try working[space]?.endConcurrentTextIntegration() } catch { refusal = refusal ?? error }
+        }
+        if let refusal { throw .changeRejected(refusal.change, reason: refusal.error.description) }
     }
 
     /// Whether the changes applied are exactly the changes received, in the same order.

@@ -23,6 +23,15 @@ public actor Replica {
     /// Registers whose concurrent writes are materialised in `field_conflicts`.
     var conflictedRegisters: Set<FieldRef> = []
     var makeEntityID: @Sendable () -> EntityID
+    /// A space's frame of at least this many changes integrates its text on a second
+    /// thread (`SpaceDocument.beginConcurrentTextIntegration`): worth a thread for a bundle
+    /// or a large pull, not for a handful of changes. Tests lower it to cover that path.
+    package private(set) var concurrentTextThreshold = 1024
+
+    /// Sets ``concurrentTextThreshold`` (tests: 1 sends every merge's text to the thread).
+    package func integrateTextConcurrently(fromFrameSize changes: Int) {
+        concurrentTextThreshold = max(1, changes)
+    }
     private let checkpointer: WALCheckpointer
 
     /// Opens (creating or migrating as needed) the replica at `path`.
