@@ -1,3 +1,4 @@
+import Foundation
 import DialogueTestSupport
 import Testing
 
@@ -72,8 +73,7 @@ struct VersionVectorTests {
         #expect(vector.counters == [b: 2], "setting an absent entry to zero stores nothing")
     }
 
-    /// `record` raises the entry through `counters[replica, default: 0]`, whose modify
-    /// accessor inserts the default even when nothing is raised, so a zero entry is stored.
+    /// Recording counter 0 must not store a zero entry (an earlier dictionary version did).
     @Test
     func recordingCounterZeroStoresNothing() {
         var vector = VersionVector()
@@ -225,5 +225,38 @@ struct VersionVectorTests {
         let twice: [UInt8] = [2, 0xA, 0, 0, 0, 0, 0, 0, 0, 1, 0xA, 0, 0, 0, 0, 0, 0, 0, 2]
         #expect(throws: CodecError.self) { try VersionVector(binary: twice) }
         #expect(throws: CodecError.self) { try VersionVector(binary: [0xFF, 0xFF, 0xFF, 0xFF, 0x0F]) }  // hostile count
+    }
+
+    @Test("records, subscript writes and merges agree with a dictionary of counters", arguments: 0..<100)
+    func sortedStorageAgreesWithADictionary(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        var vector = VersionVector()
+        var model: [ReplicaID: UInt64] = [:]
+        for _ in 0..<60 {
+            let replica = ReplicaID(rawValue: UInt64.random(in: 1...40, using: &random))!
+            let counter = UInt64.random(in: 0...9, using: &random)
+            switch Int.random(in: 0..<3, using: &random) {
+            case 0:
+                vector.record(Dot(replica, counter))
+                if counter > (model[replica] ?? 0) { model[replica] = counter }
+            case 1:
+                vector[replica] = counter
+                model[replica] = counter > 0 ? counter : nil
+            default:
+                let other = randomVector(&random)
+                vector.merge(other)
+                model.merge(other.counters) { max($0, $1) }
+            }
+            #expect(vector.counters == model)
+            #expect(vector == VersionVector(model), "equal whatever the order entries arrived in")
+            #expect(vector.hashValue == VersionVector(model).hashValue)
+            #expect(vector.lastDots == model.map { Dot($0.key, $0.value) }.sorted(), "ascending by replica")
+            for replica in replicaPool { #expect(vector[replica] == model[replica] ?? 0) }
+        }
+        // Codable keeps the form a dictionary of counters had.
+        struct Before: Codable { var counters: [ReplicaID: UInt64] }
+        let encoded = try JSONEncoder().encode(vector)
+        #expect(try JSONDecoder().decode(Before.self, from: encoded).counters == model)
+        #expect(try JSONDecoder().decode(VersionVector.self, from: JSONEncoder().encode(Before(counters: model))) == vector)
     }
 }

@@ -198,7 +198,7 @@ public struct VersionVectorText: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(Dictionary(uniqueKeysWithValues: vector.counters.map { ($0.key.description, $0.value) }))
+        try container.encode(Dictionary(uniqueKeysWithValues: vector.lastDots.map { ($0.replica.description, $0.counter) }))
     }
 }
 

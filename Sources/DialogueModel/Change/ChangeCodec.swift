@@ -239,7 +239,7 @@ private struct BatchEncoder {
             dotList(predecessors)
         case .delete(let observed):
             heads.byte(ChangeCodec.OperationTag.delete.rawValue)
-            dotList(observed.counters.map { Dot($0.key, $0.value) }.sorted())
+            dotList(observed.lastDots)
         case .set(let value, let predecessors):
             heads.byte(ChangeCodec.OperationTag.set.rawValue)
             self.value(value)

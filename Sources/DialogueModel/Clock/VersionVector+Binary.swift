@@ -8,11 +8,11 @@ extension VersionVector {
     /// The binary form (deterministic: entries in ascending replica order).
     public var binary: [UInt8] {
         var writer = ByteWriter()
-        writer.bytes.reserveCapacity(1 + counters.count * 11)
-        writer.varint(counters.count)
-        for (replica, counter) in counters.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            writer.fixed64(replica.rawValue)
-            writer.varint(counter)
+        writer.bytes.reserveCapacity(1 + lastDots.count * 11)
+        writer.varint(lastDots.count)
+        for dot in lastDots {
+            writer.fixed64(dot.replica.rawValue)
+            writer.varint(dot.counter)
         }
         return writer.bytes
     }

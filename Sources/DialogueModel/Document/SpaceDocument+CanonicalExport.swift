@@ -58,7 +58,7 @@ extension SpaceDocument {
     }
 
     private func render(_ vector: VersionVector) -> String {
-        "{" + vector.counters.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",") + "}"
+        "{" + vector.lastDots.map { "\($0.replica):\($0.counter)" }.joined(separator: ",") + "}"
     }
 
     private func render(_ write: LWWRegister<FieldValue>.Write) -> String {

@@ -208,10 +208,10 @@ extension SpaceDocument {
         }
         let covered = coveredByLocalAuthor[replica] ?? VersionVector()
         var dependencies: [Dot] = []
-        for (other, counter) in vector.counters where other != replica && counter > covered[other] {
-            dependencies.append(Dot(other, counter))
+        for dot in vector.lastDots where dot.replica != replica && dot.counter > covered[dot.replica] {
+            dependencies.append(dot)
         }
-        return dependencies.sorted()
+        return dependencies  // ascending, as the vector holds them
     }
 
     /// Records that a change carrying `dependencies(for:)` was emitted, so the next

@@ -159,14 +159,14 @@ public struct EntityLifecycle: Sendable {
     /// (concurrent, or made later) keeps the entity, and the deletion becomes a conflict.
     public var isDeleted: Bool {
         deletions.contains { deletion in
-            edits.counters.allSatisfy { deletion.observed.contains(Dot($0.key, $0.value)) }
+            edits.lastDots.allSatisfy { deletion.observed.contains($0) }
         }
     }
 
     /// Deletions overruled by an edit their author had not seen.
     public var overruledDeletions: [Deletion] {
         deletions.filter { deletion in
-            !edits.counters.allSatisfy { deletion.observed.contains(Dot($0.key, $0.value)) }
+            !edits.lastDots.allSatisfy { deletion.observed.contains($0) }
         }
     }
 }

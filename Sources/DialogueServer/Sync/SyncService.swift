@@ -163,7 +163,7 @@ public struct SyncService: Sendable {
     static func covers(_ have: VersionVector, _ page: [Change], _ serverHas: VersionVector) -> Bool {
         var after = have
         for change in page { after.record(Dot(change.replica, change.lastCounter)) }
-        return serverHas.counters.allSatisfy { after[$0.key] >= $0.value }
+        return serverHas.lastDots.allSatisfy { after[$0.replica] >= $0.counter }
     }
 
     /// Splits pushed changes into new ones (trimmed to what the store lacks), already held

@@ -121,7 +121,7 @@ public struct SyncClient: Sendable {
             do {
                 have = try replica.heldVectors()[space] ?? VersionVector()
                 // Scan the log for what the server lacks only when the vectors say it lacks something.
-                if let serverHas, have.counters.contains(where: { $0.value > serverHas[$0.key] }) {
+                if let serverHas, have.lastDots.contains(where: { $0.counter > serverHas[$0.replica] }) {
                     push = try replica.changes(in: space, missingFrom: serverHas, limit: configuration.pushBatch).changes
                 }
             } catch {
@@ -161,7 +161,7 @@ public struct SyncClient: Sendable {
             // Done when the server sent everything and holds everything we hold.
             let held: VersionVector
             do { held = try replica.heldVectors()[space] ?? VersionVector() } catch { throw .local(error) }
-            let serverLacks = held.counters.contains { $0.value > serverHas![$0.key] }
+            let serverLacks = held.lastDots.contains { $0.counter > serverHas![$0.replica] }
             if !result.more && !serverLacks { break }
             if push.isEmpty && !result.more && previous == serverHas && previous != nil {
                 throw .protocolViolation("the server neither accepts nor sends changes; stopping to avoid a loop")
