@@ -7,13 +7,17 @@ extension SpaceDocument {
     @discardableResult
     public mutating func apply(_ change: Change) throws(ChangeError) -> ApplyOutcome {
         try validateShape(change)
-        let held = vector[change.replica]  // looked up once and handed on: a hash per use adds up
-        if change.lastCounter <= held { return .alreadyHeld }
+        let held = vector[change.replica]  // looked up once and handed on
+        if change.lastCounter <= held {
+            countingVerbatimJournalHead = false
+            return .alreadyHeld
+        }
         guard change.id.counter <= held + 1, change.dependencies.allSatisfy({ vector.contains($0) }) else {
+            countingVerbatimJournalHead = false
             buffer(change)
             return .buffered
         }
-        try applyReady(change, held: held, deferringText: true)
+        try applyReady(change, held: held, asGiven: true)
         remoteGeneration += 1
         drainPending()
         return .applied
@@ -75,13 +79,14 @@ extension SpaceDocument {
         try applyReady(change, held: vector[change.replica])
     }
 
-    /// The same, given what the vector holds of the change's author. With `deferringText`,
-    /// a text change goes to the concurrent integration if one runs; otherwise (a change
-    /// drained from the buffer, whose refusal must leave it unrecorded) it is integrated
-    /// in line, after everything queued.
-    mutating func applyReady(_ change: Change, held: UInt64, deferringText: Bool = false) throws(ChangeError) {
+    /// The same, given what the vector holds of the change's author. `asGiven`: the change
+    /// was handed to `apply`, not drained from the buffer. Only then may a text change go to
+    /// the concurrent integration if one runs; a drained one (whose refusal must leave it
+    /// unrecorded) is integrated in line, after everything queued.
+    mutating func applyReady(_ change: Change, held: UInt64, asGiven: Bool = false) throws(ChangeError) {
         let original = change.id
-        let change = change.id.counter <= held ? change.dropping(countersThrough: held) : change
+        let whole = change.id.counter > held
+        let change = whole ? change : change.dropping(countersThrough: held)
         let ref = FieldRef(change.entity, change.field)
         let dot = change.id
         do {
@@ -101,7 +106,7 @@ extension SpaceDocument {
                 sets[ref, default: ORSet()].remove(value, observed: observed)
             case .insertText, .deleteText:
                 if let integration = textIntegration {
-                    if deferringText {
+                    if asGiven {
                         integration.enqueue(.init(change: original, ref: ref, dot: dot, operation: change.operation))
                     } else {
                         try integration.whenIdle { texts throws(ChangeError) in
@@ -134,7 +139,7 @@ extension SpaceDocument {
         } catch {
             preconditionFailure("unexpected error \(error)")
         }
-        recordApplied(change)
+        recordApplied(change, asGiven: asGiven && whole)
     }
 
     // MARK: Concurrent text integration
@@ -161,9 +166,25 @@ extension SpaceDocument {
         if let failure { throw failure }
     }
 
-    /// Marks a change's counters as held and notes the edit on its entity.
-    mutating func recordApplied(_ change: Change) {
-        journal?.append(change)
+    /// Starts `journal` afresh. With `omittingVerbatimHead`, the changes handed to
+    /// ``apply(_:)`` that apply whole and in order, up to the first that does not, are only
+    /// counted in ``verbatimJournalHead``: a merge that stores a frame as received holds
+    /// them already, and copying a million changes into a journal is a cost of its own.
+    package mutating func startJournal(omittingVerbatimHead: Bool) {
+        journal = []
+        verbatimJournalHead = 0
+        countingVerbatimJournalHead = omittingVerbatimHead
+    }
+
+    /// Marks a change's counters as held and notes the edit on its entity. `asGiven`: the
+    /// change is, whole, the one handed to `apply`.
+    mutating func recordApplied(_ change: Change, asGiven: Bool = false) {
+        if countingVerbatimJournalHead, asGiven {
+            verbatimJournalHead += 1
+        } else {
+            countingVerbatimJournalHead = false
+            journal?.append(change)
+        }
         let last = Dot(change.replica, change.lastCounter)
         vector.record(last)
         lastRecorded = last

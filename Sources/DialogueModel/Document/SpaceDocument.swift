@@ -35,6 +35,11 @@ public struct SpaceDocument: Sendable {
     /// When set, every change applied (local or remote, trimmed as applied) is appended,
     /// in application order: what a storage layer writes to its log.
     public var journal: [Change]?
+    /// How many applied changes were left out of `journal`'s head because they were the
+    /// changes handed to ``apply(_:)``, whole and in order (see ``startJournal(omittingVerbatimHead:)``).
+    package internal(set) var verbatimJournalHead = 0
+    /// Whether the changes applied so far are exactly the changes handed over, so far.
+    var countingVerbatimJournalHead = false
     /// The dot most recently recorded in `vector` (so `vector[last.replica] == last.counter`).
     var lastRecorded: Dot?
     /// Buffered changes that turned out invalid when their turn came, with the reason.

@@ -86,7 +86,7 @@ extension Replica {
                         working[space] = nil  // keep the document uniquely referenced while it changes
                         defer { working[space] = document }  // back, even when the frame is refused
                         if bySpace[space]!.count >= concurrentTextThreshold { document.beginConcurrentTextIntegration() }
-                        document.journal = []
+                        document.startJournal(omittingVerbatimHead: true)
                         let quarantined = document.quarantined.count
                         var latest = HLCTimestamp.zero
                         let batch = bySpace[space]!
@@ -114,19 +114,23 @@ extension Replica {
                             // Stored earlier while waiting; invalid now that its past arrived. Drop it, loudly.
                             logger.error("dropped an invalid waiting change", metadata: ["change": "\(change.id)", "error": "\(error)"])
                         }
-                        let journal = document.journal ?? []
+                        // What applied: the batch's head as received, then the journal (the rest).
+                        let head = document.verbatimJournalHead
+                        let tail = document.journal ?? []
                         document.journal = nil
-                        let verbatim = encoded != nil && order.count == 1 && Self.isVerbatim(journal, of: batch)
+                        let asReceived = tail.isEmpty && head == batch.count
+                        let applied = asReceived ? batch : Array(batch[..<head]) + tail
+                        let verbatim = encoded != nil && order.count == 1 && asReceived
                         if let encoded, verbatim {
-                            try Self.appendEncodedBlock(encoded, count: journal.count, space: space, db)
+                            try Self.appendEncodedBlock(encoded, count: batch.count, space: space, db)
                         } else {
-                            try Self.appendBlocks(journal, space: space, db)
+                            try Self.appendBlocks(applied, space: space, db)
                         }
-                        try Self.storeVector(of: journal, space: space, db)
+                        try Self.storeVector(of: applied, space: space, db)
                         if verbatim, receivedTouches != nil {
                             touchedAsReceived.insert(space)
                         } else {
-                            Materializer.collect(journal, into: &touches[space, default: [:]])
+                            Materializer.collect(applied, into: &touches[space, default: [:]])
                         }
                         if latest > .zero { _ = try? clock.receive(latest) }
                     }
@@ -184,12 +188,5 @@ extension Replica {
             do throws(RefusedTextChange) { try working[space]?.endConcurrentTextIntegration() } catch { refusal = refusal ?? error }
         }
         if let refusal { throw .changeRejected(refusal.change, reason: refusal.error.description) }
-    }
-
-    /// Whether the changes applied are exactly the changes received, in the same order.
-    static func isVerbatim(_ applied: [Change], of received: [Change]) -> Bool {
-        // By index: iterating the arrays would copy every change.
-        applied.count == received.count
-            && applied.indices.allSatisfy { applied[$0].id == received[$0].id && applied[$0].counterSpan == received[$0].counterSpan }
     }
 }
