@@ -19,7 +19,9 @@ extension Replica {
         // The document moves into the editor so it is edited in place, not copied; it comes
         // back when the edit is stored, or is rebuilt from the log if a partial edit fails.
         guard let document = documents.removeValue(forKey: space) else { throw ReplicaError.unknownSpace(space) }
-        var editor = SpaceEditor(space: space, document: document, clock: clock, replica: id, makeEntityID: makeEntityID)
+        // `consume`: a second reference kept to the end of the scope would make the first
+        // edit copy the document's tables (and the scope's end free the old ones).
+        var editor = SpaceEditor(space: space, document: consume document, clock: clock, replica: id, makeEntityID: makeEntityID)
         let result: T
         do {
             result = try body(&editor)
