@@ -106,4 +106,31 @@ struct ConcurrentTextIntegrationTests {
         }
         #expect(documents[0].canonicalExportText() == documents[1].canonicalExportText())
     }
+
+    @Test("the thread stops when the integration ends, and when the document is dropped without ending it")
+    func threadStops() async throws {
+        let (_, session, log) = try sessionWithSummary()
+        for ending in [true, false] {
+            weak var state: AnyObject?
+            do {
+                var document = SpaceDocument(space: space)
+                document.beginConcurrentTextIntegration()
+                state = document.textIntegrationThreadState
+                #expect(state != nil)
+                for change in log { try document.apply(change) }
+                if ending {
+                    try document.endConcurrentTextIntegration()
+                    #expect(document.text(DialogueSession.Field.summary, of: session) == "hello")
+                }
+                // Otherwise dropped here, as a failed merge drops its documents.
+            }
+            // The thread holds its state until it exits: wait (bounded) for it to go.
+            var waited = 0
+            while state != nil, waited < 200 {
+                try await Task.sleep(for: .milliseconds(10))
+                waited += 1
+            }
+            #expect(state == nil, "the integration thread is still running (ending: \(ending))")
+        }
+    }
 }

@@ -28,6 +28,10 @@ final class ConcurrentTextIntegration: @unchecked Sendable {
     private static let maximumQueuedBatches = 32
 
     private let shared: Shared
+
+    /// What the thread holds while it runs; it is freed once the thread has exited (tests
+    /// watch it through a weak reference).
+    var threadState: AnyObject { shared }
     /// Work not handed over yet (the caller's thread only).
     private var outgoing: [Work] = []
 

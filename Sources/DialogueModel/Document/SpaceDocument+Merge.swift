@@ -154,6 +154,9 @@ extension SpaceDocument {
         textIntegration = ConcurrentTextIntegration(texts: handed)
     }
 
+    /// The state the integration thread holds, if one runs: freed once the thread exits.
+    package var textIntegrationThreadState: AnyObject? { textIntegration?.threadState }
+
     /// Waits for the text changes queued, takes the texts back and stops the thread.
     ///
     /// - Throws: the first text change refused (unknown origin or deleted element), as
