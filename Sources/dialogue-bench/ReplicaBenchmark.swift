@@ -169,7 +169,8 @@ enum ReplicaBenchmark {
         report.rawMergeInsertsPerSecond = median(raw)
     }
 
-    /// Imports a bundle into `runs` fresh replicas, one after another, printing each rate.
+    /// Imports a bundle into `runs` fresh replicas, one after another, printing each rate and
+    /// how long opening the result takes (the log replayed into the pure model).
     static func importOnly(_ bundle: URL, runs: Int) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dialogue-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -179,7 +180,14 @@ enum ReplicaBenchmark {
             let start = Date()
             let result = try await replica.importBundle(from: bundle, acceptingNewSpaces: true)
             let seconds = Date().timeIntervalSince(start)
-            print(String(format: "%d changes in %.3f s: %.0f changes/s", result.applied, seconds, Double(result.applied) / seconds))
+            let reopening = Date()
+            let reopened = try Replica(path: directory.appendingPathComponent("import-\(run).sqlite").path)
+            let opened = Date().timeIntervalSince(reopening)
+            print(
+                String(
+                    format: "%d changes in %.3f s: %.0f changes/s; reopening the replica: %.3f s", result.applied, seconds,
+                    Double(result.applied) / seconds, opened))
+            _ = reopened
         }
     }
 

@@ -80,6 +80,55 @@ struct ReplicaConvergenceTests {
         #expect(insightDeleted == false, "the insights row still says deleted")
     }
 
+    @Test("a frame large enough for the text thread merges, reopens and restores to the pure state")
+    func largeFrameMergesAndReopens() async throws {
+        let directory = TemporaryDirectory()
+        let space = SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-00000000b16f")!)
+        // Two authors type into three summaries and retitle them: 3,000 changes, most of them text.
+        var random = SplitMix64(seed: 99)
+        var authors = [SpaceDocument(space: space), SpaceDocument(space: space)]
+        let contexts = [ReplicaID(rawValue: 0x51)!, ReplicaID(rawValue: 0x52)!].map { replica in
+            { (wall: UInt64) in EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: 1_780_000_000_000 + wall)) }
+        }
+        var log: [Change] = []
+        let sessions = (0..<3).map { _ in EntityID.random(using: &random) }
+        for session in sessions { log.append(authors[0].create(session, kind: EntityKind.session.rawValue, by: contexts[0](0))) }
+        try authors[1].apply(log)
+        for step in 0..<3_000 {
+            let who = step / 500 % 2  // turns of 500 edits, each author catching up first
+            if step % 500 == 0 { try authors[who].apply(log) }
+            let session = sessions[Int.random(in: 0..<3, using: &random)]
+            if step % 10 == 0 {
+                log.append(authors[who].set(DialogueSession.Field.title, of: session, to: .string("t\(step)"), by: contexts[who](UInt64(step))))
+                continue
+            }
+            let length = authors[who].textSequence(DialogueSession.Field.summary, of: session)?.count ?? 0
+            let offset = Int.random(in: 0...length, using: &random)
+            let delete = offset < length && step % 7 == 0 ? 1 : 0
+            log += try authors[who].editText(
+                DialogueSession.Field.summary, of: session, at: offset, delete: delete, insert: step % 3 == 0 ? "é " : "ab",
+                by: contexts[who](UInt64(step)))
+        }
+        var pure = SpaceDocument(space: space)
+        try pure.apply(log)
+        try createReplicaFile(at: directory.path("large.sqlite"), id: ReplicaID(rawValue: 0x99)!)
+        let replica = try Replica(path: directory.path("large.sqlite"), wallClock: ManualWallClock(1_780_000_100_000))
+        try await replica.addSpace(space)
+        #expect(log.count >= 1_024, "one frame large enough for the second thread")
+        let report = try await replica.merge(log)
+        #expect(report.applied == log.count)
+        #expect(await replica.document(space)?.canonicalExport() == pure.canonicalExport())
+        let rows = try await replica.database.read { db in
+            try String.fetchAll(db, sql: "SELECT summary FROM sessions ORDER BY session_id")
+        }
+        #expect(rows.sorted() == sessions.map { pure.text(DialogueSession.Field.summary, of: $0) }.sorted())
+        // Reopening replays the stored frame with the same thread, as does restoring a space.
+        let reopened = try Replica(path: directory.path("large.sqlite"))
+        #expect(await reopened.document(space)?.canonicalExport() == pure.canonicalExport())
+        let restored = try await reopened.database.read { db in try Replica.loadDocument(space, db) }
+        #expect(restored.canonicalExport() == pure.canonicalExport())
+    }
+
     @Test("a seed replays the same run: same replicas, same changes, same state")
     func seedsReplay() async throws {
         var exports: [[UInt8]] = []

@@ -26,7 +26,8 @@ public actor Replica {
     /// A space's frame of at least this many changes integrates its text on a second
     /// thread (`SpaceDocument.beginConcurrentTextIntegration`): worth a thread for a bundle
     /// or a large pull, not for a handful of changes. Tests lower it to cover that path.
-    package private(set) var concurrentTextThreshold = 1024
+    package private(set) var concurrentTextThreshold = defaultConcurrentTextThreshold
+    static let defaultConcurrentTextThreshold = 1024
 
     /// Sets ``concurrentTextThreshold`` (tests: 1 sends every merge's text to the thread).
     package func integrateTextConcurrently(fromFrameSize changes: Int) {
@@ -110,7 +111,7 @@ public actor Replica {
             guard let space = SpaceID(blob: row["space_id"]) else { continue }
             let changes = try ChangeCodec.decode(row["body"] as Data)
             for change in changes where change.timestamp > latest { latest = change.timestamp }
-            try documents[space, default: SpaceDocument(space: space)].apply(changes)
+            try replay(changes, into: &documents[space, default: SpaceDocument(space: space)])
         }
         let pending = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM pending_changes")
         while let row = try pending.next() {
@@ -119,7 +120,24 @@ public actor Replica {
             for change in changes where change.timestamp > latest { latest = change.timestamp }
             try documents[space, default: SpaceDocument(space: space)].apply(changes)
         }
+        for space in documents.keys { try endReplay(of: &documents[space]!) }
         return documents
+    }
+
+    /// Applies a stored block to a document being rebuilt. A block as large as a merge frame
+    /// (a bundle or a large pull stored as received) sends the space's text to a second
+    /// thread from then on, as the merge did; `endReplay` brings it back.
+    private static func replay(_ changes: [Change], into document: inout SpaceDocument) throws {
+        if changes.count >= defaultConcurrentTextThreshold { document.beginConcurrentTextIntegration() }
+        try document.apply(changes)
+    }
+
+    private static func endReplay(of document: inout SpaceDocument) throws {
+        do {
+            try document.endConcurrentTextIntegration()
+        } catch {
+            throw ReplicaError.storage("the stored log of space \(document.space) holds change \(error.change), which cannot apply: \(error.error)")
+        }
     }
 
     /// Rebuilds one space's pure state from the database.
@@ -127,10 +145,11 @@ public actor Replica {
         var document = SpaceDocument(space: space)
         let blocks = try Data.fetchCursor(
             db, sql: "SELECT body FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace) ORDER BY block_id", arguments: [space.blob])
-        while let body = try blocks.next() { try document.apply(try ChangeCodec.decode(body)) }
+        while let body = try blocks.next() { try replay(try ChangeCodec.decode(body), into: &document) }
         for body in try Data.fetchAll(db, sql: "SELECT body FROM pending_changes WHERE space_id = ?", arguments: [space.blob]) {
             try document.apply(try ChangeCodec.decode(body))
         }
+        try endReplay(of: &document)
         return document
     }
 
