@@ -33,7 +33,8 @@ public struct SpaceDocument: Sendable {
     var remoteGeneration = 0
     var dependenciesCheckedAt: (replica: ReplicaID, generation: Int)?
     /// When set, every change applied (local or remote, trimmed as applied) is appended,
-    /// in application order: what a storage layer writes to its log.
+    /// in application order: what a storage layer writes to its log. (After
+    /// `startJournal(omittingVerbatimHead: true)`, all but a counted head: see `verbatimJournalHead`.)
     public var journal: [Change]?
     /// How many applied changes were left out of `journal`'s head because they were the
     /// changes handed to ``apply(_:)``, whole and in order (see ``startJournal(omittingVerbatimHead:)``).
