@@ -4,8 +4,17 @@ struct ByteWriter {
 
     mutating func byte(_ value: UInt8) { bytes.append(value) }
 
-    /// Unsigned LEB128.
+    /// Unsigned LEB128. Most values (indexes, deltas, lengths) take one byte: that path is inlined.
+    @inline(__always)
     mutating func varint(_ value: UInt64) {
+        if value < 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value))
+        } else {
+            longVarint(value)
+        }
+    }
+
+    private mutating func longVarint(_ value: UInt64) {
         var value = value
         while value >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)

@@ -85,12 +85,19 @@ public struct HybridLogicalClock<Wall: WallClock>: Sendable {
     /// The same, with the wall clock already read: a burst of local events (one
     /// transaction's edits) reads it once and the logical counter orders them.
     public mutating func now(physical: UInt64) -> HLCTimestamp {
-        if physical > last.wallTime {
-            last = HLCTimestamp(wallTime: physical, logical: 0)
-        } else {
-            last = Self.successor(of: last)
-        }
+        last = Self.timestamp(after: last, physical: physical)
         return last
+    }
+
+    /// The timestamp ``now(physical:)`` issues after `last`: for a caller that issues a
+    /// burst without holding the clock (which ``advance(to:)`` then catches up).
+    public static func timestamp(after last: HLCTimestamp, physical: UInt64) -> HLCTimestamp {
+        physical > last.wallTime ? HLCTimestamp(wallTime: physical, logical: 0) : successor(of: last)
+    }
+
+    /// Takes note of a timestamp issued with ``timestamp(after:physical:)``; never moves back.
+    public mutating func advance(to issued: HLCTimestamp) {
+        if issued > last { last = issued }
     }
 
     /// Folds a remote timestamp into the clock (the HLC receive rule) and returns a

@@ -26,7 +26,9 @@ public struct BundleWriter {
             throw .storage("cannot write \(temporary.path): \(error.localizedDescription)")
         }
         let headerJSON: [UInt8]
-        do { headerJSON = [UInt8](try JSONEncoder().encode(header)) } catch { throw .storage("cannot encode the bundle header: \(error)") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // keys in a fixed order: two bundles differ only where their content does
+        do { headerJSON = [UInt8](try encoder.encode(header)) } catch { throw .storage("cannot encode the bundle header: \(error)") }
         try emit(BundleFormat.magic + [BundleFormat.version] + BundleFormat.uint32(UInt32(headerJSON.count)) + headerJSON)
     }
 

@@ -80,16 +80,20 @@ public struct SpaceEditor {
         let kind = try requireEntity(entity)
         let rule = try requireField(field, of: kind, type: .register)
         try FieldRules.validate(value, against: rule, for: field, of: kind)
-        // The clock moves out while the document changes (one access to `self` at a time).
+        // The closure cannot reach `self.clock` while the document changes (one access to
+        // `self` at a time), and copying the clock costs a retain: it gets the last timestamp.
         let physical = physicalTime()
-        var clock = self.clock
+        var last = clock.last
         let replica = self.replica
         // Nothing is written when the value is already the sole value: it would only add a change.
         let change = document.setIfChanged(field, of: entity, to: value) {
-            EditContext(replica: replica, timestamp: clock.now(physical: physical))
+            last = HybridLogicalClock<AnyWallClock>.timestamp(after: last, physical: physical)
+            return EditContext(replica: replica, timestamp: last)
         }
-        self.clock = clock
-        if let change { changes.append(change) }
+        if let change {
+            clock.advance(to: last)
+            changes.append(change)
+        }
     }
 
     /// Adds a member to a set field (participants, hallmarks…).
