@@ -302,4 +302,21 @@ struct HybridLogicalClockTests {
             }
         }
     }
+
+    @Test("a burst issued from the last timestamp matches the clock's own, and advance never moves back")
+    func burstFromLastTimestamp() {
+        let wall = ManualWallClock(1_000)
+        var clock = HybridLogicalClock(wall: wall, last: HLCTimestamp(wallTime: 1_200, logical: UInt16.max - 1))
+        var reference = clock
+        var last = clock.last
+        for physical: UInt64 in [900, 1_200, 1_201, 1_500, 1_500, 1_499] {
+            last = HybridLogicalClock<ManualWallClock>.timestamp(after: last, physical: physical)
+            #expect(last == reference.now(physical: physical))
+        }
+        clock.advance(to: last)
+        #expect(clock.last == reference.last)
+        clock.advance(to: HLCTimestamp(wallTime: 1, logical: 0))
+        #expect(clock.last == reference.last, "advance never moves the clock back")
+    }
 }
+
