@@ -6,11 +6,11 @@ import Foundation
 ///
 /// Text changes are queued in application order and integrated in that order, so the
 /// texts come out exactly as if applied in line. What changes is when a refused text
-/// change is found: not when it is applied but at ``SpaceDocument/endConcurrentTextIntegration()``
-/// (or at the next change that must be integrated in line, see `SpaceDocument.apply`).
+/// change is found: not when it is applied but at ``SpaceDocument/endConcurrentTextIntegration()``.
 /// Meanwhile the document has recorded it as applied, so a document whose integration
 /// ends with an error must be discarded; a replica's merge does that anyway, since its
-/// batch lands whole or not at all.
+/// batch lands whole or not at all. (A change drained from the pending buffer is
+/// integrated in line instead, once the queue is empty: see `SpaceDocument.applyReady`.)
 final class ConcurrentTextIntegration: @unchecked Sendable {
     /// One queued text change.
     struct Work: Sendable {
