@@ -84,7 +84,6 @@ enum MaterializedTables {
     struct Search {
         let titleFields: [String]
         let bodyField: String
-        var fields: [String] { titleFields + [bodyField] }
     }
 
     static func spec(for kind: EntityKind) -> Spec? { specsByOrdinal[kind.ordinal] }

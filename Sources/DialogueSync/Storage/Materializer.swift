@@ -90,6 +90,7 @@ struct Materializer {
         func touched(_ field: String) -> Bool { all || touch.fields.contains(field) }
         let deleted = all && after.isDeleted(id)  // only a deletion can hide an entity
         let key = id.blob
+        var registers: [(field: String, register: LWWRegister<FieldValue>?)] = []
         noteChanged(spec.table)
         if all {
             // Existential elements: GRDB's generic initializer builds a key path at run time.
@@ -101,7 +102,14 @@ struct Materializer {
         } else {
             for field in touch.fields {
                 guard let update = spec.update(of: field) else { continue }
-                let value = update.isText ? after.text(field, of: id).databaseValue : after.value(field, of: id)?.databaseValue ?? .null
+                let value: DatabaseValue
+                if update.isText {
+                    value = after.text(field, of: id).databaseValue
+                } else {
+                    let register = after.register(field, of: id)
+                    registers.append((field, register))  // for its conflict rows below: one lookup
+                    value = register?.value?.databaseValue ?? .null
+                }
                 try run(db, update.sql, [value, key.databaseValue])
             }
         }
@@ -118,12 +126,15 @@ struct Materializer {
                 }
             }
         }
-        if let search = spec.search, all || search.fields.contains(where: touch.fields.contains) {
+        if let search = spec.search,
+            all || touch.fields.contains(search.bodyField) || search.titleFields.contains(where: touch.fields.contains)
+        {
             let title = search.titleFields.compactMap { after.value($0, of: id)?.stringValue }.joined(separator: " — ")
             try index(db, id: key, kind: kind, title: title, body: after.text(search.bodyField, of: id), deleted: deleted)
         }
         for spec in kind.fields where spec.type == .register && touched(spec.name) {
-            try refreshConflicts(db, entity: id, key: key, kind: kind, field: spec.name)
+            let register = registers.first { $0.field == spec.name }.map(\.register) ?? after.register(spec.name, of: id)
+            try refreshConflicts(db, entity: id, key: key, kind: kind, field: spec.name, register: register)
         }
     }
 
@@ -134,8 +145,10 @@ struct Materializer {
     }
 
     /// Rewrites the conflict rows of one register when it has, or had, concurrent writes.
-    private mutating func refreshConflicts(_ db: Database, entity: EntityID, key: Data, kind: EntityKind, field: String) throws {
-        let now = after.register(field, of: entity)?.writes ?? []
+    private mutating func refreshConflicts(
+        _ db: Database, entity: EntityID, key: Data, kind: EntityKind, field: String, register: LWWRegister<FieldValue>?
+    ) throws {
+        let now = register?.writes ?? []
         let ref = FieldRef(entity, field)
         guard now.count > 1 || (!conflicted.isEmpty && conflicted.contains(ref)) else { return }
         noteChanged("field_conflicts")
