@@ -80,12 +80,51 @@ struct ReplicaConvergenceTests {
         #expect(insightDeleted == false, "the insights row still says deleted")
     }
 
-    @Test("a frame large enough for the text thread merges, reopens and restores to the pure state")
-    func largeFrameMergesAndReopens() async throws {
+    @Test(
+        "frames large enough for the text thread merge, reopen and restore to the pure state, also past the thread cap",
+        arguments: [1, 6])
+    func largeFramesMergeAndReopen(spaceCount: Int) async throws {
         let directory = TemporaryDirectory()
-        let space = SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-00000000b16f")!)
-        // Two authors type into three summaries and retitle them: 3,000 changes, most of them text.
-        var random = SplitMix64(seed: 99)
+        let spaces = (0..<spaceCount).map { SpaceID(UUID(uuidString: String(format: "5ace0000-0000-4000-8000-00000000b1%02x", $0))!) }
+        var logs: [[Change]] = []
+        var sessions: [[EntityID]] = []
+        for (index, space) in spaces.enumerated() {
+            let (log, made) = try Self.typingLog(in: space, seed: 99 + UInt64(index), steps: spaceCount == 1 ? 3_000 : 1_100)
+            logs.append(log)
+            sessions.append(made)
+        }
+        var pure: [SpaceDocument] = []
+        for (space, log) in zip(spaces, logs) {
+            var document = SpaceDocument(space: space)
+            try document.apply(log)
+            pure.append(document)
+        }
+        try createReplicaFile(at: directory.path("large.sqlite"), id: ReplicaID(rawValue: 0x99)!)
+        let replica = try Replica(path: directory.path("large.sqlite"), wallClock: ManualWallClock(1_780_000_100_000))
+        for space in spaces { try await replica.addSpace(space) }
+        #expect(logs.allSatisfy { $0.count >= 1_024 }, "each space's frame large enough for the second thread")
+        // One merge of every space: more spaces than threads at once (Replica.maximumTextThreads).
+        let report = try await replica.merge(logs.flatMap { $0 })
+        #expect(report.applied == logs.map(\.count).reduce(0, +))
+        for (index, space) in spaces.enumerated() {
+            #expect(await replica.document(space)?.canonicalExport() == pure[index].canonicalExport(), "space \(index)")
+        }
+        let rows = try await replica.database.read { db in try String.fetchAll(db, sql: "SELECT summary FROM sessions") }
+        let texts = zip(pure, sessions).flatMap { document, made in made.map { document.text(DialogueSession.Field.summary, of: $0) } }
+        #expect(rows.sorted() == texts.sorted())
+        // Reopening replays the stored frames with the same threads, as does restoring a space.
+        let reopened = try Replica(path: directory.path("large.sqlite"))
+        for (index, space) in spaces.enumerated() {
+            #expect(await reopened.document(space)?.canonicalExport() == pure[index].canonicalExport(), "space \(index) reopened")
+            let restored = try await reopened.database.read { db in try Replica.loadDocument(space, db) }
+            #expect(restored.canonicalExport() == pure[index].canonicalExport(), "space \(index) restored")
+        }
+    }
+
+    /// Two authors typing into three summaries of a space and retitling them, in turns of
+    /// 500 edits (each catching up first): `steps` edits, most of them text, in causal order.
+    static func typingLog(in space: SpaceID, seed: UInt64, steps: Int) throws -> (log: [Change], sessions: [EntityID]) {
+        var random = SplitMix64(seed: seed)
         var authors = [SpaceDocument(space: space), SpaceDocument(space: space)]
         let contexts = [ReplicaID(rawValue: 0x51)!, ReplicaID(rawValue: 0x52)!].map { replica in
             { (wall: UInt64) in EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: 1_780_000_000_000 + wall)) }
@@ -94,8 +133,8 @@ struct ReplicaConvergenceTests {
         let sessions = (0..<3).map { _ in EntityID.random(using: &random) }
         for session in sessions { log.append(authors[0].create(session, kind: EntityKind.session.rawValue, by: contexts[0](0))) }
         try authors[1].apply(log)
-        for step in 0..<3_000 {
-            let who = step / 500 % 2  // turns of 500 edits, each author catching up first
+        for step in 0..<steps {
+            let who = step / 500 % 2
             if step % 500 == 0 { try authors[who].apply(log) }
             let session = sessions[Int.random(in: 0..<3, using: &random)]
             if step % 10 == 0 {
@@ -109,24 +148,7 @@ struct ReplicaConvergenceTests {
                 DialogueSession.Field.summary, of: session, at: offset, delete: delete, insert: step % 3 == 0 ? "é " : "ab",
                 by: contexts[who](UInt64(step)))
         }
-        var pure = SpaceDocument(space: space)
-        try pure.apply(log)
-        try createReplicaFile(at: directory.path("large.sqlite"), id: ReplicaID(rawValue: 0x99)!)
-        let replica = try Replica(path: directory.path("large.sqlite"), wallClock: ManualWallClock(1_780_000_100_000))
-        try await replica.addSpace(space)
-        #expect(log.count >= 1_024, "one frame large enough for the second thread")
-        let report = try await replica.merge(log)
-        #expect(report.applied == log.count)
-        #expect(await replica.document(space)?.canonicalExport() == pure.canonicalExport())
-        let rows = try await replica.database.read { db in
-            try String.fetchAll(db, sql: "SELECT summary FROM sessions ORDER BY session_id")
-        }
-        #expect(rows.sorted() == sessions.map { pure.text(DialogueSession.Field.summary, of: $0) }.sorted())
-        // Reopening replays the stored frame with the same thread, as does restoring a space.
-        let reopened = try Replica(path: directory.path("large.sqlite"))
-        #expect(await reopened.document(space)?.canonicalExport() == pure.canonicalExport())
-        let restored = try await reopened.database.read { db in try Replica.loadDocument(space, db) }
-        #expect(restored.canonicalExport() == pure.canonicalExport())
+        return (log, sessions)
     }
 
     @Test("a seed replays the same run: same replicas, same changes, same state")

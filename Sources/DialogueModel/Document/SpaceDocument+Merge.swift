@@ -154,6 +154,9 @@ extension SpaceDocument {
         textIntegration = ConcurrentTextIntegration(texts: handed)
     }
 
+    /// Whether text integrates on a thread of its own (between begin and end).
+    package var integratesTextConcurrently: Bool { textIntegration != nil }
+
     /// The state the integration thread holds, if one runs: freed once the thread exits.
     package var textIntegrationThreadState: AnyObject? { textIntegration?.threadState }
 

@@ -107,11 +107,18 @@ public actor Replica {
             documents[space] = SpaceDocument(space: space)
         }
         let blocks = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM change_blocks ORDER BY block_id")
+        var integrating: [SpaceID] = []  // spaces whose text is on a thread, oldest first
         while let row = try blocks.next() {
             guard let space = SpaceID(blob: row["space_id"]) else { continue }
             let changes = try ChangeCodec.decode(row["body"] as Data)
             for change in changes where change.timestamp > latest { latest = change.timestamp }
-            try replay(changes, into: &documents[space, default: SpaceDocument(space: space)])
+            var document = documents.removeValue(forKey: space) ?? SpaceDocument(space: space)
+            if changes.count >= defaultConcurrentTextThreshold, !document.integratesTextConcurrently {
+                if integrating.count >= maximumTextThreads { try endReplay(of: &documents[integrating.removeFirst()]!) }
+                integrating.append(space)
+            }
+            try replay(changes, into: &document)
+            documents[space] = document
         }
         let pending = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM pending_changes")
         while let row = try pending.next() {
