@@ -103,7 +103,7 @@ struct ReplicaConvergenceTests {
         let replica = try Replica(path: directory.path("large.sqlite"), wallClock: ManualWallClock(1_780_000_100_000))
         for space in spaces { try await replica.addSpace(space) }
         #expect(logs.allSatisfy { $0.count >= 1_024 }, "each space's frame large enough for the second thread")
-        // One merge of every space: more spaces than threads at once (Replica.maximumTextThreads).
+        // One merge of every space: more spaces than threads at once (TextThreads.maximum).
         let report = try await replica.merge(logs.flatMap { $0 })
         #expect(report.applied == logs.map(\.count).reduce(0, +))
         for (index, space) in spaces.enumerated() {
@@ -119,6 +119,26 @@ struct ReplicaConvergenceTests {
             let restored = try await reopened.database.read { db in try Replica.loadDocument(space, db) }
             #expect(restored.canonicalExport() == pure[index].canonicalExport(), "space \(index) restored")
         }
+    }
+
+    @Test("text threads: a large frame starts one, at most four at once, the oldest ending first")
+    func textThreadsStayWithinTheCap() throws {
+        var threads = TextThreads(threshold: 1_024)
+        let spaces = (0..<6).map { _ in SpaceID(UUID()) }
+        var documents = spaces.map { SpaceDocument(space: $0) }
+        #expect(threads.start(spaces[0], &documents[0], frameSize: 1_023) == nil)
+        #expect(!documents[0].integratesTextConcurrently, "a small frame starts no thread")
+        var ended: [SpaceID] = []
+        for index in spaces.indices {
+            if let oldest = threads.start(spaces[index], &documents[index], frameSize: 4_096) {
+                ended.append(oldest)
+                try documents[spaces.firstIndex(of: oldest)!].endConcurrentTextIntegration()
+            }
+            #expect(threads.start(spaces[index], &documents[index], frameSize: 4_096) == nil, "one thread per space")
+        }
+        #expect(ended == Array(spaces.prefix(2)))
+        #expect(documents.map(\.integratesTextConcurrently) == [false, false, true, true, true, true])
+        for index in documents.indices { try documents[index].endConcurrentTextIntegration() }
     }
 
     /// Two authors typing into three summaries of a space and retitling them, in turns of

@@ -248,7 +248,7 @@ struct ReplicaBlockRangeMigrationTests {
                     arguments: [spaces[block.space].blob, block.changes.count, Data(ChangeCodec.encode(block.changes))])
             }
         }
-        try await queue.close()
+        try queue.close()
 
         let replica = try Replica(path: path)
         for (index, space) in spaces.enumerated() {

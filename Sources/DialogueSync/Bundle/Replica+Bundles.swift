@@ -48,7 +48,7 @@ extension Replica {
     ///   does not hold yet (off by default, so a bundle meant for another school is refused).
     @discardableResult
     public func importBundle(from url: URL, acceptingNewSpaces: Bool = false) throws(ReplicaError) -> MergeReport {
-        var reader = try BundleReader(url: url)
+        let reader = try BundleReader(url: url)
         if !acceptingNewSpaces, let foreign = reader.header.spaces.first(where: { documents[$0.space] == nil }) {
             throw .invalidBundle("it carries space \(foreign.space), which this replica does not hold")
         }

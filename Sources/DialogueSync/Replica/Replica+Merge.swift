@@ -54,7 +54,7 @@ extension Replica {
         var materialized = conflictedRegisters
         var touches: [SpaceID: [EntityID: Materializer.Touch]] = [:]
         var spaceOrder: [SpaceID] = []  // as first met: the order refusals are reported in
-        var integrating: [SpaceID] = []  // spaces whose text is on a thread, oldest first
+        var textThreads = TextThreads(threshold: concurrentTextThreshold)
         var touchedAsReceived: Set<SpaceID> = []  // spaces with a frame left to `receivedTouches`
         var clock = self.clock
         var report = MergeReport()
@@ -86,13 +86,8 @@ extension Replica {
                         var document = working[space]!
                         working[space] = nil  // keep the document uniquely referenced while it changes
                         defer { working[space] = document }  // back, even when the frame is refused
-                        if bySpace[space]!.count >= concurrentTextThreshold, !document.integratesTextConcurrently {
-                            // A bundle of many large spaces must not start a thread each: the oldest ends.
-                            if integrating.count >= Self.maximumTextThreads {
-                                try Self.endConcurrentTextIntegration(in: &working, order: [integrating.removeFirst()])
-                            }
-                            document.beginConcurrentTextIntegration()
-                            integrating.append(space)
+                        if let oldest = textThreads.start(space, &document, frameSize: bySpace[space]!.count) {
+                            try Self.endConcurrentTextIntegration(in: &working, order: [oldest])
                         }
                         document.startJournal(omittingVerbatimHead: true)
                         let quarantined = document.quarantined.count
@@ -187,9 +182,6 @@ extension Replica {
         logger.debug("merged", metadata: ["applied": "\(report.applied)", "held": "\(report.alreadyHeld)", "waiting": "\(report.waiting)"])
         return report
     }
-
-    /// How many spaces of one merge (or one replay) may integrate text on threads at once.
-    static let maximumTextThreads = 4
 
     /// Ends every document's concurrent text integration; the first refusal, in the order
     /// the spaces were met, refuses the merge.

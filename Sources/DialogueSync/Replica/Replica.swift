@@ -107,17 +107,16 @@ public actor Replica {
             documents[space] = SpaceDocument(space: space)
         }
         let blocks = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM change_blocks ORDER BY block_id")
-        var integrating: [SpaceID] = []  // spaces whose text is on a thread, oldest first
+        // Blocks as large as a merge frame (a bundle or a large pull stored as received) send
+        // their space's text to a thread, as the merge did.
+        var textThreads = TextThreads(threshold: defaultConcurrentTextThreshold)
         while let row = try blocks.next() {
             guard let space = SpaceID(blob: row["space_id"]) else { continue }
             let changes = try ChangeCodec.decode(row["body"] as Data)
             for change in changes where change.timestamp > latest { latest = change.timestamp }
             var document = documents.removeValue(forKey: space) ?? SpaceDocument(space: space)
-            if changes.count >= defaultConcurrentTextThreshold, !document.integratesTextConcurrently {
-                if integrating.count >= maximumTextThreads { try endReplay(of: &documents[integrating.removeFirst()]!) }
-                integrating.append(space)
-            }
-            try replay(changes, into: &document)
+            if let oldest = textThreads.start(space, &document, frameSize: changes.count) { try endReplay(of: &documents[oldest]!) }
+            try document.apply(changes)
             documents[space] = document
         }
         let pending = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM pending_changes")
@@ -131,14 +130,7 @@ public actor Replica {
         return documents
     }
 
-    /// Applies a stored block to a document being rebuilt. A block as large as a merge frame
-    /// (a bundle or a large pull stored as received) sends the space's text to a second
-    /// thread from then on, as the merge did; `endReplay` brings it back.
-    private static func replay(_ changes: [Change], into document: inout SpaceDocument) throws {
-        if changes.count >= defaultConcurrentTextThreshold { document.beginConcurrentTextIntegration() }
-        try document.apply(changes)
-    }
-
+    /// Takes a rebuilt document's text back from its thread, if it has one.
     private static func endReplay(of document: inout SpaceDocument) throws {
         do {
             try document.endConcurrentTextIntegration()
@@ -152,7 +144,12 @@ public actor Replica {
         var document = SpaceDocument(space: space)
         let blocks = try Data.fetchCursor(
             db, sql: "SELECT body FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace) ORDER BY block_id", arguments: [space.blob])
-        while let body = try blocks.next() { try replay(try ChangeCodec.decode(body), into: &document) }
+        var textThreads = TextThreads(threshold: defaultConcurrentTextThreshold)  // one space: never past the cap
+        while let body = try blocks.next() {
+            let changes = try ChangeCodec.decode(body)
+            _ = textThreads.start(space, &document, frameSize: changes.count)
+            try document.apply(changes)
+        }
         for body in try Data.fetchAll(db, sql: "SELECT body FROM pending_changes WHERE space_id = ?", arguments: [space.blob]) {
             try document.apply(try ChangeCodec.decode(body))
         }
