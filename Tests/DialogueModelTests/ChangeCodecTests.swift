@@ -117,7 +117,7 @@ private struct ChangeGenerator {
             // Total length stays far below UInt64.max so that the change's counters fit.
             let ranges = (0..<Int.random(in: 1...4, using: &random)).map { _ in
                 let length = bool() ? UInt64.random(in: 1...20, using: &random) : uint64(in: 1...(1 << 40))
-                return DotRange(replica: pick(replicas), firstCounter: uint64(in: 1...(UInt64.max - length)), length: length)
+                return try! DotRange(replica: pick(replicas), firstCounter: uint64(in: 1...(UInt64.max - length)), length: length)
             }
             return .deleteText(ranges)
         case 7: return .insertItem(originLeft: origin(), originRight: origin(), value: value())
@@ -391,7 +391,7 @@ struct ChangeCodecTests {
                 operation: .insertText(originLeft: Dot(replica, UInt64.max), originRight: Dot(other, 1), text: "🇳🇿e\u{301}")),
             Change(
                 id: Dot(other, 4), timestamp: HLCTimestamp(wallTime: 1), space: space, entity: entity, field: "",
-                operation: .deleteText([DotRange(replica: replica, firstCounter: 1, length: UInt64.max - 1_000)])),
+                operation: .deleteText([try! DotRange(replica: replica, firstCounter: 1, length: UInt64.max - 1_000)])),
             Change(
                 id: Dot(replica, 1), timestamp: HLCTimestamp(wallTime: UInt64.max), space: space, entity: entity, field: "n",
                 operation: .set(.timestamp(Int64.max), predecessors: [])),

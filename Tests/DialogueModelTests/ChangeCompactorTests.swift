@@ -119,7 +119,7 @@ struct ChangeCompactorTests {
         try #require(compacted.count == 2)
         #expect(compacted[1].counterSpan == 3)
         #expect(compacted[1].id == Dot(alice, 6))
-        #expect(deletion(compacted[1]) == [5, 4, 3].map { DotRange(replica: alice, firstCounter: $0, length: 1) })
+        #expect(deletion(compacted[1]) == [5, 4, 3].map { try! DotRange(replica: alice, firstCounter: $0, length: 1) })
     }
 
     @Test func forwardDeletingCoalescesRanges() throws {
@@ -130,7 +130,7 @@ struct ChangeCompactorTests {
         #expect(document.text("body", of: note) == "ho")
         let compacted = ChangeCompactor.compact(changes)
         try #require(compacted.count == 2)
-        #expect(deletion(compacted[1]) == [DotRange(replica: alice, firstCounter: 2, length: 3)])
+        #expect(deletion(compacted[1]) == [try! DotRange(replica: alice, firstCounter: 2, length: 3)])
         #expect(compacted[1].counterSpan == 3)
     }
 
@@ -204,7 +204,7 @@ struct ChangeCompactorTests {
         // Insertions and deletions never join each other; register writes never join.
         let delete = Change(
             id: Dot(alice, 2), timestamp: HLCTimestamp(wallTime: 2), space: space, entity: note, field: "body",
-            operation: .deleteText([DotRange(replica: alice, firstCounter: 1, length: 1)]))
+            operation: .deleteText([try! DotRange(replica: alice, firstCounter: 1, length: 1)]))
         #expect(ChangeCompactor.compact([start, delete]).count == 2)
         let set1 = Change(
             id: Dot(alice, 1), timestamp: HLCTimestamp(wallTime: 1), space: space, entity: note, field: "t",
@@ -386,20 +386,20 @@ struct ChangeCompactorTests {
         let change = Change(
             id: Dot(alice, 20), timestamp: HLCTimestamp(wallTime: 5), space: space, entity: note, field: "body",
             operation: .deleteText([
-                DotRange(replica: bob, firstCounter: 5, length: 3), DotRange(replica: alice, firstCounter: 1, length: 2),
+                try! DotRange(replica: bob, firstCounter: 5, length: 3), try! DotRange(replica: alice, firstCounter: 1, length: 2),
             ]))
         let throughFirstRange = change.dropping(countersThrough: 22)
         #expect(throughFirstRange.id == Dot(alice, 23))
-        #expect(deletion(throughFirstRange) == [DotRange(replica: alice, firstCounter: 1, length: 2)])
+        #expect(deletion(throughFirstRange) == [try! DotRange(replica: alice, firstCounter: 1, length: 2)])
         let insideFirstRange = change.dropping(countersThrough: 20)
         #expect(insideFirstRange.id == Dot(alice, 21))
         #expect(
             deletion(insideFirstRange) == [
-                DotRange(replica: bob, firstCounter: 6, length: 2), DotRange(replica: alice, firstCounter: 1, length: 2),
+                try! DotRange(replica: bob, firstCounter: 6, length: 2), try! DotRange(replica: alice, firstCounter: 1, length: 2),
             ])
         #expect(insideFirstRange.counterSpan == 4)
         let insideSecondRange = change.dropping(countersThrough: 23)
-        #expect(deletion(insideSecondRange) == [DotRange(replica: alice, firstCounter: 2, length: 1)])
+        #expect(deletion(insideSecondRange) == [try! DotRange(replica: alice, firstCounter: 2, length: 1)])
         #expect(insideSecondRange.lastCounter == change.lastCounter)
     }
 }

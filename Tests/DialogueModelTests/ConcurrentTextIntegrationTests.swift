@@ -56,7 +56,7 @@ struct ConcurrentTextIntegrationTests {
         let timestamp = HLCTimestamp(wallTime: 2)
         for operation: DialogueModel.Operation in [
             .insertText(originLeft: ghost, originRight: nil, text: "x"),
-            .deleteText([DotRange(replica: alice, firstCounter: 9_999, length: 2)]),
+            .deleteText([try! DotRange(replica: alice, firstCounter: 9_999, length: 2)]),
         ] {
             let bad = Change(
                 id: Dot(bob, 1), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.summary,

@@ -63,6 +63,9 @@ struct ConvergenceSimulation {
     /// Every change ever made, by its dot.
     var allChanges: [Dot: Change] = [:]
     var entityPool: [EntityID] = []
+    /// Whether replicas sometimes reopen: a fresh document replays what it holds, so its
+    /// authors' bookkeeping (which dependencies are covered) starts afresh.
+    var reopens = false
 
     init(seed: UInt64) {
         self.seed = seed
@@ -80,6 +83,9 @@ struct ConvergenceSimulation {
     mutating func run() throws {
         let steps = Int.random(in: 30...90, using: &random)
         for _ in 0..<steps {
+            if reopens, Int.random(in: 0..<12, using: &random) == 0 {
+                try reopen(Int.random(in: 0..<documents.count, using: &random))
+            }
             if Int.random(in: 0..<10, using: &random) < 7 {
                 try editRandomly(Int.random(in: 0..<documents.count, using: &random))
             } else {
@@ -107,6 +113,18 @@ struct ConvergenceSimulation {
         batch += batch.filter { _ in Int.random(in: 0..<5, using: &random) == 0 }  // duplicates
         batch.shuffle(using: &random)
         for change in batch { try documents[to].apply(change) }
+    }
+
+    /// Replaces a replica's document by one rebuilt from what it holds (in random order:
+    /// buffering restores the causal order), its waiting changes re-applied after.
+    mutating func reopen(_ index: Int) throws {
+        let held = documents[index].vector
+        let log = allChanges.values.filter { held.contains(Dot($0.replica, $0.lastCounter)) }
+            .sorted { ($0.replica, $0.id.counter) < ($1.replica, $1.id.counter) }
+        var fresh = SpaceDocument(space: space)
+        try fresh.apply(log.shuffled(using: &random))  // checked, as when received
+        try fresh.apply(documents[index].pendingChanges)
+        documents[index] = fresh
     }
 
     mutating func context(_ replica: Int) -> EditContext {

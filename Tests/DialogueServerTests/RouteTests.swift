@@ -346,7 +346,7 @@ struct RouteTests {
         let ghost = ReplicaID.random()
         for operation in [
             Operation.insertText(originLeft: Dot(ghost, 7), originRight: nil, text: "x"),
-            Operation.deleteText([DotRange(replica: ghost, firstCounter: 1, length: 2)]),
+            Operation.deleteText([try! DotRange(replica: ghost, firstCounter: 1, length: 2)]),
         ] {
             try await refuses(status: 422, code: .invalidChanges, rejection: .unknownReference, seed: seed) { h in
                 // The author's next counter (it holds 1…4) and no dependencies: only the reference

@@ -15,7 +15,7 @@ struct ShapeValidationTests {
             var change = author.creates(1)[0]
             switch variant {
             case 0: change.dependencies = [Dot(change.replica, 1)]
-            case 1: change.operation = .deleteText([DotRange(replica: change.replica, firstCounter: 1, length: 0)])
+            case 1: change.operation = .deleteText([try! DotRange(replica: change.replica, firstCounter: 1, length: 0)])
             default: change.operation = .create(kind: "", predecessors: [])
             }
             #expect(change.shapeProblem != nil)

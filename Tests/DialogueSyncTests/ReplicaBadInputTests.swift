@@ -421,7 +421,7 @@ struct ReplicaBadInputTests {
         let (field, operation): (String, DialogueModel.Operation) =
             switch variant {
             case 0: (DialogueSession.Field.summary, .insertText(originLeft: ghost, originRight: nil, text: "x"))
-            case 1: (DialogueSession.Field.summary, .deleteText([DotRange(replica: Self.aliceID, firstCounter: 9_999, length: 2)]))
+            case 1: (DialogueSession.Field.summary, .deleteText([try! DotRange(replica: Self.aliceID, firstCounter: 9_999, length: 2)]))
             case 2: (DialogueSession.Field.agenda, .removeItem(element: ghost))
             default: (DialogueSession.Field.agenda, .moveItem(element: ghost, originLeft: nil, originRight: nil, predecessors: []))
             }
@@ -481,7 +481,7 @@ struct ReplicaBadInputTests {
             try await f.replica.merge([valid, selfDependent])
         }
         selfDependent.dependencies = []
-        selfDependent.operation = .deleteText([DotRange(replica: Self.aliceID, firstCounter: 1, length: 0)])
+        selfDependent.operation = .deleteText([try! DotRange(replica: Self.aliceID, firstCounter: 1, length: 0)])
         try await expectRefusal(
             f.replica, "an empty deletion range", mentions: ["malformed", "empty"],
             matching: { if case .changeRejected(selfDependent.id, _) = $0 { true } else { false } }

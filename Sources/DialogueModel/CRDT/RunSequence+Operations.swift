@@ -17,20 +17,82 @@ public struct SequenceInsertion<Element: Sendable>: Sendable {
 }
 
 /// A run of consecutive dots from one replica: what a deletion names.
+///
+/// Built only through a validating initialiser (the JSON and binary decoders too), so
+/// every range in existence starts at counter 1 or later and ends within `UInt64`:
+/// ``counters`` and every sum over a range are safe whatever a peer sent.
 public struct DotRange: Hashable, Sendable, Codable, CustomStringConvertible {
-    public var replica: ReplicaID
-    public var firstCounter: UInt64
-    public var length: UInt64
+    public let replica: ReplicaID
+    public private(set) var firstCounter: UInt64
+    public private(set) var length: UInt64
 
-    public init(replica: ReplicaID, firstCounter: UInt64, length: UInt64) {
+    /// A range of `length` counters from `firstCounter` (an empty range is representable;
+    /// a change naming one is malformed, see ``Change/shapeProblem``).
+    /// - Throws: ``DotRangeError`` when `firstCounter` is zero or the range runs past `UInt64.max`.
+    public init(replica: ReplicaID, firstCounter: UInt64, length: UInt64) throws(DotRangeError) {
+        guard firstCounter >= 1 else { throw DotRangeError(replica: replica, firstCounter: firstCounter, length: length) }
+        guard firstCounter <= UInt64.max - length else { throw DotRangeError(replica: replica, firstCounter: firstCounter, length: length) }
+        self.init(checked: replica, firstCounter: firstCounter, length: length)
+    }
+
+    /// For ranges derived from held elements or from other valid ranges (the caller
+    /// guarantees the bounds).
+    init(checked replica: ReplicaID, firstCounter: UInt64, length: UInt64) {
         self.replica = replica
         self.firstCounter = firstCounter
         self.length = length
     }
 
+    /// The counters named (cannot overflow: the initialiser checked the end).
     public var counters: Range<UInt64> { firstCounter..<firstCounter + length }
 
+    /// The last counter named (the first when empty).
+    public var lastCounter: UInt64 { length == 0 ? firstCounter : firstCounter + length - 1 }
+
+    /// This range followed by `next` when `next` continues it (same replica, next counter).
+    func joined(with next: DotRange) -> DotRange? {
+        guard next.replica == replica, firstCounter + length == next.firstCounter else { return nil }
+        return DotRange(checked: replica, firstCounter: firstCounter, length: length + next.length)  // ends where `next` ends
+    }
+
+    /// The range without its first `count` counters (`count` below `length`).
+    func droppingFirst(_ count: UInt64) -> DotRange {
+        DotRange(checked: replica, firstCounter: firstCounter + count, length: length - count)
+    }
+
     public var description: String { "\(replica)@\(firstCounter)+\(length)" }
+
+    private enum CodingKeys: String, CodingKey { case replica, firstCounter, length }
+
+    /// Decodes through the validating initialiser: a range that overflows is a decoding
+    /// error whose underlying error is the ``DotRangeError``.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let replica = try container.decode(ReplicaID.self, forKey: .replica)
+        let first = try container.decode(UInt64.self, forKey: .firstCounter)
+        let length = try container.decode(UInt64.self, forKey: .length)
+        do {
+            try self.init(replica: replica, firstCounter: first, length: length)
+        } catch {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: error.description, underlyingError: error))
+        }
+    }
+}
+
+/// A deletion range that no replica could hold: it starts at counter zero or runs past
+/// the largest counter. Raised by ``DotRange/init(replica:firstCounter:length:)`` and so
+/// by every decoder of changes.
+public struct DotRangeError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var replica: ReplicaID
+    public var firstCounter: UInt64
+    public var length: UInt64
+
+    public var description: String {
+        firstCounter == 0
+            ? "deletion range \(replica)@0+\(length) starts at counter 0 (counters start at 1)"
+            : "deletion range \(replica)@\(firstCounter)+\(length) runs past the largest counter \(UInt64.max)"
+    }
 }
 
 extension RunSequence.ElementID {
@@ -85,10 +147,10 @@ extension RunSequence {
             let item = items[Int(item(at: found))]
             let take = min(remaining, Int(item.length) - offset)
             let range = DotRange(
-                replica: ReplicaID(rawValue: item.replica)!, firstCounter: item.counter + UInt64(offset), length: UInt64(take))
+                checked: ReplicaID(rawValue: item.replica)!, firstCounter: item.counter + UInt64(offset), length: UInt64(take))
             _ = markDeleted(at: found, offset: offset, length: take)
-            if let last = ranges.last, last.replica == range.replica, last.firstCounter + last.length == range.firstCounter {
-                ranges[ranges.count - 1].length += range.length
+            if let last = ranges.last, let joined = last.joined(with: range) {
+                ranges[ranges.count - 1] = joined
             } else {
                 ranges.append(range)
             }

@@ -44,8 +44,14 @@ public struct Change: Hashable, Sendable {
         counterSpan = span
     }
 
-    /// The last counter the change occupies.
-    public var lastCounter: UInt64 { id.counter + counterSpan - 1 }
+    /// The last counter the change occupies. Total, so that it can be asked of any change
+    /// received: for a malformed one (an empty operation, or a span past `UInt64.max`,
+    /// both refused by ``shapeProblem``) it is the first counter, or `UInt64.max`.
+    public var lastCounter: UInt64 {
+        guard counterSpan > 0 else { return id.counter }
+        let (last, overflow) = id.counter.addingReportingOverflow(counterSpan - 1)
+        return overflow ? .max : last
+    }
 
     /// The author.
     public var replica: ReplicaID { id.replica }

@@ -119,10 +119,12 @@ struct BatchDecoder {
                 let replica = replicas[try ops.count(atMost: replicas.count - 1, "replica index")]
                 let first = own &+ UInt64(bitPattern: try ops.signed())
                 let length = try ops.varint()
-                guard first >= 1, length >= 1, first <= UInt64.max - length else {
-                    throw .malformed(section: "operations", reason: "invalid deletion range")
+                guard length >= 1 else { throw .malformed(section: "operations", reason: "empty deletion range") }
+                do throws(DotRangeError) {
+                    ranges.append(try DotRange(replica: replica, firstCounter: first, length: length))
+                } catch {
+                    throw .malformed(section: "operations", reason: error.description)
                 }
-                ranges.append(DotRange(replica: replica, firstCounter: first, length: length))
             }
             return .deleteText(ranges)
         case .insertItem:

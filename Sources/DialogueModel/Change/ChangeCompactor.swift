@@ -35,14 +35,15 @@ public struct ChangeCompactor: Sendable {
     public mutating func append(_ change: Change) {
         let last = pending.count - 1
         if last >= 0, Self.continues(pending[last], with: change) {
+            // The sum fits: `continues` checked it.
             pending[last].replaceOperation(pending[last].operation, span: pending[last].counterSpan + change.counterSpan)
             switch change.operation {
             case .insertText(_, _, let more):
                 openText.append(more)
             case .deleteText(let more):
                 for range in more {
-                    if let tail = openRanges.last, tail.replica == range.replica, tail.firstCounter + tail.length == range.firstCounter {
-                        openRanges[openRanges.count - 1].length += range.length
+                    if let tail = openRanges.last, let joined = tail.joined(with: range) {
+                        openRanges[openRanges.count - 1] = joined
                     } else {
                         openRanges.append(range)
                     }
@@ -74,7 +75,9 @@ public struct ChangeCompactor: Sendable {
     }
 
     static func continues(_ first: Change, with next: Change) -> Bool {
-        guard next.replica == first.replica, next.id.counter == first.lastCounter + 1, next.dependencies.isEmpty,
+        // Spans that would overflow joined (malformed changes, see `Change.shapeProblem`) never join.
+        guard next.replica == first.replica, first.lastCounter < UInt64.max, next.id.counter == first.lastCounter + 1,
+            first.counterSpan <= UInt64.max - next.counterSpan, next.dependencies.isEmpty,
             next.field == first.field, next.entity == first.entity, next.space == first.space
         else { return false }
         switch (first.operation, next.operation) {

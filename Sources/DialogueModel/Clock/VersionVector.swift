@@ -13,6 +13,11 @@ public struct VersionVector: Hashable, Sendable, Codable, CustomStringConvertibl
         lastDots = counters.compactMap { $0.value > 0 ? Dot($0.key, $0.value) : nil }.sorted()
     }
 
+    /// A vector from dots already ascending by replica, one per replica, counters above zero.
+    init(sortedDots: [Dot]) {
+        lastDots = sortedDots
+    }
+
     /// Highest counter held per replica (built on demand: prefer ``lastDots`` or the subscript).
     public var counters: [ReplicaID: UInt64] {
         Dictionary(uniqueKeysWithValues: lastDots.map { ($0.replica, $0.counter) })
@@ -120,8 +125,14 @@ public struct VersionVector: Hashable, Sendable, Codable, CustomStringConvertibl
         }
     }
 
-    /// Sum of all counters: the number of operations the vector covers.
-    public var operationCount: UInt64 { lastDots.reduce(0) { $0 + $1.counter } }
+    /// Sum of all counters: the number of operations the vector covers (saturating: a
+    /// vector received from a peer may hold any counters).
+    public var operationCount: UInt64 {
+        lastDots.reduce(0) { total, dot in
+            let (sum, overflow) = total.addingReportingOverflow(dot.counter)
+            return overflow ? .max : sum
+        }
+    }
 
     public var description: String {
         "{" + lastDots.map { "\($0.replica):\($0.counter)" }.joined(separator: ", ") + "}"

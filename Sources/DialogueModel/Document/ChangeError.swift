@@ -8,6 +8,10 @@ public enum ChangeError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidReference(Dot, SequenceError)
     /// A local edit addressed a position that does not exist.
     case invalidPosition(SequenceError)
+    /// The change names (as a predecessor, an observed dot or in its observed vector) a dot
+    /// its author could not have seen: outside its causal past, where `seen` is the highest
+    /// counter of that dot's replica the causal past holds.
+    case impossibleHistory(Dot, named: Dot, seen: UInt64)
 
     public var description: String {
         switch self {
@@ -15,6 +19,8 @@ public enum ChangeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .malformed(let dot, let reason): "change \(dot) is malformed: \(reason)"
         case .invalidReference(let dot, let error): "change \(dot) \(error)"
         case .invalidPosition(let error): "edit refused: \(error)"
+        case .impossibleHistory(let dot, let named, let seen):
+            "change \(dot) names \(named), which its author could not have seen (its causal past holds \(named.replica) up to \(seen)): impossible history"
         }
     }
 }

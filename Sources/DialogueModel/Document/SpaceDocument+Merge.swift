@@ -17,6 +17,7 @@ extension SpaceDocument {
             buffer(change)
             return .buffered
         }
+        if checksHistory { try checkHistory(change) }
         try applyReady(change, held: held, asGiven: true)
         remoteGeneration += 1
         drainPending()
@@ -25,6 +26,16 @@ extension SpaceDocument {
 
     /// Applies many changes; stops at the first refused one (earlier ones stay applied).
     public mutating func apply(_ changes: some Sequence<Change>) throws(ChangeError) {
+        for change in changes { try apply(change) }
+    }
+
+    /// Applies changes accepted once already (a stored log replayed when a replica opens,
+    /// a server's view rebuilt from its store), like ``apply(_:)`` but without checking
+    /// their causal metadata again: a log stored before that check existed stays readable.
+    /// (Their causal pasts are recorded all the same, to check what arrives later.)
+    public mutating func replay(_ changes: some Sequence<Change>) throws(ChangeError) {
+        checksHistory = false
+        defer { checksHistory = true }
         for change in changes { try apply(change) }
     }
 
@@ -53,7 +64,10 @@ extension SpaceDocument {
                         queue.removeFirst()
                     } else if isReady(next) {
                         queue.removeFirst()
-                        do { try applyReady(next) } catch { quarantined.append((next, error)) }
+                        do {
+                            if checksHistory { try checkHistory(next) }
+                            try applyReady(next)
+                        } catch { quarantined.append((next, error)) }
                         remoteGeneration += 1
                         progress = true
                     } else {
@@ -70,6 +84,31 @@ extension SpaceDocument {
     private func validateShape(_ change: Change) throws(ChangeError) {
         guard change.space == space else { throw .wrongSpace(expected: space, found: change.space) }
         if let problem = change.shapeProblem { throw .malformed(change.id, reason: problem) }
+    }
+
+    /// Refuses a causally ready change that names, as predecessors, observed dots or in its
+    /// observed vector, a dot outside its causal past: something its author could not have
+    /// seen (a write, tag or edit made concurrently, or never). Honest changes name only what
+    /// their author held, which their dependencies and their author's previous change cover.
+    private func checkHistory(_ change: Change) throws(ChangeError) {
+        let named: [Dot]
+        switch change.operation {
+        case .create(_, let predecessors), .set(_, let predecessors), .moveItem(_, _, _, let predecessors): named = predecessors
+        case .remove(_, let observed): named = observed
+        case .delete(let observed): named = observed.lastDots
+        case .add, .insertText, .deleteText, .insertItem, .removeItem: return  // references are checked as applied
+        }
+        guard !named.isEmpty else { return }
+        if change.dependencies.isEmpty {
+            for dot in named where !causalPasts.contains(dot, inPastOf: change) {
+                throw .impossibleHistory(change.id, named: dot, seen: causalPasts.causalPast(of: change)[dot.replica])
+            }
+        } else {
+            let past = causalPasts.causalPast(of: change)
+            for dot in named where !past.contains(dot) {
+                throw .impossibleHistory(change.id, named: dot, seen: past[dot.replica])
+            }
+        }
     }
 
     // MARK: Application
@@ -191,6 +230,7 @@ extension SpaceDocument {
             countingVerbatimJournalHead = false
             journal?.append(change)
         }
+        if !change.dependencies.isEmpty { causalPasts.record(change) }
         let last = Dot(change.replica, change.lastCounter)
         vector.record(last)
         lastRecorded = last
@@ -233,15 +273,13 @@ extension Change {
         case .deleteText(let ranges):
             var remaining = skip
             var kept: [DotRange] = []
-            for var range in ranges {
+            for range in ranges {
                 if remaining >= range.length {
                     remaining -= range.length
                     continue
                 }
-                range.firstCounter += remaining
-                range.length -= remaining
+                kept.append(range.droppingFirst(remaining))
                 remaining = 0
-                kept.append(range)
             }
             copy.operation = .deleteText(kept)
         default:

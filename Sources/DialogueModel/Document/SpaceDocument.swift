@@ -43,6 +43,10 @@ public struct SpaceDocument: Sendable {
     var countingVerbatimJournalHead = false
     /// The dot most recently recorded in `vector` (so `vector[last.replica] == last.counter`).
     var lastRecorded: Dot?
+    /// What each author could have seen, for checking what changes name (see `CausalPasts`).
+    var causalPasts = CausalPasts()
+    /// Off while replaying changes accepted once already (``replay(_:)``).
+    var checksHistory = true
     /// Buffered changes that turned out invalid when their turn came, with the reason.
     public internal(set) var quarantined: [(change: Change, error: ChangeError)] = []
 

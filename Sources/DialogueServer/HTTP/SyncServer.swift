@@ -91,6 +91,9 @@ public struct SyncServer: Sendable {
         }
         let syncRequest: SyncRequest
         do { syncRequest = try JSONDecoder().decode(SyncRequest.self, from: Data(body)) } catch {
+            if Self.isOutOfRange(error) {
+                return Self.error(400, .malformedChange, "a change holds a value no replica could store: \(Self.describe(error))")
+            }
             return Self.error(400, .malformedRequest, "the body is not a valid sync request: \(Self.describe(error))")
         }
         do {
@@ -150,6 +153,13 @@ public struct SyncServer: Sendable {
     }
 
     /// A decoding error as a sentence with the path to the bad value.
+    /// Whether decoding failed on a value the model's own types refuse (a deletion range
+    /// past the largest counter), rather than on the shape of the JSON.
+    static func isOutOfRange(_ error: any Error) -> Bool {
+        guard case .dataCorrupted(let context) = error as? DecodingError else { return false }
+        return context.underlyingError is DotRangeError
+    }
+
     static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return "\(error)" }
         func path(_ context: DecodingError.Context) -> String {

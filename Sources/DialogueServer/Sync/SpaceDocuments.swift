@@ -75,7 +75,7 @@ actor SpaceDocuments {
         while true {
             let page = try await store.changes(in: space, missingFrom: VersionVector(), after: entry.cursor, limit: 10_000)
             for change in page.changes {
-                do { try entry.document.apply(change) } catch {
+                do { try entry.document.replay(CollectionOfOne(change)) } catch {  // stored: accepted once already
                     logger.error("a stored change cannot be applied", metadata: ["change": "\(change.id)", "error": "\(error)"])
                 }
             }
@@ -91,11 +91,11 @@ actor SpaceDocuments {
                         Rejection(id: change.id, code: .missingDependency, reason: "depends on changes the server does not hold"))
                 }
             } catch {
-                rejected.append(Rejection(id: change.id, code: .unknownReference, reason: error.description))
+                rejected.append(Rejection(id: change.id, code: Self.code(of: error), reason: error.description))
             }
         }
         for (change, error) in entry.document.quarantined.dropFirst(quarantined) {
-            rejected.append(Rejection(id: change.id, code: .unknownReference, reason: error.description))
+            rejected.append(Rejection(id: change.id, code: Self.code(of: error), reason: error.description))
         }
         guard rejected.isEmpty else { return rejected }
         useCount += 1
@@ -105,6 +105,16 @@ actor SpaceDocuments {
             entries[oldest] = nil
         }
         return []
+    }
+
+    /// The stable code of a change the document refused.
+    static func code(of error: ChangeError) -> RejectionCode {
+        switch error {
+        case .impossibleHistory: .impossibleHistory
+        case .malformed: .malformed
+        case .wrongSpace: .wrongSpace
+        case .invalidReference, .invalidPosition: .unknownReference
+        }
     }
 
     /// Drops the documents of `spaces` (they may hold changes that were not stored).

@@ -170,6 +170,8 @@ public struct SyncService: Sendable {
     /// ones, and refusals with reasons.
     func validate(_ changes: [Change], in space: SpaceID) async throws -> (new: [Change], held: Int, rejected: [Rejection]) {
         var vector = try await store.vector(of: space)
+        let stored = vector  // what the store holds; `vector` grows with this request's changes
+        var earlier: [ReplicaID: [Change]] = [:]  // this request's new changes, by author
         var new: [Change] = []
         var held = 0
         var rejected: [Rejection] = []
@@ -211,13 +213,23 @@ public struct SyncService: Sendable {
             }
             if id.counter <= have {
                 // A retry or a re-delivery: identical content is fine, different content is not.
-                let stored = try await store.storedChanges(
-                    in: space, replica: change.replica, counters: id.counter...min(change.lastCounter, have))
                 // The counters held must hold the same content: same change, or the same
                 // characters of a run joined at other boundaries. Otherwise someone reused dots.
-                if let clash = stored.first(where: { !Self.agrees($0, change) }) {
+                // Held means stored, or sent earlier in this request: both are compared.
+                if id.counter <= stored[change.replica] {
+                    let overlap = try await store.storedChanges(
+                        in: space, replica: change.replica, counters: id.counter...min(change.lastCounter, stored[change.replica]))
+                    if let clash = overlap.first(where: { !$0.agrees(with: change) }) {
+                        rejected.append(
+                            Rejection(id: id, code: .conflictingDuplicate, reason: "the server holds \(clash.id) with different content"))
+                        continue
+                    }
+                }
+                let overlapping = earlier[change.replica]?.filter { $0.lastCounter >= id.counter && $0.id.counter <= change.lastCounter }
+                if let clash = overlapping?.first(where: { !$0.agrees(with: change) }) {
                     rejected.append(
-                        Rejection(id: id, code: .conflictingDuplicate, reason: "the server holds \(clash.id) with different content"))
+                        Rejection(
+                            id: id, code: .conflictingDuplicate, reason: "this request also holds \(clash.id) with different content"))
                     continue
                 }
                 if change.lastCounter <= have {
@@ -226,45 +238,15 @@ public struct SyncService: Sendable {
                 }
                 let rest = change.dropping(countersThrough: have)
                 new.append(rest)
+                earlier[rest.replica, default: []].append(rest)
                 vector.record(Dot(rest.replica, rest.lastCounter))
                 continue
             }
             new.append(change)
+            earlier[change.replica, default: []].append(change)
             vector.record(Dot(change.replica, change.lastCounter))
         }
         return (new, held, rejected)
-    }
-
-    /// Whether a stored change and a pushed one say the same about every counter they share.
-    static func agrees(_ stored: Change, _ pushed: Change) -> Bool {
-        if stored.id == pushed.id, stored.counterSpan == pushed.counterSpan {
-            return ChangeCodec.encode([stored]) == ChangeCodec.encode([pushed])
-        }
-        guard stored.replica == pushed.replica, stored.space == pushed.space, stored.entity == pushed.entity, stored.field == pushed.field
-        else { return false }
-        let low = max(stored.id.counter, pushed.id.counter)
-        let high = min(stored.lastCounter, pushed.lastCounter)
-        guard low <= high else { return true }
-        switch (stored.operation, pushed.operation) {
-        case (.insertText(_, let storedRight, let storedText), .insertText(_, let pushedRight, let pushedText)):
-            let a = Array(storedText.unicodeScalars)
-            let b = Array(pushedText.unicodeScalars)
-            guard storedRight == pushedRight else { return false }
-            for counter in low...high where a[Int(counter - stored.id.counter)] != b[Int(counter - pushed.id.counter)] { return false }
-            return true
-        case (.deleteText(let storedRanges), .deleteText(let pushedRanges)):
-            let a = deletedElements(storedRanges)
-            let b = deletedElements(pushedRanges)
-            for counter in low...high where a[Int(counter - stored.id.counter)] != b[Int(counter - pushed.id.counter)] { return false }
-            return true
-        default:
-            return false
-        }
-    }
-
-    /// The element each counter of a deletion deletes, in order.
-    private static func deletedElements(_ ranges: [DotRange]) -> [Dot] {
-        ranges.flatMap { range in (0..<range.length).map { Dot(range.replica, range.firstCounter + $0) } }
     }
 }
 

@@ -246,6 +246,9 @@ public struct Rejection: Codable, Sendable, Equatable {
 /// The stable error codes of error responses.
 public enum SyncErrorCode: String, Codable, Sendable, CaseIterable {
     case malformedRequest = "malformed_request"
+    /// A change in the request holds a counter or length no replica could store (a
+    /// deletion range running past the largest counter); nothing was stored.
+    case malformedChange = "malformed_change"
     case unsupportedProtocol = "unsupported_protocol"
     case payloadTooLarge = "payload_too_large"
     case unauthorized
@@ -276,4 +279,8 @@ public enum RejectionCode: String, Codable, Sendable, CaseIterable {
     /// It refers to an element the server does not hold (a text position, a deleted
     /// range, a list item): no replica could apply it.
     case unknownReference = "unknown_reference"
+    /// It names, as predecessors, observed dots or an observed vector, what its author
+    /// could not have seen: something outside its causal past (its dependencies' closure
+    /// and its author's earlier changes).
+    case impossibleHistory = "impossible_history"
 }

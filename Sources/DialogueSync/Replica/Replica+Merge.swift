@@ -94,10 +94,15 @@ extension Replica {
                         var latest = HLCTimestamp.zero
                         let batch = bySpace[space]!
                         let horizon = clock.acceptanceHorizon()
-                        for change in batch {
+                        var duplicates = BatchDuplicates(heldBefore: document.vector)
+                        for (index, change) in batch.enumerated() {
                             guard change.timestamp.wallTime <= horizon else {
                                 throw ReplicaError.changeRejected(
                                     change.id, reason: "its timestamp \(change.timestamp) is too far ahead of this device's clock")
+                            }
+                            if let clash = duplicates.clash(of: index, in: batch, held: document.vector[change.replica]) {
+                                throw ReplicaError.changeRejected(
+                                    change.id, reason: "the same batch holds \(clash) with different content (conflicting duplicate)")
                             }
                             do {
                                 switch try document.apply(change) {
@@ -191,5 +196,39 @@ extension Replica {
             do throws(RefusedTextChange) { try working[space]?.endConcurrentTextIntegration() } catch { refusal = refusal ?? error }
         }
         if let refusal { throw .changeRejected(refusal.change, reason: refusal.error.description) }
+    }
+}
+
+/// Compares changes of one merge batch that name the same counters, as the server compares
+/// duplicates inside one request: identical copies are harmless, different content refuses
+/// the batch. (Counters held before the batch are not compared: the log would have to be
+/// read; the server compares those.) Costs nothing until a change overlaps one applied
+/// earlier in the batch: only then are the batch's earlier changes indexed, by author.
+struct BatchDuplicates {
+    let heldBefore: VersionVector
+    /// Batch positions by author, once a first overlap was met (then kept up to date).
+    private var byAuthor: [ReplicaID: [Int]]?
+    private var indexedUpTo = 0
+
+    init(heldBefore: VersionVector) { self.heldBefore = heldBefore }
+
+    /// An earlier change of `batch` that names some of `batch[index]`'s counters with
+    /// other content, if any; `held` is what the document holds of its author before it applies.
+    mutating func clash(of index: Int, in batch: [Change], held: UInt64) -> Dot? {
+        let change = batch[index]
+        let overlapsBatch = change.id.counter <= held && held > heldBefore[change.replica]
+        guard overlapsBatch || byAuthor != nil else { return nil }
+        var positions = byAuthor ?? [:]
+        byAuthor = nil  // uniquely referenced while it grows
+        for earlier in indexedUpTo..<index { positions[batch[earlier].replica, default: []].append(earlier) }
+        indexedUpTo = index
+        byAuthor = positions
+        guard overlapsBatch else { return nil }
+        for earlier in positions[change.replica] ?? [] {
+            let other = batch[earlier]
+            guard other.id.counter <= change.lastCounter, other.lastCounter >= change.id.counter else { continue }
+            if !other.agrees(with: change) { return other.id }
+        }
+        return nil
     }
 }

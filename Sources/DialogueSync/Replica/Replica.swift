@@ -116,7 +116,7 @@ public actor Replica {
             for change in changes where change.timestamp > latest { latest = change.timestamp }
             var document = documents.removeValue(forKey: space) ?? SpaceDocument(space: space)
             if let oldest = textThreads.start(space, &document, frameSize: changes.count) { try endReplay(of: &documents[oldest]!) }
-            try document.apply(changes)
+            try document.replay(changes)  // stored: accepted once (by an older version, maybe) already
             documents[space] = document
         }
         let pending = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM pending_changes")
@@ -148,7 +148,7 @@ public actor Replica {
         while let body = try blocks.next() {
             let changes = try ChangeCodec.decode(body)
             _ = textThreads.start(space, &document, frameSize: changes.count)
-            try document.apply(changes)
+            try document.replay(changes)
         }
         for body in try Data.fetchAll(db, sql: "SELECT body FROM pending_changes WHERE space_id = ?", arguments: [space.blob]) {
             try document.apply(try ChangeCodec.decode(body))
