@@ -12,6 +12,9 @@ public enum ChangeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// its author could not have seen: outside its causal past, where `seen` is the highest
     /// counter of that dot's replica the causal past holds.
     case impossibleHistory(Dot, named: Dot, seen: UInt64)
+    /// The change breaks its field's ``FieldDescriptor``: a value its rule refuses, or an
+    /// operation of another CRDT than the field's (``SpaceDocument/valueProblem(of:)``).
+    case invalidValue(Dot, reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +24,7 @@ public enum ChangeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidPosition(let error): "edit refused: \(error)"
         case .impossibleHistory(let dot, let named, let seen):
             "change \(dot) names \(named), which its author could not have seen (its causal past holds \(named.replica) up to \(seen)): impossible history"
+        case .invalidValue(let dot, let reason): "change \(dot) has an invalid value: \(reason)"
         }
     }
 }

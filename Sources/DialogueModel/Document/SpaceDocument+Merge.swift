@@ -18,6 +18,7 @@ extension SpaceDocument {
             return .buffered
         }
         if checksHistory { try checkHistory(change) }
+        try checkValue(change)
         try applyReady(change, held: held, asGiven: true)
         remoteGeneration += 1
         drainPending()
@@ -31,11 +32,16 @@ extension SpaceDocument {
 
     /// Applies changes accepted once already (a stored log replayed when a replica opens,
     /// a server's view rebuilt from its store), like ``apply(_:)`` but without checking
-    /// their causal metadata again: a log stored before that check existed stays readable.
+    /// their causal metadata or their fields' values again: a log stored before those checks
+    /// existed stays readable (values its fields' rules refuse read as invalid).
     /// (Their causal pasts are recorded all the same, to check what arrives later.)
     public mutating func replay(_ changes: some Sequence<Change>) throws(ChangeError) {
         checksHistory = false
-        defer { checksHistory = true }
+        checksFieldValues = false
+        defer {
+            checksHistory = true
+            checksFieldValues = true
+        }
         for change in changes { try apply(change) }
     }
 
@@ -66,6 +72,7 @@ extension SpaceDocument {
                         queue.removeFirst()
                         do {
                             if checksHistory { try checkHistory(next) }
+                            try checkValue(next)
                             try applyReady(next)
                         } catch { quarantined.append((next, error)) }
                         remoteGeneration += 1
@@ -109,6 +116,13 @@ extension SpaceDocument {
                 throw .impossibleHistory(change.id, named: dot, seen: past[dot.replica])
             }
         }
+    }
+
+    /// Refuses a change that breaks its field's descriptor. Checked when the change is
+    /// causally ready: its entity's creation, in its causal past, is then held by every
+    /// replica alike. (Local edits are not checked here: the replica's editor checks them first.)
+    private func checkValue(_ change: Change) throws(ChangeError) {
+        if checksFieldValues, let problem = valueProblem(of: change) { throw .invalidValue(change.id, reason: problem) }
     }
 
     // MARK: Application

@@ -49,6 +49,11 @@ public struct SpaceDocument: Sendable {
     var checksHistory = true
     /// Buffered changes that turned out invalid when their turn came, with the reason.
     public internal(set) var quarantined: [(change: Change, error: ChangeError)] = []
+    /// Whether ``apply(_:)`` refuses changes that break their field's descriptor
+    /// (``valueProblem(of:)``). Off while replaying changes accepted once already
+    /// (``replay(_:)``), which may hold values written by a version that did not check
+    /// them: refusing them there would lose the changes after them.
+    var checksFieldValues = true
 
     public init(space: SpaceID) {
         self.space = space

@@ -1,19 +1,38 @@
 /// A follow-up commitment, read from a ``SpaceDocument``.
 public struct Action: EntityView {
-    /// Field names of an action entity.
+    /// The fields of an action entity, each declared once (see ``FieldDescriptor``).
+    public enum Key {
+        /// The ``Field/description`` field.
+        public static let description = FieldKey<Action, String>("description", .register, .nonEmptyText, column: "description")
+        /// The ``Field/owner`` field.
+        public static let owner = FieldKey<Action, EntityID>("owner", .register, .reference, column: "owner")
+        /// The ``Field/dueDate`` field.
+        public static let dueDate = FieldKey<Action, String>("dueDate", .register, .date, column: "due_date")
+        /// The ``Field/status`` field.
+        public static let status = FieldKey<Action, ActionStatus>("status", .register, .vocabulary(ActionStatus.self), column: "status")
+        /// The ``Field/insight`` field.
+        public static let insight = FieldKey<Action, EntityID>("insight", .register, .reference, column: "insight_id")
+        /// The ``Field/session`` field.
+        public static let session = FieldKey<Action, EntityID>("session", .register, .reference, column: "session_id")
+
+        /// Every field, in declaration order.
+        public static let all: [FieldDescriptor] = [description.descriptor, owner.descriptor, dueDate.descriptor, status.descriptor, insight.descriptor, session.descriptor]
+    }
+
+    /// Field names of an action entity (the names of its ``Key``s).
     public enum Field {
         /// Register, string: what is to be done.
-        public static let description = "description"
+        public static let description = Key.description.name
         /// Register, reference to the ``Member`` who owns the action.
-        public static let owner = "owner"
+        public static let owner = Key.owner.name
         /// Register, string: the due date as a calendar date, "YYYY-MM-DD".
-        public static let dueDate = "dueDate"
+        public static let dueDate = Key.dueDate.name
         /// Register, string: an ``ActionStatus`` raw value.
-        public static let status = "status"
+        public static let status = Key.status.name
         /// Register, reference to the ``Insight`` that led to it.
-        public static let insight = "insight"
+        public static let insight = Key.insight.name
         /// Register, reference to the ``DialogueSession`` it came from.
-        public static let session = "session"
+        public static let session = Key.session.name
     }
 
     /// The entity kind this view reads.

@@ -1,31 +1,65 @@
+import Foundation
+
 /// A recorded pedagogy discussion, read from a ``SpaceDocument``.
 ///
 /// "Effective leaders create opportunities to meet with colleagues to discuss pedagogy
 /// and pupil learning" (course reading *Distributed leadership*, "Learning-centred
 /// leadership").
 public struct DialogueSession: EntityView {
-    /// Field names of a session entity.
+    /// The fields of a session entity, each declared once (see ``FieldDescriptor``).
+    public enum Key {
+        /// Register: the title.
+        public static let title = FieldKey<DialogueSession, String>("title", .register, .nonEmptyText, column: "title")
+        /// Register: when the session is or was held (ms since the Unix epoch, UTC).
+        public static let scheduledAt = FieldKey<DialogueSession, Date>("scheduledAt", .register, .timestamp, column: "scheduled_at")
+        /// Register: the host ``School``.
+        public static let hostSchool = FieldKey<DialogueSession, EntityID>("hostSchool", .register, .reference, column: "host_school")
+        /// Register: the facilitating ``Member``.
+        public static let facilitator = FieldKey<DialogueSession, EntityID>("facilitator", .register, .reference, column: "facilitator")
+        /// Set: the participating ``Member``s.
+        public static let participants = FieldKey<DialogueSession, EntityID>(
+            "participants", .set, .reference, table: "session_participants", column: "member_id")
+        /// Register: the focus topic.
+        public static let focus = FieldKey<DialogueSession, String>("focus", .register, .text, column: "focus")
+        /// Register: the ``LeadershipStrategy`` the session serves.
+        public static let strategy = FieldKey<DialogueSession, LeadershipStrategy>(
+            "strategy", .register, .vocabulary(LeadershipStrategy.self), column: "strategy")
+        /// Register: where the session is in its life.
+        public static let status = FieldKey<DialogueSession, SessionStatus>("status", .register, .vocabulary(SessionStatus.self), column: "status")
+        /// List: the ``Prompt``s on the agenda, in order.
+        public static let agenda = FieldKey<DialogueSession, EntityID>("agenda", .list, .reference, table: "agenda_items", column: "prompt_id")
+        /// Text: the shared summary, edited collaboratively.
+        public static let summary = FieldKey<DialogueSession, String>("summary", .text, .text, column: "summary")
+
+        /// Every field, in declaration order.
+        public static let all: [FieldDescriptor] = [
+            title.descriptor, scheduledAt.descriptor, hostSchool.descriptor, facilitator.descriptor, participants.descriptor,
+            focus.descriptor, strategy.descriptor, status.descriptor, agenda.descriptor, summary.descriptor,
+        ]
+    }
+
+    /// Field names of a session entity (the names of its ``Key``s).
     public enum Field {
         /// Register, string: the title.
-        public static let title = "title"
+        public static let title = Key.title.name
         /// Register, timestamp: when the session is or was held (ms since the Unix epoch, UTC).
-        public static let scheduledAt = "scheduledAt"
+        public static let scheduledAt = Key.scheduledAt.name
         /// Register, reference to the host ``School``.
-        public static let hostSchool = "hostSchool"
+        public static let hostSchool = Key.hostSchool.name
         /// Register, reference to the facilitating ``Member``.
-        public static let facilitator = "facilitator"
+        public static let facilitator = Key.facilitator.name
         /// Set of references to the participating ``Member``s.
-        public static let participants = "participants"
+        public static let participants = Key.participants.name
         /// Register, string: the focus topic.
-        public static let focus = "focus"
+        public static let focus = Key.focus.name
         /// Register, string: a ``LeadershipStrategy`` raw value.
-        public static let strategy = "strategy"
+        public static let strategy = Key.strategy.name
         /// Register, string: a ``SessionStatus`` raw value.
-        public static let status = "status"
+        public static let status = Key.status.name
         /// List of references to ``Prompt``s, in agenda order.
-        public static let agenda = "agenda"
+        public static let agenda = Key.agenda.name
         /// Text: the shared summary, edited collaboratively.
-        public static let summary = "summary"
+        public static let summary = Key.summary.name
     }
 
     /// The entity kind this view reads.
@@ -58,14 +92,14 @@ public struct DialogueSession: EntityView {
     public init?(_ id: EntityID, in document: SpaceDocument) {
         guard document.isEntity(id, ofKind: Self.entityKind) else { return nil }
         self.id = id
-        title = document.stringValue(Field.title, of: id)
-        scheduledAt = document.timestampValue(Field.scheduledAt, of: id)
-        hostSchool = document.referenceValue(Field.hostSchool, of: id)
-        facilitator = document.referenceValue(Field.facilitator, of: id)
+        title = document.read(Key.title, of: id).value
+        scheduledAt = document.read(Key.scheduledAt, of: id).value?.millisecondsSinceEpoch
+        hostSchool = document.read(Key.hostSchool, of: id).value
+        facilitator = document.read(Key.facilitator, of: id).value
         participants = document.referenceMembers(Field.participants, of: id)
-        focus = document.stringValue(Field.focus, of: id)
-        strategy = document.termValue(Field.strategy, of: id)
-        status = document.termValue(Field.status, of: id)
+        focus = document.read(Key.focus, of: id).value
+        strategy = document.read(Key.strategy, of: id).value
+        status = document.read(Key.status, of: id).value
         agenda = document.referenceItems(Field.agenda, of: id)
         summary = document.text(Field.summary, of: id)
     }

@@ -33,8 +33,8 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// The fields an entity of this kind has, each with the CRDT that stores it.
-    public var fields: [FieldSpec] { Self.schema[ordinal].fields }
+    /// The fields an entity of this kind has, each declared once by its view's `Key`s.
+    public var fields: [FieldDescriptor] { Self.schema[ordinal].fields }
 
     /// The CRDT behind a field of this kind, or `nil` for a field the kind does not have.
     public func fieldType(of field: String) -> FieldType? {
@@ -57,74 +57,22 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
     }
 
     /// Every kind's fields, built once, indexed by ``ordinal``.
-    private static let schema: [(fields: [FieldSpec], types: [String: FieldType])] = allCases.map { kind in
+    private static let schema: [(fields: [FieldDescriptor], types: [String: FieldType])] = allCases.map { kind in
         let fields = kind.declaredFields
         return (fields, Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0.type) }))
     }
 
-    private var declaredFields: [FieldSpec] {
+    private var declaredFields: [FieldDescriptor] {
         switch self {
-        case .partnership:
-            [
-                .init(Partnership.Field.name, .register), .init(Partnership.Field.schools, .set),
-                .init(Partnership.Field.continuum, .register),
-            ]
-        case .school:
-            [
-                .init(School.Field.name, .register), .init(School.Field.reference, .register),
-                .init(School.Field.partnership, .register),
-            ]
-        case .member:
-            [
-                .init(Member.Field.displayName, .register), .init(Member.Field.role, .register),
-                .init(Member.Field.homeSchool, .register),
-            ]
-        case .space:
-            [
-                .init(Space.Field.ownerKind, .register), .init(Space.Field.owner, .register),
-                .init(Space.Field.members, .set),
-            ]
-        case .session:
-            [
-                .init(DialogueSession.Field.title, .register), .init(DialogueSession.Field.scheduledAt, .register),
-                .init(DialogueSession.Field.hostSchool, .register), .init(DialogueSession.Field.facilitator, .register),
-                .init(DialogueSession.Field.participants, .set), .init(DialogueSession.Field.focus, .register),
-                .init(DialogueSession.Field.strategy, .register), .init(DialogueSession.Field.status, .register),
-                .init(DialogueSession.Field.agenda, .list), .init(DialogueSession.Field.summary, .text),
-            ]
-        case .prompt:
-            [
-                .init(Prompt.Field.text, .register), .init(Prompt.Field.theme, .register),
-                .init(Prompt.Field.source, .register),
-            ]
-        case .insight:
-            [
-                .init(Insight.Field.text, .text), .init(Insight.Field.author, .register),
-                .init(Insight.Field.session, .register), .init(Insight.Field.prompt, .register),
-                .init(Insight.Field.kind, .register), .init(Insight.Field.evidenceSource, .register),
-                .init(Insight.Field.hallmarks, .set), .init(Insight.Field.influence, .register),
-            ]
-        case .action:
-            [
-                .init(Action.Field.description, .register), .init(Action.Field.owner, .register),
-                .init(Action.Field.dueDate, .register), .init(Action.Field.status, .register),
-                .init(Action.Field.insight, .register), .init(Action.Field.session, .register),
-            ]
+        case .partnership: Partnership.Key.all
+        case .school: School.Key.all
+        case .member: Member.Key.all
+        case .space: Space.Key.all
+        case .session: DialogueSession.Key.all
+        case .prompt: Prompt.Key.all
+        case .insight: Insight.Key.all
+        case .action: Action.Key.all
         }
-    }
-}
-
-/// A field of an entity kind: its name and the CRDT that stores it.
-public struct FieldSpec: Hashable, Sendable {
-    /// The field's name, as used in changes.
-    public let name: String
-    /// The CRDT that stores it (never ``FieldType/lifecycle``).
-    public let type: FieldType
-
-    /// Creates a field specification.
-    public init(_ name: String, _ type: FieldType) {
-        self.name = name
-        self.type = type
     }
 }
 

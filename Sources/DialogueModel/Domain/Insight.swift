@@ -4,24 +4,47 @@
 /// Insights may be about colleagues or pupils: personal data under UK GDPR. Prefer
 /// pseudonyms for pupils.
 public struct Insight: EntityView {
-    /// Field names of an insight entity.
+    /// The fields of an insight entity, each declared once (see ``FieldDescriptor``).
+    public enum Key {
+        /// The ``Field/text`` field.
+        public static let text = FieldKey<Insight, String>("text", .text, .text, column: "text")
+        /// The ``Field/author`` field.
+        public static let author = FieldKey<Insight, EntityID>("author", .register, .reference, column: "author")
+        /// The ``Field/session`` field.
+        public static let session = FieldKey<Insight, EntityID>("session", .register, .reference, column: "session_id")
+        /// The ``Field/prompt`` field.
+        public static let prompt = FieldKey<Insight, EntityID>("prompt", .register, .reference, column: "prompt_id")
+        /// The ``Field/kind`` field.
+        public static let kind = FieldKey<Insight, InsightKind>("kind", .register, .vocabulary(InsightKind.self), column: "kind")
+        /// The ``Field/evidenceSource`` field.
+        public static let evidenceSource = FieldKey<Insight, String>("evidenceSource", .register, .text, column: "evidence_source")
+        /// The ``Field/hallmarks`` field.
+        public static let hallmarks = FieldKey<Insight, Hallmark>("hallmarks", .set, .vocabulary(Hallmark.self), table: "insight_hallmarks", column: "hallmark")
+        /// The ``Field/influence`` field.
+        public static let influence = FieldKey<Insight, Influence>("influence", .register, .vocabulary(Influence.self), column: "influence")
+
+        /// Every field, in declaration order.
+        public static let all: [FieldDescriptor] = [text.descriptor, author.descriptor, session.descriptor, prompt.descriptor, kind.descriptor, evidenceSource.descriptor, hallmarks.descriptor, influence.descriptor]
+    }
+
+    /// Field names of an insight entity (the names of its ``Key``s).
     public enum Field {
         /// Text: the insight, edited collaboratively.
-        public static let text = "text"
+        public static let text = Key.text.name
         /// Register, reference to the authoring ``Member``.
-        public static let author = "author"
+        public static let author = Key.author.name
         /// Register, reference to the ``DialogueSession`` it was captured in.
-        public static let session = "session"
+        public static let session = Key.session.name
         /// Register, reference to the ``Prompt`` it answers (unset when free-standing).
-        public static let prompt = "prompt"
+        public static let prompt = Key.prompt.name
         /// Register, string: an ``InsightKind`` raw value.
-        public static let kind = "kind"
+        public static let kind = Key.kind.name
         /// Register, string: where the evidence comes from (a survey, a classroom visit…).
-        public static let evidenceSource = "evidenceSource"
+        public static let evidenceSource = Key.evidenceSource.name
         /// Set of strings: ``Hallmark`` raw values the insight addresses.
-        public static let hallmarks = "hallmarks"
+        public static let hallmarks = Key.hallmarks.name
         /// Register, string: an ``Influence`` raw value.
-        public static let influence = "influence"
+        public static let influence = Key.influence.name
     }
 
     /// The entity kind this view reads.

@@ -1,14 +1,27 @@
 /// A network of schools that share sessions, read from a ``SpaceDocument``.
 public struct Partnership: EntityView {
-    /// Field names of a partnership entity.
+    /// The fields of a partnership entity, each declared once (see ``FieldDescriptor``).
+    public enum Key {
+        /// The ``Field/name`` field.
+        public static let name = FieldKey<Partnership, String>("name", .register, .nonEmptyText, column: "name")
+        /// The ``Field/schools`` field.
+        public static let schools = FieldKey<Partnership, EntityID>("schools", .set, .reference, table: "partnership_schools", column: "school_id")
+        /// The ``Field/continuum`` field.
+        public static let continuum = FieldKey<Partnership, ContinuumPosition>("continuum", .register, .vocabulary(ContinuumPosition.self), column: "continuum")
+
+        /// Every field, in declaration order.
+        public static let all: [FieldDescriptor] = [name.descriptor, schools.descriptor, continuum.descriptor]
+    }
+
+    /// Field names of a partnership entity (the names of its ``Key``s).
     public enum Field {
         /// Register, string: the partnership's name.
-        public static let name = "name"
+        public static let name = Key.name.name
         /// Set of references to the member ``School``s.
-        public static let schools = "schools"
+        public static let schools = Key.schools.name
         /// Register, string: a ``ContinuumPosition`` raw value, where the partnership
         /// places itself now (earlier positions survive in the register's history).
-        public static let continuum = "continuum"
+        public static let continuum = Key.continuum.name
     }
 
     /// The entity kind this view reads.
@@ -35,14 +48,27 @@ public struct Partnership: EntityView {
 
 /// One school, read from a ``SpaceDocument``.
 public struct School: EntityView {
-    /// Field names of a school entity.
+    /// The fields of a school entity, each declared once (see ``FieldDescriptor``).
+    public enum Key {
+        /// The ``Field/name`` field.
+        public static let name = FieldKey<School, String>("name", .register, .nonEmptyText, column: "name")
+        /// The ``Field/reference`` field.
+        public static let reference = FieldKey<School, String>("reference", .register, .text, column: "reference")
+        /// The ``Field/partnership`` field.
+        public static let partnership = FieldKey<School, EntityID>("partnership", .register, .reference, column: "partnership_id")
+
+        /// Every field, in declaration order.
+        public static let all: [FieldDescriptor] = [name.descriptor, reference.descriptor, partnership.descriptor]
+    }
+
+    /// Field names of a school entity (the names of its ``Key``s).
     public enum Field {
         /// Register, string: the school's name.
-        public static let name = "name"
+        public static let name = Key.name.name
         /// Register, string, optional: the official reference number (such as a URN).
-        public static let reference = "reference"
+        public static let reference = Key.reference.name
         /// Register, reference to the school's ``Partnership``.
-        public static let partnership = "partnership"
+        public static let partnership = Key.partnership.name
     }
 
     /// The entity kind this view reads.

@@ -2,10 +2,12 @@
 /// a register or a set field as its raw value.
 ///
 /// Raw values are stable kebab-case strings: they travel between devices and live in
-/// stored changes for ever, so a case may be added but never renamed. A reader that
-/// meets a raw value it does not know (written by a newer version) maps it to `nil`
-/// rather than failing.
-public protocol VocabularyTerm: RawRepresentable, CaseIterable, Codable, Sendable, Hashable
+/// stored changes for ever, so a case is never renamed. A field's rule accepts only the
+/// terms this version knows (``ValueRule/vocabulary(_:)``), and replicas and
+/// the server refuse others; so a case added later needs every server and replica of a
+/// partnership updated before it is first written. A reader that meets a raw value it
+/// does not know (stored before values were checked) maps it to `nil` rather than failing.
+public protocol VocabularyTerm: RawRepresentable, CaseIterable, Codable, Sendable, Hashable, FieldRepresentable
 where RawValue == String, AllCases == [Self] {
     /// A human English name for the term, for display and exports.
     var displayName: String { get }

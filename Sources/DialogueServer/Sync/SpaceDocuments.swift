@@ -111,6 +111,7 @@ actor SpaceDocuments {
     static func code(of error: ChangeError) -> RejectionCode {
         switch error {
         case .impossibleHistory: .impossibleHistory
+        case .invalidValue: .invalidValue
         case .malformed: .malformed
         case .wrongSpace: .wrongSpace
         case .invalidReference, .invalidPosition: .unknownReference

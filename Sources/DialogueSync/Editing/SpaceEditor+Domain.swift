@@ -8,7 +8,7 @@ extension SpaceEditor {
         title: String, scheduledAt: Int64? = nil, hostSchool: EntityID? = nil, facilitator: EntityID? = nil,
         strategy: LeadershipStrategy? = nil, focus: String? = nil, status: SessionStatus = .planned
     ) throws(ReplicaError) -> EntityID {
-        try FieldRules.validate(.string(title), for: DialogueSession.Field.title, of: .session)
+        try Self.validate(title, for: DialogueSession.Key.title)
         let id = try create(.session)
         try set(DialogueSession.Field.title, of: id, to: .string(title))
         try set(DialogueSession.Field.status, of: id, to: .string(status.rawValue))
@@ -86,8 +86,8 @@ extension SpaceEditor {
     public mutating func addAction(
         _ description: String, owner: EntityID? = nil, dueDate: String? = nil, session: EntityID? = nil, insight: EntityID? = nil
     ) throws(ReplicaError) -> EntityID {
-        try FieldRules.validate(.string(description), for: Action.Field.description, of: .action)
-        if let dueDate { try FieldRules.validate(.string(dueDate), for: Action.Field.dueDate, of: .action) }
+        try Self.validate(description, for: Action.Key.description)
+        if let dueDate { try Self.validate(dueDate, for: Action.Key.dueDate) }
         let id = try create(.action)
         try set(Action.Field.description, of: id, to: .string(description))
         try set(Action.Field.status, of: id, to: .string(ActionStatus.open.rawValue))
@@ -113,7 +113,7 @@ extension SpaceEditor {
     /// Adds a prompt to the library.
     @discardableResult
     public mutating func createPrompt(_ text: String, theme: String? = nil, source: String? = nil) throws(ReplicaError) -> EntityID {
-        try FieldRules.validate(.string(text), for: Prompt.Field.text, of: .prompt)
+        try Self.validate(text, for: Prompt.Key.text)
         let id = try create(.prompt)
         try set(Prompt.Field.text, of: id, to: .string(text))
         if let theme { try set(Prompt.Field.theme, of: id, to: .string(theme)) }
@@ -126,7 +126,7 @@ extension SpaceEditor {
     public mutating func createMember(
         _ displayName: String, role: MemberRole? = nil, homeSchool: EntityID? = nil
     ) throws(ReplicaError) -> EntityID {
-        try FieldRules.validate(.string(displayName), for: Member.Field.displayName, of: .member)
+        try Self.validate(displayName, for: Member.Key.displayName)
         let id = try create(.member)
         try set(Member.Field.displayName, of: id, to: .string(displayName))
         if let role { try set(Member.Field.role, of: id, to: .string(role.rawValue)) }
@@ -139,7 +139,7 @@ extension SpaceEditor {
     public mutating func createSchool(
         _ name: String, reference: String? = nil, partnership: EntityID? = nil
     ) throws(ReplicaError) -> EntityID {
-        try FieldRules.validate(.string(name), for: School.Field.name, of: .school)
+        try Self.validate(name, for: School.Key.name)
         let id = try create(.school)
         try set(School.Field.name, of: id, to: .string(name))
         if let reference { try set(School.Field.reference, of: id, to: .string(reference)) }
@@ -150,7 +150,7 @@ extension SpaceEditor {
     /// Adds a partnership.
     @discardableResult
     public mutating func createPartnership(_ name: String) throws(ReplicaError) -> EntityID {
-        try FieldRules.validate(.string(name), for: Partnership.Field.name, of: .partnership)
+        try Self.validate(name, for: Partnership.Key.name)
         let id = try create(.partnership)
         try set(Partnership.Field.name, of: id, to: .string(name))
         return id

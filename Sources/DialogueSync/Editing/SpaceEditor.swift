@@ -48,17 +48,28 @@ public struct SpaceEditor {
         return kind
     }
 
-    /// Checks that the kind has the field with that CRDT type; returns the field's value rule.
+    /// Checks that the kind has the field with that CRDT type; returns the field's descriptor.
     @discardableResult
-    func requireField(_ field: String, of kind: EntityKind, type: FieldType) throws(ReplicaError) -> FieldRules.Rule {
-        guard let (actual, rule) = FieldRules.entry(for: field, of: kind) else {
+    func requireField(_ field: String, of kind: EntityKind, type: FieldType) throws(ReplicaError) -> FieldDescriptor {
+        guard let descriptor = kind.field(named: field) else {
             throw .invalidField(
                 kind: kind, field: field, reason: "no such field (fields: \(kind.fields.map(\.name).joined(separator: ", ")))")
         }
-        guard actual == type else {
-            throw .invalidField(kind: kind, field: field, reason: "is a \(actual.rawValue) field, not a \(type.rawValue) field")
+        guard descriptor.type == type else {
+            throw .invalidField(kind: kind, field: field, reason: "is a \(descriptor.type.rawValue) field, not a \(type.rawValue) field")
         }
-        return rule
+        return descriptor
+    }
+
+    /// Refuses a value that the field's rule refuses: the same rule every replica and the
+    /// server apply when the change arrives (``SpaceDocument/valueProblem(of:)``).
+    static func validate(_ value: FieldValue, for descriptor: FieldDescriptor, of kind: EntityKind) throws(ReplicaError) {
+        if let problem = descriptor.rule.problem(with: value) { throw .invalidValue("\(kind.rawValue).\(descriptor.name) \(problem)") }
+    }
+
+    /// The same for a field named by its key, before the entity exists.
+    static func validate<View, Value>(_ value: Value, for key: FieldKey<View, Value>) throws(ReplicaError) {
+        try validate(value.fieldValue, for: key.descriptor, of: View.entityKind)
     }
 
     // MARK: Generic operations
@@ -78,8 +89,8 @@ public struct SpaceEditor {
     /// Sets a register field (title, status, owner…) after checking it against the schema.
     public mutating func set(_ field: String, of entity: EntityID, to value: FieldValue) throws(ReplicaError) {
         let kind = try requireEntity(entity)
-        let rule = try requireField(field, of: kind, type: .register)
-        try FieldRules.validate(value, against: rule, for: field, of: kind)
+        let descriptor = try requireField(field, of: kind, type: .register)
+        try Self.validate(value, for: descriptor, of: kind)
         // The closure cannot reach `self.clock` while the document changes (one access to
         // `self` at a time), and copying the clock costs a retain: it gets the last timestamp.
         let physical = physicalTime()
@@ -99,8 +110,8 @@ public struct SpaceEditor {
     /// Adds a member to a set field (participants, hallmarks…).
     public mutating func add(_ value: FieldValue, to field: String, of entity: EntityID) throws(ReplicaError) {
         let kind = try requireEntity(entity)
-        let rule = try requireField(field, of: kind, type: .set)
-        try FieldRules.validate(value, against: rule, for: field, of: kind)
+        let descriptor = try requireField(field, of: kind, type: .set)
+        try Self.validate(value, for: descriptor, of: kind)
         let context = context()
         if let change = document.add(value, toSet: field, of: entity, by: context) { changes.append(change) }
     }
@@ -157,7 +168,8 @@ public struct SpaceEditor {
     public mutating func insertItem(_ value: FieldValue, into field: String, of entity: EntityID, at index: Int? = nil) throws(ReplicaError)
     {
         let kind = try requireEntity(entity)
-        try requireField(field, of: kind, type: .list)
+        let descriptor = try requireField(field, of: kind, type: .list)
+        try Self.validate(value, for: descriptor, of: kind)
         let position = index ?? document.items(field, of: entity).count
         let context = context()
         do {

@@ -283,4 +283,8 @@ public enum RejectionCode: String, Codable, Sendable, CaseIterable {
     /// could not have seen: something outside its causal past (its dependencies' closure
     /// and its author's earlier changes).
     case impossibleHistory = "impossible_history"
+    /// It breaks its field's descriptor (``FieldDescriptor``): a value the field's rule
+    /// refuses (wrong type, unknown term, empty title, malformed date…) or an operation of
+    /// another CRDT than the field's. Every replica would refuse it too.
+    case invalidValue = "invalid_value"
 }

@@ -3,9 +3,10 @@ import DialogueModel
 // Values returned by the replica's queries (`Replica+Queries.swift`): plain snapshots of
 // the materialised state, safe to hand to a UI, compare, and encode as JSON.
 //
-// Vocabulary fields (status, strategy, kind…) are `nil` both when unset and when they
-// hold a term this version does not know (written by a newer version), as the model's
-// entity views read them.
+// A field is `nil` both when unset and when it holds a value its rule refuses (of another
+// type, a term this version does not know…), stored before values were checked: such a
+// field is named in the record's `invalidFields` (omitted from JSON when there is none),
+// so that it is shown as invalid rather than as empty. The next valid write replaces it.
 
 /// One dialogue session as a list shows it: its registers, without children.
 public struct SessionSummary: Sendable, Hashable, Codable {
@@ -27,11 +28,14 @@ public struct SessionSummary: Sendable, Hashable, Codable {
     public var strategy: LeadershipStrategy?
     /// Where the session is in its life.
     public var status: SessionStatus?
+    /// The fields whose stored value their rule refuses (read as `nil`), by name; `nil`
+    /// when there is none. See ``FieldDescriptor`` and ``FieldRead/invalid(_:)``.
+    public var invalidFields: [String]?
 
     /// Creates a summary from its parts.
     public init(
         id: EntityID, space: SpaceID, title: String?, scheduledAt: Int64?, hostSchool: EntityID?, facilitator: EntityID?,
-        focus: String?, strategy: LeadershipStrategy?, status: SessionStatus?
+        focus: String?, strategy: LeadershipStrategy?, status: SessionStatus?, invalidFields: [String]? = nil
     ) {
         self.id = id
         self.space = space
@@ -42,7 +46,11 @@ public struct SessionSummary: Sendable, Hashable, Codable {
         self.focus = focus
         self.strategy = strategy
         self.status = status
+        self.invalidFields = invalidFields
     }
+
+    /// Whether `field` holds a value its rule refuses.
+    public func isInvalid(_ field: String) -> Bool { invalidFields?.contains(field) ?? false }
 }
 
 /// One prompt on a session's agenda.
@@ -121,6 +129,9 @@ public struct InsightRecord: Sendable, Hashable, Codable {
     public var hallmarks: [String]
     /// The insight's text ("" when nobody has written any).
     public var text: String
+    /// The fields whose stored value their rule refuses (read as `nil`), by name; `nil`
+    /// when there is none. See ``FieldDescriptor`` and ``FieldRead/invalid(_:)``.
+    public var invalidFields: [String]?
 
     /// The hallmark tags this version knows, in Dean's order.
     public var knownHallmarks: [Hallmark] { hallmarks.compactMap(Hallmark.init(rawValue:)) }
@@ -128,7 +139,7 @@ public struct InsightRecord: Sendable, Hashable, Codable {
     /// Creates an insight record from its parts.
     public init(
         id: EntityID, space: SpaceID, session: EntityID?, prompt: EntityID?, author: EntityID?, kind: InsightKind?,
-        evidenceSource: String?, influence: Influence?, hallmarks: [String], text: String
+        evidenceSource: String?, influence: Influence?, hallmarks: [String], text: String, invalidFields: [String]? = nil
     ) {
         self.id = id
         self.space = space
@@ -140,7 +151,12 @@ public struct InsightRecord: Sendable, Hashable, Codable {
         self.influence = influence
         self.hallmarks = hallmarks
         self.text = text
+        self.invalidFields = invalidFields
     }
+
+    /// Whether `field` holds a value its rule refuses.
+    public func isInvalid(_ field: String) -> Bool { invalidFields?.contains(field) ?? false }
+
 }
 
 /// One follow-up action.
@@ -161,11 +177,14 @@ public struct ActionRecord: Sendable, Hashable, Codable {
     public var insight: EntityID?
     /// The session it came from.
     public var session: EntityID?
+    /// The fields whose stored value their rule refuses (read as `nil`), by name; `nil`
+    /// when there is none. See ``FieldDescriptor`` and ``FieldRead/invalid(_:)``.
+    public var invalidFields: [String]?
 
     /// Creates an action record from its parts.
     public init(
         id: EntityID, space: SpaceID, description: String?, owner: EntityID?, dueDate: String?, status: ActionStatus?,
-        insight: EntityID?, session: EntityID?
+        insight: EntityID?, session: EntityID?, invalidFields: [String]? = nil
     ) {
         self.id = id
         self.space = space
@@ -175,7 +194,12 @@ public struct ActionRecord: Sendable, Hashable, Codable {
         self.status = status
         self.insight = insight
         self.session = session
+        self.invalidFields = invalidFields
     }
+
+    /// Whether `field` holds a value its rule refuses.
+    public func isInvalid(_ field: String) -> Bool { invalidFields?.contains(field) ?? false }
+
 }
 
 /// One full-text search result.
@@ -245,15 +269,19 @@ public struct ConflictValue: Sendable, Hashable, Codable {
     public var counter: UInt64
     /// When it was written (hybrid logical clock).
     public var timestamp: HLCTimestamp
+    /// `true` when the value breaks its field's rule, or its stored form could not be read
+    /// (then ``value`` is `null`); `nil` otherwise (omitted from JSON).
+    public var invalid: Bool?
 
     /// The write's identity.
     public var dot: Dot { Dot(replica, counter) }
 
     /// Creates a conflict value from its parts.
-    public init(value: FieldValue, replica: ReplicaID, counter: UInt64, timestamp: HLCTimestamp) {
+    public init(value: FieldValue, replica: ReplicaID, counter: UInt64, timestamp: HLCTimestamp, invalid: Bool? = nil) {
         self.value = value
         self.replica = replica
         self.counter = counter
         self.timestamp = timestamp
+        self.invalid = invalid
     }
 }

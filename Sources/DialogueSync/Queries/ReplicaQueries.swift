@@ -16,9 +16,12 @@ import GRDB
 public enum ReplicaQueries {
     // MARK: Sessions
 
-    static let sessionColumns = """
-        s.session_id, s.space_id, s.title, s.scheduled_at, s.host_school, s.facilitator, s.focus, s.strategy, s.status
-        """
+    /// The session key, space and register columns, as the descriptors name them.
+    static let sessionColumns = MaterializedTables.registerColumns(of: .session, alias: "s")
+    private typealias S = DialogueSession.Key
+    private typealias I = Insight.Key
+    private typealias A = Action.Key
+    private static func column<View, Value>(_ key: FieldKey<View, Value>) -> String { MaterializedTables.column(key) }
 
     /// See ``Replica/sessions(in:from:to:status:facilitator:)``.
     public static func sessions(
@@ -30,22 +33,22 @@ public enum ReplicaQueries {
         var sql = "SELECT \(sessionColumns) FROM sessions s WHERE s.space_id = ? AND s.deleted = 0"
         var arguments: StatementArguments = [space.blob]
         if let from {
-            sql += " AND s.scheduled_at >= ?"
+            sql += " AND s.\(column(S.scheduledAt)) >= ?"
             arguments += [from]
         }
         if let to {
-            sql += " AND s.scheduled_at < ?"
+            sql += " AND s.\(column(S.scheduledAt)) < ?"
             arguments += [to]
         }
         if let status {
-            sql += " AND s.status = ?"
+            sql += " AND s.\(column(S.status)) = ?"
             arguments += [status.rawValue]
         }
         if let facilitator {
-            sql += " AND s.facilitator = ?"
+            sql += " AND s.\(column(S.facilitator)) = ?"
             arguments += [facilitator.blob]
         }
-        sql += " ORDER BY s.scheduled_at, s.session_id"
+        sql += " ORDER BY s.\(column(S.scheduledAt)), s.session_id"
         return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).compactMap(sessionSummary)
     }
 
@@ -54,11 +57,13 @@ public enum ReplicaQueries {
         let idBlob = id.blob
         guard
             let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT \(sessionColumns), s.summary FROM sessions s WHERE s.session_id = ? AND s.deleted = 0"),
+                db.cachedStatement(
+                    sql: "SELECT \(sessionColumns), s.\(column(S.summary)) FROM sessions s WHERE s.session_id = ? AND s.deleted = 0"),
                 arguments: [idBlob]),
             let summary = sessionSummary(row)
         else { return nil }
-        let participants = try Data.fetchAll(
+        var fields = StoredFields(row)
+        let participantValues = try DatabaseValue.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT p.member_id FROM session_participants p
@@ -66,8 +71,9 @@ public enum ReplicaQueries {
                         AND NOT EXISTS (SELECT 1 FROM members m WHERE m.member_id = p.member_id AND m.deleted = 1)
                     ORDER BY p.member_id
                     """),
-            arguments: [idBlob]
-        ).compactMap(EntityID.init(blob:))
+            arguments: [idBlob])
+        let participants = participantValues.compactMap(\.storedEntityID)
+        if participants.count < participantValues.count { fields.noteInvalid(S.participants.name) }
         let agenda = try Row.fetchAll(
             db.cachedStatement(
                 sql: """
@@ -78,8 +84,12 @@ public enum ReplicaQueries {
                     """),
             arguments: [idBlob]
         ).compactMap { row -> AgendaEntry? in
-            guard let prompt = entityID(row, "prompt_id") else { return nil }
-            return AgendaEntry(position: row["position"], promptID: prompt, promptText: row["text"])
+            guard let prompt = entityID(row, "prompt_id"), let position = row.stored("position").storedInt64.flatMap(Int.init(exactly:))
+            else {
+                fields.noteInvalid(S.agenda.name)
+                return nil
+            }
+            return AgendaEntry(position: position, promptID: prompt, promptText: row.stored("text").storedString)
         }
         let insights = try insightRecords(
             db, where: "i.session_id = ? AND i.deleted = 0", arguments: [idBlob], orderBy: "i.insight_id")
@@ -90,16 +100,19 @@ public enum ReplicaQueries {
                     OR a.insight_id IN (SELECT insight_id FROM insights WHERE session_id = ?1 AND deleted = 0))
                 """,
             arguments: [idBlob])
-        return SessionRecord(
-            session: summary, participants: participants, agenda: agenda, summary: row["summary"] ?? "", insights: insights,
-            actions: actions)
+        let text = fields.text(S.summary)
+        var session = summary
+        if let invalid = fields.invalidFields { session.invalidFields = (session.invalidFields ?? []) + invalid }
+        return SessionRecord(session: session, participants: participants, agenda: agenda, summary: text, insights: insights, actions: actions)
     }
 
     static func sessionSummary(_ row: Row) -> SessionSummary? {
         guard let id = entityID(row, "session_id"), let space = spaceID(row, "space_id") else { return nil }
+        var fields = StoredFields(row)
         return SessionSummary(
-            id: id, space: space, title: row["title"], scheduledAt: row["scheduled_at"], hostSchool: entityID(row, "host_school"),
-            facilitator: entityID(row, "facilitator"), focus: row["focus"], strategy: term(row, "strategy"), status: term(row, "status"))
+            id: id, space: space, title: fields.read(S.title), scheduledAt: fields.read(S.scheduledAt)?.millisecondsSinceEpoch,
+            hostSchool: fields.read(S.hostSchool), facilitator: fields.read(S.facilitator), focus: fields.read(S.focus),
+            strategy: fields.read(S.strategy), status: fields.read(S.status), invalidFields: fields.invalidFields)
     }
 
     // MARK: Insights
@@ -129,8 +142,7 @@ public enum ReplicaQueries {
         let rows = try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT i.insight_id, i.space_id, i.session_id, i.prompt_id, i.author, i.kind, i.evidence_source,
-                        i.influence, i.text
+                    SELECT \(MaterializedTables.registerColumns(of: .insight, alias: "i")), i.\(column(I.text))
                     FROM insights i LEFT JOIN sessions s ON s.session_id = i.session_id
                     WHERE \(condition) AND s.deleted IS NOT 1
                     ORDER BY \(order)
@@ -139,11 +151,14 @@ public enum ReplicaQueries {
         let hallmarks = try db.cachedStatement(sql: "SELECT hallmark FROM insight_hallmarks WHERE insight_id = ?")
         return try rows.compactMap { row throws -> InsightRecord? in
             guard let id = entityID(row, "insight_id"), let space = spaceID(row, "space_id") else { return nil }
-            let tags = try String.fetchAll(hallmarks, arguments: [id.blob]).sorted(by: hallmarkOrder)
+            var fields = StoredFields(row)
+            let stored = try DatabaseValue.fetchAll(hallmarks, arguments: [id.blob])
+            let tags = stored.compactMap(\.storedString).sorted(by: hallmarkOrder)
+            if tags.count < stored.count { fields.noteInvalid(I.hallmarks.name) }
             return InsightRecord(
-                id: id, space: space, session: entityID(row, "session_id"), prompt: entityID(row, "prompt_id"),
-                author: entityID(row, "author"), kind: term(row, "kind"), evidenceSource: row["evidence_source"],
-                influence: term(row, "influence"), hallmarks: tags, text: row["text"] ?? "")
+                id: id, space: space, session: fields.read(I.session), prompt: fields.read(I.prompt), author: fields.read(I.author),
+                kind: fields.read(I.kind), evidenceSource: fields.read(I.evidenceSource), influence: fields.read(I.influence),
+                hallmarks: tags, text: fields.text(I.text), invalidFields: fields.invalidFields)
         }
     }
 
@@ -158,10 +173,10 @@ public enum ReplicaQueries {
 
     /// See ``Replica/openActions(owner:in:)``.
     public static func openActions(_ db: Database, owner: EntityID? = nil, in space: SpaceID? = nil) throws -> [ActionRecord] {
-        var condition = "a.status = ?"
+        var condition = "a.\(column(A.status)) = ?"
         var arguments: StatementArguments = [ActionStatus.open.rawValue]
         if let owner {
-            condition += " AND a.owner = ?"
+            condition += " AND a.\(column(A.owner)) = ?"
             arguments += [owner.blob]
         }
         if let space {
@@ -175,14 +190,17 @@ public enum ReplicaQueries {
     public static func overdueActions(
         _ db: Database, asOf today: String, owner: EntityID? = nil, in space: SpaceID? = nil
     ) throws -> [ActionRecord] {
-        guard FieldRules.isCalendarDate(today) else {
+        guard ValueRule.isCalendarDate(today) else {
             throw ReplicaError.invalidValue("today must be a date as YYYY-MM-DD, got '\(today)'")
         }
-        // Due dates are validated as YYYY-MM-DD on entry, so text order is date order.
-        var condition = "a.status = ? AND a.due_date IS NOT NULL AND a.due_date < ?"
+        // Due dates are checked as YYYY-MM-DD (their rule), so text order is date order; one
+        // stored before values were checked that is not shaped like a date is left out.
+        let due = "a.\(column(A.dueDate))"
+        var condition =
+            "a.\(column(A.status)) = ? AND typeof(\(due)) = 'text' AND \(due) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND \(due) < ?"
         var arguments: StatementArguments = [ActionStatus.open.rawValue, today]
         if let owner {
-            condition += " AND a.owner = ?"
+            condition += " AND a.\(column(A.owner)) = ?"
             arguments += [owner.blob]
         }
         if let space {
@@ -198,17 +216,19 @@ public enum ReplicaQueries {
         try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT a.action_id, a.space_id, a.description, a.owner, a.due_date, a.status, a.insight_id, a.session_id
-                    FROM actions a LEFT JOIN sessions s ON s.session_id = a.session_id
+                    SELECT \(MaterializedTables.registerColumns(of: .action, alias: "a"))
+                    FROM actions a LEFT JOIN sessions s ON s.session_id = a.\(column(A.session))
                     WHERE \(condition) AND a.deleted = 0 AND s.deleted IS NOT 1
-                    ORDER BY a.due_date IS NULL, a.due_date, a.action_id
+                    ORDER BY a.\(column(A.dueDate)) IS NULL, a.\(column(A.dueDate)), a.action_id
                     """),
             arguments: arguments
         ).compactMap { row -> ActionRecord? in
             guard let id = entityID(row, "action_id"), let space = spaceID(row, "space_id") else { return nil }
+            var fields = StoredFields(row)
             return ActionRecord(
-                id: id, space: space, description: row["description"], owner: entityID(row, "owner"), dueDate: row["due_date"],
-                status: term(row, "status"), insight: entityID(row, "insight_id"), session: entityID(row, "session_id"))
+                id: id, space: space, description: fields.read(A.description), owner: fields.read(A.owner), dueDate: fields.read(A.dueDate),
+                status: fields.read(A.status), insight: fields.read(A.insight), session: fields.read(A.session),
+                invalidFields: fields.invalidFields)
         }
     }
 
@@ -235,9 +255,10 @@ public enum ReplicaQueries {
         arguments += [limit]
         return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).compactMap { row -> SearchHit? in
             guard let id = entityID(row, "entity_id"), let space = spaceID(row, "space_id"),
-                let kind = EntityKind(rawValue: row["kind"])
+                let kind = row.stored("kind").storedString.flatMap(EntityKind.init(rawValue:))
             else { return nil }
-            return SearchHit(id: id, kind: kind, space: space, title: row["title"], snippet: row["snippet"] ?? "")
+            var fields = StoredFields(row)
+            return SearchHit(id: id, kind: kind, space: space, title: fields.read(S.title), snippet: row.stored("snippet").storedString ?? "")
         }
     }
 
@@ -302,22 +323,25 @@ public enum ReplicaQueries {
         }
         let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         while let row = try rows.next() {
+            // Rows whose bookkeeping cannot be read are left out; a value that cannot be read,
+            // or that its field's rule refuses, is flagged invalid.
             guard let entity = entityID(row, "entity_id"), let space = spaceID(row, "space_id"),
-                let kind = EntityKind(rawValue: row["kind"]), let replica = ReplicaID(storedValue: row["replica"])
+                let kind = row.stored("kind").storedString.flatMap(EntityKind.init(rawValue:)),
+                let replica = row.stored("replica").storedInt64.flatMap(ReplicaID.init(storedValue:)),
+                let field = row.stored("field").storedString, let counter = row.stored("counter").storedInt64,
+                let wallTime = row.stored("wall_time").storedInt64, let logical = row.stored("logical").storedInt64
             else { continue }
-            let field: String = row["field"]
-            let json: String = row["value_json"]
-            let counter: Int64 = row["counter"]
-            let wallTime: Int64 = row["wall_time"]
-            let logical: Int64 = row["logical"]
+            let decoded = row.stored("value_json").storedString.flatMap { try? decoder.decode(FieldValue.self, from: Data($0.utf8)) }
+            let invalid = decoded.map { kind.field(named: field)?.rule.accepts($0) == false } ?? true
             let value = ConflictValue(
-                value: try decoder.decode(FieldValue.self, from: Data(json.utf8)), replica: replica, counter: UInt64(bitPattern: counter),
-                timestamp: HLCTimestamp(wallTime: UInt64(bitPattern: wallTime), logical: UInt16(clamping: logical)))
+                value: decoded ?? .null, replica: replica, counter: UInt64(bitPattern: counter),
+                timestamp: HLCTimestamp(wallTime: UInt64(bitPattern: wallTime), logical: UInt16(clamping: logical)),
+                invalid: invalid ? true : nil)
             if current?.entity != entity || current?.field != field {
                 flush()
                 current = (entity, kind, space, field, nil, [])
             }
-            if row["is_winner"] as Bool {
+            if row.stored("is_winner").storedInt64 == 1 {
                 current!.winner = value
             }
             current!.writes.append(value)
@@ -357,14 +381,10 @@ public enum ReplicaQueries {
     // MARK: Row decoding
 
     static func entityID(_ row: Row, _ column: String) -> EntityID? {
-        (row[column] as Data?).flatMap(EntityID.init(blob:))
+        row.stored(column).storedEntityID
     }
 
     static func spaceID(_ row: Row, _ column: String) -> SpaceID? {
-        (row[column] as Data?).flatMap(SpaceID.init(blob:))
-    }
-
-    static func term<T: VocabularyTerm>(_ row: Row, _ column: String) -> T? {
-        (row[column] as String?).flatMap(T.init(rawValue:))
+        row.stored(column).storedSpaceID
     }
 }

@@ -160,7 +160,9 @@ public actor Replica {
     private static func loadConflictedRegisters(_ db: Database) throws -> Set<FieldRef> {
         var registers: Set<FieldRef> = []
         for row in try Row.fetchAll(db, sql: "SELECT DISTINCT entity_id, field FROM field_conflicts") {
-            if let entity = EntityID(blob: row["entity_id"]) { registers.insert(FieldRef(entity, row["field"])) }
+            if let entity = (row["entity_id"] as DatabaseValue).storedEntityID, let field = String.fromDatabaseValue(row["field"]) {
+                registers.insert(FieldRef(entity, field))
+            }
         }
         return registers
     }

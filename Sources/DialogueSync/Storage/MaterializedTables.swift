@@ -1,7 +1,9 @@
 import DialogueModel
 import GRDB
 
-/// How each entity kind maps onto the materialised tables of ``MaterializedSchema``.
+/// How each entity kind maps onto the materialised tables of ``MaterializedSchema``: the
+/// kind's table and key are named here, and every column and child table is derived from
+/// the kind's field descriptors (``FieldDescriptor/storage``).
 enum MaterializedTables {
     /// One kind's table: its key column, the columns fed by register and text fields,
     /// the child tables fed by set and list fields, and what the full-text index holds.
@@ -24,33 +26,39 @@ enum MaterializedTables {
             return nil
         }
 
-        /// The same spec with each column's field type looked up in `kind`'s schema.
-        func resolved(for kind: EntityKind) -> Spec {
-            var copy = self
-            copy.updates = columns.map { column in
-                (column.field, "UPDATE \(table) SET \(column.column) = ? WHERE \(key) = ?", kind.fieldType(of: column.field) == .text)
+        /// The spec of `kind`'s table: a column per register or text field, a child table
+        /// (keyed by `key`) per set or list field, as the descriptors say.
+        init(_ kind: EntityKind, table: String, key: String, search: Search? = nil) {
+            var columns: [(field: String, column: String)] = []
+            var children: [Child] = []
+            var columnUpdates: [(field: String, sql: String, isText: Bool)] = []
+            for field in kind.fields {
+                switch field.storage {
+                case .column(let column):
+                    columns.append((field.name, column))
+                    columnUpdates.append((field.name, "UPDATE \(table) SET \(column) = ? WHERE \(key) = ?", field.type == .text))
+                case .childTable(let child, let column):
+                    children.append(Child(field: field.name, table: child, parent: key, column: column, ordered: field.type == .list))
+                }
             }
-            return copy
-        }
-
-        init(table: String, key: String, columns: [(field: String, column: String)], children: [Child] = [], search: Search? = nil) {
             self.table = table
             self.key = key
             self.columns = columns
             self.children = children
             self.search = search
+            updates = columnUpdates
             var names = [key, "space_id"]
-            var updates: [String] = []
+            var assignments: [String] = []
             for (_, column) in columns {
                 names.append(column)
-                updates.append("\(column) = excluded.\(column)")
+                assignments.append("\(column) = excluded.\(column)")
             }
             names.append("deleted")
-            updates.append("deleted = excluded.deleted")
+            assignments.append("deleted = excluded.deleted")
             let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
             upsertSQL =
                 "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(placeholders)) "
-                + "ON CONFLICT (\(key)) DO UPDATE SET \(updates.joined(separator: ", "))"
+                + "ON CONFLICT (\(key)) DO UPDATE SET \(assignments.joined(separator: ", "))"
         }
     }
 
@@ -88,55 +96,38 @@ enum MaterializedTables {
 
     static func spec(for kind: EntityKind) -> Spec? { specsByOrdinal[kind.ordinal] }
 
-    /// `specs` indexed by the kind's ordinal: looked up for every entity a write touches.
-    private static let specsByOrdinal: [Spec?] = EntityKind.allCases.map { kind in specs[kind]?.resolved(for: kind) }
+    /// Every kind's spec, indexed by the kind's ordinal: looked up for every entity a write touches.
+    private static let specsByOrdinal: [Spec?] = EntityKind.allCases.map(makeSpec)
 
-    private static let specs: [EntityKind: Spec] = [
-        .partnership: Spec(
-            table: "partnerships", key: "partnership_id",
-            columns: [(Partnership.Field.name, "name"), (Partnership.Field.continuum, "continuum")],
-            children: [Child(field: Partnership.Field.schools, table: "partnership_schools", parent: "partnership_id", column: "school_id")]
-        ),
-        .school: Spec(
-            table: "schools", key: "school_id",
-            columns: [(School.Field.name, "name"), (School.Field.reference, "reference"), (School.Field.partnership, "partnership_id")]),
-        .member: Spec(
-            table: "members", key: "member_id",
-            columns: [(Member.Field.displayName, "display_name"), (Member.Field.role, "role"), (Member.Field.homeSchool, "home_school")]),
-        .space: Spec(
-            table: "space_descriptions", key: "description_id",
-            columns: [(Space.Field.ownerKind, "owner_kind"), (Space.Field.owner, "owner")],
-            children: [Child(field: Space.Field.members, table: "space_members", parent: "description_id", column: "member_id")]),
-        .session: Spec(
-            table: "sessions", key: "session_id",
-            columns: [
-                (DialogueSession.Field.title, "title"), (DialogueSession.Field.scheduledAt, "scheduled_at"),
-                (DialogueSession.Field.hostSchool, "host_school"), (DialogueSession.Field.facilitator, "facilitator"),
-                (DialogueSession.Field.focus, "focus"), (DialogueSession.Field.strategy, "strategy"),
-                (DialogueSession.Field.status, "status"), (DialogueSession.Field.summary, "summary"),
-            ],
-            children: [
-                Child(field: DialogueSession.Field.participants, table: "session_participants", parent: "session_id", column: "member_id"),
-                Child(field: DialogueSession.Field.agenda, table: "agenda_items", parent: "session_id", column: "prompt_id", ordered: true),
-            ],
-            search: Search(titleFields: [DialogueSession.Field.title], bodyField: DialogueSession.Field.summary)),
-        .prompt: Spec(
-            table: "prompts", key: "prompt_id",
-            columns: [(Prompt.Field.text, "text"), (Prompt.Field.theme, "theme"), (Prompt.Field.source, "source")]),
-        .insight: Spec(
-            table: "insights", key: "insight_id",
-            columns: [
-                (Insight.Field.session, "session_id"), (Insight.Field.prompt, "prompt_id"), (Insight.Field.author, "author"),
-                (Insight.Field.kind, "kind"), (Insight.Field.evidenceSource, "evidence_source"), (Insight.Field.influence, "influence"),
-                (Insight.Field.text, "text"),
-            ],
-            children: [Child(field: Insight.Field.hallmarks, table: "insight_hallmarks", parent: "insight_id", column: "hallmark")],
-            search: Search(titleFields: [], bodyField: Insight.Field.text)),
-        .action: Spec(
-            table: "actions", key: "action_id",
-            columns: [
-                (Action.Field.description, "description"), (Action.Field.owner, "owner"), (Action.Field.dueDate, "due_date"),
-                (Action.Field.status, "status"), (Action.Field.insight, "insight_id"), (Action.Field.session, "session_id"),
-            ]),
-    ]
+    private static func makeSpec(_ kind: EntityKind) -> Spec {
+        switch kind {
+        case .partnership: Spec(kind, table: "partnerships", key: "partnership_id")
+        case .school: Spec(kind, table: "schools", key: "school_id")
+        case .member: Spec(kind, table: "members", key: "member_id")
+        case .space: Spec(kind, table: "space_descriptions", key: "description_id")
+        case .session:
+            Spec(
+                kind, table: "sessions", key: "session_id",
+                search: Search(titleFields: [DialogueSession.Field.title], bodyField: DialogueSession.Field.summary))
+        case .prompt: Spec(kind, table: "prompts", key: "prompt_id")
+        case .insight: Spec(kind, table: "insights", key: "insight_id", search: Search(titleFields: [], bodyField: Insight.Field.text))
+        case .action: Spec(kind, table: "actions", key: "action_id")
+        }
+    }
+}
+
+extension MaterializedTables {
+    /// The column a register or text field is materialised in (its descriptor's storage).
+    static func column<View, Value>(_ key: FieldKey<View, Value>) -> String {
+        guard case .column(let column) = key.descriptor.storage else { preconditionFailure("\(key.name) has no column") }
+        return column
+    }
+
+    /// `alias.key, alias.space_id` and the column of every register field of `kind`, for a
+    /// SELECT list (text fields, which can be long, are left to those who ask for them).
+    static func registerColumns(of kind: EntityKind, alias: String) -> String {
+        guard let spec = spec(for: kind) else { return "" }
+        let registers = spec.columns.filter { kind.fieldType(of: $0.field) == .register }.map { "\(alias).\($0.column)" }
+        return (["\(alias).\(spec.key)", "\(alias).space_id"] + registers).joined(separator: ", ")
+    }
 }

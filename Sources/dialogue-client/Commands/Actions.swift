@@ -98,8 +98,9 @@ struct Actions: AsyncParsableCommand {
                 var rows: [[String]] = []
                 for action in actions {
                     rows.append([
-                        action.id.description, action.dueDate ?? "-", await replica.name(of: action.owner, in: action.space),
-                        action.description ?? "",
+                        action.id.description, Render.shown(action.dueDate ?? "-", action.isInvalid(DialogueModel.Action.Field.dueDate)),
+                        Render.shown(await replica.name(of: action.owner, in: action.space), action.isInvalid(DialogueModel.Action.Field.owner)),
+                        Render.shown(action.description ?? "", action.isInvalid(DialogueModel.Action.Field.description)),
                     ])
                 }
                 try global.emit(actions, actions.isEmpty ? "no actions" : Output.table(["ID", "DUE", "OWNER", "DESCRIPTION"], rows))

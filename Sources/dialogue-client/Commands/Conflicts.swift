@@ -29,12 +29,16 @@ struct Conflicts: AsyncParsableCommand {
 
     static func write(_ value: ConflictValue) -> Write {
         let text: String =
+            if value.invalid == true {
+                value.value == .null ? Render.invalid : "\(value.value.description) \(Render.invalid)"
+            } else {
             switch value.value {
             case .null: "(cleared)"
             case .string(let string): string
             case .timestamp(let time): Output.time(time)
             case .reference(let id): id.description
             default: value.value.description
+            }
             }
         return Write(value: text, replica: value.replica.description, at: Output.time(Int64(value.timestamp.wallTime)))
     }

@@ -63,9 +63,12 @@ struct Sessions: AsyncParsableCommand {
                 }
                 var rows: [[String]] = []
                 for session in sessions {
+                    typealias F = DialogueSession.Field
                     rows.append([
-                        session.id.description, Output.time(session.scheduledAt), session.status?.rawValue ?? "-",
-                        await replica.name(of: session.facilitator, in: session.space), session.title ?? "",
+                        session.id.description, Render.shown(Output.time(session.scheduledAt), session.isInvalid(F.scheduledAt)),
+                        Render.shown(session.status?.rawValue ?? "-", session.isInvalid(F.status)),
+                        Render.shown(await replica.name(of: session.facilitator, in: session.space), session.isInvalid(F.facilitator)),
+                        Render.shown(session.title ?? "", session.isInvalid(F.title)),
                     ])
                 }
                 try global.emit(

@@ -7,13 +7,17 @@ enum Render {
     static func markdown(_ record: SessionRecord, replica: Replica) async -> String {
         let session = record.session
         let space = session.space
-        var lines = ["# \(session.title ?? "(untitled session)")", ""]
-        lines.append("- **When:** \(Output.time(session.scheduledAt))")
-        lines.append("- **Status:** \(session.status?.displayName ?? "-")")
-        lines.append("- **Host school:** \(await replica.name(of: session.hostSchool, in: space))")
-        lines.append("- **Facilitator:** \(await replica.name(of: session.facilitator, in: space))")
+        typealias F = DialogueSession.Field
+        let title = session.isInvalid(F.title) ? invalid : session.title ?? "(untitled session)"
+        var lines = ["# \(title)", ""]
+        lines.append("- **When:** \(shown(Output.time(session.scheduledAt), session.isInvalid(F.scheduledAt)))")
+        lines.append("- **Status:** \(shown(session.status?.displayName ?? "-", session.isInvalid(F.status)))")
+        lines.append("- **Host school:** \(shown(await replica.name(of: session.hostSchool, in: space), session.isInvalid(F.hostSchool)))")
+        lines.append("- **Facilitator:** \(shown(await replica.name(of: session.facilitator, in: space), session.isInvalid(F.facilitator)))")
         if let strategy = session.strategy { lines.append("- **Strategy:** \(strategy.displayName)") }
+        if session.isInvalid(F.strategy) { lines.append("- **Strategy:** \(invalid)") }
         if let focus = session.focus { lines.append("- **Focus:** \(focus)") }
+        if session.isInvalid(F.focus) { lines.append("- **Focus:** \(invalid)") }
         var participants: [String] = []
         for member in record.participants { participants.append(await replica.name(of: member, in: space)) }
         lines.append("- **Participants:** \(participants.isEmpty ? "-" : participants.joined(separator: ", "))")
@@ -31,6 +35,7 @@ enum Render {
                 var meta: [String] = []
                 if insight.author != nil { meta.append("by \(await replica.name(of: insight.author, in: space))") }
                 if let kind = insight.kind { meta.append(kind.displayName.lowercased()) }
+                if let fields = insight.invalidFields { meta.append(fields.map { "\($0) \(invalid)" }.joined(separator: ", ")) }
                 if !insight.hallmarks.isEmpty {
                     meta.append("hallmarks: " + insight.hallmarks.map { Hallmark(rawValue: $0)?.displayName ?? $0 }.joined(separator: ", "))
                 }
@@ -46,11 +51,18 @@ enum Render {
                 if action.owner != nil { meta.append("owner \(await replica.name(of: action.owner, in: space))") }
                 if let due = action.dueDate { meta.append("due \(due)") }
                 if let status = action.status, status != .open, status != .done { meta.append(status.displayName.lowercased()) }
+                if let fields = action.invalidFields { meta.append(fields.map { "\($0) \(invalid)" }.joined(separator: ", ")) }
                 lines.append("- \(box) \(action.description ?? "")" + (meta.isEmpty ? "" : " _(\(meta.joined(separator: ", ")))_"))
             }
         }
         return lines.joined(separator: "\n")
     }
+
+    /// How a field holding a value its rule refuses is shown (see `invalidFields` in docs/CLI.md).
+    static let invalid = "(invalid value)"
+
+    /// `text`, or ``invalid`` when the field holds an invalid value.
+    static func shown(_ text: String, _ isInvalid: Bool) -> String { isInvalid ? invalid : text }
 
     static let csvHeader = "record,id,session,text,person,kind_or_status,hallmarks,due_date"
 
@@ -61,14 +73,17 @@ enum Render {
             rows.append(
                 csv([
                     "insight", insight.id.description, record.id.description, insight.text, insight.author?.description ?? "",
-                    insight.kind?.rawValue ?? "", insight.hallmarks.joined(separator: ";"), "",
+                    insight.isInvalid(DialogueModel.Insight.Field.kind) ? invalid : insight.kind?.rawValue ?? "", insight.hallmarks.joined(separator: ";"), "",
                 ]))
         }
         for action in record.actions {
             rows.append(
                 csv([
-                    "action", action.id.description, record.id.description, action.description ?? "", action.owner?.description ?? "",
-                    action.status?.rawValue ?? "", "", action.dueDate ?? "",
+                    "action", action.id.description, record.id.description,
+                    action.isInvalid(DialogueModel.Action.Field.description) ? invalid : action.description ?? "",
+                    action.isInvalid(DialogueModel.Action.Field.owner) ? invalid : action.owner?.description ?? "",
+                    action.isInvalid(DialogueModel.Action.Field.status) ? invalid : action.status?.rawValue ?? "", "",
+                    action.isInvalid(DialogueModel.Action.Field.dueDate) ? invalid : action.dueDate ?? "",
                 ]))
         }
         return rows
