@@ -144,11 +144,14 @@ struct ConvergenceSimulation {
             record([document.create(entity, kind: EntityKind.session.rawValue, by: context(index))])
             return
         }
-        let people = ["ada", "bea", "cai", "dev"].map(FieldValue.string)
+        // Values their fields' rules accept (a replica refuses others): people are references.
+        let people = (1...4).map { FieldValue.reference(EntityID("00000000-0000-4000-8000-00000000000\($0)")!) }
         switch Int.random(in: 0..<10, using: &random) {
         case 0, 1:
-            let value = FieldValue.string(["planned", "held", "closed", "Reading", "Feedback ✍️"].randomElement(using: &random)!)
-            record([document.set(["status", "title"].randomElement(using: &random)!, of: entity, to: value, by: context(index))])
+            let field = ["status", "title"].randomElement(using: &random)!
+            let values = field == "status" ? ["planned", "held", "closed"] : ["Reading", "Feedback ✍️", "planned"]
+            let value = FieldValue.string(values.randomElement(using: &random)!)
+            record([document.set(field, of: entity, to: value, by: context(index))])
         case 2:
             if let change = document.add(people.randomElement(using: &random)!, toSet: "participants", of: entity, by: context(index)) {
                 record([change])
