@@ -23,7 +23,8 @@ struct InvalidStoredValueClientTests {
         let queue = try DatabaseQueue(path: leader.replica)
         try await queue.write { db in
             try db.execute(sql: "UPDATE sessions SET scheduled_at = 'soon', status = 4 WHERE session_id = ?", arguments: [sessionBlob])
-            try db.execute(sql: "UPDATE insights SET kind = x'00' WHERE insight_id = ?", arguments: [try #require(UUID(uuidString: insight)).blob])
+            try db.execute(
+                sql: "UPDATE insights SET kind = x'00' WHERE insight_id = ?", arguments: [try #require(UUID(uuidString: insight)).blob])
             try db.execute(sql: "UPDATE actions SET due_date = 20260301")
         }
         try queue.close()

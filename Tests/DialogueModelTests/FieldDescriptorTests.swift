@@ -69,7 +69,8 @@ import Testing
         #expect(document.canonicalExport() == original.canonicalExport())
         #expect(document.vector == original.vector)
         // The same value, well typed, is accepted.
-        try document.apply(Self.malloryChange(DialogueSession.Field.scheduledAt, .set(.timestamp(1_780_000_000_000), predecessors: []), after: create))
+        try document.apply(
+            Self.malloryChange(DialogueSession.Field.scheduledAt, .set(.timestamp(1_780_000_000_000), predecessors: []), after: create))
         #expect(DialogueSession(Self.session, in: document)?.scheduledAt == 1_780_000_000_000)
     }
 
@@ -105,7 +106,8 @@ import Testing
         var document = original
         // A field a newer version added, a removal of a bad member (a repair), a kind this version does not know.
         try document.apply(Self.malloryChange("mood", .set(.int(3), predecessors: []), after: create))
-        try document.apply(Self.malloryChange(DialogueSession.Field.participants, .remove(.string("Ada"), observed: []), counter: 2, after: create))
+        try document.apply(
+            Self.malloryChange(DialogueSession.Field.participants, .remove(.string("Ada"), observed: []), counter: 2, after: create))
         let newer = EntityID("00000000-0000-4000-8000-0000000000b2")!
         try document.apply(
             Change(

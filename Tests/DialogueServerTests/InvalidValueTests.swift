@@ -13,7 +13,9 @@ import Testing
 
 /// A session and Mallory's attempt to poison it: a set of `scheduledAt` to
 /// `{"string":"soon"}`, made after she saw the session (so only the value is wrong).
-private func poisonedPush(in space: SpaceID, field: String = DialogueSession.Field.scheduledAt, value: FieldValue = .string("soon"))
+private func poisonedPush(
+    in space: SpaceID, field: String = DialogueSession.Field.scheduledAt, value: FieldValue = .string("soon")
+)
     -> (seed: [Change], poisoned: Change)
 {
     var author = ChangeAuthor(space: space)
@@ -25,7 +27,9 @@ private func poisonedPush(in space: SpaceID, field: String = DialogueSession.Fie
 }
 
 extension RouteTests {
-    @Test("a value its field's rule refuses ({\"string\":\"soon\"} for scheduledAt, empty title, unknown status…) → invalid_value; nothing stored")
+    @Test(
+        "a value its field's rule refuses ({\"string\":\"soon\"} for scheduledAt, empty title, unknown status…) → invalid_value; nothing stored"
+    )
     func invalidValue() async throws {
         for (field, value) in [
             (DialogueSession.Field.scheduledAt, FieldValue.string("soon")), (DialogueSession.Field.title, .string("")),
@@ -57,7 +61,8 @@ extension RouteTests {
                     change.space = shared
                     return change
                 }
-                return try encodeJSON(SyncRequest(replica: poisoned.replica, spaces: [.init(space: shared, have: VersionVector(), changes: both)]))
+                return try encodeJSON(
+                    SyncRequest(replica: poisoned.replica, spaces: [.init(space: shared, have: VersionVector(), changes: both)]))
             }
         }
     }

@@ -155,7 +155,10 @@ struct InvalidStoredValueTests {
         #expect(record.participants.count == 1)  // the readable one
         let insight = try #require(record.insights.first)
         #expect(insight.kind == nil && insight.author == nil && insight.influence == nil && insight.text == "")
-        #expect(Set(insight.invalidFields ?? []) == [Insight.Field.kind, Insight.Field.author, Insight.Field.text, Insight.Field.influence, Insight.Field.hallmarks])
+        #expect(
+            Set(insight.invalidFields ?? []) == [
+                Insight.Field.kind, Insight.Field.author, Insight.Field.text, Insight.Field.influence, Insight.Field.hallmarks,
+            ])
         #expect(insight.hallmarks == [Hallmark.synergy.rawValue])
         let action = try #require(record.actions.first)
         #expect(action.dueDate == nil && action.owner == nil && action.description == nil && action.status == .open)

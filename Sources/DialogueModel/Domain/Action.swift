@@ -16,7 +16,9 @@ public struct Action: EntityView {
         public static let session = FieldKey<Action, EntityID>("session", .register, .reference, column: "session_id")
 
         /// Every field, in declaration order.
-        public static let all: [FieldDescriptor] = [description.descriptor, owner.descriptor, dueDate.descriptor, status.descriptor, insight.descriptor, session.descriptor]
+        public static let all: [FieldDescriptor] = [
+            description.descriptor, owner.descriptor, dueDate.descriptor, status.descriptor, insight.descriptor, session.descriptor,
+        ]
     }
 
     /// Field names of an action entity (the names of its ``Key``s).

@@ -25,9 +25,11 @@ public struct DialogueSession: EntityView {
         public static let strategy = FieldKey<DialogueSession, LeadershipStrategy>(
             "strategy", .register, .vocabulary(LeadershipStrategy.self), column: "strategy")
         /// Register: where the session is in its life.
-        public static let status = FieldKey<DialogueSession, SessionStatus>("status", .register, .vocabulary(SessionStatus.self), column: "status")
+        public static let status = FieldKey<DialogueSession, SessionStatus>(
+            "status", .register, .vocabulary(SessionStatus.self), column: "status")
         /// List: the ``Prompt``s on the agenda, in order.
-        public static let agenda = FieldKey<DialogueSession, EntityID>("agenda", .list, .reference, table: "agenda_items", column: "prompt_id")
+        public static let agenda = FieldKey<DialogueSession, EntityID>(
+            "agenda", .list, .reference, table: "agenda_items", column: "prompt_id")
         /// Text: the shared summary, edited collaboratively.
         public static let summary = FieldKey<DialogueSession, String>("summary", .text, .text, column: "summary")
 

@@ -19,12 +19,16 @@ public struct Insight: EntityView {
         /// The ``Field/evidenceSource`` field.
         public static let evidenceSource = FieldKey<Insight, String>("evidenceSource", .register, .text, column: "evidence_source")
         /// The ``Field/hallmarks`` field.
-        public static let hallmarks = FieldKey<Insight, Hallmark>("hallmarks", .set, .vocabulary(Hallmark.self), table: "insight_hallmarks", column: "hallmark")
+        public static let hallmarks = FieldKey<Insight, Hallmark>(
+            "hallmarks", .set, .vocabulary(Hallmark.self), table: "insight_hallmarks", column: "hallmark")
         /// The ``Field/influence`` field.
         public static let influence = FieldKey<Insight, Influence>("influence", .register, .vocabulary(Influence.self), column: "influence")
 
         /// Every field, in declaration order.
-        public static let all: [FieldDescriptor] = [text.descriptor, author.descriptor, session.descriptor, prompt.descriptor, kind.descriptor, evidenceSource.descriptor, hallmarks.descriptor, influence.descriptor]
+        public static let all: [FieldDescriptor] = [
+            text.descriptor, author.descriptor, session.descriptor, prompt.descriptor, kind.descriptor, evidenceSource.descriptor,
+            hallmarks.descriptor, influence.descriptor,
+        ]
     }
 
     /// Field names of an insight entity (the names of its ``Key``s).

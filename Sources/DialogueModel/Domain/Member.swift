@@ -53,7 +53,8 @@ public struct Space: EntityView {
     /// The fields of a space entity, each declared once (see ``FieldDescriptor``).
     public enum Key {
         /// The ``Field/ownerKind`` field.
-        public static let ownerKind = FieldKey<Space, SpaceOwnerKind>("ownerKind", .register, .vocabulary(SpaceOwnerKind.self), column: "owner_kind")
+        public static let ownerKind = FieldKey<Space, SpaceOwnerKind>(
+            "ownerKind", .register, .vocabulary(SpaceOwnerKind.self), column: "owner_kind")
         /// The ``Field/owner`` field.
         public static let owner = FieldKey<Space, EntityID>("owner", .register, .reference, column: "owner")
         /// The ``Field/members`` field.

@@ -5,9 +5,11 @@ public struct Partnership: EntityView {
         /// The ``Field/name`` field.
         public static let name = FieldKey<Partnership, String>("name", .register, .nonEmptyText, column: "name")
         /// The ``Field/schools`` field.
-        public static let schools = FieldKey<Partnership, EntityID>("schools", .set, .reference, table: "partnership_schools", column: "school_id")
+        public static let schools = FieldKey<Partnership, EntityID>(
+            "schools", .set, .reference, table: "partnership_schools", column: "school_id")
         /// The ``Field/continuum`` field.
-        public static let continuum = FieldKey<Partnership, ContinuumPosition>("continuum", .register, .vocabulary(ContinuumPosition.self), column: "continuum")
+        public static let continuum = FieldKey<Partnership, ContinuumPosition>(
+            "continuum", .register, .vocabulary(ContinuumPosition.self), column: "continuum")
 
         /// Every field, in declaration order.
         public static let all: [FieldDescriptor] = [name.descriptor, schools.descriptor, continuum.descriptor]

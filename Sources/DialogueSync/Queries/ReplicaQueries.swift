@@ -103,7 +103,8 @@ public enum ReplicaQueries {
         let text = fields.text(S.summary)
         var session = summary
         if let invalid = fields.invalidFields { session.invalidFields = (session.invalidFields ?? []) + invalid }
-        return SessionRecord(session: session, participants: participants, agenda: agenda, summary: text, insights: insights, actions: actions)
+        return SessionRecord(
+            session: session, participants: participants, agenda: agenda, summary: text, insights: insights, actions: actions)
     }
 
     static func sessionSummary(_ row: Row) -> SessionSummary? {
@@ -258,7 +259,8 @@ public enum ReplicaQueries {
                 let kind = row.stored("kind").storedString.flatMap(EntityKind.init(rawValue:))
             else { return nil }
             var fields = StoredFields(row)
-            return SearchHit(id: id, kind: kind, space: space, title: fields.read(S.title), snippet: row.stored("snippet").storedString ?? "")
+            return SearchHit(
+                id: id, kind: kind, space: space, title: fields.read(S.title), snippet: row.stored("snippet").storedString ?? "")
         }
     }
 

@@ -99,7 +99,8 @@ struct Actions: AsyncParsableCommand {
                 for action in actions {
                     rows.append([
                         action.id.description, Render.shown(action.dueDate ?? "-", action.isInvalid(DialogueModel.Action.Field.dueDate)),
-                        Render.shown(await replica.name(of: action.owner, in: action.space), action.isInvalid(DialogueModel.Action.Field.owner)),
+                        Render.shown(
+                            await replica.name(of: action.owner, in: action.space), action.isInvalid(DialogueModel.Action.Field.owner)),
                         Render.shown(action.description ?? "", action.isInvalid(DialogueModel.Action.Field.description)),
                     ])
                 }

@@ -32,13 +32,13 @@ struct Conflicts: AsyncParsableCommand {
             if value.invalid == true {
                 value.value == .null ? Render.invalid : "\(value.value.description) \(Render.invalid)"
             } else {
-            switch value.value {
-            case .null: "(cleared)"
-            case .string(let string): string
-            case .timestamp(let time): Output.time(time)
-            case .reference(let id): id.description
-            default: value.value.description
-            }
+                switch value.value {
+                case .null: "(cleared)"
+                case .string(let string): string
+                case .timestamp(let time): Output.time(time)
+                case .reference(let id): id.description
+                default: value.value.description
+                }
             }
         return Write(value: text, replica: value.replica.description, at: Output.time(Int64(value.timestamp.wallTime)))
     }

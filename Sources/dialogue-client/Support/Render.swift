@@ -13,7 +13,8 @@ enum Render {
         lines.append("- **When:** \(shown(Output.time(session.scheduledAt), session.isInvalid(F.scheduledAt)))")
         lines.append("- **Status:** \(shown(session.status?.displayName ?? "-", session.isInvalid(F.status)))")
         lines.append("- **Host school:** \(shown(await replica.name(of: session.hostSchool, in: space), session.isInvalid(F.hostSchool)))")
-        lines.append("- **Facilitator:** \(shown(await replica.name(of: session.facilitator, in: space), session.isInvalid(F.facilitator)))")
+        lines.append(
+            "- **Facilitator:** \(shown(await replica.name(of: session.facilitator, in: space), session.isInvalid(F.facilitator)))")
         if let strategy = session.strategy { lines.append("- **Strategy:** \(strategy.displayName)") }
         if session.isInvalid(F.strategy) { lines.append("- **Strategy:** \(invalid)") }
         if let focus = session.focus { lines.append("- **Focus:** \(focus)") }
@@ -73,7 +74,8 @@ enum Render {
             rows.append(
                 csv([
                     "insight", insight.id.description, record.id.description, insight.text, insight.author?.description ?? "",
-                    insight.isInvalid(DialogueModel.Insight.Field.kind) ? invalid : insight.kind?.rawValue ?? "", insight.hallmarks.joined(separator: ";"), "",
+                    insight.isInvalid(DialogueModel.Insight.Field.kind) ? invalid : insight.kind?.rawValue ?? "",
+                    insight.hallmarks.joined(separator: ";"), "",
                 ]))
         }
         for action in record.actions {
