@@ -102,6 +102,20 @@ struct InvalidStoredValueTests {
         let repaired = try #require(try reopened.session(f.session))
         #expect(repaired.session.scheduledAt == 1_780_000_000_000)
         #expect(repaired.session.invalidFields == nil)
+        // Through the typed key: the same rule, the same kind check.
+        let (space, action) = (f.space, f.action!)
+        try await reopened.edit(in: space) { editor in
+            try editor.set(DialogueSession.Key.scheduledAt, of: session, to: Date(millisecondsSinceEpoch: 1_790_000_000_000))
+            try editor.set(DialogueSession.Key.status, of: session, to: .held)
+        }
+        #expect(try reopened.session(session)?.session.scheduledAt == 1_790_000_000_000)
+        #expect(try reopened.session(session)?.session.status == .held)
+        await #expect(throws: ReplicaError.invalidValue("session.title cannot be cleared")) {
+            try await reopened.edit(in: space) { editor in try editor.set(DialogueSession.Key.title, of: session, to: nil) }
+        }
+        await #expect(throws: ReplicaError.wrongKind(action, expected: .session, found: "action")) {
+            try await reopened.edit(in: space) { editor in try editor.set(DialogueSession.Key.focus, of: action, to: "x") }
+        }
     }
 
     /// Writes values of the wrong type straight into every materialised table a query reads.

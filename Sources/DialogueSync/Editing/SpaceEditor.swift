@@ -107,6 +107,17 @@ public struct SpaceEditor {
         }
     }
 
+    /// Sets a register field through its typed key (`nil` clears it), after checking that
+    /// the entity is of the key's kind and the value is one the field's rule accepts.
+    ///
+    /// ```swift
+    /// try editor.set(DialogueSession.Key.scheduledAt, of: session, to: Date())
+    /// ```
+    public mutating func set<View, Value>(_ key: FieldKey<View, Value>, of entity: EntityID, to value: Value?) throws(ReplicaError) {
+        _ = try requireEntity(entity, View.entityKind)
+        try set(key.name, of: entity, to: value?.fieldValue ?? .null)
+    }
+
     /// Adds a member to a set field (participants, hallmarks…).
     public mutating func add(_ value: FieldValue, to field: String, of entity: EntityID) throws(ReplicaError) {
         let kind = try requireEntity(entity)
