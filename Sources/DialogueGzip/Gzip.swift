@@ -10,8 +10,10 @@ public enum Gzip {
     }
 
     /// Decompresses gzip (or zlib) data, refusing to produce more than `limit` bytes
-    /// (a small body must not be able to inflate into gigabytes).
-    public static func decompress(_ data: [UInt8], limit: Int = .max) throws -> [UInt8] {
+    /// (a small body must not be able to inflate into gigabytes). Every inflation goes
+    /// through here with its own bound: the server's request bodies, the sync client's
+    /// answers, the traces; so the bound has no default.
+    public static func decompress(_ data: [UInt8], limit: Int) throws -> [UInt8] {
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw Failure(description: "inflateInit failed")

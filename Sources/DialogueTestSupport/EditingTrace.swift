@@ -41,7 +41,7 @@ public struct EditingTrace: Sendable {
             throw LoadError(description: "trace file not found or unreadable: \(path)")
         }
         var bytes = [UInt8](data)
-        if bytes.starts(with: [0x1F, 0x8B]) { bytes = try Gzip.decompress(bytes) }
+        if bytes.starts(with: [0x1F, 0x8B]) { bytes = try Gzip.decompress(bytes, limit: 1 << 30) }  // our own traces: a generous bound
         return try parse(Data(bytes))
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DialogueServer
+import DialogueSync
 import Foundation
 import Logging
 
@@ -26,8 +27,9 @@ struct StoreOptions: ParsableArguments {
             }
         }
         do {
-            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-            return try SQLiteSyncStore(path: (dataDir as NSString).appendingPathComponent("dialogue-server.sqlite"))
+            // The folder and the store are the server user's alone (0700/0600), whatever the umask.
+            try PrivateFiles.createDirectory(dataDir)
+            return try SQLiteSyncStore(path: (dataDir as NSString).appendingPathComponent("dialogue-server.sqlite"), logger: logger)
         } catch {
             throw ValidationError("cannot open the store in \(dataDir): \(error)")
         }

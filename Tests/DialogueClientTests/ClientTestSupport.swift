@@ -57,8 +57,16 @@ func childEnvironment(home: String) -> [String: String] {
     return environment
 }
 
-/// Runs a program to completion, output captured in files, stdin from `input` (or nothing).
-func run(_ executable: String, _ arguments: [String], input: String? = nil, home: String) async throws -> Run {
+/// How to start `executable` under `umask` (through `sh`, so the umask is the child's alone).
+func withUmask(_ umask: String?, _ executable: String, _ arguments: [String]) -> (String, [String]) {
+    guard let umask else { return (executable, arguments) }
+    return ("/bin/sh", ["-c", "umask \(umask) && exec \"$0\" \"$@\"", executable] + arguments)
+}
+
+/// Runs a program to completion, output captured in files, stdin from `input` (or nothing),
+/// under `umask` when given.
+func run(_ executable: String, _ arguments: [String], input: String? = nil, home: String, umask: String? = nil) async throws -> Run {
+    let (executable, arguments) = withUmask(umask, executable, arguments)
     let scratch = Scratch()
     let outPath = scratch.path("out")
     let errPath = scratch.path("err")
@@ -80,14 +88,19 @@ struct Leader: Sendable {
     let home: String
 
     init(_ name: String, in scratch: Scratch) {
-        replica = scratch.path("\(name).sqlite")
-        home = scratch.path("home-\(name)")
+        self.init(replica: scratch.path("\(name).sqlite"), home: scratch.path("home-\(name)"))
+    }
+
+    /// A leader whose replica is at `replica` (its folder is left for `init` to create).
+    init(replica: String, home: String) {
+        self.replica = replica
+        self.home = home
         try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
     }
 
-    /// Runs `dialogue-client ARGS --replica …`.
-    func client(_ arguments: [String], input: String? = nil) async throws -> Run {
-        try await run(try builtBinary("dialogue-client"), arguments + ["--replica", replica], input: input, home: home)
+    /// Runs `dialogue-client ARGS --replica …` (under `umask` when given).
+    func client(_ arguments: [String], input: String? = nil, umask: String? = nil) async throws -> Run {
+        try await run(try builtBinary("dialogue-client"), arguments + ["--replica", replica], input: input, home: home, umask: umask)
     }
 
     /// Runs a command that must succeed and returns its stdout.

@@ -14,8 +14,15 @@ public final class SQLiteSyncStore: SyncStore {
     let database: DatabasePool
     private let checkpointer: WALCheckpointer
 
-    /// Opens or creates the store at `path`, migrating its schema.
-    public init(path: String, checkpointInterval: Duration = .seconds(1)) throws {
+    /// Opens or creates the store at `path`, migrating its schema. The file and its
+    /// `-wal`/`-shm` are private to the server's user (0600), whatever the umask; an
+    /// existing store readable by others is tightened, with a warning in the log.
+    public init(
+        path: String, checkpointInterval: Duration = .seconds(1), logger: Logger = Logger(label: "dialogue.server.store")
+    ) throws {
+        for file in try PrivateFiles.prepareDatabase(at: path) {
+            logger.warning("made a store file private", metadata: ["file": "\(file)"])
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
@@ -24,7 +31,7 @@ public final class SQLiteSyncStore: SyncStore {
         database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
         checkpointer = WALCheckpointer(
-            path: path, configuration: configuration, interval: checkpointInterval, logger: Logger(label: "dialogue.server.store"))
+            path: path, configuration: configuration, interval: checkpointInterval, logger: logger)
     }
 
     static var migrator: DatabaseMigrator {

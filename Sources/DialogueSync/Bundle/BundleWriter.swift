@@ -2,7 +2,7 @@ import DialogueModel
 import Foundation
 
 /// Writes a bundle file frame by frame; the file appears at its destination only when
-/// ``finish()`` succeeds (it is written beside it, then renamed).
+/// ``finish()`` succeeds (it is written beside it, then renamed). The file is 0600.
 public struct BundleWriter {
     let destination: URL
     let temporary: URL
@@ -19,8 +19,9 @@ public struct BundleWriter {
         self.destination = destination
         temporary = destination.deletingLastPathComponent()
             .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).partial")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw .storage("cannot create \(destination.path): is the folder there and writable?")
+        // 0600 whatever the umask: a bundle holds every note of its spaces.
+        do { try PrivateFiles.createEmpty(temporary.path) } catch {
+            throw .storage("cannot create \(destination.path): \(error.description); is the folder there and writable?")
         }
         do { file = try FileHandle(forWritingTo: temporary) } catch {
             throw .storage("cannot write \(temporary.path): \(error.localizedDescription)")

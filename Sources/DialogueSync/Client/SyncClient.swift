@@ -14,11 +14,22 @@ import Logging
 /// 5xx answers and 409 (a concurrent store) are retried with exponential backoff and
 /// jitter; other 4xx never are. An interrupted sync resumes from what the server says it
 /// holds, so nothing the server acknowledged is sent again. Cancelling the task stops between (or during) requests.
+///
+/// The client does not trust its server: the token is sent to the configured origin only
+/// (a redirect elsewhere is refused, ``SyncClientError/redirectRefused(from:to:)``), an answer
+/// larger than ``Configuration/maxResponseBytes`` once inflated is refused
+/// (``SyncClientError/responseTooLarge(limit:)``), and plain `http://` to another machine is
+/// refused unless ``Configuration/allowInsecureHTTP`` (``SyncClientError/insecureServer(_:)``).
 public struct SyncClient: Sendable {
     /// Where and how to sync.
     public struct Configuration: Sendable {
         public var server: URL
         public var token: String
+        /// Accept `http://` to a host that is not loopback (the token and notes cross the network in clear).
+        public var allowInsecureHTTP = false
+        /// Largest answer accepted, in bytes after gzip decoding. A page past it is asked
+        /// again in smaller pages; a single change past it stops the sync.
+        public var maxResponseBytes = 32 << 20
         /// Changes pushed per request.
         public var pushBatch = 1000
         /// Changes asked for per space per response.
@@ -68,21 +79,24 @@ public struct SyncClient: Sendable {
     }
 
     public let configuration: Configuration
-    let session: URLSession
+    /// The guarded HTTP session, or why the server's address was refused (thrown by ``sync(_:spaces:progress:)``).
+    let transport: Result<GuardedTransport, SyncClientError>
     let logger: Logger
     let sleep: @Sendable (Duration) async throws -> Void
 
     /// - Parameters:
     ///   - sleep: how to wait between retries (injected in tests).
     public init(
-        configuration: Configuration, session: URLSession = URLSession(configuration: .ephemeral),
-        logger: Logger = Logger(label: "dialogue.sync-client"),
+        configuration: Configuration, logger: Logger = Logger(label: "dialogue.sync-client"),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.configuration = configuration
-        self.session = session
         self.logger = logger
         self.sleep = sleep
+        transport = Result { () throws(SyncClientError) in
+            _ = try ServerAddress(configuration.server, allowInsecureHTTP: configuration.allowInsecureHTTP)
+            return GuardedTransport(maxBodyBytes: configuration.maxResponseBytes, timeout: configuration.timeout)
+        }
     }
 
     /// Syncs the given spaces (default: every space the replica holds) until both sides
@@ -91,6 +105,7 @@ public struct SyncClient: Sendable {
     public func sync(
         _ replica: Replica, spaces: [SpaceID]? = nil, progress: (@Sendable (Progress) -> Void)? = nil
     ) async throws(SyncClientError) -> Summary {
+        _ = try transport.get()  // an address refused before anything is sent
         var summary = Summary()
         var chosen = spaces ?? []
         if spaces == nil {
@@ -114,6 +129,7 @@ public struct SyncClient: Sendable {
         do { cursor = try replica.syncCursor(of: space, with: server) } catch { throw .local(error) }
         var previousCursor = cursor
         var idleRounds = 0
+        var pageSize = configuration.pageSize
         while true {
             if Task.isCancelled { throw .cancelled }
             let have: VersionVector
@@ -129,8 +145,17 @@ public struct SyncClient: Sendable {
             }
             let request = SyncRequest(
                 replica: replica.id, spaces: [.init(space: space, have: have, changes: push, binary: true, after: cursor)],
-                limit: configuration.pageSize, binary: true)
-            let response = try await send(request, progress: progress)
+                limit: pageSize, binary: true)
+            let response: SyncResponse
+            do {
+                response = try await send(request, progress: progress)
+            } catch .responseTooLarge where pageSize > 1 {
+                // Honest pages of large texts can pass the bound: ask again for fewer changes
+                // (the push is idempotent). Each attempt is bounded, and there are at most five.
+                pageSize = max(1, pageSize / 10)
+                logger.notice("answer too large; asking for smaller pages", metadata: ["page.size": "\(pageSize)"])
+                continue
+            }
             summary.requests += 1
             guard let result = response.spaces.first(where: { $0.space == space }) else {
                 throw .protocolViolation("the response does not mention space \(space)")
@@ -173,13 +198,15 @@ public struct SyncClient: Sendable {
 
     /// Sends one request, retrying network failures and 5xx answers.
     func send(_ request: SyncRequest, progress: (@Sendable (Progress) -> Void)?) async throws(SyncClientError) -> SyncResponse {
+        let transport = try transport.get()
         var body: Data
         do { body = try JSONEncoder().encode(request) } catch { throw .protocolViolation("cannot encode the request: \(error)") }
         var urlRequest = URLRequest(url: configuration.server.appendingPathComponent("v1/sync"))
         urlRequest.httpMethod = "POST"
         urlRequest.timeoutInterval = configuration.timeout
         urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        urlRequest.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
+        // identity: an answer the transport inflates cannot be bounded as it arrives (see GuardedTransport).
+        urlRequest.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
         urlRequest.setValue("Bearer \(configuration.token)", forHTTPHeaderField: "Authorization")
         if configuration.compressRequests, body.count > 1024 {
             body = Data(Gzip.compress([UInt8](body)))
@@ -187,14 +214,29 @@ public struct SyncClient: Sendable {
         }
         urlRequest.httpBody = body
         var attempt = 0
+        var redirects = 0
         while true {
             if Task.isCancelled { throw .cancelled }
             let reason: String
             do {
-                let (data, response) = try await session.data(for: urlRequest)
-                guard let http = response as? HTTPURLResponse else { throw SyncClientError.protocolViolation("not an HTTP response") }
+                let (data, http) = try await transport.send(urlRequest)
+                if (300...399).contains(http.statusCode) {
+                    urlRequest.url = try redirectTarget(of: http, from: urlRequest.url!)
+                    redirects += 1
+                    guard redirects <= 5 else { throw SyncClientError.protocolViolation("the server redirected more than 5 times") }
+                    continue
+                }
                 var payload = [UInt8](data)
-                if payload.starts(with: [0x1F, 0x8B]) { payload = try Gzip.decompress(payload) }
+                // A gzip'd body without a Content-Encoding is inflated here, under the same bound.
+                if payload.starts(with: [0x1F, 0x8B]) {
+                    do { payload = try Gzip.decompress(payload, limit: configuration.maxResponseBytes) } catch let failure as Gzip.Failure {
+                        throw failure.tooLarge
+                            ? SyncClientError.responseTooLarge(limit: configuration.maxResponseBytes)
+                            : SyncClientError.protocolViolation("the server's gzip answer cannot be read: \(failure)")
+                    } catch {
+                        throw SyncClientError.protocolViolation("the server's gzip answer cannot be read: \(error)")
+                    }
+                }
                 switch http.statusCode {
                 case 200:
                     do { return try JSONDecoder().decode(SyncResponse.self, from: Data(payload)) } catch {
@@ -212,6 +254,12 @@ public struct SyncClient: Sendable {
                 }
             } catch let error as SyncClientError {
                 throw error
+            } catch is GuardedTransport.TooLarge {
+                throw .responseTooLarge(limit: configuration.maxResponseBytes)
+            } catch let encoded as GuardedTransport.Encoded {
+                throw .protocolViolation(
+                    "the server answered with Content-Encoding '\(encoded.encoding)' though the client asked for identity; "
+                        + "refusing it unread (an encoded answer can inflate without bound)")
             } catch is CancellationError {
                 throw .cancelled
             } catch let error as URLError where error.code == .cancelled {
@@ -229,6 +277,19 @@ public struct SyncClient: Sendable {
             do { try await sleep(delay) } catch { throw .cancelled }
         }
     }
+
+    /// Where a 3xx may be followed: a 307 or 308 (method and body kept) to the configured
+    /// server's own origin. Anything else is refused before the token goes anywhere.
+    func redirectTarget(of response: HTTPURLResponse, from url: URL) throws(SyncClientError) -> URL {
+        let status = response.statusCode
+        guard let location = response.value(forHTTPHeaderField: "Location"),
+            let target = URL(string: location, relativeTo: url)?.absoluteURL
+        else { throw .protocolViolation("the server answered \(status) without a usable Location") }
+        guard [307, 308].contains(status), let origin = ServerAddress.Origin(target),
+            origin == ServerAddress.Origin(configuration.server)
+        else { throw .redirectRefused(status: status, from: configuration.server.absoluteString, to: target.absoluteString) }
+        return target
+    }
 }
 
 /// Why a sync stopped.
@@ -243,6 +304,15 @@ public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible
     case local(ReplicaError)
     /// The task was cancelled.
     case cancelled
+    /// The server's URL is not one a token may be sent to (malformed, bad port, credentials in it).
+    case invalidServer(String)
+    /// The server's URL is plain `http://` to another machine and insecure HTTP was not allowed.
+    case insecureServer(String)
+    /// The server redirected (`status`) to another origin (scheme, host or port), or with a
+    /// status that would turn the sync into a GET; the token was not sent to `to`.
+    case redirectRefused(status: Int, from: String, to: String)
+    /// The server's answer inflates past the client's limit, in bytes.
+    case responseTooLarge(limit: Int)
 
     public var description: String {
         switch self {
@@ -253,6 +323,12 @@ public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible
         case .protocolViolation(let reason): "the server's answer broke the sync protocol: \(reason)"
         case .local(let error): error.description
         case .cancelled: "the sync was cancelled"
+        case .invalidServer(let reason): "invalid server URL: \(reason)"
+        case .insecureServer(let reason): "refusing an insecure server: \(reason)"
+        case .redirectRefused(let status, let from, let to):
+            "the server at \(from) redirected (\(status)) to \(to); a sync follows only a 307 or 308 to the same "
+                + "scheme, host and port, so the token was not sent there (if the server really moved, log in with its new URL)"
+        case .responseTooLarge(let limit): "the server's answer is larger than \(limit) bytes once inflated; refusing it"
         }
     }
 }

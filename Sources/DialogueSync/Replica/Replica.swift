@@ -57,6 +57,9 @@ public actor Replica {
             // connection (`WALCheckpointer`), not inside whichever commit crosses SQLite's threshold.
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0")
         }
+        // Created 0600 before SQLite opens it, so the file and its -wal/-shm are private.
+        let tightened: [PrivateFiles.Tightened]
+        do { tightened = try PrivateFiles.prepareDatabase(at: path) } catch { throw .storage(error.description) }
         do {
             database = try DatabasePool(path: path, configuration: configuration)
             try database.read { db in try ReplicaSchema.checkOpenable(db, path: path) }
@@ -66,6 +69,7 @@ public actor Replica {
             var logger = logger
             logger[metadataKey: "replica.id"] = "\(id)"
             self.logger = logger
+            for file in tightened { logger.warning("made a replica file private", metadata: ["file": "\(file)"]) }
             var latest = storedTimestamp
             (documents, conflictedRegisters) = try database.read { db in
                 (try Self.loadDocuments(db, latest: &latest), try Self.loadConflictedRegisters(db))

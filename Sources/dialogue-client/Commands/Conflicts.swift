@@ -43,6 +43,11 @@ struct Conflicts: AsyncParsableCommand {
         return Write(value: text, replica: value.replica.description, at: Output.time(Int64(value.timestamp.wallTime)))
     }
 
+    /// A value as one quoted line of the text output.
+    static func quoted(_ value: String) -> String {
+        "\"" + Terminal.line(value) + "\""
+    }
+
     func run() async throws {
         try await runReporting {
             let replica = try global.openReplica()
@@ -55,9 +60,9 @@ struct Conflicts: AsyncParsableCommand {
             let text = conflicts.map { conflict in
                 ([
                     "\(conflict.kind) \(conflict.entity) \(conflict.field):",
-                    "  kept  \"\(conflict.kept.value)\" by replica \(conflict.kept.replica) at \(conflict.kept.at)",
+                    "  kept  \(Self.quoted(conflict.kept.value)) by replica \(conflict.kept.replica) at \(conflict.kept.at)",
                 ]
-                    + conflict.lost.map { "  lost  \"\($0.value)\" by replica \($0.replica) at \($0.at)" }).joined(separator: "\n")
+                    + conflict.lost.map { "  lost  \(Self.quoted($0.value)) by replica \($0.replica) at \($0.at)" }).joined(separator: "\n")
             }.joined(separator: "\n")
             try global.emit(conflicts, conflicts.isEmpty ? "no conflicts" : text)
         }

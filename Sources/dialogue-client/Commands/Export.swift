@@ -66,18 +66,24 @@ struct Export: AsyncParsableCommand {
             case .csv: content = ([Render.csvHeader] + records.flatMap(Render.csvRows)).joined(separator: "\n")
             case .markdown:
                 var parts: [String] = []
-                for record in records { parts.append(await Render.markdown(record, replica: replica)) }
+                // The content inside --json stays exact; printed or written Markdown is escaped.
+                let exact = global.json && output == nil
+                for record in records { parts.append(await Render.markdown(record, replica: replica, exact: exact)) }
                 content = parts.joined(separator: "\n\n---\n\n")
             }
+            // Markdown and CSV are read by people (in a terminal, an editor, a spreadsheet):
+            // control characters are escaped. JSON, and the content inside --json, stay exact.
+            let shown = format == .json ? content : Terminal.escape(content, multiline: true)
             if let output {
-                do { try Data((content + "\n").utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
-                    throw ClientError.io("cannot write \(output): \(error.localizedDescription)")
+                // 0600 whatever the umask: the export holds the notes.
+                do { try PrivateFiles.write(Data((shown + "\n").utf8), to: output) } catch {
+                    throw ClientError.io("\(error)")
                 }
                 if global.json { print(try Output.json(["file": output, "format": format.rawValue])) }
             } else if global.json, format != .json {
                 print(try Output.json(["format": format.rawValue, "content": content]))
             } else {
-                print(content)
+                print(shown)
             }
         }
     }

@@ -91,7 +91,7 @@ struct Insights: AsyncParsableCommand {
                 }
                 let tags =
                     await replica.document(space).map { DialogueModel.Insight(insight, in: $0)?.hallmarks.map(\.rawValue) ?? [] } ?? []
-                try global.emit(Tagged(insight: insight, hallmarks: tags), "hallmarks: \(tags.joined(separator: ", "))")
+                try global.emit(Tagged(insight: insight, hallmarks: tags), "hallmarks: \(tags.map(Terminal.line).joined(separator: ", "))")
             }
         }
     }

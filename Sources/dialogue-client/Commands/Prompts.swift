@@ -49,7 +49,7 @@ struct Prompts: AsyncParsableCommand {
                         Listed(id: starter.id, text: starter.text, theme: starter.theme, source: starter.source, space: nil, starter: true))
                 }
                 try global.emit(
-                    listed, listed.map { "\($0.id)  [\($0.theme ?? "-")] \($0.text)" }.joined(separator: "\n"))
+                    listed, listed.map { "\($0.id)  [\(Terminal.line($0.theme ?? "-"))] \(Terminal.line($0.text))" }.joined(separator: "\n"))
             }
         }
     }

@@ -27,9 +27,8 @@ struct Init: AsyncParsableCommand {
         try await runReporting {
             let path = global.replicaPath
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw ClientError.io("cannot create \(directory): \(error.localizedDescription)")
-            }
+            // Folders made for the replica are 0700, the replica and its -wal/-shm 0600, whatever the umask.
+            do { try PrivateFiles.createDirectory(directory) } catch { throw ClientError.io("\(error)") }
             let replica = try Replica(path: path)
             for space in spaces { try await replica.addSpace(space) }
             let held = await replica.spaces
@@ -46,23 +45,25 @@ struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Store the sync server's URL and this device's token (never echoed; file mode 0600).")
 
-    @Option(help: "The server, e.g. http://127.0.0.1:8080.") var server: String
+    @Option(help: "The server, e.g. https://dialogue.example.org (http:// only to this machine, or with --allow-insecure-http).")
+    var server: String
     @Option(help: "A file holding the token (from `dialogue-server admin issue-token`).", completion: .file()) var tokenFile: String?
     @Flag(help: "Read the token from stdin.") var tokenStdin = false
     @Option(help: "Your member id: the default author of insights you capture.") var member: EntityID?
+    @Flag(help: "Allow http:// to another machine (token and notes unencrypted); remembered for later syncs.")
+    var allowInsecureHTTP = false
     @OptionGroup var global: GlobalOptions
 
     struct Result: Encodable {
         var server: String
         var config: String
         var member: EntityID?
+        var allowInsecureHTTP: Bool?
     }
 
     func run() async throws {
         try await runReporting {
-            guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-                throw ClientError.usage("--server must be an http:// or https:// URL, got '\(server)'")
-            }
+            let url = try ServerAddress(server, allowInsecureHTTP: allowInsecureHTTP).url
             let token = try readToken().trimmingCharacters(in: .whitespacesAndNewlines)
             guard !token.isEmpty, !token.contains(where: \.isWhitespace) else {
                 throw ClientError.data("the token is empty or malformed; copy it again from `dialogue-server admin issue-token`")
@@ -71,10 +72,15 @@ struct Login: AsyncParsableCommand {
                 throw ClientError.notFound("no replica at \(global.replicaPath); run `dialogue-client init` first")
             }
             var config = LoginConfig(server: url.absoluteString, token: token, member: member)
+            if allowInsecureHTTP { config.allowInsecureHTTP = true }
             if let old = LoginConfig.loadIfPresent(global.configPath), old.server == config.server { config.serverHas = old.serverHas }
             try config.save(global.configPath)
+            if allowInsecureHTTP, let host = url.host, !ServerAddress.isLoopback(host), url.scheme?.lowercased() == "http" {
+                FileHandle.standardError.write(
+                    Data("warning: plain http:// to \(host) allowed: the token and the notes cross the network unencrypted\n".utf8))
+            }
             try global.emit(
-                Result(server: config.server, config: global.configPath, member: member),
+                Result(server: config.server, config: global.configPath, member: member, allowInsecureHTTP: config.allowInsecureHTTP),
                 "logged in to \(config.server) (token stored in \(global.configPath), mode 0600)")
         }
     }

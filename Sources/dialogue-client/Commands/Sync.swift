@@ -14,6 +14,7 @@ struct Sync: AsyncParsableCommand {
 
     @Option(help: "Only this space.") var space: SpaceID?
     @Option(help: "Attempts per request before giving up (network errors and 5xx are retried).") var attempts: Int = 6
+    @Flag(help: "Allow http:// to another machine for this sync (token and notes unencrypted).") var allowInsecureHTTP = false
     @OptionGroup var global: GlobalOptions
 
     struct Result: Encodable {
@@ -36,6 +37,7 @@ struct Sync: AsyncParsableCommand {
                 throw ClientError.data("the stored server URL is malformed; run login again")
             }
             var configuration = SyncClient.Configuration(server: url, token: config.token)
+            configuration.allowInsecureHTTP = allowInsecureHTTP || config.allowInsecureHTTP == true
             configuration.retry.maxAttempts = attempts
             let client = SyncClient(configuration: configuration)
             let showProgress = isatty(STDERR_FILENO) == 1 && !global.json
@@ -58,7 +60,7 @@ struct Sync: AsyncParsableCommand {
         case .retrying(let attempt, let delay, let reason): line = "retrying (\(attempt)) in \(delay): \(reason)"
         case .finished(let space): line = "synced \(space)"
         }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(Terminal.line(line))".utf8))
     }
 }
 

@@ -5,13 +5,16 @@ import Foundation
 /// The exit codes `dialogue-client` documents (sysexits.h values).
 enum Exit {
     static let ok: Int32 = 0
-    /// Bad command line, or a command that needs something first (e.g. `--space` when several are held).
+    /// Bad command line, or a command that needs something first (e.g. `--space` when several
+    /// are held); a server URL refused (plain http:// to another machine without
+    /// `--allow-insecure-http`, a port outside 1-65535).
     static let usage: Int32 = 64
     /// Refused data: invalid value, malformed import file, bad bundle, changes the server refused.
     static let dataError: Int32 = 65
     /// No such replica, session, insight, action, space or file.
     static let notFound: Int32 = 66
-    /// The server cannot be reached, refused the token, or broke the protocol.
+    /// The server cannot be reached, refused the token, or broke the protocol (a redirect to
+    /// another origin, an answer past the size limit).
     static let unavailable: Int32 = 69
     /// The local replica or a local file could not be read or written.
     static let ioError: Int32 = 74
@@ -75,7 +78,8 @@ struct ClientError: Error, CustomStringConvertible {
             .unavailable("\(error.description); your school may not use this space (ask an admin to turn sharing on)")
         case .refused(let status, _, _, _) where status == 422 || status == 409:
             .data(error.description)
-        case .refused, .unreachable, .protocolViolation, .cancelled:
+        case .invalidServer, .insecureServer: .usage(error.description)
+        case .refused, .unreachable, .protocolViolation, .cancelled, .redirectRefused, .responseTooLarge:
             .unavailable(error.description + (error.isUnreachable ? "; check the server is running and the URL given to `login`" : ""))
         case .local(let local): replica(local)
         }
@@ -97,7 +101,8 @@ func runReporting(_ body: () async throws -> Void) async throws {
         throw exit
     } catch {
         let failure = ClientError(error)
-        FileHandle.standardError.write(Data("error: \(failure.message)\n".utf8))
+        // The message may quote a server's answer or a partner's text: escaped like all human output.
+        FileHandle.standardError.write(Data("error: \(Terminal.escape(failure.message, multiline: true))\n".utf8))
         throw ExitCode(failure.code)
     }
 }

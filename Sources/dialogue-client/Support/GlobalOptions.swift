@@ -36,13 +36,13 @@ struct GlobalOptions: ParsableArguments {
         return try Replica(path: path)
     }
 
-    /// Prints a JSON document with `--json`, else the text.
+    /// Prints a JSON document with `--json` (exact), else the text with control characters escaped.
     func emit(_ value: some Encodable, _ text: @autoclosure () -> String) throws {
         if json {
             print(try Output.json(value))
         } else {
             let text = text()
-            if !text.isEmpty { print(text) }
+            if !text.isEmpty { print(Terminal.escape(text, multiline: true)) }
         }
     }
 }
@@ -63,9 +63,9 @@ enum Output {
         return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 
-    /// Columns padded to their widest cell.
+    /// Columns padded to their widest cell; each cell on one line (control characters escaped).
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        let all = [header] + rows
+        let all = ([header] + rows).map { $0.map(Terminal.line) }
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
             row.enumerated().map { index, cell in

@@ -1,9 +1,6 @@
 import DialogueModel
+import DialogueSync
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// What `login` stores beside the replica (file mode 0600): the server, the device token,
 /// who the leader is, and what the server held after the last sync of each space.
@@ -14,6 +11,8 @@ struct LoginConfig: Codable {
     var member: EntityID?
     /// Per space: what the server held when the last sync finished.
     var serverHas: [String: VersionVector] = [:]
+    /// `login --allow-insecure-http`: later syncs may use plain http:// to another machine.
+    var allowInsecureHTTP: Bool?
 
     static func load(_ path: String) throws -> LoginConfig {
         guard FileManager.default.fileExists(atPath: path) else {
@@ -30,17 +29,10 @@ struct LoginConfig: Codable {
         try? JSONDecoder().decode(LoginConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
-    /// Writes the file atomically, readable by its owner only.
+    /// Writes the file atomically, readable by its owner only (0600).
     func save(_ path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        let data = try Output.json(self)
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(data.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ClientError.io("cannot write \(temporary): check the directory exists and is writable")
-        }
-        chmod(temporary, 0o600)
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw ClientError.io("cannot write \(path): \(String(cString: strerror(errno)))")
+        do { try PrivateFiles.write(Data(try Output.json(self).utf8), to: path) } catch {
+            throw ClientError.io("\(error): check the directory exists and is writable")
         }
     }
 }

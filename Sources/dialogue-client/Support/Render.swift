@@ -3,30 +3,38 @@ import DialogueSync
 import Foundation
 
 /// Session records as Markdown minutes and CSV rows.
+///
+/// Both are human-readable output: the caller escapes control characters in the whole
+/// text (``Terminal/escape(_:multiline:)``); single-line values are escaped here with
+/// ``Terminal/line(_:)`` as well, so a newline in a partner's title cannot forge a heading
+/// or an action of its own.
 enum Render {
-    static func markdown(_ record: SessionRecord, replica: Replica) async -> String {
+    /// - Parameter exact: leave one-line values as stored (for the `content` of `--json`).
+    static func markdown(_ record: SessionRecord, replica: Replica, exact: Bool = false) async -> String {
         let session = record.session
         let space = session.space
+        func line(_ text: String) -> String { exact ? text : Terminal.line(text) }
         typealias F = DialogueSession.Field
-        let title = session.isInvalid(F.title) ? invalid : session.title ?? "(untitled session)"
+        let title = session.isInvalid(F.title) ? invalid : line(session.title ?? "(untitled session)")
         var lines = ["# \(title)", ""]
         lines.append("- **When:** \(shown(Output.time(session.scheduledAt), session.isInvalid(F.scheduledAt)))")
         lines.append("- **Status:** \(shown(session.status?.displayName ?? "-", session.isInvalid(F.status)))")
-        lines.append("- **Host school:** \(shown(await replica.name(of: session.hostSchool, in: space), session.isInvalid(F.hostSchool)))")
         lines.append(
-            "- **Facilitator:** \(shown(await replica.name(of: session.facilitator, in: space), session.isInvalid(F.facilitator)))")
+            "- **Host school:** \(shown(line(await replica.name(of: session.hostSchool, in: space)), session.isInvalid(F.hostSchool)))")
+        lines.append(
+            "- **Facilitator:** \(shown(line(await replica.name(of: session.facilitator, in: space)), session.isInvalid(F.facilitator)))")
         if let strategy = session.strategy { lines.append("- **Strategy:** \(strategy.displayName)") }
         if session.isInvalid(F.strategy) { lines.append("- **Strategy:** \(invalid)") }
-        if let focus = session.focus { lines.append("- **Focus:** \(focus)") }
+        if let focus = session.focus { lines.append("- **Focus:** \(line(focus))") }
         if session.isInvalid(F.focus) { lines.append("- **Focus:** \(invalid)") }
         var participants: [String] = []
-        for member in record.participants { participants.append(await replica.name(of: member, in: space)) }
+        for member in record.participants { participants.append(line(await replica.name(of: member, in: space))) }
         lines.append("- **Participants:** \(participants.isEmpty ? "-" : participants.joined(separator: ", "))")
         lines.append("- **Session id:** `\(session.id)`")
         if !record.agenda.isEmpty {
             lines += ["", "## Agenda", ""]
             for (index, entry) in record.agenda.enumerated() {
-                lines.append("\(index + 1). \(entry.promptText ?? "(prompt \(entry.promptID))")")
+                lines.append("\(index + 1). \(line(entry.promptText ?? "(prompt \(entry.promptID))"))")
             }
         }
         if !record.summary.isEmpty { lines += ["", "## Summary", "", record.summary] }
@@ -34,11 +42,11 @@ enum Render {
             lines += ["", "## Insights", ""]
             for insight in record.insights {
                 var meta: [String] = []
-                if insight.author != nil { meta.append("by \(await replica.name(of: insight.author, in: space))") }
+                if insight.author != nil { meta.append("by \(line(await replica.name(of: insight.author, in: space)))") }
                 if let kind = insight.kind { meta.append(kind.displayName.lowercased()) }
                 if let fields = insight.invalidFields { meta.append(fields.map { "\($0) \(invalid)" }.joined(separator: ", ")) }
                 if !insight.hallmarks.isEmpty {
-                    meta.append("hallmarks: " + insight.hallmarks.map { Hallmark(rawValue: $0)?.displayName ?? $0 }.joined(separator: ", "))
+                    meta.append("hallmarks: " + insight.hallmarks.map { line(Hallmark(rawValue: $0)?.displayName ?? $0) }.joined(separator: ", "))
                 }
                 let text = insight.text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n  ")
                 lines.append("- \(text)" + (meta.isEmpty ? "" : " _(\(meta.joined(separator: "; ")))_"))
@@ -49,11 +57,11 @@ enum Render {
             for action in record.actions {
                 let box = action.status == .done ? "[x]" : "[ ]"
                 var meta: [String] = []
-                if action.owner != nil { meta.append("owner \(await replica.name(of: action.owner, in: space))") }
-                if let due = action.dueDate { meta.append("due \(due)") }
+                if action.owner != nil { meta.append("owner \(line(await replica.name(of: action.owner, in: space)))") }
+                if let due = action.dueDate { meta.append("due \(line(due))") }
                 if let status = action.status, status != .open, status != .done { meta.append(status.displayName.lowercased()) }
                 if let fields = action.invalidFields { meta.append(fields.map { "\($0) \(invalid)" }.joined(separator: ", ")) }
-                lines.append("- \(box) \(action.description ?? "")" + (meta.isEmpty ? "" : " _(\(meta.joined(separator: ", ")))_"))
+                lines.append("- \(box) \(line(action.description ?? ""))" + (meta.isEmpty ? "" : " _(\(meta.joined(separator: ", ")))_"))
             }
         }
         return lines.joined(separator: "\n")

@@ -1,0 +1,85 @@
+import DialogueTestSupport
+import Foundation
+import Testing
+
+/// `login` and `sync` refuse plain http:// to another machine unless `--allow-insecure-http`
+/// is given (stored with the login), and refuse ports outside 1-65535.
+@Suite("Plain http:// to another machine")
+struct InsecureServerTests {
+    static func setUp(_ scratch: Scratch) async throws -> (Leader, String) {
+        let leader = Leader("hill", in: scratch)
+        try await leader.ok(["init", "--space", UUID().uuidString])
+        let tokenFile = scratch.path("token")
+        try "dlg_secret_token".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        return (leader, tokenFile)
+    }
+
+    @Test(
+        "login refuses http:// to a host that is not loopback, and stores nothing",
+        arguments: ["http://dialogue.example.org", "http://192.0.2.10:8080", "http://[2001:db8::5]", "http://0.0.0.0:8080"])
+    func loginRefusesInsecureHTTP(server: String) async throws {
+        let scratch = Scratch()
+        let (leader, tokenFile) = try await Self.setUp(scratch)
+        let result = try await leader.client(["login", "--server", server, "--token-file", tokenFile])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("unencrypted") && result.stderr.contains("--allow-insecure-http"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: leader.replica + ".login.json"))
+    }
+
+    @Test(
+        "login refuses a port outside 1-65535 (no wrapping to another port)",
+        arguments: ["http://127.0.0.1:99999", "http://127.0.0.1:65536", "https://dialogue.example.org:0", "http://127.0.0.1:-1"])
+    func loginRefusesBadPorts(server: String) async throws {
+        let scratch = Scratch()
+        let (leader, tokenFile) = try await Self.setUp(scratch)
+        let result = try await leader.client(["login", "--server", server, "--token-file", tokenFile])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("error: invalid server URL"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: leader.replica + ".login.json"))
+    }
+
+    @Test("https:// and loopback http:// need no flag")
+    func secureAndLoopbackAreAccepted() async throws {
+        let scratch = Scratch()
+        let (leader, tokenFile) = try await Self.setUp(scratch)
+        for server in ["https://dialogue.example.org", "http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"] {
+            let result = try await leader.client(["login", "--server", server, "--token-file", tokenFile])
+            #expect(result.status == 0, "\(server): \(result.stderr)")
+            #expect(result.stderr.isEmpty)
+        }
+    }
+
+    @Test("--allow-insecure-http at login is stored, warned about, and lets later syncs through")
+    func allowedAtLoginIsRemembered() async throws {
+        let scratch = Scratch()
+        let (leader, tokenFile) = try await Self.setUp(scratch)
+        // 0.0.0.0 is not loopback by the rule, yet reaches this machine: a stand-in for a LAN server.
+        let server = try ScriptedHTTPServer { _ in .init(status: 401, body: Array(#"{"error":{"code":"unauthorized","message":"no"}}"#.utf8)) }
+        let url = "http://0.0.0.0:\(server.port)"
+        let login = try await leader.client(["login", "--server", url, "--token-file", tokenFile, "--allow-insecure-http", "--json"])
+        #expect(login.status == 0, "\(login.stderr)")
+        #expect(login.stderr.contains("warning: plain http://"))
+        let stored = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: leader.replica + ".login.json"))) as? [String: Any])
+        #expect(stored["allowInsecureHTTP"] as? Bool == true)
+        let sync = try await leader.client(["sync", "--attempts", "1"])
+        #expect(sync.status == 69)  // the scripted server refuses the token: the request was sent
+        #expect(server.requests.count == 1)
+    }
+
+    @Test("a login stored without the flag (an older version) is refused at sync, unless sync is given the flag")
+    func syncRefusesStoredInsecureLogin() async throws {
+        let scratch = Scratch()
+        let (leader, _) = try await Self.setUp(scratch)
+        let server = try ScriptedHTTPServer { _ in .init(status: 401, body: Array(#"{"error":{"code":"unauthorized","message":"no"}}"#.utf8)) }
+        let login = #"{"server":"http://0.0.0.0:\#(server.port)","token":"dlg_secret_token","serverHas":{}}"#
+        try login.write(toFile: leader.replica + ".login.json", atomically: true, encoding: .utf8)
+        let refused = try await leader.client(["sync", "--attempts", "1"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--allow-insecure-http"), "\(refused.stderr)")
+        #expect(server.requests.isEmpty, "the token was sent over plain http")
+        let allowed = try await leader.client(["sync", "--attempts", "1", "--allow-insecure-http"])
+        #expect(allowed.status == 69)
+        #expect(server.requests.count == 1)
+    }
+}
