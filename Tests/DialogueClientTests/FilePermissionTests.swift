@@ -119,14 +119,18 @@ struct FilePermissionTests {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 1
         let session = URLSession(configuration: configuration)
-        let deadline = ContinuousClock.now + .seconds(20)
+        // Generous: the full suite starts many processes at once on a small machine.
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let (_, response) = try? await session.data(from: URL(string: "http://127.0.0.1:\(port)/health")!),
                 (response as? HTTPURLResponse)?.statusCode == 200
             {
                 return pid
             }
-            if ChildProcesses.exitIfEnded(pid) != nil { break }
+            if let exit = ChildProcesses.exitIfEnded(pid) {
+                throw SetupFailure(
+                    description: "dialogue-server exited (\(exit)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         kill(pid, SIGKILL)

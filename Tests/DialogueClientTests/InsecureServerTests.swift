@@ -34,7 +34,7 @@ struct InsecureServerTests {
         let (leader, tokenFile) = try await Self.setUp(scratch)
         let result = try await leader.client(["login", "--server", server, "--token-file", tokenFile])
         #expect(result.status == 64, "\(result.stderr)")
-        #expect(result.stderr.hasPrefix("error: invalid server URL"), "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("error: --server: invalid server URL"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: leader.replica + ".login.json"))
     }
 

@@ -63,7 +63,10 @@ struct Login: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let url = try ServerAddress(server, allowInsecureHTTP: allowInsecureHTTP).url
+            let url: URL
+            do { url = try ServerAddress(server, allowInsecureHTTP: allowInsecureHTTP).url } catch {
+                throw ClientError.usage("--server: \(error)")
+            }
             let token = try readToken().trimmingCharacters(in: .whitespacesAndNewlines)
             guard !token.isEmpty, !token.contains(where: \.isWhitespace) else {
                 throw ClientError.data("the token is empty or malformed; copy it again from `dialogue-server admin issue-token`")
