@@ -97,7 +97,7 @@ extension SpaceDocument {
     /// observed vector, a dot outside its causal past: something its author could not have
     /// seen (a write, tag or edit made concurrently, or never). Honest changes name only what
     /// their author held, which their dependencies and their author's previous change cover.
-    private func checkHistory(_ change: Change) throws(ChangeError) {
+    private mutating func checkHistory(_ change: Change) throws(ChangeError) {
         let named: [Dot]
         switch change.operation {
         case .create(_, let predecessors), .set(_, let predecessors), .moveItem(_, _, _, let predecessors): named = predecessors
