@@ -51,7 +51,6 @@ let package = Package(
                 "DialogueSync",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -106,9 +105,34 @@ let package = Package(
             name: "DialogueClientTests", dependencies: ["DialogueSync", "DialogueServer", "DialogueTestSupport"],
             exclude: ["Snapshots"]),  // read by path, as the snapshot to compare with
         .testTarget(name: "DialogueModelTests", dependencies: ["DialogueModel", "DialogueTestSupport"]),
+        // The fuzz targets' entry points: the `dialogue-fuzz` executable (a fuzz build only)
+        // and the replay tests both call them, so a crasher replays exactly what the fuzzer ran.
+        .target(
+            name: "DialogueFuzzTargets",
+            dependencies: [
+                "DialogueModel", "DialogueSync", "DialogueServer", "DialogueGzip",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "DialogueFuzzTests", dependencies: ["DialogueFuzzTargets"],
+            exclude: ["Fixtures"]),  // crashers, read by path and replayed through the fuzz targets
         .testTarget(name: "DialogueSyncTests", dependencies: ["DialogueSync", "DialogueTestSupport"], resources: [.copy("Fixtures")]),
     ]
 )
+
+// libFuzzer's `main` drives `dialogue-fuzz`, so it links only in a fuzz build
+// (`scripts/fuzz`: DIALOGUE_FUZZ=1, `-sanitize=fuzzer,address`, scratch path .build-fuzz).
+if Context.environment["DIALOGUE_FUZZ"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "dialogue-fuzz", dependencies: ["DialogueFuzzTargets"], swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    package.products.append(.executable(name: "dialogue-fuzz", targets: ["dialogue-fuzz"]))
+}
 
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + sharedSwiftSettings
