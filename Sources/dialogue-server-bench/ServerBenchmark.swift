@@ -43,12 +43,13 @@ enum ServerBenchmark {
         var clients = 0
         var paced = Load()
         var saturated = Load()
-        var errors: Int { paced.errors + saturated.errors }
+        var refusal: RefusalBenchmark.Report?
+        var errors: Int { paced.errors + saturated.errors + (refusal.map { $0.unexpectedAnswers + $0.rebuildsDuringFlood } ?? 0) }
 
         var json: String {
             let object: [String: Any] = [
                 "store": store, "coldChanges": coldChanges, "coldSeconds": (coldSeconds * 1000).rounded() / 1000, "clients": clients,
-                "paced": paced.json, "saturated": saturated.json,
+                "paced": paced.json, "saturated": saturated.json, "refusal": refusal?.json ?? [:],
             ]
             return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         }
@@ -76,12 +77,13 @@ enum ServerBenchmark {
                         "\(coldChanges) changes in \(String(format: "%.2f", coldSeconds)) s (target ≤ 2 s)"),
                 ] + rows("paced: each client syncs every \(interval) ms", paced)
                     + (saturated.requests > 0 ? rows("saturated: each client back to back", saturated) : [])
+                    + (refusal?.rows ?? [])
             ).joined(separator: "\n")
         }
     }
 
     static func run(
-        database: String?, coldChanges: Int, clients: Int, seconds: Double, intervalMilliseconds: Int, saturate: Bool
+        database: String?, coldChanges: Int, clients: Int, seconds: Double, intervalMilliseconds: Int, saturate: Bool, refusals: Int
     ) async throws -> Report {
         var logger = Logger(label: "dialogue.bench")
         logger.logLevel = .error
@@ -102,12 +104,16 @@ enum ServerBenchmark {
         try await store.storeToken(record)
 
         let port = 18_500 + Int.random(in: 0..<1000)
-        let server = SyncServer(service: SyncService(store: store, logger: logger), metrics: nil, logger: logger)
+        // One token plays a hundred devices here, so the per-token and per-address limits
+        // are off; the other limits at the door are the defaults.
+        var limits = ServerLimits()
+        limits.pushesPerToken = .off
+        limits.pushesPerAddress = .off
         // The server task is cancelled at the end, which Hummingbird reports as an error.
         var serverLogger = logger
         serverLogger.logLevel = .critical
-        let app = Application(
-            router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: serverLogger)
+        let server = SyncServer(service: SyncService(store: store, limits: limits, logger: logger), metrics: nil, logger: serverLogger)
+        let app = server.application(host: "127.0.0.1", port: port)
         let serverTask = Task { try await app.run() }
         defer { serverTask.cancel() }
         let url = URL(string: "http://127.0.0.1:\(port)")!
@@ -138,6 +144,20 @@ enum ServerBenchmark {
             report.saturated = try await load(
                 clients: clients, intervalMilliseconds: nil, seconds: seconds, url: url, token: token, space: space, session: session,
                 replicaBase: 0xD000)
+        }
+        if refusals > 0 {
+            // Another school's space of 10,000 changes; an honest member and a hostile one.
+            let other = try await store.createSchool(name: "Refusal School")
+            var tokens: [String] = []
+            for name in ["honest", "hostile"] {
+                let member = try await store.createMember(name: name, school: other.id, role: .member)
+                let (token, record) = Tokens.issue(for: member.id, label: name)
+                try await store.storeToken(record)
+                tokens.append(token)
+            }
+            report.refusal = try await RefusalBenchmark.run(
+                server: server, store: store, url: url, honestToken: tokens[0], attackerToken: tokens[1], space: other.privateSpace,
+                spaceChanges: 10_000, refusals: refusals, session: session)
         }
         try await store.close()
         return report

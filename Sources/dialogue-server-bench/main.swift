@@ -3,12 +3,14 @@ import Foundation
 // dialogue-server-bench: measures the sync server. Not a test: it prints figures.
 let usage = """
     usage: dialogue-server-bench [--json] [--database postgres://…] [--cold N] [--clients N] [--seconds N]
-                                 [--interval MS] [--paced-only]
+                                 [--interval MS] [--paced-only] [--refusals N]
       Runs the sync server in-process on 127.0.0.1 (SQLite, or PostgreSQL with --database): a cold
       sync of N changes into an empty replica (default 100000), then N concurrent clients (default 100)
       pushing 5 changes and pulling what the others wrote, for N seconds (default 30) twice: paced,
       each client syncing every MS milliseconds (default 250; latency counted from the scheduled
-      send), then back to back (not with --paced-only). Exit 1 if any request failed.
+      send), then back to back (not with --paced-only). Then, in a space of 10,000 changes, an honest
+      member's pushes alone and while another member sends N refused pushes (default 1000; 0: skip).
+      Exit 1 if any request failed.
 
     """
 
@@ -25,6 +27,7 @@ var clients = 100
 var seconds = 30.0
 var interval = 250
 var saturate = true
+var refusals = 1000
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
@@ -34,6 +37,10 @@ while !arguments.isEmpty {
         guard let value = arguments.first else { fail("--database needs a postgres:// URL") }
         arguments.removeFirst()
         database = value
+    case "--refusals":
+        guard let value = arguments.first.flatMap(Int.init), value >= 0 else { fail("--refusals needs a number") }
+        arguments.removeFirst()
+        refusals = value
     case "--cold", "--clients", "--seconds", "--interval":
         guard let value = arguments.first.flatMap(Int.init), value > 0 else { fail("\(argument) needs a positive number") }
         arguments.removeFirst()
@@ -49,7 +56,8 @@ while !arguments.isEmpty {
 }
 do {
     let report = try await ServerBenchmark.run(
-        database: database, coldChanges: cold, clients: clients, seconds: seconds, intervalMilliseconds: interval, saturate: saturate)
+        database: database, coldChanges: cold, clients: clients, seconds: seconds, intervalMilliseconds: interval, saturate: saturate,
+        refusals: refusals)
     print(json ? report.json : report.table)
     exit(report.errors == 0 ? 0 : 1)
 } catch {

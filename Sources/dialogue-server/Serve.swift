@@ -33,14 +33,47 @@ struct Serve: AsyncParsableCommand {
     var cachedSpaces: Int =
         ProcessInfo.processInfo.environment["DIALOGUE_CACHED_SPACES"].flatMap(Int.init) ?? ServerLimits().documentCacheSpaces
 
+    @Option(help: "Seconds a connection may send no complete request part (silent, idle, or a slow head) (env DIALOGUE_IDLE_TIMEOUT).")
+    var idleTimeout: Int = Self.environment("DIALOGUE_IDLE_TIMEOUT") ?? Int(ServerLimits().idleTimeout.components.seconds)
+
+    @Option(help: "Seconds a request body may take to arrive after its head (env DIALOGUE_BODY_TIMEOUT).")
+    var bodyTimeout: Int = Self.environment("DIALOGUE_BODY_TIMEOUT") ?? Int(ServerLimits().bodyTimeout.components.seconds)
+
+    @Option(help: "Most connections open at once; more wait until one closes (env DIALOGUE_MAX_CONNECTIONS).")
+    var maxConnections: Int = Self.environment("DIALOGUE_MAX_CONNECTIONS") ?? ServerLimits().maxConnections
+
+    @Option(help: "Failed authentications per minute from one address; 0 = no limit (env DIALOGUE_AUTH_FAILURES_PER_ADDRESS).")
+    var authFailuresPerAddress: Int =
+        Self.environment("DIALOGUE_AUTH_FAILURES_PER_ADDRESS") ?? ServerLimits().authFailuresPerAddress.perMinute
+
+    @Option(help: "Failed authentications per minute with one token; 0 = no limit (env DIALOGUE_AUTH_FAILURES_PER_TOKEN).")
+    var authFailuresPerToken: Int = Self.environment("DIALOGUE_AUTH_FAILURES_PER_TOKEN") ?? ServerLimits().authFailuresPerToken.perMinute
+
+    @Option(help: "Pushes per minute by one token; 0 = no limit (env DIALOGUE_PUSHES_PER_TOKEN).")
+    var pushesPerToken: Int = Self.environment("DIALOGUE_PUSHES_PER_TOKEN") ?? ServerLimits().pushesPerToken.perMinute
+
+    @Option(help: "Pushes per minute from one address; 0 = no limit (env DIALOGUE_PUSHES_PER_ADDRESS).")
+    var pushesPerAddress: Int = Self.environment("DIALOGUE_PUSHES_PER_ADDRESS") ?? ServerLimits().pushesPerAddress.perMinute
+
+    @Option(help: "Token that GET /metrics requires as 'Authorization: Bearer …' (env DIALOGUE_METRICS_TOKEN); none: open.")
+    var metricsToken: String?
+
     @OptionGroup var store: StoreOptions
+
+    static func environment(_ name: String) -> Int? {
+        ProcessInfo.processInfo.environment[name].flatMap(Int.init)
+    }
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard maxBodyBytes > 0, pageSize > 0, maxChanges > 0, cachedSpaces > 0 else { throw ValidationError("limits must be positive") }
+        guard maxBodyBytes > 0, pageSize > 0, maxChanges > 0, cachedSpaces > 0, idleTimeout > 0, bodyTimeout > 0, maxConnections > 0
+        else { throw ValidationError("limits must be positive") }
+        guard authFailuresPerAddress >= 0, authFailuresPerToken >= 0, pushesPerToken >= 0, pushesPerAddress >= 0 else {
+            throw ValidationError("rate limits must be 0 (off) or positive")
+        }
     }
 
     func run() async throws {
@@ -59,7 +92,17 @@ struct Serve: AsyncParsableCommand {
         limits.pageSize = pageSize
         limits.maxChangesPerRequest = maxChanges
         limits.documentCacheSpaces = cachedSpaces
-        let server = SyncServer(service: SyncService(store: store, limits: limits, logger: logger), metrics: registry, logger: logger)
+        limits.idleTimeout = .seconds(idleTimeout)
+        limits.bodyTimeout = .seconds(bodyTimeout)
+        limits.maxConnections = maxConnections
+        limits.authFailuresPerAddress = RateLimit(perMinute: authFailuresPerAddress)
+        limits.authFailuresPerToken = RateLimit(perMinute: authFailuresPerToken)
+        limits.pushesPerToken = RateLimit(perMinute: pushesPerToken)
+        limits.pushesPerAddress = RateLimit(perMinute: pushesPerAddress)
+        // Read here rather than as the option's default, so --help never shows the token.
+        let metricsToken = metricsToken ?? ProcessInfo.processInfo.environment["DIALOGUE_METRICS_TOKEN"]
+        let server = SyncServer(
+            service: SyncService(store: store, limits: limits, logger: logger), metrics: registry, logger: logger, metricsToken: metricsToken)
         if try await store.partnerships().isEmpty {
             logger.notice(
                 """
@@ -71,10 +114,7 @@ struct Serve: AsyncParsableCommand {
                 (pass the same --data-dir or --database as the server)
                 """)
         }
-        let app = Application(
-            router: server.router(),
-            configuration: .init(address: .hostname(host, port: port), serverName: "dialogue-server"),
-            logger: logger)
+        let app = server.application(host: host, port: port)
         logger.info("listening", metadata: ["address": "http://\(host):\(port)"])
         try await app.runService()
         // In-flight requests have finished (graceful shutdown); now close the store.

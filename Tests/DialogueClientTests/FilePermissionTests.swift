@@ -3,9 +3,6 @@ import Foundation
 import Synchronization
 import Testing
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -106,7 +103,8 @@ struct FilePermissionTests {
         #expect(result.stderr.contains("made a replica file private") && result.stderr.contains("mode 644"), "\(result.stderr)")
     }
 
-    /// Starts `dialogue-server serve` under umask 022 and waits for /health (bounded).
+    /// Starts `dialogue-server serve` under umask 022 and waits (bounded) until its store is
+    /// open: the store, its -wal and its -shm exist. No port or HTTP is needed for that.
     static func serve(data: String, scratch: Scratch) async throws -> pid_t {
         let port = try freeTCPPort()
         let (executable, arguments) = withUmask(
@@ -116,25 +114,19 @@ struct FilePermissionTests {
         let pid = try ChildProcesses.spawn(
             executable, arguments, environment: childEnvironment(home: scratch.path("home")), stdin: "/dev/null", stdout: log,
             stderr: log)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 1
-        let session = URLSession(configuration: configuration)
+        let store = data + "/dialogue-server.sqlite"
         // Generous: the full suite starts many processes at once on a small machine.
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
-            if let (_, response) = try? await session.data(from: URL(string: "http://127.0.0.1:\(port)/health")!),
-                (response as? HTTPURLResponse)?.statusCode == 200
-            {
-                return pid
-            }
+            if ["", "-wal", "-shm"].allSatisfy({ FileManager.default.fileExists(atPath: store + $0) }) { return pid }
             if let exit = ChildProcesses.exitIfEnded(pid) {
                 throw SetupFailure(
                     description: "dialogue-server exited (\(exit)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
             }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(50))
         }
         kill(pid, SIGKILL)
-        throw SetupFailure(description: "dialogue-server did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        throw SetupFailure(description: "dialogue-server did not open its store: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     @Test("the server's data folder, store, -wal and -shm are 0700/0600 under umask 022")

@@ -132,6 +132,21 @@ import Testing
         #expect(document.canonicalExport() == original.canonicalExport())
     }
 
+    @Test func aCreationArrivingBetweenTwoChangesOfItsEntityIsSeenByTheSecondCheck() throws {
+        let (_, create) = Self.document()
+        var document = SpaceDocument(space: Self.space)
+        // A hand-made change to the entity before its creation (kind unknown: not checked)…
+        let early = Change(
+            id: Dot(Self.mallory, 1), timestamp: HLCTimestamp(wallTime: 500), space: Self.space, entity: Self.session,
+            field: DialogueSession.Field.focus, operation: .set(.string("early"), predecessors: []))
+        try document.apply(early)
+        try document.apply(create)
+        // …then one after it: checked against the kind the creation brought.
+        let late = Self.malloryChange(DialogueSession.Field.scheduledAt, .set(.string("soon"), predecessors: []), counter: 2, after: create)
+        #expect(throws: ChangeError.self) { try document.apply(late) }
+        #expect(document.value(DialogueSession.Field.scheduledAt, of: Self.session) == nil)
+    }
+
     @Test func typedReadsTellAnInvalidValueFromAnAbsentOne() throws {
         var (document, create) = Self.document()
         #expect(document.read(DialogueSession.Key.scheduledAt, of: Self.session) == .absent)

@@ -97,7 +97,7 @@ extension SpaceDocument {
     /// observed vector, a dot outside its causal past: something its author could not have
     /// seen (a write, tag or edit made concurrently, or never). Honest changes name only what
     /// their author held, which their dependencies and their author's previous change cover.
-    private func checkHistory(_ change: Change) throws(ChangeError) {
+    private mutating func checkHistory(_ change: Change) throws(ChangeError) {
         let named: [Dot]
         switch change.operation {
         case .create(_, let predecessors), .set(_, let predecessors), .moveItem(_, _, _, let predecessors): named = predecessors
@@ -121,8 +121,16 @@ extension SpaceDocument {
     /// Refuses a change that breaks its field's descriptor. Checked when the change is
     /// causally ready: its entity's creation, in its causal past, is then held by every
     /// replica alike. (Local edits are not checked here: the replica's editor checks them first.)
-    private func checkValue(_ change: Change) throws(ChangeError) {
-        if checksFieldValues, let problem = valueProblem(of: change) { throw .invalidValue(change.id, reason: problem) }
+    private mutating func checkValue(_ change: Change) throws(ChangeError) {
+        guard checksFieldValues, !change.field.isEmpty else { return }
+        let kind: EntityKind?
+        if let last = lastCheckedKind, last.entity == change.entity {
+            kind = last.kind
+        } else {
+            kind = entityKind(of: change.entity)
+            lastCheckedKind = (change.entity, kind)
+        }
+        if let kind, let problem = valueProblem(of: change, kind: kind) { throw .invalidValue(change.id, reason: problem) }
     }
 
     // MARK: Application
@@ -145,6 +153,7 @@ extension SpaceDocument {
         do {
             switch change.operation {
             case .create(let kind, let predecessors):
+                lastCheckedKind = nil
                 entityStore[change.entity, default: EntityLifecycle()].kind.apply(
                     .init(value: kind, timestamp: change.timestamp, dot: dot), predecessors: predecessors)
             case .delete(let observed):

@@ -54,6 +54,10 @@ public struct SpaceDocument: Sendable {
     /// (``replay(_:)``), which may hold values written by a version that did not check
     /// them: refusing them there would lose the changes after them.
     var checksFieldValues = true
+    /// The entity whose field a change last checked, and its kind then: a merge brings runs
+    /// of changes to one entity (a typed note), so one lookup serves the run. Forgotten
+    /// whenever a creation applies (the only thing that changes a kind).
+    var lastCheckedKind: (entity: EntityID, kind: EntityKind?)?
 
     public init(space: SpaceID) {
         self.space = space

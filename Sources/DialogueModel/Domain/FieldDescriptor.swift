@@ -154,9 +154,13 @@ extension SpaceDocument {
     /// change's causal past and every replica checks the change against the same kind.
     public func valueProblem(of change: Change) -> String? {
         if change.field.isEmpty { return nil }  // the lifecycle (create, delete)
-        guard let kind = entityKind(of: change.entity), let field = kind.field(named: change.field),
-            let problem = field.problem(with: change.operation)
-        else { return nil }
+        guard let kind = entityKind(of: change.entity) else { return nil }
+        return valueProblem(of: change, kind: kind)
+    }
+
+    /// The same, for an entity of `kind`.
+    func valueProblem(of change: Change, kind: EntityKind) -> String? {
+        guard let field = kind.field(named: change.field), let problem = field.problem(with: change.operation) else { return nil }
         return "\(kind.rawValue).\(change.field) \(problem)"
     }
 }

@@ -27,6 +27,10 @@ public final class PostgresSyncStore: SyncStore {
         guard let components = URLComponents(string: url), let host = components.host, let user = components.user else {
             throw StoreError.unavailable("the database URL must look like postgres://user:password@host:port/database")
         }
+        // Foundation parses any number as the port; the client library would wrap it to 16 bits.
+        if let port = components.port, !(1...65535).contains(port) {
+            throw StoreError.unavailable("the database URL's port \(port) is not between 1 and 65535")
+        }
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         var configuration = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,

@@ -1,6 +1,7 @@
 import DialogueModel
 import DialogueSync
 import Logging
+import Metrics
 
 /// The server's pure view of the spaces it serves, so that a pushed change that refers to
 /// elements nobody holds (a text origin, a deleted range, a list item) is refused before
@@ -8,10 +9,13 @@ import Logging
 /// would stop syncing for everyone.
 ///
 /// A space's document is built from the store on first use and caught up from its cursor
-/// before every check, so changes stored by other server processes are seen. A check and
+/// before every check, so changes stored by other server processes are seen. Pushed
+/// changes are applied to a scratch copy of the document (copy-on-write: only the tables
+/// they touch are copied), which replaces the cached one only once they are stored
+/// (``commit(_:)``). A refused push, whatever the reason, leaves the cached document as it
+/// was: refusing costs the size of the push, never a rebuild from the store. A check and
 /// the append after it run under the space's lock (``withLock(_:_:)``), so no request is
-/// checked against changes that another request of this process has not stored; when an
-/// append fails, ``forget(_:)`` drops the documents that hold its changes. The least
+/// checked against changes that another request of this process has not stored. The least
 /// recently used documents are dropped beyond `capacity` spaces.
 actor SpaceDocuments {
     private struct Entry {
@@ -21,12 +25,22 @@ actor SpaceDocuments {
         var lastUsed: UInt64
     }
 
+    /// A space's document with a request's changes applied, kept aside until they are stored.
+    struct Checked: Sendable {
+        let space: SpaceID
+        fileprivate let document: SpaceDocument
+        fileprivate let cursor: Int64
+    }
+
     private let capacity: Int
     private let logger: Logger
     private var entries: [SpaceID: Entry] = [:]
     private var useCount: UInt64 = 0
     private var locked: Set<SpaceID> = []
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// How many documents were built from the store from the start (a cache miss).
+    private(set) var rebuilds = 0
+    private let rebuildCounter = Counter(label: "dialogue_space_document_rebuilds_total")
 
     init(capacity: Int, logger: Logger) {
         self.capacity = max(1, capacity)
@@ -65,15 +79,65 @@ actor SpaceDocuments {
 
     // MARK: Checks
 
-    /// Applies `changes` (already checked for shape, gaps, dependencies and duplicates) to
-    /// the space's document, caught up from the store first, and returns those it refuses.
-    /// On success the document keeps them, as the append that follows stores them; on any
-    /// refusal it is dropped. Call under the space's lock.
-    func check(_ changes: [Change], in space: SpaceID, store: any SyncStore) async throws -> [Rejection] {
+    /// Applies `changes` (already checked for shape, gaps, dependencies and duplicates) to a
+    /// scratch copy of the space's document, caught up from the store first, and returns
+    /// those it refuses, or the copy to ``commit(_:)`` once the changes are stored. The
+    /// cached document never holds unstored changes. Call under the space's lock.
+    func check(_ changes: [Change], in space: SpaceID, store: any SyncStore) async throws -> Result<Checked, Refusal> {
+        let entry = try await caughtUp(space, store: store)
+        var scratch = entry.document
+        var rejected: [Rejection] = []
+        let quarantined = scratch.quarantined.count
+        for change in changes {
+            do {
+                if try scratch.apply(change) == .buffered {
+                    rejected.append(
+                        Rejection(id: change.id, code: .missingDependency, reason: "depends on changes the server does not hold"))
+                }
+            } catch {
+                rejected.append(Rejection(id: change.id, code: Self.code(of: error), reason: error.description))
+            }
+        }
+        for (change, error) in scratch.quarantined.dropFirst(quarantined) {
+            rejected.append(Rejection(id: change.id, code: Self.code(of: error), reason: error.description))
+        }
+        guard rejected.isEmpty else { return .failure(Refusal(rejected: rejected)) }
+        return .success(Checked(space: space, document: scratch, cursor: entry.cursor))
+    }
+
+    /// The refusals of one space's check.
+    struct Refusal: Error {
+        var rejected: [Rejection]
+    }
+
+    /// Keeps a checked document as the space's cached one: its changes are stored now.
+    /// Call under the space's lock, after the append.
+    func commit(_ checked: Checked) {
+        guard entries[checked.space] != nil else { return }  // evicted meanwhile: built again when needed
+        entries[checked.space]!.document = checked.document
+        entries[checked.space]!.cursor = checked.cursor
+    }
+
+    /// The space's cached document (built from the store on a miss) with every change the
+    /// store holds applied; it stays in the cache.
+    private func caughtUp(_ space: SpaceID, store: any SyncStore) async throws -> Entry {
         // Out of the dictionary while it changes, so the document is edited in place.
-        var entry = entries.removeValue(forKey: space) ?? Entry(document: SpaceDocument(space: space), cursor: 0, lastUsed: 0)
+        var entry: Entry
+        if let cached = entries.removeValue(forKey: space) {
+            entry = cached
+        } else {
+            entry = Entry(document: SpaceDocument(space: space), cursor: 0, lastUsed: 0)
+            rebuilds += 1
+            rebuildCounter.increment()
+        }
         while true {
-            let page = try await store.changes(in: space, missingFrom: VersionVector(), after: entry.cursor, limit: 10_000)
+            let page: ChangePageResult
+            do {
+                page = try await store.changes(in: space, missingFrom: VersionVector(), after: entry.cursor, limit: 10_000)
+            } catch {
+                if entry.cursor > 0 { remember(entry, for: space) }  // what it holds so far is still true
+                throw error
+            }
             for change in page.changes {
                 do { try entry.document.replay(CollectionOfOne(change)) } catch {  // stored: accepted once already
                     logger.error("a stored change cannot be applied", metadata: ["change": "\(change.id)", "error": "\(error)"])
@@ -82,29 +146,18 @@ actor SpaceDocuments {
             entry.cursor = page.cursor
             if !page.more { break }
         }
-        var rejected: [Rejection] = []
-        let quarantined = entry.document.quarantined.count
-        for change in changes {
-            do {
-                if try entry.document.apply(change) == .buffered {
-                    rejected.append(
-                        Rejection(id: change.id, code: .missingDependency, reason: "depends on changes the server does not hold"))
-                }
-            } catch {
-                rejected.append(Rejection(id: change.id, code: Self.code(of: error), reason: error.description))
-            }
-        }
-        for (change, error) in entry.document.quarantined.dropFirst(quarantined) {
-            rejected.append(Rejection(id: change.id, code: Self.code(of: error), reason: error.description))
-        }
-        guard rejected.isEmpty else { return rejected }
+        remember(entry, for: space)
+        return entry
+    }
+
+    private func remember(_ entry: Entry, for space: SpaceID) {
+        var entry = entry
         useCount += 1
         entry.lastUsed = useCount
         entries[space] = entry
         if entries.count > capacity, let oldest = entries.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
             entries[oldest] = nil
         }
-        return []
     }
 
     /// The stable code of a change the document refused.
@@ -116,10 +169,5 @@ actor SpaceDocuments {
         case .wrongSpace: .wrongSpace
         case .invalidReference, .invalidPosition: .unknownReference
         }
-    }
-
-    /// Drops the documents of `spaces` (they may hold changes that were not stored).
-    func forget(_ spaces: [SpaceID]) {
-        for space in spaces { entries[space] = nil }
     }
 }

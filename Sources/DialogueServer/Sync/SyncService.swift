@@ -26,6 +26,8 @@ public struct SyncService: Sendable {
     public struct Failure: Error, Sendable {
         public var status: Int
         public var body: ErrorBody
+        /// For 429: when to try again (the `Retry-After` header).
+        public var retryAfterSeconds: Int?
 
         init(_ status: Int, _ code: SyncErrorCode, _ message: String, rejected: [Rejection]? = nil) {
             self.status = status
@@ -55,6 +57,12 @@ public struct SyncService: Sendable {
         public var pushed = 0
         public var stored = 0
         public var returned = 0
+    }
+
+    /// How many times a space's document was built from the store (a cache miss); refused
+    /// pushes never add to it.
+    public var documentRebuilds: Int {
+        get async { await documents.rebuilds }
     }
 
     /// Handles one sync request.
@@ -112,19 +120,21 @@ public struct SyncService: Sendable {
             let new = accepted.mapValues(\.new)
             do {
                 rejected = try await documents.withLock(writing) {
-                    do {
-                        var refused: [Rejection] = []
-                        for space in writing { refused += try await documents.check(new[space]!, in: space, store: store) }
-                        guard refused.isEmpty else {
-                            await documents.forget(writing)  // the spaces checked before hold this request's changes
-                            return refused
+                    // Each space's changes go to a scratch copy of its document; the copies
+                    // replace the cached documents only once everything is stored, so a
+                    // refusal (or a failed append) leaves the cache as it was.
+                    var checked: [SpaceDocuments.Checked] = []
+                    var refused: [Rejection] = []
+                    for space in writing {
+                        switch try await documents.check(new[space]!, in: space, store: store) {
+                        case .success(let document): checked.append(document)
+                        case .failure(let refusal): refused += refusal.rejected
                         }
-                        for space in writing { try await store.append(new[space]!, to: space) }
-                        return []
-                    } catch {
-                        await documents.forget(writing)  // their documents may hold changes that were not stored
-                        throw error
                     }
+                    guard refused.isEmpty else { return refused }
+                    for space in writing { try await store.append(new[space]!, to: space) }
+                    for document in checked { await documents.commit(document) }
+                    return []
                 }
                 if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
                 break
@@ -265,6 +275,26 @@ public struct ServerLimits: Sendable {
     public var documentCacheSpaces = 64
     /// How far ahead of the server's clock a change's timestamp may be.
     public var maxDriftMilliseconds: UInt64 = HybridLogicalClock<SystemWallClock>.defaultMaxDriftMilliseconds
+
+    // Limits at the door (see DEPLOYMENT.md): slow or idle connections, their number, and
+    // how often one address or token may fail to authenticate or push.
+
+    /// A connection that delivers no complete request part for this long is closed: one that
+    /// sends nothing, idles between requests, or trickles a request head (the header read
+    /// timeout is this one).
+    public var idleTimeout: Duration = .seconds(30)
+    /// A request's body must be complete this long after its head.
+    public var bodyTimeout: Duration = .seconds(60)
+    /// Most connections open at once; beyond it new ones wait in the listen backlog.
+    public var maxConnections = 512
+    /// Failed authentications one address may make (a school behind one NAT shares it).
+    public var authFailuresPerAddress = RateLimit(perMinute: 30)
+    /// Failed authentications with one token (a lost device's revoked token retrying).
+    public var authFailuresPerToken = RateLimit(perMinute: 10)
+    /// Pushes (requests that carry changes) by one token.
+    public var pushesPerToken = RateLimit(perMinute: 300)
+    /// Pushes from one address.
+    public var pushesPerAddress = RateLimit(perMinute: 3000)
 
     public init() {}
 

@@ -76,8 +76,8 @@ public struct SyncRequest: Codable, Sendable, Equatable {
             space = try container.decode(SpaceID.self, forKey: .space)
             (have, binaryVector) = try VersionVectorText.decode(from: container, json: .have, binary: .haveBinary)
             changes = try container.decode([Change].self, forKey: .changes)
-            changesBinary = try container.decodeIfPresent(String.self, forKey: .changesBinary)
-            after = try container.decodeIfPresent(Int64.self, forKey: .after)
+            changesBinary = try container.decodeUnlessNull(String.self, forKey: .changesBinary)
+            after = try container.decodeUnlessNull(Int64.self, forKey: .after)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -87,6 +87,27 @@ public struct SyncRequest: Codable, Sendable, Equatable {
             try container.encode(changes, forKey: .changes)
             try container.encodeIfPresent(changesBinary, forKey: .changesBinary)
             try container.encodeIfPresent(after, forKey: .after)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case `protocol`, replica, spaces, limit, encoding
+    }
+
+    /// Strict, as `openapi.yaml` says: no `null` for an optional member (leave it out),
+    /// `limit` at least 1, `encoding` json or binary.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.protocol = try container.decode(Int.self, forKey: .protocol)
+        replica = try container.decodeUnlessNull(ReplicaID.self, forKey: .replica)
+        spaces = try container.decode([SpaceSync].self, forKey: .spaces)
+        limit = try container.decodeUnlessNull(Int.self, forKey: .limit)
+        if let limit, limit < 1 {
+            throw DecodingError.dataCorruptedError(forKey: .limit, in: container, debugDescription: "limit must be at least 1")
+        }
+        encoding = try container.decodeUnlessNull(String.self, forKey: .encoding)
+        if let encoding, !["json", "binary"].contains(encoding) {
+            throw DecodingError.dataCorruptedError(forKey: .encoding, in: container, debugDescription: "encoding must be json or binary")
         }
     }
 
@@ -182,11 +203,24 @@ public struct SyncResponse: Codable, Sendable, Equatable {
     }
 }
 
+extension KeyedDecodingContainer {
+    /// An optional member: absent is nil, `null` is refused (the OpenAPI document types it
+    /// as a value, not as nullable).
+    func decodeUnlessNull<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) {
+            throw DecodingError.valueNotFound(
+                type, .init(codingPath: codingPath + [key], debugDescription: "\(key.stringValue) may be left out but not null"))
+        }
+        return try decode(type, forKey: key)
+    }
+}
+
 extension VersionVectorText {
     /// Reads a vector sent either as a JSON object under `json` or as base64 of
     /// ``VersionVector/binary`` under `binary` (exactly one of them), and says which.
     static func decode<Key: CodingKey>(from container: KeyedDecodingContainer<Key>, json: Key, binary: Key) throws -> (Self, Bool) {
-        let text = try container.decodeIfPresent(String.self, forKey: binary)
+        let text = try container.decodeUnlessNull(String.self, forKey: binary)
         guard let text else { return (try container.decode(Self.self, forKey: json), false) }
         guard !container.contains(json) else {
             throw DecodingError.dataCorruptedError(
@@ -258,6 +292,10 @@ public enum SyncErrorCode: String, Codable, Sendable, CaseIterable {
     case conflict
     case unavailable
     case internalError = "internal_error"
+    /// A known path asked with a method it does not answer (the `Allow` header lists those it does).
+    case methodNotAllowed = "method_not_allowed"
+    /// Too many failed authentications or pushes; retry after the `Retry-After` header's seconds.
+    case rateLimited = "rate_limited"
 }
 
 /// Why one pushed change was refused.
