@@ -1,9 +1,9 @@
-import DialogueModel
 import DialogueTestSupport
 import Foundation
 import GRDB
 import Testing
 
+@testable import DialogueModel
 @testable import DialogueSync
 
 /// What a hostile peer can hand a replica directly (a merge, a bundle) is refused with a
@@ -120,5 +120,49 @@ struct ReplicaHostileInputTests {
             #expect(Self.isImpossibleHistory(error, of: forgedSet.id), "\(error)")
         }
         #expect(try await replica.merge([honestSet]).applied == 1)
+    }
+
+    @Test("out-of-range counters reach a replica only as refusals: a merge, and a bundle whose frame holds a range past UInt64.max")
+    func outOfRangeCounters() async throws {
+        let directory = TemporaryDirectory()
+        let scenario = try ForgeryScenario()
+        let replica = try await Self.receiver(scenario, in: directory)
+        let before = try await ReplicaSnapshot(replica)
+        // A span past the largest counter, merged directly: a typed refusal of the batch.
+        let overflowing = Change(
+            id: Dot(ForgeryScenario.mallory, UInt64.max), timestamp: HLCTimestamp(wallTime: scenario.clock), space: scenario.space,
+            entity: scenario.session, field: "summary", operation: .insertText(originLeft: nil, originRight: nil, text: "ab"))
+        do {
+            try await replica.merge([overflowing])
+            Issue.record("a change past the largest counter was merged")
+        } catch {
+            guard case .changeRejected(overflowing.id, let reason) = error as? ReplicaError else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+            #expect(reason.contains("counter overflow"))
+        }
+        // The attack's deletion range, written into a bundle by a hostile encoder (bypassing
+        // the validating initialiser): the frame cannot be read, nothing is imported.
+        let hostile = Change(
+            id: Dot(ForgeryScenario.mallory, 1), timestamp: HLCTimestamp(wallTime: scenario.clock), space: scenario.space,
+            entity: scenario.session, field: "summary",
+            operation: .deleteText([DotRange(checked: ForgeryScenario.hill, firstCounter: UInt64.max, length: 1)]))
+        let url = directory.url.appendingPathComponent("overflow.dlgb")
+        var writer = try BundleWriter(
+            to: url, header: .init(createdBy: ForgeryScenario.mallory, createdAt: scenario.clock, spaces: [.init(space: scenario.space)]))
+        try writer.write([hostile])
+        try writer.finish()
+        do {
+            try await replica.importBundle(from: url)
+            Issue.record("a bundle with an overflowing range was imported")
+        } catch {
+            guard case .invalidBundle(let reason) = error as? ReplicaError else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+            #expect(reason.contains("runs past the largest counter"), "\(reason)")
+        }
+        #expect(try await ReplicaSnapshot(replica) == before)
     }
 }
