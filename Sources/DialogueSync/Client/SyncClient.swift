@@ -196,7 +196,8 @@ public struct SyncClient: Sendable {
         progress?(.finished(space: space))
     }
 
-    /// Sends one request, retrying network failures and 5xx answers.
+    /// Sends one request, retrying network failures, 5xx answers and a 429 whose `Retry-After`
+    /// is within the retry policy's `maxDelay`.
     func send(_ request: SyncRequest, progress: (@Sendable (Progress) -> Void)?) async throws(SyncClientError) -> SyncResponse {
         let transport = try transport.get()
         var body: Data
@@ -218,6 +219,8 @@ public struct SyncClient: Sendable {
         while true {
             if Task.isCancelled { throw .cancelled }
             let reason: String
+            // How long the server asked us to wait (429's Retry-After), if longer than the backoff.
+            var serverDelay: Duration = .zero
             do {
                 let (data, http) = try await transport.send(urlRequest)
                 if (300...399).contains(http.statusCode) {
@@ -245,6 +248,10 @@ public struct SyncClient: Sendable {
                 case 409, 500...599:
                     // 409: the same changes were being stored concurrently; worth another try.
                     reason = "server answered \(http.statusCode)"
+                case 429 where Self.retryAfter(http).map({ $0 <= configuration.retry.maxDelay }) ?? false:
+                    // Rate limited for a moment: wait as long as the server asks, then try again.
+                    serverDelay = Self.retryAfter(http)!
+                    reason = "server is rate limiting (retry after \(serverDelay))"
                 default:
                     let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(payload))
                     throw SyncClientError.refused(
@@ -271,11 +278,19 @@ public struct SyncClient: Sendable {
             guard attempt < configuration.retry.maxAttempts else {
                 throw .unreachable("\(configuration.server.absoluteString): \(reason) (after \(attempt) attempts)")
             }
-            let delay = configuration.retry.delay(afterAttempt: attempt - 1, jitter: Double.random(in: 0.5...1))
+            let delay = max(serverDelay, configuration.retry.delay(afterAttempt: attempt - 1, jitter: Double.random(in: 0.5...1)))
             logger.notice("sync request failed; retrying", metadata: ["attempt": "\(attempt)", "reason": "\(reason)"])
             progress?(.retrying(attempt: attempt, delay: delay, reason: reason))
             do { try await sleep(delay) } catch { throw .cancelled }
         }
+    }
+
+    /// A 429's `Retry-After` in seconds (the HTTP-date form is not used by the server), if any.
+    /// A wait longer than the retry policy's `maxDelay` is not waited for: the sync stops with
+    /// the server's `rate_limited` refusal instead of hanging.
+    static func retryAfter(_ response: HTTPURLResponse) -> Duration? {
+        guard let value = response.value(forHTTPHeaderField: "Retry-After"), let seconds = Int(value), seconds >= 0 else { return nil }
+        return .seconds(seconds)
     }
 
     /// Where a 3xx may be followed: a 307 or 308 (method and body kept) to the configured
