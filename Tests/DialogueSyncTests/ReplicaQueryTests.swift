@@ -22,6 +22,11 @@ private func withQueryTestDirectory<T>(_ body: (URL) async throws -> T) async th
     return try await body(directory)
 }
 
+/// How long an observation may take to deliver a write before the test fails. Generous: the
+/// full suite runs dozens of suites at once on two cores, where a 2 s bound timed out with
+/// nothing wrong; an observation that never sees the write still fails.
+private let observationTimeout = 60.0
+
 /// Runs `body`, failing if it takes longer than `seconds`.
 private func withQueryTestTimeout<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
@@ -614,7 +619,7 @@ private struct QueryFixture {
             let f = try await QueryFixture(directory)
             let (replica, space) = (f.replica, f.space)
             let observation = replica.observeSessions(in: space)
-            let (first, second) = try await withQueryTestTimeout(seconds: 5) {
+            let (first, second) = try await withQueryTestTimeout(seconds: observationTimeout) {
                 var values = observation.makeAsyncIterator()
                 let first = try await values.next()
                 _ = try await replica.edit(in: space) { editor in
@@ -636,7 +641,7 @@ private struct QueryFixture {
             let action = try await replica.edit(in: space) { editor in try editor.addAction("Observe me", owner: alice) }
             let actions = replica.observe { db in try ReplicaQueries.openActions(db, owner: alice) }
             let record = replica.observeSession(early)
-            let (before, after, recordBefore, recordAfter) = try await withQueryTestTimeout(seconds: 5) {
+            let (before, after, recordBefore, recordAfter) = try await withQueryTestTimeout(seconds: observationTimeout) {
                 var actionValues = actions.makeAsyncIterator()
                 var recordValues = record.makeAsyncIterator()
                 let before = try await actionValues.next()
@@ -667,7 +672,7 @@ private struct QueryFixture {
             let (replica, space) = (f.replica, f.space)
             let observation = ValueObservation.tracking { db in try ReplicaQueries.sessions(db, in: space) }.values(in: replica.database)
             do {
-                let second = try await withQueryTestTimeout(seconds: 2) {
+                let second = try await withQueryTestTimeout(seconds: observationTimeout) {
                     var values = observation.makeAsyncIterator()
                     _ = try await values.next()
                     _ = try await replica.edit(in: space) { editor in try editor.createSession(title: "Unseen") }
