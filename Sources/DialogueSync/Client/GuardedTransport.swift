@@ -12,12 +12,14 @@ import Synchronization
 ///   on Linux it drops the body of a 307). The 3xx comes back as the answer, and
 ///   ``SyncClient`` decides (it re-sends a 307/308 within the same origin only);
 /// - an answer with a `Content-Encoding` is refused as soon as its headers arrive: URLSession
-///   (libcurl on Linux, CFNetwork on Darwin) would inflate it before our code sees a byte,
-///   and hands the inflated chunks over through a queue our bound cannot hold back (a 256 KiB
-///   gzip of zeros reached 800 MB of queued chunks). ``SyncClient`` asks for `identity`, so an
-///   honest server never sends one;
+///   (libcurl on Linux, CFNetwork on Darwin) would inflate it before our code sees a byte.
+///   ``SyncClient`` asks for `identity`, so an honest server never sends one;
 /// - a body is collected chunk by chunk and the task cancelled as soon as it passes
-///   `maxBodyBytes`.
+///   `maxBodyBytes`;
+/// - on Linux the delegate runs on an ``InlineQueue``: libcurl keeps inflating a body after
+///   the task is cancelled (nothing stops its read loop from a delegate), and on a real
+///   operation queue the inflated chunks pile up faster than the delegate drops them (a
+///   256 KiB gzip bomb held 323 MiB). Run inline, each chunk is dropped as it is made.
 final class GuardedTransport: Sendable {
     private let session: URLSession
     private let guardian: Guardian
@@ -27,7 +29,11 @@ final class GuardedTransport: Sendable {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.httpShouldSetCookies = false
-        session = URLSession(configuration: configuration, delegate: guardian, delegateQueue: nil)
+        #if canImport(FoundationNetworking)
+            session = URLSession(configuration: configuration, delegate: guardian, delegateQueue: InlineQueue())
+        #else
+            session = URLSession(configuration: configuration, delegate: guardian, delegateQueue: nil)
+        #endif
     }
 
     // The session keeps its delegate until it is invalidated.
@@ -95,7 +101,7 @@ final class GuardedTransport: Sendable {
             }
             exchanges.withLock { $0[dataTask.taskIdentifier]?.encoding = encoding }
             completionHandler(.cancel)
-            dataTask.cancel()
+            Self.cancel(dataTask)
         }
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
@@ -114,7 +120,13 @@ final class GuardedTransport: Sendable {
                 exchanges[dataTask.taskIdentifier] = exchange
                 return false
             }
-            if tooLarge { dataTask.cancel() }
+            if tooLarge { Self.cancel(dataTask) }
+        }
+
+        /// Cancels `task` from another thread: on Linux, `cancel()` waits for the session's work
+        /// queue, the very queue an ``InlineQueue`` runs this delegate on.
+        private static func cancel(_ task: URLSessionTask) {
+            DispatchQueue.global().async { task.cancel() }
         }
 
         func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
@@ -133,3 +145,14 @@ final class GuardedTransport: Sendable {
         }
     }
 }
+
+#if canImport(FoundationNetworking)
+    /// A delegate queue that runs each callback at once, on the thread that hands it over:
+    /// swift-corelibs-foundation's URLSession calls `addOperation` from libcurl's write
+    /// callback, so the delegate sees (and can drop) each inflated chunk before libcurl
+    /// makes the next one, instead of finding them all queued in memory.
+    private final class InlineQueue: OperationQueue, @unchecked Sendable {
+        override func addOperation(_ block: @Sendable @escaping () -> Void) { block() }
+        override func addOperation(_ operation: Operation) { operation.start() }
+    }
+#endif
