@@ -82,9 +82,13 @@ extension DatabaseValue {
         if case .string(let text) = storage { text } else { nil }
     }
 
-    /// The integer stored here, if it is one.
+    /// The integer stored here, if it is one. Not inlined: inlined into
+    /// `ReplicaQueries.session`, it crashed Swift 6.3.1's optimiser in release builds (an
+    /// ownership verification failure in CopyPropagation).
     var storedInt64: Int64? {
-        if case .int64(let value) = storage { value } else { nil }
+        @inline(never) get {
+            if case .int64(let value) = storage { value } else { nil }
+        }
     }
 }
 
