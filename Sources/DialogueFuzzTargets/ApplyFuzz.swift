@@ -221,7 +221,8 @@ struct ReferencePools {
 
     private func makeOperation(_ choices: inout ChoiceStream) -> DialogueModel.Operation {
         switch choices.pick(Self.operationKinds) {
-        case 0: return .create(kind: ["session", "prompt", "insight", "", "future-kind"][choices.pick(5)], predecessors: pickDots(&choices))
+        case 0:
+            return .create(kind: ["session", "prompt", "insight", "", "future-kind"][choices.pick(5)], predecessors: pickDots(&choices))
         case 1: return .delete(observed: pickVector(&choices))
         case 2: return .set(pickValue(&choices), predecessors: pickDots(&choices))
         case 3: return .add(pickValue(&choices))

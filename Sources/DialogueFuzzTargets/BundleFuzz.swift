@@ -50,7 +50,9 @@ actor BundleFuzz {
             try await replica.importBundle(from: file, acceptingNewSpaces: mode & 4 == 4)
         } catch {
             let after: [SpaceID: VersionVector]
-            do { after = try replica.heldVectors() } catch { throw FuzzFinding("the replica cannot be read after a refused import: \(error)") }
+            do { after = try replica.heldVectors() } catch {
+                throw FuzzFinding("the replica cannot be read after a refused import: \(error)")
+            }
             guard after == before else { throw FuzzFinding("a refused import changed the replica: \(before) became \(after)") }
         }
     }

@@ -29,11 +29,15 @@ enum FuzzCorpus {
         }
         let prompts = Array(PromptLibrary.starter.prefix(3))
         record(hillDocument.createSession(session, title: "Feedback that moves learning", by: by(hill)), into: &valeDocument)
-        record([hillDocument.set(DialogueSession.Field.scheduledAt, of: session, to: .timestamp(1_765_400_000_000), by: by(hill))], into: &valeDocument)
+        record(
+            [hillDocument.set(DialogueSession.Field.scheduledAt, of: session, to: .timestamp(1_765_400_000_000), by: by(hill))],
+            into: &valeDocument)
         record(
             [hillDocument.add(.reference(member), toSet: DialogueSession.Field.participants, of: session, by: by(hill))].compactMap { $0 },
             into: &valeDocument)
-        record(try! hillDocument.editText(DialogueSession.Field.summary, of: session, at: 0, insert: "We met at Hill. ", by: by(hill)), into: &valeDocument)
+        record(
+            try! hillDocument.editText(DialogueSession.Field.summary, of: session, at: 0, insert: "We met at Hill. ", by: by(hill)),
+            into: &valeDocument)
         for prompt in prompts {
             record(hillDocument.addStarterPrompt(prompt, by: by(hill)), into: &valeDocument)
             record([try! hillDocument.appendToAgenda(prompt.id, of: session, by: by(hill))], into: &valeDocument)
@@ -41,18 +45,23 @@ enum FuzzCorpus {
         record([hillDocument.create(note, kind: "insight", by: by(hill))], into: &valeDocument)
         // Concurrent edits on both devices, then each receives the other's.
         var hillEdits: [Change] = []
-        hillEdits += try! hillDocument.editText(DialogueSession.Field.summary, of: session, at: 3, delete: 4, insert: "gathered", by: by(hill))
+        hillEdits += try! hillDocument.editText(
+            DialogueSession.Field.summary, of: session, at: 3, delete: 4, insert: "gathered", by: by(hill))
         hillEdits.append(try! hillDocument.moveItem(from: 0, to: 2, inList: DialogueSession.Field.agenda, of: session, by: by(hill)))
         hillEdits.append(hillDocument.set(DialogueSession.Field.focus, of: session, to: .string("Oral feedback in Y5 — 😊"), by: by(hill)))
         var valeEdits: [Change] = []
-        valeEdits += try! valeDocument.editText(DialogueSession.Field.summary, of: session, at: 16, insert: "Vale brought marking samples.", by: by(vale))
+        valeEdits += try! valeDocument.editText(
+            DialogueSession.Field.summary, of: session, at: 16, insert: "Vale brought marking samples.", by: by(vale))
         valeEdits.append(try! valeDocument.removeItem(at: 1, inList: DialogueSession.Field.agenda, of: session, by: by(vale)))
         valeEdits.append(valeDocument.delete(note, by: by(vale)))
-        valeEdits += [valeDocument.remove(.reference(member), fromSet: DialogueSession.Field.participants, of: session, by: by(vale))].compactMap { $0 }
+        valeEdits += [valeDocument.remove(.reference(member), fromSet: DialogueSession.Field.participants, of: session, by: by(vale))]
+            .compactMap { $0 }
         valeEdits.append(valeDocument.set(DialogueSession.Field.focus, of: session, to: .string("Written feedback"), by: by(vale)))
         record(hillEdits, into: &valeDocument)
         record(valeEdits, into: &hillDocument)
-        record(try! valeDocument.editText(DialogueSession.Field.summary, of: session, at: 0, delete: 2, insert: "Two schools", by: by(vale)), into: &hillDocument)
+        record(
+            try! valeDocument.editText(DialogueSession.Field.summary, of: session, at: 0, delete: 2, insert: "Two schools", by: by(vale)),
+            into: &hillDocument)
         return log
     }
 

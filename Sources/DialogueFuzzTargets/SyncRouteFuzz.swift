@@ -60,7 +60,8 @@ actor SyncRouteFuzz {
         if outcome.status >= 400 {
             guard outcome.contentType == "application/json", let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(outcome.body))
             else {
-                throw FuzzFinding("status \(outcome.status) without a JSON error body: \(String(decoding: outcome.body.prefix(300), as: UTF8.self))")
+                throw FuzzFinding(
+                    "status \(outcome.status) without a JSON error body: \(String(decoding: outcome.body.prefix(300), as: UTF8.self))")
             }
             if outcome.status >= 500, !(outcome.status == 503 && error.error.code == SyncErrorCode.unavailable.rawValue) {
                 throw FuzzFinding("status \(outcome.status) \(error.error.code): \(error.error.message)")
@@ -142,9 +143,11 @@ actor SyncRouteFuzz {
             replica: FuzzCorpus.hill, spaces: [.init(space: FuzzCorpus.space, have: have, changes: Array(changes.prefix(8)), binary: true)],
             binary: true)
         let pull = SyncRequest(
-            replica: FuzzCorpus.vale, spaces: [.init(space: FuzzCorpus.space, have: VersionVector([FuzzCorpus.hill: 3]), after: 0)], limit: 5)
+            replica: FuzzCorpus.vale, spaces: [.init(space: FuzzCorpus.space, have: VersionVector([FuzzCorpus.hill: 3]), after: 0)],
+            limit: 5)
         let privateChanges = FuzzCorpus.changes(in: hillSpace)
-        let privatePush = SyncRequest(replica: FuzzCorpus.hill, spaces: [.init(space: hillSpace, have: VersionVector(), changes: privateChanges)])
+        let privatePush = SyncRequest(
+            replica: FuzzCorpus.hill, spaces: [.init(space: hillSpace, have: VersionVector(), changes: privateChanges)])
         let everything = SyncRequest(
             replica: FuzzCorpus.vale,
             spaces: [.init(space: valeSpace, have: VersionVector()), .init(space: FuzzCorpus.space, have: VersionVector())])

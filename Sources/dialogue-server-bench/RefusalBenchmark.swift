@@ -38,10 +38,16 @@ enum RefusalBenchmark {
             return [
                 row(
                     "refused pushes against a space of \(spaceChanges)",
-                    String(format: "%d in %.1f s (%.0f/s), %d rebuilds", refusals, refusalSeconds, Double(refusals) / refusalSeconds, rebuildsDuringFlood)),
+                    String(
+                        format: "%d in %.1f s (%.0f/s), %d rebuilds", refusals, refusalSeconds, Double(refusals) / refusalSeconds,
+                        rebuildsDuringFlood)),
                 row("  honest pushes alone: p50 / p99", String(format: "%.1f / %.1f ms (%d pushes)", alone.p50, alone.p99, alone.count)),
-                row("  honest pushes meanwhile: p50 / p99", String(format: "%.1f / %.1f ms (%d pushes)", flooded.p50, flooded.p99, flooded.count)),
-                row("  one change applied in place / to a scratch copy", String(format: "%.0f / %.0f µs", inPlaceMicroseconds, scratchMicroseconds)),
+                row(
+                    "  honest pushes meanwhile: p50 / p99",
+                    String(format: "%.1f / %.1f ms (%d pushes)", flooded.p50, flooded.p99, flooded.count)),
+                row(
+                    "  one change applied in place / to a scratch copy",
+                    String(format: "%.0f / %.0f µs", inPlaceMicroseconds, scratchMicroseconds)),
             ]
         }
     }
@@ -182,7 +188,10 @@ enum RefusalBenchmark {
         let start = clock.now
         let (_, response) = try await session.data(for: urlRequest)
         let elapsed = clock.now - start
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return (
+            (response as? HTTPURLResponse)?.statusCode ?? 0,
+            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        )
     }
 }
 

@@ -69,16 +69,15 @@ enum ServerBenchmark {
                 ]
             }
             let interval = paced.intervalMilliseconds ?? 0
-            return (
-                [
+            return
+                ([
                     row("store", store),
                     row(
                         "cold sync into an empty replica",
                         "\(coldChanges) changes in \(String(format: "%.2f", coldSeconds)) s (target ≤ 2 s)"),
                 ] + rows("paced: each client syncs every \(interval) ms", paced)
-                    + (saturated.requests > 0 ? rows("saturated: each client back to back", saturated) : [])
-                    + (refusal?.rows ?? [])
-            ).joined(separator: "\n")
+                + (saturated.requests > 0 ? rows("saturated: each client back to back", saturated) : [])
+                + (refusal?.rows ?? [])).joined(separator: "\n")
         }
     }
 

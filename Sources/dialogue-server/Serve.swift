@@ -102,7 +102,8 @@ struct Serve: AsyncParsableCommand {
         // Read here rather than as the option's default, so --help never shows the token.
         let metricsToken = metricsToken ?? ProcessInfo.processInfo.environment["DIALOGUE_METRICS_TOKEN"]
         let server = SyncServer(
-            service: SyncService(store: store, limits: limits, logger: logger), metrics: registry, logger: logger, metricsToken: metricsToken)
+            service: SyncService(store: store, limits: limits, logger: logger), metrics: registry, logger: logger,
+            metricsToken: metricsToken)
         if try await store.partnerships().isEmpty {
             logger.notice(
                 """

@@ -172,7 +172,9 @@ extension SpaceDocument {
                         integration.enqueue(.init(change: original, ref: ref, dot: dot, operation: change.operation))
                     } else {
                         try integration.whenIdle { texts throws(ChangeError) in
-                            do throws(SequenceError) { try texts.apply(change.operation, to: ref, first: dot) } catch { throw .invalidReference(dot, error) }
+                            do throws(SequenceError) { try texts.apply(change.operation, to: ref, first: dot) } catch {
+                                throw .invalidReference(dot, error)
+                            }
                         }
                     }
                 } else {

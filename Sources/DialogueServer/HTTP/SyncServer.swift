@@ -73,7 +73,8 @@ public struct SyncServer: Sendable {
                     else {
                         return Self.error(500, .internalError, "the OpenAPI document is missing from this build")
                     }
-                    return Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+                    return Response(
+                        status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
                 }
             ),
             (.post, "/v1/sync", { request, context in try await sync(request, context) }),
@@ -85,7 +86,8 @@ public struct SyncServer: Sendable {
         let routes = routes()
         let router = Router(context: DialogueRequestContext.self)
         router.add(middleware: HTTPSurfaceMiddleware())
-        router.add(middleware: JSONErrorMiddleware(allowed: Dictionary(grouping: routes, by: { $0.path }).mapValues { $0.map { $0.method } }))
+        router.add(
+            middleware: JSONErrorMiddleware(allowed: Dictionary(grouping: routes, by: { $0.path }).mapValues { $0.map { $0.method } }))
         router.add(middleware: MetricsMiddleware())
         for route in routes {
             router.on(RouterPath(route.path), method: route.method, use: route.handler)
@@ -269,7 +271,8 @@ struct JSONErrorMiddleware: RouterMiddleware {
         } catch let error as HTTPError {
             if error.status == .notFound, let methods = allowed[request.uri.path] {
                 var response = SyncServer.error(
-                    405, .methodNotAllowed, "\(request.uri.path) answers \(methods.map(\.rawValue).joined(separator: ", ")), not \(request.method)")
+                    405, .methodNotAllowed,
+                    "\(request.uri.path) answers \(methods.map(\.rawValue).joined(separator: ", ")), not \(request.method)")
                 response.headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
                 return response
             }

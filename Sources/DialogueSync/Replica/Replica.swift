@@ -139,7 +139,8 @@ public actor Replica {
         do {
             try document.endConcurrentTextIntegration()
         } catch {
-            throw ReplicaError.storage("the stored log of space \(document.space) holds change \(error.change), which cannot apply: \(error.error)")
+            throw ReplicaError.storage(
+                "the stored log of space \(document.space) holds change \(error.change), which cannot apply: \(error.error)")
         }
     }
 
@@ -186,7 +187,8 @@ public actor Replica {
 
     static func insertSpace(_ space: SpaceID, _ db: Database, clock: HybridLogicalClock<AnyWallClock>) throws {
         try db.execute(
-            sql: "INSERT OR IGNORE INTO spaces (space_id, added_at, number) VALUES (?, ?, (SELECT coalesce(max(number), 0) + 1 FROM spaces))",
+            sql:
+                "INSERT OR IGNORE INTO spaces (space_id, added_at, number) VALUES (?, ?, (SELECT coalesce(max(number), 0) + 1 FROM spaces))",
             arguments: [space.blob, Int64(bitPattern: clock.wall.millisecondsSinceEpoch())])
     }
 

@@ -55,7 +55,9 @@ struct Members: AsyncParsableCommand {
                 let people = (await replica.document(space)?.people ?? []).map {
                     Listed(id: $0.id, name: $0.displayName, role: $0.role, school: $0.homeSchool)
                 }
-                try global.emit(people, people.map { "\($0.id)  \(Terminal.line($0.name ?? "-"))  \($0.role?.rawValue ?? "-")" }.joined(separator: "\n"))
+                try global.emit(
+                    people, people.map { "\($0.id)  \(Terminal.line($0.name ?? "-"))  \($0.role?.rawValue ?? "-")" }.joined(separator: "\n")
+                )
             }
         }
     }

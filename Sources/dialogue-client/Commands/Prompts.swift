@@ -49,7 +49,8 @@ struct Prompts: AsyncParsableCommand {
                         Listed(id: starter.id, text: starter.text, theme: starter.theme, source: starter.source, space: nil, starter: true))
                 }
                 try global.emit(
-                    listed, listed.map { "\($0.id)  [\(Terminal.line($0.theme ?? "-"))] \(Terminal.line($0.text))" }.joined(separator: "\n"))
+                    listed, listed.map { "\($0.id)  [\(Terminal.line($0.theme ?? "-"))] \(Terminal.line($0.text))" }.joined(separator: "\n")
+                )
             }
         }
     }

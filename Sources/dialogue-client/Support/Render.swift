@@ -46,7 +46,8 @@ enum Render {
                 if let kind = insight.kind { meta.append(kind.displayName.lowercased()) }
                 if let fields = insight.invalidFields { meta.append(fields.map { "\($0) \(invalid)" }.joined(separator: ", ")) }
                 if !insight.hallmarks.isEmpty {
-                    meta.append("hallmarks: " + insight.hallmarks.map { line(Hallmark(rawValue: $0)?.displayName ?? $0) }.joined(separator: ", "))
+                    meta.append(
+                        "hallmarks: " + insight.hallmarks.map { line(Hallmark(rawValue: $0)?.displayName ?? $0) }.joined(separator: ", "))
                 }
                 let text = insight.text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n  ")
                 lines.append("- \(text)" + (meta.isEmpty ? "" : " _(\(meta.joined(separator: "; ")))_"))
