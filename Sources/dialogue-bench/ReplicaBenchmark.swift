@@ -216,7 +216,9 @@ enum ReplicaBenchmark {
                 switch Int.random(in: 0..<10, using: &random) {
                 case 0..<4:
                     let field = [DialogueSession.Field.title, DialogueSession.Field.status, DialogueSession.Field.focus][made % 3]
-                    _ = document.set(field, of: session, to: .string("v\(made)"), by: context)
+                    // A status must be a known term (the merge refuses others as invalid_value).
+                    let value = field == DialogueSession.Field.status ? ["planned", "held", "closed"][made / 3 % 3] : "v\(made)"
+                    _ = document.set(field, of: session, to: .string(value), by: context)
                 case 4, 5:
                     let member = members[Int.random(in: 0..<members.count, using: &random)]
                     if document.add(member, toSet: DialogueSession.Field.participants, of: session, by: context) == nil {
