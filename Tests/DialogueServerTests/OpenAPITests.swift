@@ -414,4 +414,15 @@ struct NeverStore: SyncStore {
     func partnerships() async throws -> [PartnershipAccount] { throw Unused() }
     func schools() async throws -> [SchoolAccount] { throw Unused() }
     func members() async throws -> [MemberAccount] { throw Unused() }
+    func token(forTokenHash hash: [UInt8]) async throws -> TokenAccess? { throw Unused() }
+    func spaceListings(ofSchool school: UUID) async throws -> [SpaceListing] { throw Unused() }
+    func serverKeys(creatingIfAbsent candidate: ServerKeyRecord) async throws -> [ServerKeyRecord] { throw Unused() }
+    func rotateServerKey(from previous: [UInt8], to new: ServerKeyRecord) async throws { throw Unused() }
+    func registerDevice(_ device: DeviceRecord) async throws -> DeviceRegistrationOutcome { throw Unused() }
+    func devices() async throws -> [DeviceListing] { throw Unused() }
+    func deviceCertificates(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] { throw Unused() }
+    func revokeToken(
+        id: UUID, at time: Int64, certify: @Sendable (DeviceRevocationRecord) throws -> Data
+    ) async throws -> TokenRevocationResult? { throw Unused() }
+    func revokedCounters(of replica: ReplicaID) async throws -> [SpaceID: UInt64] { throw Unused() }
 }

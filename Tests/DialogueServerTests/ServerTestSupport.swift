@@ -126,4 +126,21 @@ final class FlakyStore: SyncStore {
     func partnerships() async throws -> [PartnershipAccount] { try await base.partnerships() }
     func schools() async throws -> [SchoolAccount] { try await base.schools() }
     func members() async throws -> [MemberAccount] { try await base.members() }
+    func token(forTokenHash hash: [UInt8]) async throws -> TokenAccess? { try await base.token(forTokenHash: hash) }
+    func spaceListings(ofSchool school: UUID) async throws -> [SpaceListing] { try await base.spaceListings(ofSchool: school) }
+    func serverKeys(creatingIfAbsent candidate: ServerKeyRecord) async throws -> [ServerKeyRecord] {
+        try await base.serverKeys(creatingIfAbsent: candidate)
+    }
+    func rotateServerKey(from previous: [UInt8], to new: ServerKeyRecord) async throws {
+        try await base.rotateServerKey(from: previous, to: new)
+    }
+    func registerDevice(_ device: DeviceRecord) async throws -> DeviceRegistrationOutcome { try await base.registerDevice(device) }
+    func devices() async throws -> [DeviceListing] { try await base.devices() }
+    func deviceCertificates(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] {
+        try await base.deviceCertificates(of: replicas)
+    }
+    func revokeToken(
+        id: UUID, at time: Int64, certify: @Sendable (DeviceRevocationRecord) throws -> Data
+    ) async throws -> TokenRevocationResult? { try await base.revokeToken(id: id, at: time, certify: certify) }
+    func revokedCounters(of replica: ReplicaID) async throws -> [SpaceID: UInt64] { try await base.revokedCounters(of: replica) }
 }

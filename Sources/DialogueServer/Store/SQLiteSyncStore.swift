@@ -62,6 +62,7 @@ public final class SQLiteSyncStore: SyncStore {
                     );
                     """)
         }
+        migrator.registerMigration("v2-trust") { db in try createTrustTables(db) }
         return migrator
     }
 

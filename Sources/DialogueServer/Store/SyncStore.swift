@@ -50,6 +50,41 @@ public protocol SyncStore: Sendable {
     func partnerships() async throws -> [PartnershipAccount]
     func schools() async throws -> [SchoolAccount]
     func members() async throws -> [MemberAccount]
+    /// The token behind a token hash and its member, unless revoked.
+    func token(forTokenHash hash: [UInt8]) async throws -> TokenAccess?
+    /// The spaces a school's members may hold, named: its private space (after the school)
+    /// and the shared spaces of its partnerships (after the partnership), sorted by space.
+    func spaceListings(ofSchool school: UUID) async throws -> [SpaceListing]
+
+    // MARK: Trust (docs/TRUST.md)
+
+    /// The server's signing keys, oldest first: the last is the current one. When the store
+    /// has none yet, `candidate` becomes the first (insert-if-absent, then read back, so
+    /// stores opening one empty database at once all end with the same single key).
+    func serverKeys(creatingIfAbsent candidate: ServerKeyRecord) async throws -> [ServerKeyRecord]
+    /// Makes `new` the current key and retires the key whose public half is `previous`, in
+    /// one transaction. Throws ``StoreError/conflict`` when `previous` is no longer the
+    /// current key (another rotation came first): nothing is changed.
+    func rotateServerKey(from previous: [UInt8], to new: ServerKeyRecord) async throws
+    /// Binds `device.replica` to its key and member if the replica id is free; renews the
+    /// certificate (and token) when the same key and member register again; otherwise
+    /// changes nothing and says why (``DeviceRegistrationOutcome``). Race-free: two
+    /// registrations of one replica id at once bind it once.
+    func registerDevice(_ device: DeviceRecord) async throws -> DeviceRegistrationOutcome
+    /// Every registered device, with its member's name and token's label, by registration time.
+    func devices() async throws -> [DeviceListing]
+    /// The JSON of the latest certificate of each of `replicas` that is registered.
+    func deviceCertificates(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data]
+    /// Revokes a token and the devices registered with it, in one transaction: for each
+    /// device, records per space the last counter the store holds of it (table
+    /// `device_revocations`) and keeps the statement `certify` signs for it. `nil` when
+    /// there is no active token `id` (nothing changed).
+    func revokeToken(
+        id: UUID, at time: Int64, certify: @Sendable (DeviceRevocationRecord) throws -> Data
+    ) async throws -> TokenRevocationResult?
+    /// Per space, the last counter recorded for a revoked device (empty: not revoked, or
+    /// nothing held of it).
+    func revokedCounters(of replica: ReplicaID) async throws -> [SpaceID: UInt64]
 }
 
 /// A page of stored changes and where the scan stopped.
