@@ -34,8 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        // Pure core: identifiers, clocks, CRDTs, domain, changes and their codec. No I/O.
-        .target(name: "DialogueModel"),
+        // Pure core: identifiers, clocks, CRDTs, domain, changes and their codec, and the
+        // trust core (keys, signed statements, hash chains). No I/O.
+        .target(name: "DialogueModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Storage, merge engine, sync primitives: what an app or the CLI links.
         .target(
             name: "DialogueSync",
