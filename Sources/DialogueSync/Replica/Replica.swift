@@ -17,6 +17,11 @@ public actor Replica {
     public nonisolated let database: DatabasePool
     /// Where the file lives.
     public nonisolated let path: String
+    /// This device's public signing key (Ed25519, 32 raw bytes), made with the replica and
+    /// kept for ever; the server certifies it for this replica's id at `login`.
+    public nonisolated var devicePublicKey: Data { deviceKey.publicKeyBytes }
+    /// The device key pair; its private half never leaves the replica's database.
+    nonisolated let deviceKey: DeviceKey
     let logger: Logger
     var clock: HybridLogicalClock<AnyWallClock>
     var documents: [SpaceID: SpaceDocument] = [:]
@@ -66,6 +71,7 @@ public actor Replica {
             try ReplicaSchema.migrator.migrate(database)
             let (id, storedTimestamp) = try database.write { db in try Self.identity(db) }
             self.id = id
+            deviceKey = try database.read { db in try DeviceKey.load(db) }
             var logger = logger
             logger[metadataKey: "replica.id"] = "\(id)"
             self.logger = logger

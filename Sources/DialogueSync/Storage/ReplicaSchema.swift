@@ -1,4 +1,5 @@
 import DialogueModel
+import Foundation
 import GRDB
 
 /// The replica's SQLite schema, created and evolved only through named migrations
@@ -8,6 +9,7 @@ enum ReplicaSchema {
     /// Migration identifiers in order; tests pin fixtures to a prefix of this list.
     static let migrationIdentifiers = [
         "v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes", "v4-packed-clock", "v5-block-ranges",
+        "v6-device-key", "v7-trust-cache",
     ]
 
     /// Refuses a database this build must not migrate: another application's (tables,
@@ -118,6 +120,15 @@ enum ReplicaSchema {
                     DROP TABLE change_blocks;
                     ALTER TABLE change_blocks_by_range RENAME TO change_blocks;
                     """)
+        }
+        migrator.registerMigration("v6-device-key") { db in
+            // The device key, made here for a new replica and for one older than keys alike
+            // (`DeviceKey`): the private half stays in this file (0600).
+            try db.execute(sql: DeviceKey.createTable)
+            try DeviceKey.createIfAbsent(db, now: Int64(Date().timeIntervalSince1970 * 1000))
+        }
+        migrator.registerMigration("v7-trust-cache") { db in
+            try TrustCache.create(db)
         }
         return migrator
     }
