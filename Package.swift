@@ -42,7 +42,7 @@ let package = Package(
             name: "DialogueSync",
             dependencies: [
                 "DialogueModel", "DialogueGzip", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The sync service: stores, sync validation, access, HTTP routes. A library so tests run it in-process.

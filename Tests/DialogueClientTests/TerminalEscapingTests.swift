@@ -28,7 +28,7 @@ struct TerminalEscapingTests {
         let member = try await vale.ok(["members", "add", "--name", member])
         let session = try await vale.ok(["sessions", "create", "--title", title, "--at", "2025-03-14", "--facilitator", member])
         try await vale.ok(["sessions", "edit", session, "--summary", summary])
-        try await vale.ok(["insights", "capture", session, insight, "--author", member])
+        try await vale.ok(["insights", "capture", session, insight])
         try await vale.ok(["actions", "add", action, "--session", session, "--owner", member, "--due", "2025-04-01"])
         try await vale.ok(["prompts", "add", "Why\u{1B}[2J?"])
         let bundle = scratch.path("vale.bundle")

@@ -188,6 +188,7 @@ private struct QueryFixture {
         try await withQueryTestDirectory { directory in
             let f = try await QueryFixture(directory)
             let (session, alice, bilal, prompts) = (f.early, f.alice, f.bilal, f.prompts)
+            try await certify(f.replica, as: bilal)  // an insight's author is the member its device is certified for
             let made = try await f.replica.edit(in: f.space) { editor in
                 try editor.addParticipant(alice, to: session)
                 try editor.addParticipant(bilal, to: session)

@@ -79,3 +79,16 @@ struct ReplicaSnapshot: Equatable {
         }
     }
 }
+
+/// Certifies `replica` for `member` as a login would, under a throwaway server key, so its
+/// edits may name that member as their author (authorship is derived from the certificate).
+func certify(_ replica: Replica, as member: EntityID, memberName: String = "Test Member") async throws {
+    let server = SigningKeyPair()
+    let school = UUID()
+    let certificate = DeviceCertificate.issue(
+        replica: replica.id, publicKey: replica.devicePublicKey, member: member.uuid, memberName: memberName, school: school,
+        schoolName: "Test School", issuedAt: 1, signedBy: server)
+    let directory = SpaceDirectory.issue(member: member.uuid, issuedAt: 1, entries: [], signedBy: server)
+    try await replica.adopt(
+        VerifiedRegistration(ring: ServerKeyRing(pinned: server.publicKey), certificate: certificate, directory: directory, startsNewPin: true))
+}

@@ -196,13 +196,22 @@ public struct SyncClient: Sendable {
         progress?(.finished(space: space))
     }
 
-    /// Sends one request, retrying network failures, 5xx answers and a 429 whose `Retry-After`
-    /// is within the retry policy's `maxDelay`.
+    /// Sends one sync request, retrying network failures, 5xx answers, a 409 (a concurrent
+    /// store) and a 429 whose `Retry-After` is within the retry policy's `maxDelay`.
     func send(_ request: SyncRequest, progress: (@Sendable (Progress) -> Void)?) async throws(SyncClientError) -> SyncResponse {
+        try await exchange(request, at: "v1/sync", answer: SyncResponse.self, retryingConflicts: true, progress: progress)
+    }
+
+    /// POSTs `request` as JSON to `path` with the token and decodes the 200 answer, through
+    /// the guarded transport: retries as ``send(_:progress:)`` does (409 only when
+    /// `retryingConflicts`), redirects only within the origin, answers bounded.
+    func exchange<Request: Encodable, Answer: Decodable>(
+        _ request: Request, at path: String, answer: Answer.Type, retryingConflicts: Bool, progress: (@Sendable (Progress) -> Void)?
+    ) async throws(SyncClientError) -> Answer {
         let transport = try transport.get()
         var body: Data
         do { body = try JSONEncoder().encode(request) } catch { throw .protocolViolation("cannot encode the request: \(error)") }
-        var urlRequest = URLRequest(url: configuration.server.appendingPathComponent("v1/sync"))
+        var urlRequest = URLRequest(url: configuration.server.appendingPathComponent(path))
         urlRequest.httpMethod = "POST"
         urlRequest.timeoutInterval = configuration.timeout
         urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -242,10 +251,10 @@ public struct SyncClient: Sendable {
                 }
                 switch http.statusCode {
                 case 200:
-                    do { return try JSONDecoder().decode(SyncResponse.self, from: Data(payload)) } catch {
+                    do { return try JSONDecoder().decode(Answer.self, from: Data(payload)) } catch {
                         throw SyncClientError.protocolViolation("the server's answer cannot be read: \(error)")
                     }
-                case 409, 500...599:
+                case 409 where retryingConflicts, 500...599:
                     // 409: the same changes were being stored concurrently; worth another try.
                     reason = "server answered \(http.statusCode)"
                 case 429 where Self.retryAfter(http).map({ $0 <= configuration.retry.maxDelay }) ?? false:
@@ -328,6 +337,19 @@ public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible
     case redirectRefused(status: Int, from: String, to: String)
     /// The server's answer inflates past the client's limit, in bytes.
     case responseTooLarge(limit: Int)
+    /// The server presented a key (`presented`, a fingerprint) that is not the one this
+    /// replica pinned (`pinned`) and that no endorsement links to it: someone may be
+    /// impersonating the server. Nothing was changed; a deliberate replacement names the
+    /// new fingerprint (``SyncClient/registerDevice(_:replacingServerKey:)``).
+    case serverKeyChanged(server: String, presented: String, pinned: String)
+    /// A replacement of the pinned key was asked for `given`, but the server presented `presented`.
+    case replacementKeyMismatch(given: String, presented: String)
+    /// The server's answer does not verify (a signature, a certificate for another device…).
+    case unverifiedAnswer(String)
+    /// The server has this replica's id bound to another device key or member (409 `replica_taken`).
+    case replicaTaken(ReplicaID, message: String)
+    /// The server revoked this device (403 `revoked_device`).
+    case revokedDevice(ReplicaID, message: String)
 
     public var description: String {
         switch self {
@@ -344,6 +366,23 @@ public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible
             "the server at \(from) redirected (\(status)) to \(to); a sync follows only a 307 or 308 to the same "
                 + "scheme, host and port, so the token was not sent there (if the server really moved, log in with its new URL)"
         case .responseTooLarge(let limit): "the server's answer is larger than \(limit) bytes once inflated; refusing it"
+        case .serverKeyChanged(let server, let presented, let pinned):
+            """
+            THE SERVER'S KEY HAS CHANGED: \(server) presented key \(presented), but this replica pinned \(pinned) \
+            and no endorsement links them. Someone may be impersonating the server; nothing was changed. \
+            If an admin confirms the new key (`dialogue-server admin server-key` prints it), \
+            log in again with --replace-server-key \(presented)
+            """
+        case .replacementKeyMismatch(let given, let presented):
+            "--replace-server-key \(given) does not match the key the server presented (\(presented)); nothing was changed"
+        case .unverifiedAnswer(let reason): "the server's answer does not verify, so it was not stored: \(reason)"
+        case .replicaTaken(let replica, let message):
+            "the server refused this device (409 replica_taken): this replica's id \(replica) is already bound to another "
+                + "device key or member (\(message)); create a fresh replica with `dialogue-client init --replica NEW_PATH` "
+                + "and log in with it"
+        case .revokedDevice(let replica, let message):
+            "the server refused this device (403 revoked_device): device \(replica) was revoked (\(message)); "
+                + "ask an admin for a new token and log in from a fresh replica (`dialogue-client init --replica NEW_PATH`)"
         }
     }
 }

@@ -50,7 +50,9 @@ extension SpaceEditor {
         try moveItem(in: DialogueSession.Field.agenda, of: session, from: from, to: to)
     }
 
-    /// Captures an insight in a session, optionally answering a prompt.
+    /// Captures an insight in a session, optionally answering a prompt. Its author is the
+    /// member certified for this device (none before the first login); `author`, if given,
+    /// must be that member (``ReplicaError/authorNotCertified(claimed:certified:)``).
     @discardableResult
     public mutating func captureInsight(
         in session: EntityID, text: String, prompt: EntityID? = nil, kind: InsightKind? = nil, author: EntityID? = nil,
@@ -62,7 +64,7 @@ extension SpaceEditor {
         if !text.isEmpty { try editText(Insight.Field.text, of: id, at: 0, insert: text) }
         if let prompt { try set(Insight.Field.prompt, of: id, to: .reference(prompt)) }
         if let kind { try set(Insight.Field.kind, of: id, to: .string(kind.rawValue)) }
-        if let author { try set(Insight.Field.author, of: id, to: .reference(author)) }
+        if let author = author ?? certifiedMember { try set(Insight.Field.author, of: id, to: .reference(author)) }
         if let influence { try set(Insight.Field.influence, of: id, to: .string(influence.rawValue)) }
         if let evidenceSource { try set(Insight.Field.evidenceSource, of: id, to: .string(evidenceSource)) }
         for hallmark in hallmarks { try tag(id, with: hallmark) }

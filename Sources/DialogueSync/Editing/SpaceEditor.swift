@@ -21,6 +21,9 @@ public struct SpaceEditor {
     /// ``delete(_:)`` can end an entity, so that is the one place that forgets it.
     var lastLive: (id: EntityID, kind: EntityKind)?
     let makeEntityID: @Sendable () -> EntityID
+    /// The member certified for this device (``Replica/deviceCertificate()``), `nil` before
+    /// the first login: the only member its edits may name as their author.
+    let certifiedMember: EntityID?
     /// The wall clock as first read by this editor: its edits form one transaction, so
     /// one reading serves them all and the clock's logical counter orders them.
     var wallTime: UInt64?
@@ -91,6 +94,7 @@ public struct SpaceEditor {
         let kind = try requireEntity(entity)
         let descriptor = try requireField(field, of: kind, type: .register)
         try Self.validate(value, for: descriptor, of: kind)
+        if kind == .insight, field == Insight.Field.author { try requireCertified(author: value) }
         // The closure cannot reach `self.clock` while the document changes (one access to
         // `self` at a time), and copying the clock costs a retain: it gets the last timestamp.
         let physical = physicalTime()
@@ -212,5 +216,14 @@ public struct SpaceEditor {
         } catch {
             throw .invalidPosition("\(error)")
         }
+    }
+}
+
+extension SpaceEditor {
+    /// Authorship is derived, not claimed: a field naming the writer may name only the
+    /// member certified for this device.
+    func requireCertified(author value: FieldValue) throws(ReplicaError) {
+        guard case .reference(let claimed) = value else { return }  // validated as a reference already
+        guard claimed == certifiedMember else { throw .authorNotCertified(claimed: claimed, certified: certifiedMember) }
     }
 }

@@ -21,7 +21,8 @@ extension Replica {
         guard let document = documents.removeValue(forKey: space) else { throw ReplicaError.unknownSpace(space) }
         // `consume`: a second reference kept to the end of the scope would make the first
         // edit copy the document's tables (and the scope's end free the old ones).
-        var editor = SpaceEditor(space: space, document: consume document, clock: clock, replica: id, makeEntityID: makeEntityID)
+        var editor = SpaceEditor(space: space, document: consume document, clock: clock, replica: id, makeEntityID: makeEntityID,
+            certifiedMember: certifiedMember)
         let result: T
         do {
             result = try body(&editor)

@@ -19,15 +19,17 @@ public actor Replica {
     public nonisolated let path: String
     /// This device's public signing key (Ed25519, 32 raw bytes), made with the replica and
     /// kept for ever; the server certifies it for this replica's id at `login`.
-    public nonisolated var devicePublicKey: Data { deviceKey.publicKeyBytes }
+    public nonisolated var devicePublicKey: PublicSigningKey { deviceKey.publicKey }
     /// The device key pair; its private half never leaves the replica's database.
-    nonisolated let deviceKey: DeviceKey
+    nonisolated let deviceKey: SigningKeyPair
     let logger: Logger
     var clock: HybridLogicalClock<AnyWallClock>
     var documents: [SpaceID: SpaceDocument] = [:]
     /// Registers whose concurrent writes are materialised in `field_conflicts`.
     var conflictedRegisters: Set<FieldRef> = []
     var makeEntityID: @Sendable () -> EntityID
+    /// The member this device's certificate names (the author of its edits), `nil` before the first login.
+    var certifiedMember: EntityID?
     /// A space's frame of at least this many changes integrates its text on a second
     /// thread (`SpaceDocument.beginConcurrentTextIntegration`): worth a thread for a bundle
     /// or a large pull, not for a handful of changes. Tests lower it to cover that path.
@@ -71,7 +73,9 @@ public actor Replica {
             try ReplicaSchema.migrator.migrate(database)
             let (id, storedTimestamp) = try database.write { db in try Self.identity(db) }
             self.id = id
-            deviceKey = try database.read { db in try DeviceKey.load(db) }
+            (deviceKey, certifiedMember) = try database.read { db in
+                (try DeviceKeyStore.load(db), try TrustCache.certificate(of: id, db).map { EntityID($0.member) })
+            }
             var logger = logger
             logger[metadataKey: "replica.id"] = "\(id)"
             self.logger = logger

@@ -21,6 +21,9 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidBundle(String)
     /// The database failed (disk full, file damaged, permissions…).
     case storage(String)
+    /// An edit names `claimed` as its writer, but this device is certified for `certified`
+    /// (`nil`: not logged in, so certified for no one). Authorship is derived, not claimed.
+    case authorNotCertified(claimed: EntityID, certified: EntityID?)
 
     public var description: String {
         switch self {
@@ -36,6 +39,11 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownSpace(let space): "this replica holds no space \(space)"
         case .invalidBundle(let reason): "bundle refused: \(reason); nothing was imported"
         case .storage(let reason): "local storage failed: \(reason)"
+        case .authorNotCertified(let claimed, let certified?):
+            "the author must be the member this device is certified for (\(certified)), not \(claimed); leave the author out"
+        case .authorNotCertified(let claimed, nil):
+            "the author must be the member this device is certified for, and this replica is not logged in yet "
+                + "(`dialogue-client login`); leave the author out, or log in first (\(claimed) was given)"
         }
     }
 

@@ -123,9 +123,9 @@ enum ReplicaSchema {
         }
         migrator.registerMigration("v6-device-key") { db in
             // The device key, made here for a new replica and for one older than keys alike
-            // (`DeviceKey`): the private half stays in this file (0600).
-            try db.execute(sql: DeviceKey.createTable)
-            try DeviceKey.createIfAbsent(db, now: Int64(Date().timeIntervalSince1970 * 1000))
+            // (`DeviceKeyStore`): the private half stays in this file (0600).
+            try db.execute(sql: DeviceKeyStore.createTable)
+            try DeviceKeyStore.createIfAbsent(db, now: Int64(Date().timeIntervalSince1970 * 1000))
         }
         migrator.registerMigration("v7-trust-cache") { db in
             try TrustCache.create(db)

@@ -26,7 +26,8 @@ struct Insights: AsyncParsableCommand {
         @Option(help: "Read the text from a file.", completion: .file()) var file: String?
         @Option(help: "The prompt it answers.") var prompt: EntityID?
         @Option(help: "reflection, effective-practice, evidence-from-monitoring, feedback or concern.") var kind: InsightKind?
-        @Option(help: "The author's member id (default: the member given to login).") var author: EntityID?
+        @Option(help: "The author's member id: must be the member this device is certified for at login (the default).")
+        var author: EntityID?
         @Option(name: .customLong("hallmark"), help: "A hallmark tag; repeat for several.") var hallmarks: [Hallmark] = []
         @Option(help: "direct, indirect or reciprocal.") var influence: Influence?
         @Option(help: "Where the evidence comes from.") var evidence: String?
@@ -37,7 +38,7 @@ struct Insights: AsyncParsableCommand {
                 let body = try TextInput.read(argument: text, file: file)
                 let replica = try global.openReplica()
                 let space = try await replica.space(holding: session, kind: .session)
-                let author = author ?? LoginConfig.loadIfPresent(global.configPath)?.member
+                let author = author  // the library refuses any other than the certified member
                 let (session, prompt, kind, hallmarks, influence, evidence) = (session, prompt, kind, hallmarks, influence, evidence)
                 let id = try await replica.edit(in: space) { editor in
                     try editor.captureInsight(

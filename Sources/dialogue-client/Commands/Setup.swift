@@ -49,7 +49,6 @@ struct Login: AsyncParsableCommand {
     var server: String
     @Option(help: "A file holding the token (from `dialogue-server admin issue-token`).", completion: .file()) var tokenFile: String?
     @Flag(help: "Read the token from stdin.") var tokenStdin = false
-    @Option(help: "Your member id: the default author of insights you capture.") var member: EntityID?
     @Flag(help: "Allow http:// to another machine (token and notes unencrypted); remembered for later syncs.")
     var allowInsecureHTTP = false
     @OptionGroup var global: GlobalOptions
@@ -57,7 +56,6 @@ struct Login: AsyncParsableCommand {
     struct Result: Encodable {
         var server: String
         var config: String
-        var member: EntityID?
         var allowInsecureHTTP: Bool?
     }
 
@@ -74,7 +72,7 @@ struct Login: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: global.replicaPath) else {
                 throw ClientError.notFound("no replica at \(global.replicaPath); run `dialogue-client init` first")
             }
-            var config = LoginConfig(server: url.absoluteString, token: token, member: member)
+            var config = LoginConfig(server: url.absoluteString, token: token)
             if allowInsecureHTTP { config.allowInsecureHTTP = true }
             if let old = LoginConfig.loadIfPresent(global.configPath), old.server == config.server { config.serverHas = old.serverHas }
             try config.save(global.configPath)
@@ -83,7 +81,7 @@ struct Login: AsyncParsableCommand {
                     Data("warning: plain http:// to \(host) allowed: the token and the notes cross the network unencrypted\n".utf8))
             }
             try global.emit(
-                Result(server: config.server, config: global.configPath, member: member, allowInsecureHTTP: config.allowInsecureHTTP),
+                Result(server: config.server, config: global.configPath, allowInsecureHTTP: config.allowInsecureHTTP),
                 "logged in to \(config.server) (token stored in \(global.configPath), mode 0600)")
         }
     }

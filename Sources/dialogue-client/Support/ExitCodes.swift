@@ -13,8 +13,9 @@ enum Exit {
     static let dataError: Int32 = 65
     /// No such replica, session, insight, action, space or file.
     static let notFound: Int32 = 66
-    /// The server cannot be reached, refused the token, or broke the protocol (a redirect to
-    /// another origin, an answer past the size limit).
+    /// The server cannot be reached, refused the token or this device (`replica_taken`,
+    /// `revoked_device`), presented a key other than the pinned one, or broke the protocol
+    /// (a redirect to another origin, an answer past the size limit, one that does not verify).
     static let unavailable: Int32 = 69
     /// The local replica or a local file could not be read or written.
     static let ioError: Int32 = 74
@@ -25,7 +26,8 @@ enum Exit {
           64  usage: bad arguments or options
           65  data error: invalid value, malformed file, refused bundle or changes
           66  not found: no replica, login, space, session, insight, action or file
-          69  unavailable: server unreachable, refused the token, or broke the protocol
+          69  unavailable: server unreachable, refused the token or this device, presented
+              a key other than the pinned one, or broke the protocol
           74  I/O: the local replica or a local file could not be read or written
         """
 }
@@ -66,6 +68,7 @@ struct ClientError: Error, CustomStringConvertible {
         case .entityNotFound, .unknownSpace: .notFound(error.description)
         case .wrongKind, .invalidField, .invalidValue, .invalidPosition, .changeRejected, .invalidBundle: .data(error.description)
         case .storage: .io(error.description)
+        case .authorNotCertified: .data(error.description)
         }
     }
 
@@ -78,7 +81,8 @@ struct ClientError: Error, CustomStringConvertible {
             .unavailable("\(error.description); your school may not use this space (ask an admin to turn sharing on)")
         case .refused(let status, _, _, _) where status == 422 || status == 409:
             .data(error.description)
-        case .invalidServer, .insecureServer: .usage(error.description)
+        case .invalidServer, .insecureServer, .replacementKeyMismatch: .usage(error.description)
+        case .serverKeyChanged, .unverifiedAnswer, .replicaTaken, .revokedDevice: .unavailable(error.description)
         case .refused, .unreachable, .protocolViolation, .cancelled, .redirectRefused, .responseTooLarge:
             .unavailable(error.description + (error.isUnreachable ? "; check the server is running and the URL given to `login`" : ""))
         case .local(let local): replica(local)

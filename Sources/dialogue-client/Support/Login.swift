@@ -3,12 +3,11 @@ import DialogueSync
 import Foundation
 
 /// What `login` stores beside the replica (file mode 0600): the server, the device token,
-/// who the leader is, and what the server held after the last sync of each space.
+/// and what the server held after the last sync of each space. Who the leader is and the
+/// server's key are in the replica's trust cache (its certificate and pinned key), not here.
 struct LoginConfig: Codable {
     var server: String
     var token: String
-    /// The member this device acts for (default author of insights), if given to `login`.
-    var member: EntityID?
     /// Per space: what the server held when the last sync finished.
     var serverHas: [String: VersionVector] = [:]
     /// `login --allow-insecure-http`: later syncs may use plain http:// to another machine.
