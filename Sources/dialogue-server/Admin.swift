@@ -6,10 +6,10 @@ import Logging
 /// `dialogue-server admin …`: partnerships, schools, members and device tokens.
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create partnerships, schools and members; issue and revoke device tokens.",
+        abstract: "Create partnerships, schools and members; issue and revoke device tokens; manage the server's key.",
         subcommands: [
             CreatePartnership.self, CreateSchool.self, AddSchool.self, RemoveSchool.self, CreateMember.self, IssueToken.self,
-            RevokeToken.self, List.self,
+            RevokeToken.self, List.self, ListDevices.self, ServerKey.self, RotateKey.self,
         ])
 
     /// Options every admin command shares.
@@ -140,18 +140,6 @@ struct Admin: AsyncParsableCommand {
             try Admin.printResult(
                 common.json, Issued(token: token, tokenID: record.id, member: member),
                 "token \(token)\ntoken id \(record.id) (to revoke it)\nThis is the only time the token is shown; store it now.")
-        }
-    }
-
-    struct RevokeToken: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a device token by its id.")
-        @Option(name: .customLong("token-id")) var tokenID: UUID
-        @OptionGroup var common: Common
-
-        func run() async throws {
-            let revoked = try await Admin.withStore(common) { try await $0.revokeToken(id: tokenID) }
-            guard revoked else { throw ValidationError("no active token \(tokenID)") }
-            try Admin.printResult(common.json, ["revoked": tokenID], "revoked token \(tokenID)")
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DialogueModel
 import DialogueServer
 import Foundation
 import Hummingbird
@@ -115,6 +116,9 @@ struct Serve: AsyncParsableCommand {
                 (pass the same --data-dir or --database as the server)
                 """)
         }
+        let keys = try await ServerAuthority(store: store).keys()
+        logger.notice(
+            "server key", metadata: ["fingerprint": "\(keys.current.publicKey.fingerprint)", "generation": "\(keys.records.count)"])
         let app = server.application(host: host, port: port)
         logger.info("listening", metadata: ["address": "http://\(host):\(port)"])
         try await app.runService()

@@ -12,8 +12,21 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "postgres://user:password@host:port/database to use PostgreSQL instead of SQLite (env DIALOGUE_DATABASE).")
     var database: String?
 
-    /// Opens the configured store, failing fast with a clear message.
+    /// Opens the configured store, failing fast with a clear message. The first open of a
+    /// store makes the server's signing key (docs/TRUST.md), so every process over it,
+    /// `serve` or `admin`, finds the same one.
     func open(logger: Logger) async throws -> any SyncStore {
+        let store = try await openStore(logger: logger)
+        do {
+            _ = try await ServerAuthority(store: store).keys()
+        } catch {
+            try? await store.close()
+            throw ValidationError("cannot read or create the server's key in the store: \(error)")
+        }
+        return store
+    }
+
+    private func openStore(logger: Logger) async throws -> any SyncStore {
         // The environment is read here, not as the option's default, so --help never shows
         // a database URL (and its password) taken from the environment.
         if let database = database ?? ProcessInfo.processInfo.environment["DIALOGUE_DATABASE"], !database.isEmpty {

@@ -307,6 +307,8 @@ func childEnvironment() -> [String: String] {
 struct LiveAccounts: Sendable {
     var sharedSpace: SpaceID
     var tokens: [String: String]
+    var tokenIDs: [String: UUID] = [:]
+    var members: [String: UUID] = [:]
 
     struct Issued: Decodable {
         var token: String
@@ -328,6 +330,8 @@ struct LiveAccounts: Sendable {
     static func create(_ store: [String]) async throws -> LiveAccounts {
         let partnership = try await admin(["create-partnership", "--name", "North Partnership"], store, as: PartnershipAccount.self)
         var tokens: [String: String] = [:]
+        var tokenIDs: [String: UUID] = [:]
+        var members: [String: UUID] = [:]
         for name in ["hill", "vale"] {
             let school = try await admin(
                 ["create-school", "--name", "\(name.capitalized) School", "--partnership", partnership.id.uuidString], store,
@@ -339,8 +343,10 @@ struct LiveAccounts: Sendable {
             let issued = try await admin(["issue-token", "--member", member.id.uuidString, "--label", "test"], store, as: Issued.self)
             #expect(issued.member == member.id && issued.token.hasPrefix(Tokens.prefix))
             tokens[name] = issued.token
+            tokenIDs[name] = issued.tokenID
+            members[name] = member.id
         }
-        return LiveAccounts(sharedSpace: partnership.sharedSpace, tokens: tokens)
+        return LiveAccounts(sharedSpace: partnership.sharedSpace, tokens: tokens, tokenIDs: tokenIDs, members: members)
     }
 }
 

@@ -158,10 +158,10 @@ struct OpenAPITests {
 
     // MARK: Crude YAML reading
 
-    /// The `example:` block under `/v1/sync` → `requestBody`, as JSON-compatible values.
-    static func requestExample(_ yaml: String) throws -> Any? {
+    /// The `example:` block under `path` (`/v1/sync` unless given) → `requestBody`, as JSON-compatible values.
+    static func requestExample(_ yaml: String, path route: String = "/v1/sync") throws -> Any? {
         let lines = yaml.components(separatedBy: "\n")
-        guard let path = lines.firstIndex(of: "  /v1/sync:"),
+        guard let path = lines.firstIndex(of: "  \(route):"),
             let body = lines[path...].firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "requestBody:" }),
             let start = lines[body...].firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "example:" })
         else { return nil }
@@ -408,7 +408,6 @@ struct NeverStore: SyncStore {
     func removeSchool(_ school: UUID, fromPartnership partnership: UUID) async throws { throw Unused() }
     func createMember(name: String, school: UUID, role: MemberAccess) async throws -> MemberAccount { throw Unused() }
     func storeToken(_ token: TokenRecord) async throws { throw Unused() }
-    func revokeToken(id: UUID) async throws -> Bool { throw Unused() }
     func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount? { throw Unused() }
     func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> { throw Unused() }
     func partnerships() async throws -> [PartnershipAccount] { throw Unused() }

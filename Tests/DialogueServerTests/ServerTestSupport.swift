@@ -120,7 +120,6 @@ final class FlakyStore: SyncStore {
         try await base.createMember(name: name, school: school, role: role)
     }
     func storeToken(_ token: TokenRecord) async throws { try await base.storeToken(token) }
-    func revokeToken(id: UUID) async throws -> Bool { try await base.revokeToken(id: id) }
     func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount? { try await base.member(forTokenHash: hash) }
     func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> { try await base.spaces(ofSchool: school) }
     func partnerships() async throws -> [PartnershipAccount] { try await base.partnerships() }

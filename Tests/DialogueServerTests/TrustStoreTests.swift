@@ -107,7 +107,9 @@ struct TrustStoreTests {
             registeredAt: time, certificate: Data("certificate \(key) \(time)".utf8))
     }
 
-    @Test("devices: the first registration binds; the same key and member renew; another key or member is refused", arguments: StoreKind.allCases)
+    @Test(
+        "devices: the first registration binds; the same key and member renew; another key or member is refused",
+        arguments: StoreKind.allCases)
     func registration(_ kind: StoreKind) async throws {
         try await withFreshStore(kind) { fresh in
             let store = fresh.store
@@ -177,7 +179,8 @@ struct TrustStoreTests {
             let idle = ReplicaID.random()  // registered, never pushed
             let phone = ReplicaID.random()  // another token: stays
             for device in [
-                Self.device(laptop.replica, key: 1, ada), Self.device(idle, key: 2, ada), Self.device(phone, key: 3, ada, token: phoneToken.id),
+                Self.device(laptop.replica, key: 1, ada), Self.device(idle, key: 2, ada),
+                Self.device(phone, key: 3, ada, token: phoneToken.id),
             ] {
                 _ = try await store.registerDevice(device)
             }
@@ -192,13 +195,15 @@ struct TrustStoreTests {
             #expect(try await store.revokedCounters(of: laptop.replica) == [laptop.space: 3, laptopShared.space: 6])
             #expect(try await store.revokedCounters(of: phone) == [:])
             let listed = Dictionary(uniqueKeysWithValues: try await store.devices().map { ($0.device.replica, $0.device) })
-            #expect(listed[laptop.replica]?.revokedAt == 9_000 && listed[laptop.replica]?.revocation == Data("signed \(laptop.replica)".utf8))
+            #expect(
+                listed[laptop.replica]?.revokedAt == 9_000 && listed[laptop.replica]?.revocation == Data("signed \(laptop.replica)".utf8))
             #expect(listed[idle]?.revokedAt == 9_000 && listed[phone]?.revokedAt == nil)
             // The token no longer authenticates; a revoked device cannot register again.
             #expect(try await store.token(forTokenHash: ada.token.hash) == nil)
             let stored = try #require(listed[laptop.replica])
             #expect(
-                try await store.registerDevice(Self.device(laptop.replica, key: 1, ada, token: phoneToken.id, at: 10_000)) == .revoked(stored))
+                try await store.registerDevice(Self.device(laptop.replica, key: 1, ada, token: phoneToken.id, at: 10_000))
+                    == .revoked(stored))
             // Revoking again: no active token, nothing changed.
             #expect(try await store.revokeToken(id: ada.token.id, at: 11_000) { _ in Data() } == nil)
             #expect(try await store.devices().first { $0.device.replica == laptop.replica }?.device.revokedAt == 9_000)
@@ -218,7 +223,9 @@ struct TrustStoreTests {
         }
     }
 
-    @Test("token and space listings: the token's id and label; the member's spaces named after school and partnerships", arguments: StoreKind.allCases)
+    @Test(
+        "token and space listings: the token's id and label; the member's spaces named after school and partnerships",
+        arguments: StoreKind.allCases)
     func listings(_ kind: StoreKind) async throws {
         try await withFreshStore(kind) { fresh in
             let store = fresh.store

@@ -39,6 +39,8 @@ public struct SyncServer: Sendable {
     /// When set, `/metrics` answers only `Authorization: Bearer <metricsToken>`.
     let metricsToken: String?
     let door: Door
+    /// Signs device certificates and directories with the server's key (from the store).
+    let authority: ServerAuthority
 
     public init(service: SyncService, metrics: PrometheusCollectorRegistry?, logger: Logger, metricsToken: String? = nil) {
         self.service = service
@@ -46,6 +48,7 @@ public struct SyncServer: Sendable {
         self.logger = logger
         self.metricsToken = metricsToken.flatMap { $0.isEmpty ? nil : $0 }
         door = Door(limits: service.limits, logger: logger)
+        authority = ServerAuthority(store: service.store, wallClock: service.wallClock)
     }
 
     typealias Handler = @Sendable (Request, DialogueRequestContext) async throws -> Response
@@ -78,6 +81,7 @@ public struct SyncServer: Sendable {
                 }
             ),
             (.post, "/v1/sync", { request, context in try await sync(request, context) }),
+            (.post, "/v1/devices", { request, context in try await registerDevice(request, context) }),
         ]
     }
 
@@ -111,36 +115,8 @@ public struct SyncServer: Sendable {
     private func sync(_ request: Request, _ context: DialogueRequestContext) async throws -> Response {
         let access: SyncService.Access
         do { access = try await authenticate(request, context) } catch let failure as SyncService.Failure { return Self.error(failure) }
-        var body: [UInt8]
-        // A body still arriving after the body timeout (a slow or stalled sender) ends the connection.
-        let channel = context.channel
-        let expired = Expiry()
-        let timeout = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(service.limits.bodyTimeout / .nanoseconds(1)))) {
-            expired.fired.withLock { $0 = true }
-            Counter(label: "dialogue_connections_timed_out_total", dimensions: [("phase", "body")]).increment()
-            channel.close(promise: nil)
-        }
-        do {
-            let collected = try await request.body.collect(upTo: service.limits.maxBodyBytes)
-            timeout.cancel()
-            body = Array(buffer: collected)
-        } catch {
-            timeout.cancel()
-            if expired.fired.withLock({ $0 }) { return Self.error(408, .malformedRequest, "the request body did not arrive in time") }
-            return Self.error(413, .payloadTooLarge, "the request body is larger than \(service.limits.maxBodyBytes) bytes")
-        }
-        if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {
-            guard encoding == "gzip" else {
-                return Self.error(415, .malformedRequest, "unsupported Content-Encoding '\(encoding)'; use gzip or none")
-            }
-            do { body = try Gzip.decompress(body, limit: service.limits.maxBodyBytes) } catch let failure as Gzip.Failure
-                where failure.tooLarge
-            {
-                return Self.error(413, .payloadTooLarge, "the request body inflates past \(service.limits.maxBodyBytes) bytes")
-            } catch {
-                return Self.error(400, .malformedRequest, "the gzip body cannot be read: \(error)")
-            }
-        }
+        let body: [UInt8]
+        do { body = try await readBody(request, context, limit: service.limits.maxBodyBytes) } catch { return Self.error(error) }
         let syncRequest: SyncRequest
         do { syncRequest = try JSONDecoder().decode(SyncRequest.self, from: Data(body)) } catch {
             if Self.isOutOfRange(error) {
@@ -180,21 +156,66 @@ public struct SyncServer: Sendable {
         }
     }
 
+    /// The request body, inflated if gzipped, at most `limit` bytes. A body still arriving
+    /// after the body timeout (a slow or stalled sender) ends the connection.
+    func readBody(_ request: Request, _ context: DialogueRequestContext, limit: Int) async throws(SyncService.Failure) -> [UInt8] {
+        var body: [UInt8]
+        let channel = context.channel
+        let expired = Expiry()
+        let timeout = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(service.limits.bodyTimeout / .nanoseconds(1)))) {
+            expired.fired.withLock { $0 = true }
+            Counter(label: "dialogue_connections_timed_out_total", dimensions: [("phase", "body")]).increment()
+            channel.close(promise: nil)
+        }
+        do {
+            let collected = try await request.body.collect(upTo: limit)
+            timeout.cancel()
+            body = Array(buffer: collected)
+        } catch {
+            timeout.cancel()
+            if expired.fired.withLock({ $0 }) {
+                throw SyncService.Failure(408, .malformedRequest, "the request body did not arrive in time")
+            }
+            throw SyncService.Failure(413, .payloadTooLarge, "the request body is larger than \(limit) bytes")
+        }
+        if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {
+            guard encoding == "gzip" else {
+                throw SyncService.Failure(415, .malformedRequest, "unsupported Content-Encoding '\(encoding)'; use gzip or none")
+            }
+            do { body = try Gzip.decompress(body, limit: limit) } catch let failure as Gzip.Failure where failure.tooLarge {
+                throw SyncService.Failure(413, .payloadTooLarge, "the request body inflates past \(limit) bytes")
+            } catch {
+                throw SyncService.Failure(400, .malformedRequest, "the gzip body cannot be read: \(error)")
+            }
+        }
+        return body
+    }
+
     /// The member and spaces behind the request's bearer token. An address or token that
     /// failed too often is refused before the lookup; every failure is counted and logged.
     func authenticate(_ request: Request, _ context: DialogueRequestContext) async throws -> SyncService.Access {
+        let access = try await authenticated(request, context) { try await service.store.access(forTokenHash: $0) }
+        return SyncService.Access(member: access.member, spaces: access.spaces)
+    }
+
+    /// What `lookup` finds for the hash of the request's bearer token, through the door:
+    /// an address or token that failed too often is refused before the lookup; every
+    /// failure (no token, or `lookup` finds nothing) is counted and logged.
+    func authenticated<Found: Sendable>(
+        _ request: Request, _ context: DialogueRequestContext, lookup: @Sendable ([UInt8]) async throws -> Found?
+    ) async throws -> Found {
         let token = Self.bearerToken(request)
         do { try door.checkAuthentication(address: context.address, token: token) } catch { throw Self.limited(error) }
         guard let token else {
             door.authenticationFailed(address: context.address, token: nil, reason: "no bearer token", requestID: context.requestID)
             throw SyncService.Failure(401, .unauthorized, "send a device token as 'Authorization: Bearer <token>'")
         }
-        guard let access = try await service.store.access(forTokenHash: Tokens.hash(token)) else {
+        guard let found = try await lookup(Tokens.hash(token)) else {
             door.authenticationFailed(
                 address: context.address, token: token, reason: "unknown or revoked token", requestID: context.requestID)
             throw SyncService.Failure(401, .unauthorized, "the token is not valid (unknown or revoked); ask an administrator for a new one")
         }
-        return SyncService.Access(member: access.member, spaces: access.spaces)
+        return found
     }
 
     /// The token of an `Authorization: Bearer …` header.

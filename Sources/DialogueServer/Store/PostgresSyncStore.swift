@@ -261,15 +261,6 @@ public final class PostgresSyncStore: SyncStore {
             """, logger: logger)
     }
 
-    public func revokeToken(id: UUID) async throws -> Bool {
-        let rows = try await client.query(
-            "UPDATE tokens SET revoked_at = \(Int64(Date().timeIntervalSince1970 * 1000)) WHERE token_id = \(id) AND revoked_at IS NULL RETURNING token_id",
-            logger: logger)
-        var revoked = false
-        for try await _ in rows.decode(UUID.self) { revoked = true }
-        return revoked
-    }
-
     public func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount? {
         let rows = try await client.query(
             """

@@ -79,7 +79,8 @@ extension SQLiteSyncStore {
     public func spaceListings(ofSchool school: UUID) async throws -> [SpaceListing] {
         try await database.read { db in
             var listings: [SpaceListing] = []
-            if let row = try Row.fetchOne(db, sql: "SELECT name, private_space FROM schools WHERE school_id = ?", arguments: [school.storeBlob])
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT name, private_space FROM schools WHERE school_id = ?", arguments: [school.storeBlob])
             {
                 listings.append(SpaceListing(space: SpaceID(uuid: row[1]), name: row[0], kind: .private, owner: school))
             }
@@ -113,7 +114,8 @@ extension SQLiteSyncStore {
                     INSERT INTO devices (replica, public_key, member_id, token_id, registered_at, certificate) VALUES (?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    replica, Data(device.publicKey), device.member.storeBlob, device.token.storeBlob, device.registeredAt, device.certificate,
+                    replica, Data(device.publicKey), device.member.storeBlob, device.token.storeBlob, device.registeredAt,
+                    device.certificate,
                 ])
             return .registered(try Self.device(replica, db)!)
         }
@@ -176,7 +178,8 @@ extension SQLiteSyncStore {
                 arguments: [id.storeBlob])
             for replica in replicas {
                 var counters: [SpaceID: UInt64] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT space_id, counter FROM server_vectors WHERE replica = ?", arguments: [replica]) {
+                for row in try Row.fetchAll(db, sql: "SELECT space_id, counter FROM server_vectors WHERE replica = ?", arguments: [replica])
+                {
                     counters[SpaceID(uuid: row[0])] = UInt64(bitPattern: row[1])
                 }
                 guard let replicaID = ReplicaID(rawValue: UInt64(bitPattern: replica)) else { continue }

@@ -228,15 +228,6 @@ public final class SQLiteSyncStore: SyncStore {
         }
     }
 
-    public func revokeToken(id: UUID) async throws -> Bool {
-        try await database.write { db in
-            try db.execute(
-                sql: "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-                arguments: [Int64(Date().timeIntervalSince1970 * 1000), id.storeBlob])
-            return db.changesCount > 0
-        }
-    }
-
     public func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount? {
         try await database.read { db in
             guard

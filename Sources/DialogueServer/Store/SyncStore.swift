@@ -38,8 +38,6 @@ public protocol SyncStore: Sendable {
     func removeSchool(_ school: UUID, fromPartnership partnership: UUID) async throws
     func createMember(name: String, school: UUID, role: MemberAccess) async throws -> MemberAccount
     func storeToken(_ token: TokenRecord) async throws
-    /// Revokes a token by its public identifier; returns whether one was revoked.
-    func revokeToken(id: UUID) async throws -> Bool
     /// The member behind a token hash, unless revoked.
     func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount?
     /// The member behind a token hash and the spaces they may use, in one round trip.

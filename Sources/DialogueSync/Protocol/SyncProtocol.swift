@@ -296,6 +296,11 @@ public enum SyncErrorCode: String, Codable, Sendable, CaseIterable {
     case methodNotAllowed = "method_not_allowed"
     /// Too many failed authentications or pushes; retry after the `Retry-After` header's seconds.
     case rateLimited = "rate_limited"
+    /// `POST /v1/devices`: the replica id is bound to another device key or member
+    /// (`docs/TRUST.md`); nothing changed. The replica must make a new id.
+    case replicaTaken = "replica_taken"
+    /// The device (or the token it used) was revoked; nothing changed.
+    case revokedDevice = "revoked_device"
 }
 
 /// Why one pushed change was refused.
