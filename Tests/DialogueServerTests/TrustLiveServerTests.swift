@@ -179,4 +179,51 @@ struct TrustLiveServerTests {
         }
         await database.drop()
     }
+
+    @Test(
+        "SyncClient.registerDevice against the real server: pins the key admin server-key prints, survives a squatter, follows rotate-key, is refused once revoked"
+    )
+    func clientAgainstServer() async throws {
+        let directory = ServerTestDirectory()
+        let store = ["--data-dir", directory.path("data")]
+        let accounts = try await LiveAccounts.create(store)
+        try await withServers(1, store, directory) { servers in
+            let url = servers[0].url
+            let ada = try Replica(path: directory.path("ada.sqlite"))
+            let client = SyncClient(configuration: .init(server: url, token: accounts.tokens["hill"]!))
+            let first = try await client.registerDevice(ada)
+            #expect(first.pinnedNow)
+            let key = try await LiveAccounts.admin(["server-key"], store, as: KeyJSON.self)
+            #expect(first.serverKey.fingerprint == key.fingerprint)
+            #expect(try ada.deviceCertificate()?.memberName == "Leader at hill")
+            #expect(try ada.spaceDirectory()?.entries.map(\.name).sorted() == ["Hill School", "North Partnership"])
+            // Ben takes a shot at Ada's replica id: refused; Ada logs in again unharmed.
+            try await DeviceRegistrationTests.register(
+                url, token: accounts.tokens["vale"], replica: ada.id, key: SigningKeyPair().publicKey
+            )
+            .refusal(409, .replicaTaken)
+            let again = try await client.registerDevice(ada)
+            #expect(!again.pinnedNow && again.serverKey == first.serverKey)
+            // The key is rotated under the running server: Ada's next login follows the endorsement.
+            let rotated = try await LiveAccounts.admin(["rotate-key"], store, as: RotatedJSON.self)
+            let followed = try await client.registerDevice(ada)
+            #expect(!followed.pinnedNow && followed.serverKey.fingerprint == rotated.current)
+            #expect(try ada.serverKeyRing()?.newestKey == rotated.endorsement.newKey)
+            // Ada's token revoked, a new one issued: her device stays revoked.
+            _ = try await LiveAccounts.admin(
+                ["revoke-token", "--token-id", accounts.tokenIDs["hill"]!.uuidString], store, as: RevokedJSON.self)
+            let issued = try await LiveAccounts.admin(
+                ["issue-token", "--member", accounts.members["hill"]!.uuidString], store, as: LiveAccounts.Issued.self)
+            let renewed = SyncClient(configuration: .init(server: url, token: issued.token))
+            await #expect {
+                try await renewed.registerDevice(ada)
+            } throws: { error in
+                guard case .revokedDevice(let replica, _) = error as? SyncClientError else { return false }
+                return replica == ada.id
+            }
+            // And Ben's token cannot take Ada's id even now.
+            try await DeviceRegistrationTests.register(url, token: accounts.tokens["vale"], replica: ada.id, key: ada.devicePublicKey)
+                .refusal(409, .replicaTaken)
+        }
+    }
 }
