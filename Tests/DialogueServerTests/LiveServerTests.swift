@@ -91,7 +91,8 @@ struct LiveServerTests {
                 // What the in-flight request stored is there for the next start.
                 let store: any SyncStore =
                     if let database {
-                        try await PostgresSyncStore.connect(url: database.url, logger: quietLogger("live.check"))
+                        try await PostgresSyncStore.connect(
+                            url: database.url, logger: quietLogger("live.check"), timeout: postgresTestTimeout)
                     } else {
                         try SQLiteSyncStore(path: directory.path("data/dialogue-server.sqlite"))
                     }

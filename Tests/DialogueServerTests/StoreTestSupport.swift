@@ -93,7 +93,8 @@ final class FreshStore: Sendable {
         case .postgres:
             let database = try await PostgresTestDatabase.create()
             do {
-                let store = try await PostgresSyncStore.connect(url: database.url, logger: quietLogger("dialogue.test.postgres"))
+                let store = try await PostgresSyncStore.connect(
+                    url: database.url, logger: quietLogger("dialogue.test.postgres"), timeout: postgresTestTimeout)
                 return FreshStore(kind: kind, store: store, directory: directory, database: database)
             } catch {
                 await database.drop()
@@ -120,6 +121,11 @@ func withFreshStore<T>(_ kind: StoreKind, _ body: (FreshStore) async throws -> T
         throw error
     }
 }
+
+/// How long a test waits for its PostgreSQL store to answer when connecting: far above the
+/// server's 5 s, since a full test run on a small, busy machine starves the connection of
+/// CPU for seconds (tests never assert on time).
+let postgresTestTimeout: Duration = .seconds(60)
 
 func quietLogger(_ label: String) -> Logger {
     var logger = Logger(label: label)

@@ -35,7 +35,8 @@ struct TrustStoreTests {
                 case .sqlite: stores.append(try SQLiteSyncStore(path: fresh.directory.path("server.sqlite")))
                 case .postgres:
                     stores.append(
-                        try await PostgresSyncStore.connect(url: fresh.database!.url, logger: quietLogger("dialogue.test.race")))
+                        try await PostgresSyncStore.connect(
+                            url: fresh.database!.url, logger: quietLogger("dialogue.test.race"), timeout: postgresTestTimeout))
                 }
             }
             let seen = try await withThrowingTaskGroup(of: [ServerKeyRecord].self) { group in
