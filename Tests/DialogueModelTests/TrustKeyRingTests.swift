@@ -50,7 +50,7 @@ struct TrustKeyRingTests {
         // second endorses third, but nothing links second to the pinned key.
         #expect(
             throws: TrustError.untrustedServerKey(
-                presented: second.publicKey.fingerprint, pinned: first.publicKey.fingerprint)
+                presented: third.publicKey.fingerprint, pinned: first.publicKey.fingerprint)
         ) { try ring.adopting([endorse(third, by: second)]) }
         // A key endorsing itself into trust: refused too.
         #expect(throws: TrustError.self) { try ring.adopting([endorse(second, by: second)]) }

@@ -42,7 +42,8 @@ public struct ServerKeyRing: Hashable, Sendable, Codable {
     /// ring or by an endorsement adopted before it (in any order offered).
     /// - Throws: ``TrustError/badSignature(replica:counter:reason:)`` for an endorsement
     ///   whose signature does not verify, ``TrustError/untrustedServerKey(presented:pinned:)``
-    ///   for one that no chain links to the pinned key. Nothing is adopted then.
+    ///   for one that no chain links to the pinned key (naming the newest key it leads to).
+    ///   Nothing is adopted then.
     public func adopting(_ offered: [ServerKeyEndorsement]) throws(TrustError) -> ServerKeyRing {
         var ring = self
         var pending = offered
@@ -57,8 +58,9 @@ public struct ServerKeyRing: Hashable, Sendable, Codable {
                 return true
             }
             if pending.count == before {
-                let first = pending[0]
-                throw .untrustedServerKey(presented: first.previousKey.fingerprint, pinned: pinned.fingerprint)
+                // Name the key the unlinked endorsements lead to: the one the server now uses.
+                let unlinked = pending.first { candidate in !pending.contains { $0.previousKey == candidate.newKey } } ?? pending[0]
+                throw .untrustedServerKey(presented: unlinked.newKey.fingerprint, pinned: pinned.fingerprint)
             }
         }
         return ring

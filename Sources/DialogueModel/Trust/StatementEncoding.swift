@@ -22,7 +22,13 @@ extension ByteWriter {
     mutating func time(_ milliseconds: Int64) { signed(milliseconds) }
 
     /// A string: LEB128 byte count, then UTF-8.
-    mutating func string(_ value: String) { block(Array(value.utf8)) }
+    mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in  // no copy of the text: the chain's hot path
+            varint(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
+    }
 
     /// A key: its 32 raw bytes.
     mutating func key(_ value: PublicSigningKey) { raw(value.rawRepresentation) }
