@@ -128,11 +128,17 @@ final class LiveServer: @unchecked Sendable {
     let tokens: [String: String]
     let members: [String: String]
     let schools: [String: String]
+    /// The server's data folder and home, for `admin` commands.
+    let data: String
+    let home: String
     var url: String { "http://127.0.0.1:\(port)" }
 
     private init(
-        process: Process, port: Int, sharedSpace: String, tokens: [String: String], members: [String: String], schools: [String: String]
+        process: Process, port: Int, sharedSpace: String, tokens: [String: String], members: [String: String], schools: [String: String],
+        data: String, home: String
     ) {
+        self.data = data
+        self.home = home
         self.process = process
         self.port = port
         self.sharedSpace = sharedSpace
@@ -149,9 +155,11 @@ final class LiveServer: @unchecked Sendable {
         return object
     }
 
-    static func start(in scratch: Scratch) async throws -> LiveServer {
-        let data = scratch.path("server-data")
-        let home = scratch.path("home-server")
+    /// Starts a server with its own store (`name` names its folder; another name is another
+    /// store, so another key), on `port` when given (another server on the same URL).
+    static func start(in scratch: Scratch, name: String = "server", port: Int? = nil) async throws -> LiveServer {
+        let data = scratch.path("\(name)-data")
+        let home = scratch.path("home-\(name)")
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         let partnership = try await admin(["create-partnership", "--name", "North Partnership"], data: data, home: home)
         let partnershipID = partnership["id"] as! String
@@ -168,8 +176,8 @@ final class LiveServer: @unchecked Sendable {
             let issued = try await admin(["issue-token", "--member", member["id"] as! String], data: data, home: home)
             tokens[name] = issued["token"] as? String
         }
-        let port = try freeTCPPort()
-        let log = scratch.path("server.log")
+        let port = try port ?? freeTCPPort()
+        let log = scratch.path("\(name).log")
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         let process = Process()
@@ -183,7 +191,7 @@ final class LiveServer: @unchecked Sendable {
         try? handle.close()
         let server = LiveServer(
             process: process, port: port, sharedSpace: partnership["sharedSpace"] as! String, tokens: tokens, members: members,
-            schools: schools)
+            schools: schools, data: data, home: home)
         // Bounded wait for /health.
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 1
@@ -204,8 +212,28 @@ final class LiveServer: @unchecked Sendable {
     }
 
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()  // so its port is free for another server
+        }
+    }
+
+    /// The server key's fingerprint as `dialogue-server admin server-key` prints it.
+    func serverKeyFingerprint() async throws -> String {
+        let key = try await Self.admin(["server-key"], data: data, home: home)
+        guard let fingerprint = key["fingerprint"] as? String else { throw SetupFailure(description: "admin server-key: \(key)") }
+        return fingerprint
     }
 
     deinit { stop() }
+}
+
+extension Leader {
+    /// Writes a login file as `login` would have, without registering: for tests of `sync`
+    /// against a scripted server that plays no registration.
+    func storeLogin(server: String, token: String = "dlg_scripted_token", allowInsecureHTTP: Bool = false) throws {
+        var login: [String: Any] = ["server": server, "token": token, "serverHas": [String: Any]()]
+        if allowInsecureHTTP { login["allowInsecureHTTP"] = true }
+        try JSONSerialization.data(withJSONObject: login).write(to: URL(fileURLWithPath: replica + ".login.json"))
+    }
 }

@@ -79,12 +79,13 @@ struct EndToEndTests {
         #expect(report["sessions"] as? Int == 1)
         #expect(report["distinctFacilitators"] as? Int == 1)
 
-        // A revoked or wrong token is refused by the server: exit 69 with what to do.
+        // A revoked or wrong token is refused by the server, at login now (it registers the
+        // device): exit 69 with what to do, and the stored login is kept.
         let bogus = scratch.path("bogus.token")
         try Data("dlg_not-a-real-token".utf8).write(to: URL(fileURLWithPath: bogus))
-        try await hill.ok(["login", "--server", server.url, "--token-file", bogus])
-        let refused = try await hill.client(["sync", "--attempts", "1"])
+        let refused = try await hill.client(["login", "--server", server.url, "--token-file", bogus])
         #expect(refused.status == 69)
         #expect(refused.stderr.contains("401") && refused.stderr.contains("login"), "\(refused.stderr)")
+        try await hill.ok(["sync"])
     }
 }

@@ -42,10 +42,11 @@ struct FilePermissionTests {
         #expect(Self.mode(leader.replica) == "600")
         // While a sync waits on the server, the replica is open: its -wal and -shm exist.
         let gate = Gate()
-        let server = try ScriptedHTTPServer { _ in
+        let registrar = try ScriptedRegistrar(.init(memberName: "Ada Leader", schoolName: "Hill Primary")) { _ in
             gate.wait()
             return .init(status: 401, body: Array(#"{"error":{"code":"unauthorized","message":"no"}}"#.utf8))
         }
+        let server = registrar.server
         let tokenFile = scratch.path("token")
         try "dlg_token".write(toFile: tokenFile, atomically: true, encoding: .utf8)
         let login = try await leader.client(["login", "--server", server.url, "--token-file", tokenFile], umask: "022")
@@ -53,8 +54,9 @@ struct FilePermissionTests {
         #expect(Self.mode(leader.replica + ".login.json") == "600")
         async let sync = leader.client(["sync", "--attempts", "1"], umask: "022")
         let deadline = ContinuousClock.now + .seconds(20)
-        while server.requests.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(!server.requests.isEmpty, "the sync never reached the server")
+        let synced = { server.requests.contains { $0.path == "/v1/sync" } }
+        while !synced(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(synced(), "the sync never reached the server")
         #expect(Self.mode(leader.replica + "-wal") == "600")
         #expect(Self.mode(leader.replica + "-shm") == "600")
         gate.open()

@@ -17,9 +17,8 @@ struct HostileServerCLITests {
         let leader = Leader("hill", in: scratch)
         try await leader.ok(["init", "--space", UUID().uuidString])
         try await leader.ok(["sessions", "create", "--title", "Notes about a colleague"])
-        let tokenFile = scratch.path("token")
-        try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        try await leader.ok(["login", "--server", server, "--token-file", tokenFile])
+        // As a login would leave it: these servers play no registration (LoginTests covers it).
+        try leader.storeLogin(server: server, token: token)
         return leader
     }
 

@@ -46,7 +46,7 @@ extension SyncClient {
             for: replica.id, key: replica.devicePublicKey, pinned: pinned, replacing: replacingServerKey,
             server: configuration.server.absoluteString)
         do { try await replica.adopt(verified) } catch { throw .local(error) }
-        logger.info(
+        logger.debug(
             "device registered",
             metadata: [
                 "replica.id": "\(replica.id)", "server.key": "\(answer.serverKey.fingerprint)", "pinned.now": "\(verified.startsNewPin)",

@@ -40,15 +40,28 @@ struct Init: AsyncParsableCommand {
     }
 }
 
-/// `login`: stores the server URL and the device token beside the replica (mode 0600).
+/// `login`: registers this device with the server (which certifies its key for the
+/// token's member), pins the server's key, and stores the URL and token beside the replica.
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Store the sync server's URL and this device's token (never echoed; file mode 0600).")
+        abstract: "Register this device with the sync server and store its URL and token (the server must be reachable).",
+        discussion: """
+            The server certifies this replica's device key for the token's member: that member \
+            is who you are (the author of what you capture). The server's key is pinned at the \
+            first login and shown as a fingerprint (compare it with `dialogue-server admin \
+            server-key`); a later login to a server with another key that the pinned one did not \
+            endorse is refused, changing nothing, unless --replace-server-key names its fingerprint.
+            """)
 
     @Option(help: "The server, e.g. https://dialogue.example.org (http:// only to this machine, or with --allow-insecure-http).")
     var server: String
     @Option(help: "A file holding the token (from `dialogue-server admin issue-token`).", completion: .file()) var tokenFile: String?
     @Flag(help: "Read the token from stdin.") var tokenStdin = false
+    @Option(
+        help: ArgumentHelp(
+            "Accept the server's new key, replacing the pinned one: give the fingerprint it presents (SHA256:…), checked with an admin.",
+            valueName: "fingerprint"))
+    var replaceServerKey: String?
     @Flag(help: "Allow http:// to another machine (token and notes unencrypted); remembered for later syncs.")
     var allowInsecureHTTP = false
     @OptionGroup var global: GlobalOptions
@@ -56,6 +69,12 @@ struct Login: AsyncParsableCommand {
     struct Result: Encodable {
         var server: String
         var config: String
+        var serverKeyFingerprint: String
+        var pinnedNow: Bool
+        var member: EntityID
+        var memberName: String
+        var school: EntityID
+        var schoolName: String
         var allowInsecureHTTP: Bool?
     }
 
@@ -72,6 +91,12 @@ struct Login: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: global.replicaPath) else {
                 throw ClientError.notFound("no replica at \(global.replicaPath); run `dialogue-client init` first")
             }
+            let replica = try global.openReplica()
+            var configuration = SyncClient.Configuration(server: url, token: token)
+            configuration.allowInsecureHTTP = allowInsecureHTTP
+            configuration.retry.maxAttempts = 2
+            let registration = try await SyncClient(configuration: configuration).registerDevice(
+                replica, replacingServerKey: replaceServerKey)
             var config = LoginConfig(server: url.absoluteString, token: token)
             if allowInsecureHTTP { config.allowInsecureHTTP = true }
             if let old = LoginConfig.loadIfPresent(global.configPath), old.server == config.server { config.serverHas = old.serverHas }
@@ -80,9 +105,22 @@ struct Login: AsyncParsableCommand {
                 FileHandle.standardError.write(
                     Data("warning: plain http:// to \(host) allowed: the token and the notes cross the network unencrypted\n".utf8))
             }
+            if registration.pinnedNow, replaceServerKey != nil {
+                FileHandle.standardError.write(
+                    Data("warning: the pinned server key was replaced by \(registration.serverKey.fingerprint)\n".utf8))
+            }
+            let certificate = registration.certificate
+            let fingerprint = registration.serverKey.fingerprint
             try global.emit(
-                Result(server: config.server, config: global.configPath, allowInsecureHTTP: config.allowInsecureHTTP),
-                "logged in to \(config.server) (token stored in \(global.configPath), mode 0600)")
+                Result(
+                    server: config.server, config: global.configPath, serverKeyFingerprint: fingerprint, pinnedNow: registration.pinnedNow,
+                    member: EntityID(certificate.member), memberName: certificate.memberName, school: EntityID(certificate.school),
+                    schoolName: certificate.schoolName, allowInsecureHTTP: config.allowInsecureHTTP),
+                """
+                server key fingerprint \(fingerprint)\(registration.pinnedNow ? " (pinned now)" : "")
+                logged in as \(certificate.memberName), \(certificate.schoolName)
+                logged in to \(config.server) (token stored in \(global.configPath), mode 0600)
+                """)
         }
     }
 
@@ -118,7 +156,18 @@ struct Status: AsyncParsableCommand {
         var replica: String
         var replicaID: String
         var server: String?
+        /// The server's key as of the last login (the newest the pinned one leads to).
+        var serverKeyFingerprint: String?
+        /// Who this device is certified for.
+        var member: Member?
         var spaces: [SpaceStatus]
+    }
+
+    struct Member: Encodable {
+        var id: EntityID
+        var name: String
+        var school: EntityID
+        var schoolName: String
     }
 
     func run() async throws {
@@ -139,10 +188,17 @@ struct Status: AsyncParsableCommand {
                 let last = syncs.filter { $0.space == space && (config == nil || $0.server == config!.server) }.map(\.at).max()
                 rows.append(SpaceStatus(space: space, unsyncedChanges: count, lastSync: last.map { Output.time($0) }))
             }
-            let result = Result(replica: global.replicaPath, replicaID: replica.id.description, server: config?.server, spaces: rows)
+            let certificate = try replica.deviceCertificate()
+            let member = certificate.map { Member(id: EntityID($0.member), name: $0.memberName, school: EntityID($0.school), schoolName: $0.schoolName) }
+            let fingerprint = try replica.serverKeyRing()?.newestKey.fingerprint
+            let result = Result(
+                replica: global.replicaPath, replicaID: replica.id.description, server: config?.server, serverKeyFingerprint: fingerprint,
+                member: member, spaces: rows)
             try global.emit(
                 result,
                 "replica \(result.replica) (\(result.replicaID))\nserver \(config?.server ?? "(not logged in)")\n"
+                    + (fingerprint.map { "server key fingerprint \($0)\n" } ?? "")
+                    + (member.map { "logged in as \($0.name), \($0.schoolName)\n" } ?? "")
                     + Output.table(
                         ["SPACE", "NOT ON SERVER", "LAST SYNC"],
                         rows.map { [$0.space.description, "\($0.unsyncedChanges)", $0.lastSync ?? "never"] }))
