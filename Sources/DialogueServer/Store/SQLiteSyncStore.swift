@@ -87,8 +87,8 @@ public final class SQLiteSyncStore: SyncStore {
         let rows = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT replica, counter FROM server_vectors WHERE space_id = ?"), arguments: [space.storeBlob])
         for row in rows {
-            guard let replica = ReplicaID(rawValue: UInt64(bitPattern: row[0])) else { continue }
-            vector[replica] = UInt64(bitPattern: row[1])
+            let replica = try row.required("replica", of: "server_vectors", \.storedReplicaID)
+            vector[replica] = try row.required("counter", of: "server_vectors", \.storedCounter)
         }
         return vector
     }
@@ -152,8 +152,9 @@ public final class SQLiteSyncStore: SyncStore {
                     sql: "SELECT seq, replica, last_counter, body FROM server_changes WHERE space_id = ? AND seq > ? ORDER BY seq"),
                 arguments: [space.storeBlob, after])
             while let row = try rows.next() {
-                let seq: Int64 = row[0]
-                if let replica = ReplicaID(rawValue: UInt64(bitPattern: row[1])), UInt64(bitPattern: row[2]) <= vector[replica] {
+                let seq = try row.required("seq", of: "server_changes", \.storedInt64)
+                let replica = try row.required("replica", of: "server_changes", \.storedReplicaID)
+                if try row.required("last_counter", of: "server_changes", \.storedCounter) <= vector[replica] {
                     cursor = seq
                     continue
                 }
@@ -238,7 +239,7 @@ public final class SQLiteSyncStore: SyncStore {
                         WHERE t.token_hash = ? AND t.revoked_at IS NULL
                         """, arguments: [Data(hash)])
             else { return nil }
-            return Self.member(row)
+            return try Self.member(row)
         }
     }
 
@@ -252,7 +253,7 @@ public final class SQLiteSyncStore: SyncStore {
                             WHERE t.token_hash = ? AND t.revoked_at IS NULL
                             """), arguments: [Data(hash)])
             else { return nil }
-            let member = Self.member(row)
+            let member = try Self.member(row)
             return (member, try Self.spaces(ofSchool: member.school, db))
         }
     }
@@ -284,7 +285,11 @@ public final class SQLiteSyncStore: SyncStore {
     public func partnerships() async throws -> [PartnershipAccount] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT partnership_id, name, shared_space FROM partnerships ORDER BY name").map {
-                PartnershipAccount(id: UUID(blob: $0[0]), name: $0[1], sharedSpace: SpaceID(uuid: $0[2]))
+                row throws(DamagedRow) in
+                PartnershipAccount(
+                    id: try row.required("partnership_id", of: "partnerships", \.storedUUID),
+                    name: try row.required("name", of: "partnerships", \.storedString),
+                    sharedSpace: try row.required("shared_space", of: "partnerships", \.storedSpaceID))
             }
         }
     }
@@ -292,11 +297,13 @@ public final class SQLiteSyncStore: SyncStore {
     public func schools() async throws -> [SchoolAccount] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT school_id, name, private_space FROM schools ORDER BY name").map { row in
-                let id = UUID(blob: row[0])
+                let id = try row.required("school_id", of: "schools", \.storedUUID)
                 let partnerships = try Data.fetchAll(
                     db, sql: "SELECT partnership_id FROM partnership_schools WHERE school_id = ?", arguments: [id.storeBlob]
                 ).map(UUID.init(blob:))
-                return SchoolAccount(id: id, name: row[1], privateSpace: SpaceID(uuid: row[2]), partnerships: partnerships)
+                return SchoolAccount(
+                    id: id, name: try row.required("name", of: "schools", \.storedString),
+                    privateSpace: try row.required("private_space", of: "schools", \.storedSpaceID), partnerships: partnerships)
             }
         }
     }
@@ -307,8 +314,12 @@ public final class SQLiteSyncStore: SyncStore {
         }
     }
 
-    private static func member(_ row: Row) -> MemberAccount {
-        MemberAccount(id: UUID(blob: row[0]), name: row[1], school: UUID(blob: row[2]), access: MemberAccess(rawValue: row[3]) ?? .observer)
+    /// A member read from its row (never trusting it: a damaged row is a ``DamagedRow``, a 500).
+    private static func member(_ row: Row) throws(DamagedRow) -> MemberAccount {
+        MemberAccount(
+            id: try row.required("member_id", of: "members", \.storedUUID), name: try row.required("name", of: "members", \.storedString),
+            school: try row.required("school_id", of: "members", \.storedUUID),
+            access: MemberAccess(rawValue: try row.required("access", of: "members", \.storedString)) ?? .observer)
     }
 
     private static func require(_ db: Database, _ table: String, _ column: String, _ id: UUID, _ what: String) throws {
@@ -327,6 +338,15 @@ extension UUID {
         let b = [UInt8](blob) + [UInt8](repeating: 0, count: max(0, 16 - blob.count))
         self.init(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
     }
+}
+
+extension DatabaseValue {
+    /// The 16-byte identifier stored here, if it is one.
+    var storedUUID: UUID? { storedBlob.flatMap { $0.count == 16 ? UUID(blob: $0) : nil } }
+    /// The replica (a non-zero 64-bit integer) stored here, if it is one.
+    var storedReplicaID: ReplicaID? { storedInt64.flatMap { ReplicaID(rawValue: UInt64(bitPattern: $0)) } }
+    /// The counter (64 bits stored as a signed integer) stored here, if it is one.
+    var storedCounter: UInt64? { storedInt64.map(UInt64.init(bitPattern:)) }
 }
 
 extension SpaceID {

@@ -65,36 +65,3 @@ func storedFieldValue(_ stored: DatabaseValue, as rule: ValueRule) -> FieldValue
     default: nil
     }
 }
-
-extension DatabaseValue {
-    /// The 16-byte identifier stored here, if it is one.
-    var storedEntityID: EntityID? {
-        if case .blob(let data) = storage { EntityID(blob: data) } else { nil }
-    }
-
-    /// The space identifier stored here, if it is one.
-    var storedSpaceID: SpaceID? {
-        if case .blob(let data) = storage { SpaceID(blob: data) } else { nil }
-    }
-
-    /// The text stored here, if it is text.
-    var storedString: String? {
-        if case .string(let text) = storage { text } else { nil }
-    }
-
-    /// The integer stored here, if it is one. Not inlined: inlined into
-    /// `ReplicaQueries.session`, it crashed Swift 6.3.1's optimiser in release builds (an
-    /// ownership verification failure in CopyPropagation).
-    var storedInt64: Int64? {
-        @inline(never) get {
-            if case .int64(let value) = storage { value } else { nil }
-        }
-    }
-}
-
-extension Row {
-    /// The value of a column, whatever its storage class (never traps; NULL when absent).
-    func stored(_ column: String) -> DatabaseValue {
-        self[column] as DatabaseValue? ?? .null
-    }
-}

@@ -29,18 +29,17 @@ extension Replica {
         do {
             return try database.read { db in
                 var vectors: [SpaceID: VersionVector] = [:]
-                for blob in try Data.fetchAll(db, sql: "SELECT space_id FROM spaces") {
-                    if let space = SpaceID(blob: blob) { vectors[space] = VersionVector() }
-                }
+                for space in try Self.heldSpaces(db) { vectors[space] = VersionVector() }
                 for row in try Row.fetchAll(db, sql: "SELECT space_id, replica, counter FROM vectors") {
-                    guard let space = SpaceID(blob: row["space_id"]), let replica = ReplicaID(storedValue: row["replica"]) else { continue }
-                    let counter: Int64 = row["counter"]
-                    vectors[space, default: VersionVector()][replica] = UInt64(bitPattern: counter)
+                    let space = try row.required("space_id", of: "vectors", \.storedSpaceID)
+                    let replica = try row.required("replica", of: "vectors") { $0.storedInt64.flatMap(ReplicaID.init(storedValue:)) }
+                    let counter = try row.required("counter", of: "vectors") { $0.storedInt64.map(UInt64.init(bitPattern:)) }
+                    vectors[space, default: VersionVector()][replica] = counter
                 }
                 return vectors
             }
         } catch {
-            throw .storage("\(error)")
+            throw ReplicaError(storageFailure: error)
         }
     }
 
@@ -57,9 +56,8 @@ extension Replica {
                     db, sql: "SELECT block_id, body FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace) AND block_id >= ?2 ORDER BY block_id",
                     arguments: [space.blob, cursor.block])
                 while let row = try blocks.next() {
-                    let blockID: Int64 = row["block_id"]
-                    let body: Data = row["body"]
-                    let changes = try ChangeCodec.decode(body)
+                    let blockID = try row.required("block_id", of: "change_blocks", \.storedInt64)
+                    let changes = try row.storedChanges(of: "change_blocks")
                     let first = blockID == cursor.block ? cursor.index : 0
                     for index in first..<changes.count where changes[index].lastCounter > vector[changes[index].replica] {
                         page.append(changes[index])
@@ -71,7 +69,7 @@ extension Replica {
                 return ChangePage(changes: page, next: nil)
             }
         } catch {
-            throw .storage("\(error)")
+            throw ReplicaError(storageFailure: error)
         }
     }
 
@@ -110,12 +108,12 @@ extension Replica {
     public nonisolated func syncCursor(of space: SpaceID, with server: String) throws(ReplicaError) -> Int64 {
         do {
             return try database.read { db in
-                try Int64.fetchOne(
-                    db, sql: "SELECT acknowledged_seq FROM sync_state WHERE space_id = ? AND server = ?", arguments: [space.blob, server])
-                    ?? 0
+                try Row.fetchOne(
+                    db, sql: "SELECT acknowledged_seq FROM sync_state WHERE space_id = ? AND server = ?", arguments: [space.blob, server]
+                )?.required("acknowledged_seq", of: "sync_state", \.storedInt64) ?? 0
             }
         } catch {
-            throw .storage("\(error)")
+            throw ReplicaError(storageFailure: error)
         }
     }
 
@@ -123,13 +121,17 @@ extension Replica {
     public nonisolated func lastSyncs() throws(ReplicaError) -> [(space: SpaceID, server: String, at: Int64)] {
         do {
             return try database.read { db in
-                try Row.fetchAll(db, sql: "SELECT space_id, server, last_sync_at FROM sync_state ORDER BY server").compactMap { row in
-                    guard let space = SpaceID(blob: row["space_id"]) else { return nil }
-                    return (space, row["server"], row["last_sync_at"])
+                try Row.fetchAll(db, sql: "SELECT space_id, server, last_sync_at FROM sync_state ORDER BY server").map {
+                    row throws(DamagedRow) in
+                    (
+                        try row.required("space_id", of: "sync_state", \.storedSpaceID),
+                        try row.required("server", of: "sync_state", \.storedString),
+                        try row.required("last_sync_at", of: "sync_state", \.storedInt64)
+                    )
                 }
             }
         } catch {
-            throw .storage("\(error)")
+            throw ReplicaError(storageFailure: error)
         }
     }
 }

@@ -87,6 +87,8 @@ public actor Replica {
             clock = HybridLogicalClock(wall: AnyWallClock(wallClock), last: latest)
         } catch let error as ReplicaError {
             throw error
+        } catch let row as DamagedRow {
+            throw .damagedRow(row)
         } catch {
             throw .storage("cannot open replica at \(path): \(error)")
         }
@@ -99,16 +101,27 @@ public actor Replica {
     /// (replicas before this version stored it with every edit; the log now holds it).
     private static func identity(_ db: Database) throws -> (ReplicaID, HLCTimestamp) {
         let id: ReplicaID
-        if let stored = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'replica_id'"),
-            let existing = ReplicaID(storedValue: stored)
-        {
+        if let stored = try metaInteger("replica_id", db) {
+            guard let existing = ReplicaID(storedValue: stored) else {
+                throw DamagedRow(table: "meta", column: "value of 'replica_id'", found: "the integer \(stored)")
+            }
             id = existing
         } else {
             id = ReplicaID.random()
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('replica_id', ?)", arguments: [id.storedValue])
         }
-        let packed = UInt64(bitPattern: try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc'") ?? 0)
+        let packed = UInt64(bitPattern: try metaInteger("hlc", db) ?? 0)
         return (id, HLCTimestamp(wallTime: packed >> 16, logical: UInt16(truncatingIfNeeded: packed)))
+    }
+
+    /// The integer `meta` holds under `key`, or `nil` when it holds none.
+    private static func metaInteger(_ key: String, _ db: Database) throws -> Int64? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) else { return nil }
+        do {
+            return try row.required("value", of: "meta", \.storedInt64)
+        } catch {
+            throw DamagedRow(table: "meta", column: "value of '\(key)'", found: error.found)
+        }
     }
 
     /// Rebuilds each space's pure state from its change log, then re-buffers waiting
@@ -116,17 +129,14 @@ public actor Replica {
     /// high-water mark: every timestamp the clock issued or received is in a stored change).
     private static func loadDocuments(_ db: Database, latest: inout HLCTimestamp) throws -> [SpaceID: SpaceDocument] {
         var documents: [SpaceID: SpaceDocument] = [:]
-        for blob in try Data.fetchAll(db, sql: "SELECT space_id FROM spaces") {
-            guard let space = SpaceID(blob: blob) else { continue }
-            documents[space] = SpaceDocument(space: space)
-        }
+        for space in try heldSpaces(db) { documents[space] = SpaceDocument(space: space) }
         let blocks = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM change_blocks ORDER BY block_id")
         // Blocks as large as a merge frame (a bundle or a large pull stored as received) send
         // their space's text to a thread, as the merge did.
         var textThreads = TextThreads(threshold: defaultConcurrentTextThreshold)
         while let row = try blocks.next() {
-            guard let space = SpaceID(blob: row["space_id"]) else { continue }
-            let changes = try ChangeCodec.decode(row["body"] as Data)
+            let space = try row.required("space_id", of: "change_blocks", \.storedSpaceID)
+            let changes = try row.storedChanges(of: "change_blocks")
             for change in changes where change.timestamp > latest { latest = change.timestamp }
             var document = documents.removeValue(forKey: space) ?? SpaceDocument(space: space)
             if let oldest = textThreads.start(space, &document, frameSize: changes.count) { try endReplay(of: &documents[oldest]!) }
@@ -135,8 +145,8 @@ public actor Replica {
         }
         let pending = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM pending_changes")
         while let row = try pending.next() {
-            guard let space = SpaceID(blob: row["space_id"]) else { continue }
-            let changes = try ChangeCodec.decode(row["body"] as Data)
+            let space = try row.required("space_id", of: "pending_changes", \.storedSpaceID)
+            let changes = try row.storedChanges(of: "pending_changes")
             for change in changes where change.timestamp > latest { latest = change.timestamp }
             try documents[space, default: SpaceDocument(space: space)].apply(changes)
         }
@@ -157,19 +167,26 @@ public actor Replica {
     /// Rebuilds one space's pure state from the database.
     static func loadDocument(_ space: SpaceID, _ db: Database) throws -> SpaceDocument {
         var document = SpaceDocument(space: space)
-        let blocks = try Data.fetchCursor(
+        let blocks = try Row.fetchCursor(
             db, sql: "SELECT body FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace) ORDER BY block_id", arguments: [space.blob])
         var textThreads = TextThreads(threshold: defaultConcurrentTextThreshold)  // one space: never past the cap
-        while let body = try blocks.next() {
-            let changes = try ChangeCodec.decode(body)
+        while let row = try blocks.next() {
+            let changes = try row.storedChanges(of: "change_blocks")
             _ = textThreads.start(space, &document, frameSize: changes.count)
             try document.replay(changes)
         }
-        for body in try Data.fetchAll(db, sql: "SELECT body FROM pending_changes WHERE space_id = ?", arguments: [space.blob]) {
-            try document.apply(try ChangeCodec.decode(body))
+        for row in try Row.fetchAll(db, sql: "SELECT body FROM pending_changes WHERE space_id = ?", arguments: [space.blob]) {
+            try document.apply(try row.storedChanges(of: "pending_changes"))
         }
         try endReplay(of: &document)
         return document
+    }
+
+    /// The spaces the `spaces` table lists.
+    static func heldSpaces(_ db: Database) throws -> [SpaceID] {
+        try Row.fetchAll(db, sql: "SELECT space_id FROM spaces").map { row throws(DamagedRow) in
+            try row.required("space_id", of: "spaces", \.storedSpaceID)
+        }
     }
 
     private static func loadConflictedRegisters(_ db: Database) throws -> Set<FieldRef> {

@@ -24,6 +24,9 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An edit names `claimed` as its writer, but this device is certified for `certified`
     /// (`nil`: not logged in, so certified for no one). Authorship is derived, not claimed.
     case authorNotCertified(claimed: EntityID, certified: EntityID?)
+    /// A stored row holds what no version of Dialogue writes there (the replica file is
+    /// damaged, or was edited by hand): the operation stopped before changing anything.
+    case damagedRow(DamagedRow)
 
     public var description: String {
         switch self {
@@ -44,6 +47,20 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
         case .authorNotCertified(let claimed, nil):
             "the author must be the member this device is certified for, and this replica is not logged in yet "
                 + "(`dialogue-client login`); leave the author out, or log in first (\(claimed) was given)"
+        case .damagedRow(let row):
+            "the replica file is damaged: \(row), which Dialogue never writes there; nothing was changed. "
+                + "Restore the replica from a backup, or move it aside and sync (or import a bundle) into a new one "
+                + "(edits this replica never synced are then lost)"
+        }
+    }
+
+    /// Maps a failure met reading or writing the database: a damaged row keeps its
+    /// details, anything else becomes ``storage(_:)``.
+    init(storageFailure error: any Error) {
+        switch error {
+        case let error as ReplicaError: self = error
+        case let row as DamagedRow: self = .damagedRow(row)
+        default: self = .storage("\(error)")
         }
     }
 

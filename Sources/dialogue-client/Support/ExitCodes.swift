@@ -67,7 +67,7 @@ struct ClientError: Error, CustomStringConvertible {
         switch error {
         case .entityNotFound, .unknownSpace: .notFound(error.description)
         case .wrongKind, .invalidField, .invalidValue, .invalidPosition, .changeRejected, .invalidBundle: .data(error.description)
-        case .storage: .io(error.description)
+        case .storage, .damagedRow: .io(error.description)
         case .authorNotCertified: .data(error.description)
         }
     }
