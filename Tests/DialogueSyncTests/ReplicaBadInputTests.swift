@@ -432,7 +432,7 @@ struct ReplicaBadInputTests {
         try await expectRefusal(
             f.replica, "variant \(variant): unknown reference",
             mentions: [bad.id.description, ghost.description, "nothing from this batch was stored"],
-            matching: { if case .changeRejected(bad.id, _) = $0 { true } else { false } }
+            matching: { if case .changeRejected(bad.id, _, _) = $0 { true } else { false } }
         ) {
             try await f.replica.merge(batch + [bad, fromCarol])
         }
@@ -458,7 +458,7 @@ struct ReplicaBadInputTests {
             entity: f.session, field: DialogueSession.Field.focus, operation: .set(.string("later"), predecessors: []))
         try await expectRefusal(
             f.replica, "a bad text change, then a far-future change", mentions: [badText.id.description, ghost.description],
-            matching: { if case .changeRejected(badText.id, _) = $0 { true } else { false } }
+            matching: { if case .changeRejected(badText.id, _, _) = $0 { true } else { false } }
         ) {
             try await f.replica.merge(valid + [badText, farFuture])
         }
@@ -476,7 +476,7 @@ struct ReplicaBadInputTests {
             dependencies: [Dot(Self.bobID, 1)], operation: .set(.string("x"), predecessors: []))
         try await expectRefusal(
             f.replica, "a change depending on its own author", mentions: ["malformed", "own author"],
-            matching: { if case .changeRejected(selfDependent.id, _) = $0 { true } else { false } }
+            matching: { if case .changeRejected(selfDependent.id, _, _) = $0 { true } else { false } }
         ) {
             try await f.replica.merge([valid, selfDependent])
         }
@@ -484,7 +484,7 @@ struct ReplicaBadInputTests {
         selfDependent.operation = .deleteText([try! DotRange(replica: Self.aliceID, firstCounter: 1, length: 0)])
         try await expectRefusal(
             f.replica, "an empty deletion range", mentions: ["malformed", "empty"],
-            matching: { if case .changeRejected(selfDependent.id, _) = $0 { true } else { false } }
+            matching: { if case .changeRejected(selfDependent.id, _, _) = $0 { true } else { false } }
         ) {
             try await f.replica.merge([valid, selfDependent])
         }
@@ -500,7 +500,7 @@ struct ReplicaBadInputTests {
             DialogueSession.Field.status, of: f.session, to: .string("held"), by: f.context(Self.bobID, at: now + 86_400_000))
         try await expectRefusal(
             f.replica, "far-future timestamp", mentions: [future.id.description, "too far ahead"],
-            matching: { if case .changeRejected(future.id, _) = $0 { true } else { false } }
+            matching: { if case .changeRejected(future.id, .timestampTooFarAhead, _) = $0 { true } else { false } }
         ) {
             try await f.replica.merge([valid, future])
         }
@@ -782,7 +782,7 @@ struct ReplicaBadInputTests {
         let url = try write(bytes, f, "future")
         try await expectRefusal(
             f.replica, "bundle with a far-future change", mentions: ["too far ahead"],
-            matching: { if case .changeRejected(future.id, _) = $0 { true } else { false } }
+            matching: { if case .changeRejected(future.id, .timestampTooFarAhead, _) = $0 { true } else { false } }
         ) {
             try await f.replica.importBundle(from: url)
         }

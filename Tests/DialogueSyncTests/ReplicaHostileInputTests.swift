@@ -24,7 +24,7 @@ struct ReplicaHostileInputTests {
     }
 
     static func isImpossibleHistory(_ error: any Error, of id: Dot) -> Bool {
-        guard case .changeRejected(let dot, let reason) = error as? ReplicaError else { return false }
+        guard case .changeRejected(let dot, .impossibleHistory, let reason) = error as? ReplicaError else { return false }
         return dot == id && reason.contains("impossible history")
     }
 
@@ -81,7 +81,7 @@ struct ReplicaHostileInputTests {
             try await replica.merge([first, twin])
             Issue.record("a batch with two contents for one dot was merged")
         } catch {
-            guard case .changeRejected(twin.id, let reason) = error as? ReplicaError else {
+            guard case .changeRejected(twin.id, .conflictingDuplicate, let reason) = error as? ReplicaError else {
                 Issue.record("unexpected \(error)")
                 return
             }
@@ -136,7 +136,7 @@ struct ReplicaHostileInputTests {
             try await replica.merge([overflowing])
             Issue.record("a change past the largest counter was merged")
         } catch {
-            guard case .changeRejected(overflowing.id, let reason) = error as? ReplicaError else {
+            guard case .changeRejected(overflowing.id, .malformed, let reason) = error as? ReplicaError else {
                 Issue.record("unexpected \(error)")
                 return
             }

@@ -95,11 +95,11 @@ actor SpaceDocuments {
                         Rejection(id: change.id, code: .missingDependency, reason: "depends on changes the server does not hold"))
                 }
             } catch {
-                rejected.append(Rejection(id: change.id, code: Self.code(of: error), reason: error.description))
+                rejected.append(Rejection(id: change.id, code: RejectionCode(error), reason: error.description))
             }
         }
         for (change, error) in scratch.quarantined.dropFirst(quarantined) {
-            rejected.append(Rejection(id: change.id, code: Self.code(of: error), reason: error.description))
+            rejected.append(Rejection(id: change.id, code: RejectionCode(error), reason: error.description))
         }
         guard rejected.isEmpty else { return .failure(Refusal(rejected: rejected)) }
         return .success(Checked(space: space, document: scratch, cursor: entry.cursor))
@@ -157,17 +157,6 @@ actor SpaceDocuments {
         entries[space] = entry
         if entries.count > capacity, let oldest = entries.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
             entries[oldest] = nil
-        }
-    }
-
-    /// The stable code of a change the document refused.
-    static func code(of error: ChangeError) -> RejectionCode {
-        switch error {
-        case .impossibleHistory: .impossibleHistory
-        case .invalidValue: .invalidValue
-        case .malformed: .malformed
-        case .wrongSpace: .wrongSpace
-        case .invalidReference, .invalidPosition: .unknownReference
         }
     }
 }

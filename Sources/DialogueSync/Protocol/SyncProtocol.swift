@@ -330,4 +330,17 @@ public enum RejectionCode: String, Codable, Sendable, CaseIterable {
     /// refuses (wrong type, unknown term, empty title, malformed date…) or an operation of
     /// another CRDT than the field's. Every replica would refuse it too.
     case invalidValue = "invalid_value"
+
+    /// The stable code of a change a document refused: the one mapping shared by the
+    /// server's rejections and a replica's ``ReplicaError/changeRejected(_:code:reason:)``.
+    public init(_ error: ChangeError) {
+        self =
+            switch error {
+            case .impossibleHistory: .impossibleHistory
+            case .invalidValue: .invalidValue
+            case .malformed: .malformed
+            case .wrongSpace: .wrongSpace
+            case .invalidReference, .invalidPosition: .unknownReference
+            }
+    }
 }

@@ -98,11 +98,11 @@ extension Replica {
                         for (index, change) in batch.enumerated() {
                             guard change.timestamp.wallTime <= horizon else {
                                 throw ReplicaError.changeRejected(
-                                    change.id, reason: "its timestamp \(change.timestamp) is too far ahead of this device's clock")
+                                    change.id, code: .timestampTooFarAhead, reason: "its timestamp \(change.timestamp) is too far ahead of this device's clock")
                             }
                             if let clash = duplicates.clash(of: index, in: batch, held: document.vector[change.replica]) {
                                 throw ReplicaError.changeRejected(
-                                    change.id, reason: "the same batch holds \(clash) with different content (conflicting duplicate)")
+                                    change.id, code: .conflictingDuplicate, reason: "the same batch holds \(clash) with different content")
                             }
                             do {
                                 switch try document.apply(change) {
@@ -111,14 +111,16 @@ extension Replica {
                                 case .buffered: break
                                 }
                             } catch let error as ChangeError {
-                                throw ReplicaError.changeRejected(change.id, reason: error.description)
+                                throw ReplicaError.changeRejected(change.id, code: RejectionCode(error), reason: error.description)
                             }
                             latest = max(latest, change.timestamp)
                         }
                         let refused = document.quarantined.dropFirst(quarantined)
                         let batchIDs = refused.isEmpty ? [] : Set(batch.map(\.id))
                         for (change, error) in refused {
-                            if batchIDs.contains(change.id) { throw ReplicaError.changeRejected(change.id, reason: error.description) }
+                            if batchIDs.contains(change.id) {
+                                throw ReplicaError.changeRejected(change.id, code: RejectionCode(error), reason: error.description)
+                            }
                             // Stored earlier while waiting; invalid now that its past arrived. Drop it, loudly.
                             logger.error("dropped an invalid waiting change", metadata: ["change": "\(change.id)", "error": "\(error)"])
                         }
@@ -195,7 +197,7 @@ extension Replica {
         for space in order {
             do throws(RefusedTextChange) { try working[space]?.endConcurrentTextIntegration() } catch { refusal = refusal ?? error }
         }
-        if let refusal { throw .changeRejected(refusal.change, reason: refusal.error.description) }
+        if let refusal { throw .changeRejected(refusal.change, code: RejectionCode(refusal.error), reason: refusal.error.description) }
     }
 }
 

@@ -13,8 +13,11 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidValue(String)
     /// A position outside the text or list.
     case invalidPosition(String)
-    /// A remote change was refused; the whole batch was refused with it.
-    case changeRejected(Dot, reason: String)
+    /// A remote change was refused; the whole batch was refused with it. `code` is the
+    /// stable code the server gives the same refusal (`invalid_value`,
+    /// `impossible_history`, `unknown_reference`, `conflicting_duplicate`…); `reason` says
+    /// what is wrong, for a person.
+    case changeRejected(Dot, code: RejectionCode, reason: String)
     /// The space is not held by this replica.
     case unknownSpace(SpaceID)
     /// A bundle file could not be read.
@@ -38,7 +41,8 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidField(let kind, let field, let reason): "\(kind.rawValue) field '\(field)': \(reason)"
         case .invalidValue(let reason): "invalid value: \(reason)"
         case .invalidPosition(let reason): "invalid position: \(reason)"
-        case .changeRejected(let dot, let reason): "change \(dot) refused (\(reason)); nothing from this batch was stored"
+        case .changeRejected(let dot, let code, let reason):
+            "change \(dot) refused (\(code.rawValue): \(reason)); nothing from this batch was stored"
         case .unknownSpace(let space): "this replica holds no space \(space)"
         case .invalidBundle(let reason): "bundle refused: \(reason); nothing was imported"
         case .storage(let reason): "local storage failed: \(reason)"

@@ -19,7 +19,7 @@ struct Actions: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space: SpaceID
                 if let session {
@@ -63,7 +63,7 @@ struct Actions: AsyncParsableCommand {
     static func change(
         _ action: EntityID, _ global: GlobalOptions, _ body: @escaping @Sendable (inout SpaceEditor, EntityID) throws -> Void
     ) async throws {
-        try await runReporting {
+        try await runReporting(json: global.json) {
             let replica = try global.openReplica()
             let space = try await replica.space(holding: action, kind: .action)
             try await replica.edit(in: space) { editor in try body(&editor, action) }
@@ -88,7 +88,7 @@ struct Actions: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 if let space { _ = try await replica.chooseSpace(space) }
                 let actions =

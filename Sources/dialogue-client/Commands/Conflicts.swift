@@ -49,7 +49,7 @@ struct Conflicts: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReporting {
+        try await runReporting(json: global.json) {
             let replica = try global.openReplica()
             if let space { _ = try await replica.chooseSpace(space) }
             let conflicts = try replica.conflicts(in: space, entity: entity).map { record in

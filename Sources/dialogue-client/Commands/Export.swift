@@ -38,7 +38,7 @@ struct Export: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReporting {
+        try await runReporting(json: global.json) {
             let format = format ?? (global.json ? .json : .markdown)
             let replica = try global.openReplica()
             let records: [SessionRecord]

@@ -34,7 +34,7 @@ struct Insights: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let body = try TextInput.read(argument: text, file: file)
                 let replica = try global.openReplica()
                 let space = try await replica.space(holding: session, kind: .session)
@@ -59,7 +59,7 @@ struct Insights: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let body = try TextInput.read(argument: text, file: file)
                 let replica = try global.openReplica()
                 let space = try await replica.space(holding: insight, kind: .insight)
@@ -81,7 +81,7 @@ struct Insights: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space = try await replica.space(holding: insight, kind: .insight)
                 let (insight, hallmarks, remove) = (insight, hallmarks, remove)

@@ -19,7 +19,7 @@ struct Members: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space = try await replica.chooseSpace(space)
                 let (name, role, school, given) = (name, role, school, id)
@@ -49,7 +49,7 @@ struct Members: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space = try await replica.chooseSpace(space)
                 let people = (await replica.document(space)?.people ?? []).map {
@@ -76,7 +76,7 @@ struct Schools: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space = try await replica.chooseSpace(space)
                 let (name, given) = (name, id)
@@ -97,7 +97,7 @@ struct Schools: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space = try await replica.chooseSpace(space)
                 struct ListedSchool: Encodable {

@@ -26,7 +26,7 @@ struct Prompts: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 var listed: [Listed] = []
                 var seen: Set<EntityID> = []
                 if FileManager.default.fileExists(atPath: global.replicaPath) {
@@ -64,7 +64,7 @@ struct Prompts: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space = try await replica.chooseSpace(space)
                 let (text, theme, source) = (text, theme, source)
@@ -84,7 +84,7 @@ struct Prompts: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let csv: Bool
                 switch format?.lowercased() {
                 case nil: csv = file.lowercased().hasSuffix(".csv")

@@ -52,7 +52,7 @@ struct Report: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReporting {
+        try await runReporting(json: global.json) {
             let replica = try global.openReplica()
             let space = try await replica.chooseSpace(space)
             let asOf = asOf ?? Dates.today

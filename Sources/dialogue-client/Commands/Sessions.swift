@@ -27,7 +27,7 @@ struct Sessions: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space = try await replica.chooseSpace(space)
                 let scheduled = try at.map { try Dates.instant($0, option: "--at") }
@@ -52,7 +52,7 @@ struct Sessions: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let spaces = try await replica.spacesOrAll(space)
                 let start = try from.map { try Dates.instant($0, option: "--from") }
@@ -84,7 +84,7 @@ struct Sessions: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let record = try await Sessions.record(session, in: replica)
                 let text = await Render.markdown(record, replica: replica)
@@ -115,7 +115,7 @@ struct Sessions: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space = try await replica.space(holding: session, kind: .session)
                 let scheduled = try at.map { try Dates.instant($0, option: "--at") }
@@ -177,7 +177,7 @@ struct Sessions: AsyncParsableCommand {
     static func change(
         _ session: EntityID, _ global: GlobalOptions, _ body: @escaping @Sendable (inout SpaceEditor, EntityID) throws -> Void
     ) async throws {
-        try await runReporting {
+        try await runReporting(json: global.json) {
             let replica = try global.openReplica()
             let space = try await replica.space(holding: session, kind: .session)
             try await replica.edit(in: space) { editor in try body(&editor, session) }

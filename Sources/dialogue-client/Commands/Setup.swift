@@ -24,7 +24,7 @@ struct Init: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReporting {
+        try await runReporting(json: global.json) {
             let path = global.replicaPath
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             // Folders made for the replica are 0700, the replica and its -wal/-shm 0600, whatever the umask.
@@ -79,7 +79,7 @@ struct Login: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReporting {
+        try await runReporting(json: global.json) {
             let url: URL
             do { url = try ServerAddress(server, allowInsecureHTTP: allowInsecureHTTP).url } catch {
                 throw ClientError.usage("--server: \(error)")
@@ -171,7 +171,7 @@ struct Status: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReporting {
+        try await runReporting(json: global.json) {
             let replica = try global.openReplica()
             let config = LoginConfig.loadIfPresent(global.configPath)
             let syncs = try replica.lastSyncs()

@@ -29,7 +29,7 @@ struct Sync: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runReporting {
+        try await runReporting(json: global.json) {
             let replica = try global.openReplica()
             var config = try LoginConfig.load(global.configPath)
             let spaces = try await replica.spacesOrAll(space)
@@ -78,7 +78,7 @@ struct BundleCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 for space in spaces { _ = try await replica.chooseSpace(space) }
                 let summary = try replica.exportBundle(to: URL(fileURLWithPath: file), spaces: spaces.isEmpty ? nil : spaces)
@@ -109,7 +109,7 @@ struct BundleCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await runReporting {
+            try await runReporting(json: global.json) {
                 guard FileManager.default.fileExists(atPath: file) else { throw ClientError.notFound("no bundle file \(file)") }
                 let replica = try global.openReplica()
                 let report = try await replica.importBundle(from: URL(fileURLWithPath: file), acceptingNewSpaces: acceptNewSpaces)

@@ -36,6 +36,10 @@ enum Exit {
 struct ClientError: Error, CustomStringConvertible {
     var code: Int32
     var message: String
+    /// The stable code of a refusal, when there is one (a change this replica or the server
+    /// refused: `invalid_value`, `impossible_history`…; the server's error code; a damaged
+    /// replica), for scripts: `--json` prints it.
+    var errorCode: String?
 
     var description: String { message }
 
@@ -66,13 +70,29 @@ struct ClientError: Error, CustomStringConvertible {
     static func replica(_ error: ReplicaError) -> ClientError {
         switch error {
         case .entityNotFound, .unknownSpace: .notFound(error.description)
-        case .wrongKind, .invalidField, .invalidValue, .invalidPosition, .changeRejected, .invalidBundle: .data(error.description)
-        case .storage, .damagedRow: .io(error.description)
+        case .changeRejected(_, let code, _): .data(error.description).with(code: code.rawValue)
+        case .wrongKind, .invalidField, .invalidValue, .invalidPosition, .invalidBundle: .data(error.description)
+        case .damagedRow: .io(error.description).with(code: "damaged_replica")
+        case .storage: .io(error.description)
         case .authorNotCertified: .data(error.description)
         }
     }
 
+    func with(code: String) -> ClientError {
+        var error = self
+        error.errorCode = code
+        return error
+    }
+
     static func sync(_ error: SyncClientError) -> ClientError {
+        if case .refused(_, let code, _, let rejected) = error {
+            // The first refused change's code says more than the request's (`invalid_changes`).
+            return refused(error).with(code: rejected.first?.code ?? code)
+        }
+        return refused(error)
+    }
+
+    private static func refused(_ error: SyncClientError) -> ClientError {
         switch error {
         case .refused(let status, _, _, _) where status == 401:
             .unavailable(
@@ -97,16 +117,33 @@ extension SyncClientError {
     }
 }
 
-/// Runs a command body: errors go to stderr as `error: …` and become the documented exit code.
-func runReporting(_ body: () async throws -> Void) async throws {
+/// Runs a command body: errors go to stderr as `error: …` (with `json`, as one JSON
+/// document: `{"error": {"message", "exitCode", "code"?}}`) and become the documented exit code.
+func runReporting(json: Bool = false, _ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let exit as ExitCode {
         throw exit
     } catch {
         let failure = ClientError(error)
-        // The message may quote a server's answer or a partner's text: escaped like all human output.
-        FileHandle.standardError.write(Data("error: \(Terminal.escape(failure.message, multiline: true))\n".utf8))
+        if json, let document = try? Output.json(JSONError(error: .init(message: failure.message, exitCode: failure.code, code: failure.errorCode))) {
+            FileHandle.standardError.write(Data((document + "\n").utf8))
+        } else {
+            // The message may quote a server's answer or a partner's text: escaped like all human output.
+            FileHandle.standardError.write(Data("error: \(Terminal.escape(failure.message, multiline: true))\n".utf8))
+        }
         throw ExitCode(failure.code)
     }
+}
+
+/// An error as `--json` reports it on stderr (the message exact, as all JSON output).
+struct JSONError: Encodable {
+    struct Body: Encodable {
+        var message: String
+        var exitCode: Int32
+        /// The stable code of a refusal (``ClientError/errorCode``), absent when there is none.
+        var code: String?
+    }
+
+    var error: Body
 }
