@@ -15,7 +15,9 @@ struct RefusedChangeCodeTests {
         case impossibleHistory = "impossible_history"
     }
 
-    @Test("bundle import of an invalid value and of a forged history: exit 65, the code in the message and in --json", arguments: Refused.allCases)
+    @Test(
+        "bundle import of an invalid value and of a forged history: exit 65, the code in the message and in --json",
+        arguments: Refused.allCases)
     func refusedChangeCode(_ refused: Refused) async throws {
         var scenario = try ForgeryScenario(wallTime: 1_780_000_000_000)
         let bad: Change

@@ -4,8 +4,8 @@ import DialogueSync
 import Foundation
 import GRDB
 import Hummingbird
-import Logging
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 
@@ -53,7 +53,8 @@ struct DamagedStoreRowTests {
                 let pull = SyncRequest(replica: nil, spaces: [.init(space: author.space, have: VersionVector())])
                 let response = try await sync(pull, as: "vale-member")
                 try expectRefusal(response, 500, .internalError)
-                #expect(!response.text.contains("many") && !response.text.contains("server_"), "leaks the store's details: \(response.text)")
+                #expect(
+                    !response.text.contains("many") && !response.text.contains("server_"), "leaks the store's details: \(response.text)")
                 // Still answering.
                 #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
             }
@@ -73,7 +74,8 @@ struct DamagedStoreRowTests {
             try queue.close()
         case .postgres:
             let database = try #require(fresh.database)
-            let result = try await runProcess(PostgresTestDatabase.psql, [database.url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", planting.sql])
+            let result = try await runProcess(
+                PostgresTestDatabase.psql, [database.url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", planting.sql])
             #expect(result.status == 0, "psql: \(result.stderr)")
         }
     }

@@ -831,7 +831,9 @@ struct ReplicaBadInputTests {
         let message = try #require(Self.storageError(opening: path))
         #expect(message.contains("written by a newer version of Dialogue"))
         let reopened = try DatabaseQueue(path: path, configuration: patient)
-        #expect(try await reopened.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") } == before)
+        #expect(
+            try await reopened.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
+                == before)
     }
 
     /// The message of the storage error that opening `path` as a replica throws, or `nil`

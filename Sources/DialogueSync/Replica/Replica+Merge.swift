@@ -98,7 +98,8 @@ extension Replica {
                         for (index, change) in batch.enumerated() {
                             guard change.timestamp.wallTime <= horizon else {
                                 throw ReplicaError.changeRejected(
-                                    change.id, code: .timestampTooFarAhead, reason: "its timestamp \(change.timestamp) is too far ahead of this device's clock")
+                                    change.id, code: .timestampTooFarAhead,
+                                    reason: "its timestamp \(change.timestamp) is too far ahead of this device's clock")
                             }
                             if let clash = duplicates.clash(of: index, in: batch, held: document.vector[change.replica]) {
                                 throw ReplicaError.changeRejected(

@@ -53,7 +53,9 @@ extension Replica {
             return try database.read { db in
                 var page: [Change] = []
                 let blocks = try Row.fetchCursor(
-                    db, sql: "SELECT block_id, body FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace) AND block_id >= ?2 ORDER BY block_id",
+                    db,
+                    sql:
+                        "SELECT block_id, body FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace) AND block_id >= ?2 ORDER BY block_id",
                     arguments: [space.blob, cursor.block])
                 while let row = try blocks.next() {
                     let blockID = try row.required("block_id", of: "change_blocks", \.storedInt64)

@@ -126,7 +126,10 @@ func runReporting(json: Bool = false, _ body: () async throws -> Void) async thr
         throw exit
     } catch {
         let failure = ClientError(error)
-        if json, let document = try? Output.json(JSONError(error: .init(message: failure.message, exitCode: failure.code, code: failure.errorCode))) {
+        if json,
+            let document = try? Output.json(
+                JSONError(error: .init(message: failure.message, exitCode: failure.code, code: failure.errorCode)))
+        {
             FileHandle.standardError.write(Data((document + "\n").utf8))
         } else {
             // The message may quote a server's answer or a partner's text: escaped like all human output.
