@@ -7,7 +7,7 @@ import Testing
 @testable import DialogueSync
 
 /// The replica's bookkeeping tables (`meta`, `spaces`, `vectors`, `change_blocks`,
-/// `pending_changes`, `sync_state`) holding what Dialogue never writes there (a value of
+/// `pending_changes`, `sync_state`, `device_key`) holding what Dialogue never writes there (a value of
 /// another type, an identifier of the wrong size, a change block cut short or garbage), as
 /// an older version, a hand edit or a damaged disk may leave them. Every operation that
 /// reads such a row refuses with ``ReplicaError/damagedRow(_:)`` naming the table and the
@@ -96,6 +96,9 @@ struct DamagedBookkeepingRowTests {
             name: "sync_state: cursor stored as text",
             sql: "INSERT INTO sync_state (space_id, server, last_sync_at, acknowledged_seq) VALUES (?, 'https://example.org', 1, 'far')",
             table: "sync_state", column: "acknowledged_seq", refusedBy: [.syncCursor]),
+        Planting(
+            name: "device_key: the private key stored as text", sql: "UPDATE device_key SET private_key = 'secret'",
+            table: "device_key", column: "private_key", refusedBy: [.open]),
     ]
 
     @Test("a damaged bookkeeping row gives a typed error in every operation that reads it, and no trap", arguments: plantings)

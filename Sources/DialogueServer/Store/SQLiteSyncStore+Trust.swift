@@ -1,4 +1,5 @@
 import DialogueModel
+import DialogueSync
 import Foundation
 import GRDB
 
@@ -42,10 +43,14 @@ extension SQLiteSyncStore {
     static func serverKeys(_ db: Database) throws -> [ServerKeyRecord] {
         try Row.fetchAll(
             db, sql: "SELECT generation, public_key, private_key, created_at, retired_at, endorsement FROM server_keys ORDER BY generation"
-        ).map { row in
+        ).map { row throws(DamagedRow) in
             ServerKeyRecord(
-                generation: row[0], publicKey: [UInt8](row[1] as Data), privateKey: [UInt8](row[2] as Data), createdAt: row[3],
-                retiredAt: row[4], endorsement: row[5])
+                generation: try row.required("generation", of: "server_keys", \.storedInt64),
+                publicKey: [UInt8](try row.required("public_key", of: "server_keys", \.storedBlob)),
+                privateKey: [UInt8](try row.required("private_key", of: "server_keys", \.storedBlob)),
+                createdAt: try row.required("created_at", of: "server_keys", \.storedInt64),
+                retiredAt: try row.nullable("retired_at", of: "server_keys", \.storedInt64),
+                endorsement: try row.nullable("endorsement", of: "server_keys", \.storedBlob))
         }
     }
 
@@ -70,9 +75,9 @@ extension SQLiteSyncStore {
                         JOIN members m ON m.member_id = t.member_id WHERE t.token_hash = ? AND t.revoked_at IS NULL
                         """, arguments: [Data(hash)])
             else { return nil }
-            let member = MemberAccount(
-                id: UUID(blob: row[0]), name: row[1], school: UUID(blob: row[2]), access: MemberAccess(rawValue: row[3]) ?? .observer)
-            return TokenAccess(token: UUID(blob: row[4]), label: row[5], member: member)
+            return TokenAccess(
+                token: try row.required("token_id", of: "tokens", \.storedUUID),
+                label: try row.required("label", of: "tokens", \.storedString), member: try Self.member(row))
         }
     }
 
@@ -82,7 +87,10 @@ extension SQLiteSyncStore {
             if let row = try Row.fetchOne(
                 db, sql: "SELECT name, private_space FROM schools WHERE school_id = ?", arguments: [school.storeBlob])
             {
-                listings.append(SpaceListing(space: SpaceID(uuid: row[1]), name: row[0], kind: .private, owner: school))
+                listings.append(
+                    SpaceListing(
+                        space: try row.required("private_space", of: "schools", \.storedSpaceID),
+                        name: try row.required("name", of: "schools", \.storedString), kind: .private, owner: school))
             }
             for row in try Row.fetchAll(
                 db,
@@ -91,7 +99,11 @@ extension SQLiteSyncStore {
                     JOIN partnerships p ON p.partnership_id = ps.partnership_id WHERE ps.school_id = ?
                     """, arguments: [school.storeBlob])
             {
-                listings.append(SpaceListing(space: SpaceID(uuid: row[2]), name: row[1], kind: .shared, owner: UUID(blob: row[0])))
+                listings.append(
+                    SpaceListing(
+                        space: try row.required("shared_space", of: "partnerships", \.storedSpaceID),
+                        name: try row.required("name", of: "partnerships", \.storedString), kind: .shared,
+                        owner: try row.required("partnership_id", of: "partnerships", \.storedUUID)))
             }
             return listings.sorted { $0.space < $1.space }
         }
@@ -125,16 +137,20 @@ extension SQLiteSyncStore {
         "d.replica, d.public_key, d.member_id, d.token_id, d.registered_at, d.revoked_at, d.certificate, d.revocation"
 
     private static func device(_ replica: Int64, _ db: Database) throws -> DeviceRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(deviceColumns) FROM devices d WHERE d.replica = ?", arguments: [replica]).flatMap(device)
+        try Row.fetchOne(db, sql: "SELECT \(deviceColumns) FROM devices d WHERE d.replica = ?", arguments: [replica]).map(device)
     }
 
-    /// A device row; `nil` for a replica id no replica could have (never stored by this code).
-    private static func device(_ row: Row) -> DeviceRecord? {
-        guard let replica = ReplicaID(rawValue: UInt64(bitPattern: row[0])) else { return nil }
-        return DeviceRecord(
-            replica: replica, publicKey: [UInt8](row[1] as Data),
-            member: UUID(blob: row[2]), token: UUID(blob: row[3]), registeredAt: row[4], revokedAt: row[5], certificate: row[6],
-            revocation: row[7])
+    /// A device row (never trusting it: a damaged row is a ``DamagedRow``, a 500).
+    private static func device(_ row: Row) throws(DamagedRow) -> DeviceRecord {
+        DeviceRecord(
+            replica: try row.required("replica", of: "devices", \.storedReplicaID),
+            publicKey: [UInt8](try row.required("public_key", of: "devices", \.storedBlob)),
+            member: try row.required("member_id", of: "devices", \.storedUUID),
+            token: try row.required("token_id", of: "devices", \.storedUUID),
+            registeredAt: try row.required("registered_at", of: "devices", \.storedInt64),
+            revokedAt: try row.nullable("revoked_at", of: "devices", \.storedInt64),
+            certificate: try row.required("certificate", of: "devices", \.storedBlob),
+            revocation: try row.nullable("revocation", of: "devices", \.storedBlob))
     }
 
     public func devices() async throws -> [DeviceListing] {
@@ -145,7 +161,11 @@ extension SQLiteSyncStore {
                     SELECT \(Self.deviceColumns), m.name, t.label FROM devices d JOIN members m ON m.member_id = d.member_id
                     JOIN tokens t ON t.token_id = d.token_id ORDER BY d.registered_at, d.replica
                     """
-            ).compactMap { row in Self.device(row).map { DeviceListing(device: $0, memberName: row[8], tokenLabel: row[9]) } }
+            ).map { row throws(DamagedRow) in
+                DeviceListing(
+                    device: try Self.device(row), memberName: try row.required("name", of: "members", \.storedString),
+                    tokenLabel: try row.required("label", of: "tokens", \.storedString))
+            }
         }
     }
 
@@ -180,7 +200,8 @@ extension SQLiteSyncStore {
                 var counters: [SpaceID: UInt64] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT space_id, counter FROM server_vectors WHERE replica = ?", arguments: [replica])
                 {
-                    counters[SpaceID(uuid: row[0])] = UInt64(bitPattern: row[1])
+                    counters[try row.required("space_id", of: "server_vectors", \.storedSpaceID)] =
+                        try row.required("counter", of: "server_vectors", \.storedCounter)
                 }
                 guard let replicaID = ReplicaID(rawValue: UInt64(bitPattern: replica)) else { continue }
                 let record = DeviceRevocationRecord(replica: replicaID, revokedAt: time, lastCounters: counters)
@@ -205,7 +226,8 @@ extension SQLiteSyncStore {
                 db, sql: "SELECT space_id, last_counter FROM device_revocations WHERE replica = ?",
                 arguments: [Int64(bitPattern: replica.rawValue)])
             {
-                counters[SpaceID(uuid: row[0])] = UInt64(bitPattern: row[1])
+                counters[try row.required("space_id", of: "device_revocations", \.storedSpaceID)] =
+                    try row.required("last_counter", of: "device_revocations", \.storedCounter)
             }
             return counters
         }

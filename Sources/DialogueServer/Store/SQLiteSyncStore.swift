@@ -315,7 +315,7 @@ public final class SQLiteSyncStore: SyncStore {
     }
 
     /// A member read from its row (never trusting it: a damaged row is a ``DamagedRow``, a 500).
-    private static func member(_ row: Row) throws(DamagedRow) -> MemberAccount {
+    static func member(_ row: Row) throws(DamagedRow) -> MemberAccount {
         MemberAccount(
             id: try row.required("member_id", of: "members", \.storedUUID), name: try row.required("name", of: "members", \.storedString),
             school: try row.required("school_id", of: "members", \.storedUUID),

@@ -120,6 +120,12 @@ extension Row {
         return converted
     }
 
+    /// Like ``required(_:of:_:)`` for a column that may hold NULL: `nil` then.
+    package func nullable<T>(_ column: String, of table: String, _ convert: (DatabaseValue) -> T?) throws(DamagedRow) -> T? {
+        if stored(column).isNull { return nil }
+        return try required(column, of: table, convert)
+    }
+
     /// The changes of a stored block (its `body` column, in the binary format).
     package func storedChanges(of table: String) throws(DamagedRow) -> [Change] {
         let body = try required("body", of: table, \.storedBlob)

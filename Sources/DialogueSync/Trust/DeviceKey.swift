@@ -33,10 +33,13 @@ enum DeviceKeyStore {
             throw ReplicaError.storage("the replica has no device key (its device_key table is empty); it cannot sign or log in")
         }
         let key: SigningKeyPair
-        do { key = try SigningKeyPair(rawRepresentation: row["private_key"] as Data) } catch {
+        let (privateKey, publicKey) = (
+            try row.required("private_key", of: "device_key", \.storedBlob), try row.required("public_key", of: "device_key", \.storedBlob)
+        )
+        do { key = try SigningKeyPair(rawRepresentation: privateKey) } catch {
             throw ReplicaError.storage("the replica's device key is damaged: \(error)")
         }
-        guard Data(key.publicKey.rawRepresentation) == row["public_key"] as Data else {
+        guard Data(key.publicKey.rawRepresentation) == publicKey else {
             throw ReplicaError.storage("the replica's device key is damaged: its public half does not match its private half")
         }
         return key
