@@ -143,6 +143,9 @@ struct DeviceRegistrationTests {
             #expect(device.device.token == record.id && device.tokenLabel == "re-issued")
             // Revoking the token it now uses revokes the device: the next registration is refused.
             #expect(try await store.revokeToken(id: record.id))
+            let revocation = try #require(try await ServerAuthority(store: store).revocations(of: [replica])[replica])
+            try revocation.verify(trusting: ServerKeyRing(pinned: again.serverKey))
+            #expect(revocation.replica == replica && revocation.lastCounters.isEmpty)
             let (third, thirdRecord) = Tokens.issue(for: member.id, label: "third")
             try await store.storeToken(thirdRecord)
             let before = try await store.devices()

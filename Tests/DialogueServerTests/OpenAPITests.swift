@@ -420,6 +420,7 @@ struct NeverStore: SyncStore {
     func registerDevice(_ device: DeviceRecord) async throws -> DeviceRegistrationOutcome { throw Unused() }
     func devices() async throws -> [DeviceListing] { throw Unused() }
     func deviceCertificates(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] { throw Unused() }
+    func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] { throw Unused() }
     func revokeToken(
         id: UUID, at time: Int64, certify: @Sendable (DeviceRevocationRecord) throws -> Data
     ) async throws -> TokenRevocationResult? { throw Unused() }

@@ -138,6 +138,9 @@ final class FlakyStore: SyncStore {
     func deviceCertificates(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] {
         try await base.deviceCertificates(of: replicas)
     }
+    func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] {
+        try await base.deviceRevocations(of: replicas)
+    }
     func revokeToken(
         id: UUID, at time: Int64, certify: @Sendable (DeviceRevocationRecord) throws -> Data
     ) async throws -> TokenRevocationResult? { try await base.revokeToken(id: id, at: time, certify: certify) }

@@ -199,6 +199,10 @@ struct TrustStoreTests {
             #expect(
                 listed[laptop.replica]?.revokedAt == 9_000 && listed[laptop.replica]?.revocation == Data("signed \(laptop.replica)".utf8))
             #expect(listed[idle]?.revokedAt == 9_000 && listed[phone]?.revokedAt == nil)
+            #expect(
+                try await store.deviceRevocations(of: [laptop.replica, idle, phone])
+                    == [laptop.replica: Data("signed \(laptop.replica)".utf8), idle: Data("signed \(idle)".utf8)])
+            #expect(try await store.deviceRevocations(of: []) == [:])
             // The token no longer authenticates; a revoked device cannot register again.
             #expect(try await store.token(forTokenHash: ada.token.hash) == nil)
             let stored = try #require(listed[laptop.replica])

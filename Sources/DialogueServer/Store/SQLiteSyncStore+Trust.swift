@@ -183,6 +183,20 @@ extension SQLiteSyncStore {
         }
     }
 
+    public func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] {
+        guard !replicas.isEmpty else { return [:] }
+        return try await database.read { db in
+            var revocations: [ReplicaID: Data] = [:]
+            let select = try db.cachedStatement(sql: "SELECT revocation FROM devices WHERE replica = ? AND revocation IS NOT NULL")
+            for replica in Set(replicas) {
+                if let revocation = try Data.fetchOne(select, arguments: [Int64(bitPattern: replica.rawValue)]) {
+                    revocations[replica] = revocation
+                }
+            }
+            return revocations
+        }
+    }
+
     public func revokeToken(
         id: UUID, at time: Int64, certify: @Sendable (DeviceRevocationRecord) throws -> Data
     ) async throws -> TokenRevocationResult? {

@@ -73,6 +73,8 @@ public protocol SyncStore: Sendable {
     func devices() async throws -> [DeviceListing]
     /// The JSON of the latest certificate of each of `replicas` that is registered.
     func deviceCertificates(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data]
+    /// The JSON of the signed revocation of each of `replicas` that is revoked.
+    func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data]
     /// Revokes a token and the devices registered with it, in one transaction: for each
     /// device, records per space the last counter the store holds of it (table
     /// `device_revocations`) and keeps the statement `certify` signs for it. `nil` when

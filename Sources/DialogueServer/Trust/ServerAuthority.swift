@@ -104,6 +104,16 @@ public struct ServerAuthority: Sendable {
         return certificates
     }
 
+    /// The signed revocations of those of `replicas` that are revoked (for sync responses:
+    /// a replica refuses a revoked device's changes past its last counters).
+    public func revocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: DeviceRevocation] {
+        var revocations: [ReplicaID: DeviceRevocation] = [:]
+        for (replica, json) in try await store.deviceRevocations(of: replicas) {
+            revocations[replica] = try JSONDecoder().decode(DeviceRevocation.self, from: json)
+        }
+        return revocations
+    }
+
     /// Revokes a token and the devices registered with it: each device's last counters per
     /// space (what the store holds of it) are recorded and certified in a signed
     /// ``DeviceRevocation``. `nil` when there is no active token `id`.
