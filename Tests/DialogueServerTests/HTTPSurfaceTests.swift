@@ -110,16 +110,16 @@ struct HTTPSurfaceTests {
             let space = "\(h.accounts.partnership.sharedSpace)"
             let before = try await h.held()
             for body in [
-                #"{"protocol":1,"replica":null,"spaces":[]}"#,
-                #"{"protocol":1,"limit":null,"spaces":[]}"#,
-                #"{"protocol":1,"encoding":null,"spaces":[]}"#,
-                #"{"protocol":1,"limit":0,"spaces":[]}"#,
-                #"{"protocol":1,"encoding":"xml","spaces":[]}"#,
-                #"{"protocol":1,"spaces":[{"space":"\#(space)","have":{},"haveBinary":"AA==","changes":[]}]}"#,
-                #"{"protocol":1,"spaces":[{"space":"\#(space)","have":{},"haveBinary":null,"changes":[]}]}"#,
-                #"{"protocol":1,"spaces":[{"space":"\#(space)","changes":[]}]}"#,
-                #"{"protocol":1,"spaces":[{"space":"\#(space)","have":{},"after":null,"changes":[]}]}"#,
-                #"{"protocol":1,"spaces":[{"space":"\#(space)","have":{},"changesBinary":null,"changes":[]}]}"#,
+                #"{"protocol":2,"replica":null,"spaces":[]}"#,
+                #"{"protocol":2,"limit":null,"spaces":[]}"#,
+                #"{"protocol":2,"encoding":null,"spaces":[]}"#,
+                #"{"protocol":2,"limit":0,"spaces":[]}"#,
+                #"{"protocol":2,"encoding":"xml","spaces":[]}"#,
+                #"{"protocol":2,"spaces":[{"space":"\#(space)","have":{},"haveBinary":"AA==","changes":[]}]}"#,
+                #"{"protocol":2,"spaces":[{"space":"\#(space)","have":{},"haveBinary":null,"changes":[]}]}"#,
+                #"{"protocol":2,"spaces":[{"space":"\#(space)","changes":[]}]}"#,
+                #"{"protocol":2,"spaces":[{"space":"\#(space)","have":{},"after":null,"changes":[]}]}"#,
+                #"{"protocol":2,"spaces":[{"space":"\#(space)","have":{},"changesBinary":null,"changes":[]}]}"#,
             ] {
                 let response = try await h.post(Array(body.utf8))
                 let refusal = try expectRefusal(response, 400, .malformedRequest)
@@ -127,7 +127,7 @@ struct HTTPSurfaceTests {
             }
             #expect(try await h.held() == before)
             // Left out, they are fine.
-            #expect(try await h.post(Array(#"{"protocol":1,"spaces":[{"space":"\#(space)","have":{},"changes":[]}]}"#.utf8)).status == .ok)
+            #expect(try await h.post(Array(#"{"protocol":2,"spaces":[{"space":"\#(space)","have":{},"changes":[]}]}"#.utf8)).status == .ok)
         }
     }
 

@@ -107,8 +107,8 @@ struct RouteTests {
 
     @Test("malformed JSON → 400 malformed_request")
     func malformedJSON() async throws {
-        try await refuses(status: 400, code: .malformedRequest) { _ in Array(#"{"protocol": 1, "spaces": ["#.utf8) }
-        try await refuses(status: 400, code: .malformedRequest) { _ in Array(#"{"protocol": 1}"#.utf8) }
+        try await refuses(status: 400, code: .malformedRequest) { _ in Array(#"{"protocol": 2, "spaces": ["#.utf8) }
+        try await refuses(status: 400, code: .malformedRequest) { _ in Array(#"{"protocol": 2}"#.utf8) }
         try await refuses(status: 400, code: .malformedRequest) { _ in [] }
         // A bad dot inside an otherwise valid change: the message points at it.
         try await withRouteHarness { h in
@@ -544,7 +544,7 @@ struct RouteTests {
     func badBinaryVectors() async throws {
         for bad in [#""haveBinary": "%%%""#, #""haveBinary": "AQ==""#, #""haveBinary": "AA==", "have": {}"#] {
             try await refuses(status: 400, code: .malformedRequest) { h in
-                Array(#"{"protocol": 1, "spaces": [{"space": "\#(h.accounts.partnership.sharedSpace)", \#(bad), "changes": []}]}"#.utf8)
+                Array(#"{"protocol": 2, "spaces": [{"space": "\#(h.accounts.partnership.sharedSpace)", \#(bad), "changes": []}]}"#.utf8)
             }
         }
     }

@@ -85,7 +85,7 @@ final class FlakyStore: SyncStore {
         var description: String { "connection refused" }
     }
 
-    func append(_ changes: [Change], to space: SpaceID) async throws {
+    func append(_ changes: [Change], heads: [ChainHead], to space: SpaceID) async throws {
         appendCalls.withLock { $0 += 1 }
         let fail = failAppends.withLock { value -> Bool in
             guard value > 0 else { return false }
@@ -93,8 +93,13 @@ final class FlakyStore: SyncStore {
             return true
         }
         if fail { throw Injected() }
-        try await base.append(changes, to: space)
+        try await base.append(changes, heads: heads, to: space)
     }
+    func chainHeads(in space: SpaceID, covering ranges: [ReplicaID: ClosedRange<UInt64>]) async throws -> [ChainHead] {
+        try await base.chainHeads(in: space, covering: ranges)
+    }
+    func latestChainHeads(in space: SpaceID) async throws -> [ReplicaID: ChainHead] { try await base.latestChainHeads(in: space) }
+    func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] { try await base.deviceRevocations(of: replicas) }
 
     func ping() async throws {
         if pingFails { throw Injected() }

@@ -117,6 +117,11 @@ public struct SyncServer: Sendable {
         do { access = try await authenticate(request, context) } catch let failure as SyncService.Failure { return Self.error(failure) }
         let body: [UInt8]
         do { body = try await readBody(request, context, limit: service.limits.maxBodyBytes) } catch { return Self.error(error) }
+        // The version first, so an older client is told to upgrade rather than that its body is malformed.
+        struct Version: Decodable { var `protocol`: Int? }
+        if let version = (try? JSONDecoder().decode(Version.self, from: Data(body)))?.protocol, version != SyncProtocol.version {
+            return Self.error(SyncService.unsupported(version))
+        }
         let syncRequest: SyncRequest
         do { syncRequest = try JSONDecoder().decode(SyncRequest.self, from: Data(body)) } catch {
             if Self.isOutOfRange(error) {

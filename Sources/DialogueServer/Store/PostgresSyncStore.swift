@@ -89,7 +89,7 @@ public final class PostgresSyncStore: SyncStore {
                 label text NOT NULL, issued_at bigint NOT NULL, revoked_at bigint
             )
             """,
-        ] + Self.trustTables
+        ] + Self.trustTables + Self.chainHeadTables
         try await client.withTransaction(logger: logger) { connection in
             // One migrator at a time when several servers start together.
             try await connection.query("SELECT pg_advisory_xact_lock(4242)", logger: self.logger)
@@ -143,8 +143,9 @@ public final class PostgresSyncStore: SyncStore {
         return changes
     }
 
-    public func append(_ changes: [Change], to space: SpaceID) async throws {
+    public func append(_ changes: [Change], heads: [ChainHead], to space: SpaceID) async throws {
         guard !changes.isEmpty else { return }
+        let headColumns = Self.columns(of: heads)
         var replicas: [Int64] = []
         var counters: [Int64] = []
         var lasts: [Int64] = []
@@ -171,6 +172,12 @@ public final class PostgresSyncStore: SyncStore {
                     INSERT INTO server_space_heads (space_id, seq) VALUES (\(space.uuid), \(count))
                     ON CONFLICT (space_id) DO UPDATE SET seq = server_space_heads.seq + excluded.seq
                     RETURNING seq
+                ), signed AS (
+                    INSERT INTO chain_heads (space_id, replica, counter, hash, signature)
+                    SELECT \(space.uuid), h.replica, h.counter, h.hash, h.signature
+                    FROM unnest(\(headColumns.replicas)::int8[], \(headColumns.counters)::int8[], \(headColumns.hashes)::bytea[],
+                        \(headColumns.signatures)::bytea[]) AS h(replica, counter, hash, signature)
+                    ON CONFLICT DO NOTHING
                 ), stored AS (
                     INSERT INTO server_changes (space_id, seq, replica, counter, last_counter, body)
                     SELECT \(space.uuid), head.seq - \(count) + t.position, t.replica, t.counter, t.last_counter, t.body
@@ -188,6 +195,7 @@ public final class PostgresSyncStore: SyncStore {
 
     public func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
         var changes: [Change] = []
+        var positions: [Int64] = []
         var cursor = after
         // Rows come over the wire whether used or not: read little more than a page at a time.
         let chunk = min(2000, limit + 1)
@@ -204,11 +212,13 @@ public final class PostgresSyncStore: SyncStore {
                     cursor = seq
                     continue
                 }
-                if changes.count == limit { return ChangePageResult(changes: changes, more: true, cursor: cursor) }
-                changes += try ChangeCodec.decode(Array(buffer: body))
+                if changes.count == limit { return ChangePageResult(changes: changes, more: true, cursor: cursor, positions: positions) }
+                let decoded = try ChangeCodec.decode(Array(buffer: body))
+                changes += decoded
+                positions += repeatElement(seq, count: decoded.count)
                 cursor = seq
             }
-            if count < chunk { return ChangePageResult(changes: changes, more: false, cursor: cursor) }
+            if count < chunk { return ChangePageResult(changes: changes, more: false, cursor: cursor, positions: positions) }
         }
     }
 

@@ -63,6 +63,7 @@ public final class SQLiteSyncStore: SyncStore {
                     """)
         }
         migrator.registerMigration("v2-trust") { db in try createTrustTables(db) }
+        migrator.registerMigration("v3-chain-heads") { db in try createChainHeadTables(db) }
         return migrator
     }
 
@@ -112,7 +113,7 @@ public final class SQLiteSyncStore: SyncStore {
         }
     }
 
-    public func append(_ changes: [Change], to space: SpaceID) async throws {
+    public func append(_ changes: [Change], heads: [ChainHead], to space: SpaceID) async throws {
         guard !changes.isEmpty else { return }
         do {
             try await database.write { db in
@@ -137,6 +138,7 @@ public final class SQLiteSyncStore: SyncStore {
                 for (replica, counter) in highest {
                     try upsert.execute(arguments: [space.storeBlob, Int64(bitPattern: replica.rawValue), Int64(bitPattern: counter)])
                 }
+                try Self.store(heads, in: space, db)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw StoreError.conflict
@@ -147,6 +149,7 @@ public final class SQLiteSyncStore: SyncStore {
         try await database.read { db in
             let held = try Self.vector(of: space, db)
             var changes: [Change] = []
+            var positions: [Int64] = []
             var cursor = after
             // Scan in storage order, skipping what the vector covers. The rows are read
             // lazily (not copied), and the scan stops at the first row past the page.
@@ -161,11 +164,15 @@ public final class SQLiteSyncStore: SyncStore {
                     cursor = seq
                     continue
                 }
-                if changes.count == limit { return ChangePageResult(changes: changes, more: true, cursor: cursor, held: held) }
-                changes += try row.withUnsafeData(atIndex: 3) { body in try ChangeCodec.decode(body ?? Data()) }
+                if changes.count == limit {
+                    return ChangePageResult(changes: changes, more: true, cursor: cursor, held: held, positions: positions)
+                }
+                let decoded = try row.withUnsafeData(atIndex: 3) { body in try ChangeCodec.decode(body ?? Data()) }
+                changes += decoded
+                positions += repeatElement(seq, count: decoded.count)
                 cursor = seq
             }
-            return ChangePageResult(changes: changes, more: false, cursor: cursor, held: held)
+            return ChangePageResult(changes: changes, more: false, cursor: cursor, held: held, positions: positions)
         }
     }
 

@@ -23,6 +23,18 @@ public protocol SyncStore: Sendable {
     /// Appends validated changes (in causal order) atomically. Throws
     /// ``StoreError/conflict`` if another writer stored any of these counters first.
     func append(_ changes: [Change], to space: SpaceID) async throws
+    /// Appends validated changes and the ``ChainHead``s that sign them (table
+    /// `chain_heads`, kept to relay them: docs/TRUST.md) in one transaction. A head
+    /// already stored is kept as it is.
+    func append(_ changes: [Change], heads: [ChainHead], to space: SpaceID) async throws
+    /// The heads stored of `space` whose replica is a key of `ranges` and whose counter is
+    /// in that replica's range, by replica and counter.
+    func chainHeads(in space: SpaceID, covering ranges: [ReplicaID: ClosedRange<UInt64>]) async throws -> [ChainHead]
+    /// The last head stored of each replica in `space`: the position the store verified
+    /// its chain to.
+    func latestChainHeads(in space: SpaceID) async throws -> [ReplicaID: ChainHead]
+    /// The JSON of the signed revocation of each of `replicas` that was revoked.
+    func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data]
     /// Changes of `space` that `vector` lacks, in storage order (a causal order: a change
     /// is stored only after its past), scanning from position `after`, at most `limit`.
     /// `cursor` is where the next scan may resume.
@@ -94,12 +106,16 @@ public struct ChangePageResult: Sendable {
     public var cursor: Int64
     /// What the store held of the space when the page was read, if the store read it too.
     public var held: VersionVector?
+    /// The scan position of each change (as `cursor`), when the store gives them: a page
+    /// cut short after change `i` resumes at `positions[i]`.
+    public var positions: [Int64]?
 
-    public init(changes: [Change], more: Bool, cursor: Int64, held: VersionVector? = nil) {
+    public init(changes: [Change], more: Bool, cursor: Int64, held: VersionVector? = nil, positions: [Int64]? = nil) {
         self.changes = changes
         self.more = more
         self.cursor = cursor
         self.held = held
+        self.positions = positions
     }
 }
 
@@ -166,6 +182,10 @@ public struct TokenRecord: Sendable, Equatable {
 }
 
 extension SyncStore {
+    public func append(_ changes: [Change], to space: SpaceID) async throws {
+        try await append(changes, heads: [], to: space)
+    }
+
     public func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>)? {
         guard let member = try await member(forTokenHash: hash) else { return nil }
         return (member, try await spaces(ofSchool: member.school))

@@ -72,18 +72,18 @@ public struct SyncService: Sendable {
 
     /// Handles one sync request, and says how many changes moved each way.
     public func syncCounting(_ request: SyncRequest, access: Access) async throws -> (response: SyncResponse, counts: Counts) {
-        guard request.protocol == SyncProtocol.version else {
-            throw Failure(
-                422, .unsupportedProtocol,
-                "this server speaks sync protocol \(SyncProtocol.version), the request used \(request.protocol); update the client")
-        }
+        guard request.protocol == SyncProtocol.version else { throw Self.unsupported(request.protocol) }
         guard Set(request.spaces.map(\.space)).count == request.spaces.count else {
             throw Failure(400, .malformedRequest, "a space appears twice in the request")
         }
         var pushedBySpace: [SpaceID: [Change]] = [:]
+        var headsBySpace: [SpaceID: [ChainHead]] = [:]
         for section in request.spaces {
             do { pushedBySpace[section.space] = try section.allChanges() } catch {
                 throw Failure(400, .malformedRequest, "changesBinary of space \(section.space) cannot be read: \(error)")
+            }
+            do { headsBySpace[section.space] = try section.allHeads() } catch {
+                throw Failure(400, .malformedRequest, "headsBinary of space \(section.space) cannot be read: \(error)")
             }
         }
         let pushed = pushedBySpace.values.reduce(0) { $0 + $1.count }
@@ -132,7 +132,10 @@ public struct SyncService: Sendable {
                         }
                     }
                     guard refused.isEmpty else { return refused }
-                    for space in writing { try await store.append(new[space]!, to: space) }
+                    for space in writing {
+                        let heads = Self.heads(headsBySpace[space] ?? [], signing: new[space]!, in: space)
+                        try await store.append(new[space]!, heads: heads, to: space)
+                    }
                     for document in checked { await documents.commit(document) }
                     return []
                 }
@@ -147,26 +150,50 @@ public struct SyncService: Sendable {
         }
         let binary = request.encoding == "binary"
         var counts = Counts(pushed: pushed, stored: accepted.values.reduce(0) { $0 + $1.new.count })
+        let authority = ServerAuthority(store: store, wallClock: wallClock)
         for section in request.spaces {
             let have = section.have.vector
-            var page = try await store.changes(in: section.space, missingFrom: have, after: max(0, section.after ?? 0), limit: limit)
+            var signed = try await signedPage(in: section.space, missingFrom: have, after: max(0, section.after ?? 0), limit: limit)
             var serverHas: VersionVector
-            if let held = page.held { serverHas = held } else { serverHas = try await store.vector(of: section.space) }
+            if let held = signed.page.held { serverHas = held } else { serverHas = try await store.vector(of: section.space) }
             // A cursor from before a restore (or from another server) can skip changes: if the
             // scan ended but the replica would still lack something, scan from the start.
-            if !page.more, (section.after ?? 0) > 0, !Self.covers(have, page.changes, serverHas) {
+            if !signed.page.more, (section.after ?? 0) > 0, !Self.covers(have, signed.page.changes, serverHas) {
                 logger.notice("cursor skipped changes; scanning the space again", metadata: ["space.id": "\(section.space)"])
-                page = try await store.changes(in: section.space, missingFrom: have, after: 0, limit: limit)
-                if let held = page.held { serverHas = held }
+                signed = try await signedPage(in: section.space, missingFrom: have, after: 0, limit: limit)
+                if let held = signed.page.held { serverHas = held } else { serverHas = try await store.vector(of: section.space) }
             }
+            let page = signed.page
+            // The statements that let the replica verify the page: its authors' certificates
+            // and revocations (signed by the server; the replica checks them against its pin).
+            let certificates = try await authority.certificates(of: signed.authors)
+            let revocations = try await authority.revocations(of: signed.authors)
             let outcome = accepted[section.space]
             counts.returned += page.changes.count
             results.append(
                 .init(
                     space: section.space, accepted: outcome?.new.count ?? 0, alreadyHeld: outcome?.held ?? 0, changes: page.changes,
-                    more: page.more, serverHas: serverHas, cursor: page.cursor, binary: binary))
+                    heads: signed.heads, certificates: signed.authors.compactMap { certificates[$0] },
+                    revocations: signed.authors.compactMap { revocations[$0] }, more: page.more, serverHas: serverHas,
+                    cursor: page.cursor, binary: binary))
         }
-        return (SyncResponse(spaces: results), counts)
+        let keys = try await authority.keys()
+        let directory = try await authority.directory(for: access.member, keys: keys)
+        return (SyncResponse(spaces: results, directory: directory, endorsements: keys.endorsements), counts)
+    }
+
+    /// The refusal of a request in another protocol version: protocol 1 clients sent
+    /// unsigned changes, which this server no longer accepts.
+    static func unsupported(_ version: Int) -> Failure {
+        if version < SyncProtocol.version {
+            return Failure(
+                422, .unsupportedProtocol,
+                "this server speaks sync protocol \(SyncProtocol.version), in which devices sign what they write; the request used protocol \(version). Upgrade dialogue-client (or the app), then run 'dialogue-client login' to register this device"
+            )
+        }
+        return Failure(
+            422, .unsupportedProtocol,
+            "this server speaks sync protocol \(SyncProtocol.version), the request used \(version); update the server or use a matching client")
     }
 
     /// Whether `have` plus `page` holds everything in `serverHas`.

@@ -164,6 +164,8 @@ public struct SyncClient: Sendable {
             do { received = try result.allChanges() } catch {
                 throw .protocolViolation("the changes in the answer cannot be read: \(error)")
             }
+            // The server's statements first: nothing is merged from an answer that does not verify.
+            try await adoptStatements(of: response, result, into: replica)
             if !received.isEmpty {
                 do { try await replica.merge(received) } catch { throw .local(error) }
             }

@@ -1,12 +1,14 @@
 import DialogueModel
 import Foundation
 
-/// The sync protocol, version 1: one round trip pushes what a replica has and the
-/// server lacks, and pulls what the server has and the replica lacks, per space.
-/// Documented in `docs/PROTOCOL.md` and `openapi.yaml`.
+/// The sync protocol, version 2: one round trip pushes what a replica has and the
+/// server lacks, and pulls what the server has and the replica lacks, per space, with
+/// the signed ``ChainHead``s that vouch for them and the statements that let the
+/// receiver verify them (docs/TRUST.md). Documented in `docs/PROTOCOL.md` and `openapi.yaml`.
 public enum SyncProtocol {
-    /// The version every request and response carries.
-    public static let version = 1
+    /// The version every request and response carries (2: changes travel with their
+    /// signed heads; version 1 carried none and is refused).
+    public static let version = 2
     /// The most changes a response carries per space unless the request asks for fewer:
     /// large enough that a cold sync of a big space takes few round trips (each merged
     /// and materialised once), small enough to keep a response under a few megabytes.
@@ -19,6 +21,21 @@ public enum SyncProtocol {
             throw CodecError.malformed(section: "changesBinary", reason: "not base64")
         }
         return json + (try ChangeCodec.decode(bytes))
+    }
+
+    /// The heads of a section: the JSON ones, then those of the base64 binary list.
+    static func heads(_ json: [ChainHead], binary: String?) throws -> [ChainHead] {
+        guard let binary else { return json }
+        guard let bytes = Data(base64Encoded: binary) else {
+            throw CodecError.malformed(section: "headsBinary", reason: "not base64")
+        }
+        return json + (try ChainHeadCodec.decode([UInt8](bytes)))
+    }
+
+    /// The JSON and binary forms of a section's heads.
+    static func split(_ heads: [ChainHead], binary: Bool) -> (json: [ChainHead], binary: String?) {
+        guard binary, !heads.isEmpty else { return (heads, nil) }
+        return ([], Data(ChainHeadCodec.encode(heads)).base64EncodedString())
     }
 }
 
@@ -45,13 +62,19 @@ public struct SyncRequest: Codable, Sendable, Equatable {
         public var changes: [Change]
         /// The same, as a base64 ``ChangeCodec`` batch (instead of, or after, `changes`).
         public var changesBinary: String?
+        /// The signed heads of the pushed changes (each author's run ends at one).
+        public var heads: [ChainHead]
+        /// The same, as a base64 ``ChainHeadCodec`` list (instead of, or after, `heads`).
+        public var headsBinary: String?
         /// The `cursor` of this space from the previous response: the server resumes its
         /// scan there instead of from the start of the space.
         public var after: Int64?
         /// Whether `have` travels in its binary form.
         public var binaryVector: Bool
 
-        public init(space: SpaceID, have: VersionVector, changes: [Change] = [], binary: Bool = false, after: Int64? = nil) {
+        public init(
+            space: SpaceID, have: VersionVector, changes: [Change] = [], heads: [ChainHead] = [], binary: Bool = false, after: Int64? = nil
+        ) {
             self.space = space
             self.have = VersionVectorText(vector: have)
             if binary, !changes.isEmpty {
@@ -60,6 +83,7 @@ public struct SyncRequest: Codable, Sendable, Equatable {
             } else {
                 self.changes = changes
             }
+            (self.heads, headsBinary) = SyncProtocol.split(heads, binary: binary)
             self.after = after
             binaryVector = binary
         }
@@ -67,8 +91,11 @@ public struct SyncRequest: Codable, Sendable, Equatable {
         /// Every pushed change, JSON and binary.
         public func allChanges() throws -> [Change] { try SyncProtocol.changes(changes, binary: changesBinary) }
 
+        /// Every pushed head, JSON and binary.
+        public func allHeads() throws -> [ChainHead] { try SyncProtocol.heads(heads, binary: headsBinary) }
+
         enum CodingKeys: String, CodingKey {
-            case space, have, haveBinary, changes, changesBinary, after
+            case space, have, haveBinary, changes, changesBinary, heads, headsBinary, after
         }
 
         public init(from decoder: any Decoder) throws {
@@ -77,6 +104,8 @@ public struct SyncRequest: Codable, Sendable, Equatable {
             (have, binaryVector) = try VersionVectorText.decode(from: container, json: .have, binary: .haveBinary)
             changes = try container.decode([Change].self, forKey: .changes)
             changesBinary = try container.decodeUnlessNull(String.self, forKey: .changesBinary)
+            heads = try container.decodeUnlessNull([ChainHead].self, forKey: .heads) ?? []
+            headsBinary = try container.decodeUnlessNull(String.self, forKey: .headsBinary)
             after = try container.decodeUnlessNull(Int64.self, forKey: .after)
         }
 
@@ -86,6 +115,8 @@ public struct SyncRequest: Codable, Sendable, Equatable {
             try have.encode(to: &container, json: .have, binary: binaryVector ? .haveBinary : nil)
             try container.encode(changes, forKey: .changes)
             try container.encodeIfPresent(changesBinary, forKey: .changesBinary)
+            if !heads.isEmpty { try container.encode(heads, forKey: .heads) }
+            try container.encodeIfPresent(headsBinary, forKey: .headsBinary)
             try container.encodeIfPresent(after, forKey: .after)
         }
     }
@@ -124,6 +155,12 @@ public struct SyncRequest: Codable, Sendable, Equatable {
 public struct SyncResponse: Codable, Sendable, Equatable {
     public var `protocol`: Int
     public var spaces: [SpaceResult]
+    /// The member's space directory, signed by the server's current key (which spaces
+    /// the member may hold, with their names).
+    public var directory: SpaceDirectory?
+    /// Every rotation of the server's key, oldest first: the chain from a pinned older key
+    /// to the one that signed ``directory`` and the certificates.
+    public var endorsements: [ServerKeyEndorsement]
 
     /// One space's outcome.
     public struct SpaceResult: Codable, Sendable, Equatable {
@@ -136,6 +173,16 @@ public struct SyncResponse: Codable, Sendable, Equatable {
         public var changes: [Change]
         /// The same as a base64 ``ChangeCodec`` batch, when the request asked for `binary`.
         public var changesBinary: String?
+        /// The signed heads the page's changes end at (each author's run in the page ends
+        /// at one), or that vouch for them; changes before signing (docs/TRUST.md,
+        /// "Migration") come without.
+        public var heads: [ChainHead]
+        /// The same, as a base64 ``ChainHeadCodec`` list, when the request asked for `binary`.
+        public var headsBinary: String?
+        /// The certificates of the devices that wrote the page's changes.
+        public var certificates: [DeviceCertificate]
+        /// The revocations of those devices, if any were revoked.
+        public var revocations: [DeviceRevocation]
         /// Whether more changes are waiting: sync again with the new vector and `cursor`.
         public var more: Bool
         /// What the server holds of the space after this request: `serverHas` (JSON
@@ -147,9 +194,13 @@ public struct SyncResponse: Codable, Sendable, Equatable {
         public var binaryVector: Bool
 
         public init(
-            space: SpaceID, accepted: Int, alreadyHeld: Int, changes: [Change], more: Bool, serverHas: VersionVector, cursor: Int64,
-            binary: Bool = false
+            space: SpaceID, accepted: Int, alreadyHeld: Int, changes: [Change], heads: [ChainHead] = [],
+            certificates: [DeviceCertificate] = [], revocations: [DeviceRevocation] = [], more: Bool, serverHas: VersionVector,
+            cursor: Int64, binary: Bool = false
         ) {
+            (self.heads, headsBinary) = SyncProtocol.split(heads, binary: binary)
+            self.certificates = certificates
+            self.revocations = revocations
             self.space = space
             self.accepted = accepted
             self.alreadyHeld = alreadyHeld
@@ -168,8 +219,12 @@ public struct SyncResponse: Codable, Sendable, Equatable {
         /// Every returned change, JSON and binary.
         public func allChanges() throws -> [Change] { try SyncProtocol.changes(changes, binary: changesBinary) }
 
+        /// Every returned head, JSON and binary.
+        public func allHeads() throws -> [ChainHead] { try SyncProtocol.heads(heads, binary: headsBinary) }
+
         enum CodingKeys: String, CodingKey {
-            case space, accepted, alreadyHeld, changes, changesBinary, more, serverHas, serverHasBinary, cursor
+            case space, accepted, alreadyHeld, changes, changesBinary, heads, headsBinary, certificates, revocations, more, serverHas,
+                serverHasBinary, cursor
         }
 
         public init(from decoder: any Decoder) throws {
@@ -179,6 +234,10 @@ public struct SyncResponse: Codable, Sendable, Equatable {
             alreadyHeld = try container.decode(Int.self, forKey: .alreadyHeld)
             changes = try container.decode([Change].self, forKey: .changes)
             changesBinary = try container.decodeIfPresent(String.self, forKey: .changesBinary)
+            heads = try container.decodeIfPresent([ChainHead].self, forKey: .heads) ?? []
+            headsBinary = try container.decodeIfPresent(String.self, forKey: .headsBinary)
+            certificates = try container.decodeIfPresent([DeviceCertificate].self, forKey: .certificates) ?? []
+            revocations = try container.decodeIfPresent([DeviceRevocation].self, forKey: .revocations) ?? []
             more = try container.decode(Bool.self, forKey: .more)
             (serverHas, binaryVector) = try VersionVectorText.decode(from: container, json: .serverHas, binary: .serverHasBinary)
             cursor = try container.decode(Int64.self, forKey: .cursor)
@@ -191,15 +250,39 @@ public struct SyncResponse: Codable, Sendable, Equatable {
             try container.encode(alreadyHeld, forKey: .alreadyHeld)
             try container.encode(changes, forKey: .changes)
             try container.encodeIfPresent(changesBinary, forKey: .changesBinary)
+            try container.encode(heads, forKey: .heads)
+            try container.encodeIfPresent(headsBinary, forKey: .headsBinary)
+            try container.encode(certificates, forKey: .certificates)
+            try container.encode(revocations, forKey: .revocations)
             try container.encode(more, forKey: .more)
             try serverHas.encode(to: &container, json: .serverHas, binary: binaryVector ? .serverHasBinary : nil)
             try container.encode(cursor, forKey: .cursor)
         }
     }
 
-    public init(spaces: [SpaceResult]) {
+    public init(spaces: [SpaceResult], directory: SpaceDirectory? = nil, endorsements: [ServerKeyEndorsement] = []) {
         self.protocol = SyncProtocol.version
         self.spaces = spaces
+        self.directory = directory
+        self.endorsements = endorsements
+    }
+
+    enum CodingKeys: String, CodingKey { case `protocol`, spaces, directory, endorsements }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.protocol = try container.decode(Int.self, forKey: .protocol)
+        spaces = try container.decode([SpaceResult].self, forKey: .spaces)
+        directory = try container.decodeIfPresent(SpaceDirectory.self, forKey: .directory)
+        endorsements = try container.decodeIfPresent([ServerKeyEndorsement].self, forKey: .endorsements) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.protocol, forKey: .protocol)
+        try container.encode(spaces, forKey: .spaces)
+        try container.encodeIfPresent(directory, forKey: .directory)
+        try container.encode(endorsements, forKey: .endorsements)
     }
 }
 
@@ -330,6 +413,14 @@ public enum RejectionCode: String, Codable, Sendable, CaseIterable {
     /// refuses (wrong type, unknown term, empty title, malformed date…) or an operation of
     /// another CRDT than the field's. Every replica would refuse it too.
     case invalidValue = "invalid_value"
+    /// Its author is no device the server certified (or the certificate offered is not
+    /// signed by a key the server trusts): nobody vouches for it (docs/TRUST.md).
+    case unknownDevice = "unknown_device"
+    /// It is not covered by a chain head its author's certified key signed over exactly
+    /// these changes: altered, reordered, ending between signed heads, or a bad signature.
+    case badSignature = "bad_signature"
+    /// Its author's device was revoked before this counter.
+    case revokedDevice = "revoked_device"
 
     /// The stable code of a change a document refused: the one mapping shared by the
     /// server's rejections and a replica's ``ReplicaError/changeRejected(_:code:reason:)``.

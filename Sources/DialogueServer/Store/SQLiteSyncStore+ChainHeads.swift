@@ -1,0 +1,89 @@
+import DialogueModel
+import Foundation
+import GRDB
+
+/// The signed heads of the changes the SQLite store holds (docs/TRUST.md, "Storage").
+extension SQLiteSyncStore {
+    /// The table of migration `v3-chain-heads`. A store from before it holds no heads: its
+    /// changes are served as they were stored.
+    static func createChainHeadTables(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE chain_heads (
+                    space_id BLOB NOT NULL, replica INTEGER NOT NULL, counter INTEGER NOT NULL, hash BLOB NOT NULL,
+                    signature BLOB NOT NULL, PRIMARY KEY (space_id, replica, counter)
+                ) WITHOUT ROWID;
+                """)
+    }
+
+    static func store(_ heads: [ChainHead], in space: SpaceID, _ db: Database) throws {
+        guard !heads.isEmpty else { return }
+        let insert = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO chain_heads (space_id, replica, counter, hash, signature) VALUES (?, ?, ?, ?, ?)")
+        for head in heads where head.space == space {
+            try insert.execute(arguments: [
+                space.storeBlob, Int64(bitPattern: head.replica.rawValue), Int64(bitPattern: head.counter), Data(head.hash),
+                Data(head.signature),
+            ])
+        }
+    }
+
+    public func chainHeads(in space: SpaceID, covering ranges: [ReplicaID: ClosedRange<UInt64>]) async throws -> [ChainHead] {
+        guard !ranges.isEmpty else { return [] }
+        return try await database.read { db in
+            let select = try db.cachedStatement(
+                sql: """
+                    SELECT counter, hash, signature FROM chain_heads WHERE space_id = ? AND replica = ? AND counter >= ? AND counter <= ?
+                    ORDER BY counter
+                    """)
+            var heads: [ChainHead] = []
+            for (replica, range) in ranges.sorted(by: { $0.key < $1.key }) {
+                let rows = try Row.fetchAll(
+                    select,
+                    arguments: [
+                        space.storeBlob, Int64(bitPattern: replica.rawValue), Int64(bitPattern: range.lowerBound),
+                        Int64(bitPattern: range.upperBound),
+                    ])
+                for row in rows { heads.append(Self.head(row, space: space, replica: replica)) }
+            }
+            return heads
+        }
+    }
+
+    public func latestChainHeads(in space: SpaceID) async throws -> [ReplicaID: ChainHead] {
+        try await database.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT h.counter, h.hash, h.signature, h.replica FROM chain_heads h
+                    WHERE h.space_id = ? AND h.counter = (SELECT max(counter) FROM chain_heads WHERE space_id = h.space_id AND replica = h.replica)
+                    """, arguments: [space.storeBlob])
+            var heads: [ReplicaID: ChainHead] = [:]
+            for row in rows {
+                guard let replica = ReplicaID(rawValue: UInt64(bitPattern: row[3])) else { continue }
+                heads[replica] = Self.head(row, space: space, replica: replica)
+            }
+            return heads
+        }
+    }
+
+    public func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] {
+        guard !replicas.isEmpty else { return [:] }
+        return try await database.read { db in
+            var revocations: [ReplicaID: Data] = [:]
+            let select = try db.cachedStatement(sql: "SELECT revocation FROM devices WHERE replica = ? AND revocation IS NOT NULL")
+            for replica in Set(replicas) {
+                if let revocation = try Data.fetchOne(select, arguments: [Int64(bitPattern: replica.rawValue)]) {
+                    revocations[replica] = revocation
+                }
+            }
+            return revocations
+        }
+    }
+
+    private static func head(_ row: Row, space: SpaceID, replica: ReplicaID) -> ChainHead {
+        ChainHead(
+            space: space, replica: replica, counter: UInt64(bitPattern: row[0]), hash: [UInt8](row[1] as Data? ?? Data()),
+            signature: [UInt8](row[2] as Data? ?? Data()))
+    }
+}
