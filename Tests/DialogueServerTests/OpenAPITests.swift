@@ -401,7 +401,6 @@ struct NeverStore: SyncStore {
     func append(_ changes: [Change], heads: [ChainHead], to space: SpaceID) async throws { throw Unused() }
     func chainHeads(in space: SpaceID, covering ranges: [ReplicaID: ClosedRange<UInt64>]) async throws -> [ChainHead] { throw Unused() }
     func latestChainHeads(in space: SpaceID) async throws -> [ReplicaID: ChainHead] { throw Unused() }
-    func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] { throw Unused() }
     func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
         throw Unused()
     }

@@ -99,7 +99,6 @@ final class FlakyStore: SyncStore {
         try await base.chainHeads(in: space, covering: ranges)
     }
     func latestChainHeads(in space: SpaceID) async throws -> [ReplicaID: ChainHead] { try await base.latestChainHeads(in: space) }
-    func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] { try await base.deviceRevocations(of: replicas) }
 
     func ping() async throws {
         if pingFails { throw Injected() }

@@ -61,17 +61,4 @@ extension PostgresSyncStore {
         }
         return heads
     }
-
-    public func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] {
-        guard !replicas.isEmpty else { return [:] }
-        let ids = Set(replicas).map { Int64(bitPattern: $0.rawValue) }
-        let rows = try await client.query(
-            "SELECT replica, revocation FROM devices WHERE replica = ANY(\(ids)::int8[]) AND revocation IS NOT NULL", logger: logger)
-        var revocations: [ReplicaID: Data] = [:]
-        for try await (replica, revocation) in rows.decode((Int64, ByteBuffer).self) {
-            guard let id = ReplicaID(rawValue: UInt64(bitPattern: replica)) else { continue }
-            revocations[id] = Data(Array(buffer: revocation))
-        }
-        return revocations
-    }
 }

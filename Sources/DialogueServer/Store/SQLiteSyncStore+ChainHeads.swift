@@ -67,20 +67,6 @@ extension SQLiteSyncStore {
         }
     }
 
-    public func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data] {
-        guard !replicas.isEmpty else { return [:] }
-        return try await database.read { db in
-            var revocations: [ReplicaID: Data] = [:]
-            let select = try db.cachedStatement(sql: "SELECT revocation FROM devices WHERE replica = ? AND revocation IS NOT NULL")
-            for replica in Set(replicas) {
-                if let revocation = try Data.fetchOne(select, arguments: [Int64(bitPattern: replica.rawValue)]) {
-                    revocations[replica] = revocation
-                }
-            }
-            return revocations
-        }
-    }
-
     private static func head(_ row: Row, space: SpaceID, replica: ReplicaID) -> ChainHead {
         ChainHead(
             space: space, replica: replica, counter: UInt64(bitPattern: row[0]), hash: [UInt8](row[1] as Data? ?? Data()),

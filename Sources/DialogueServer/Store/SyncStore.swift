@@ -33,8 +33,6 @@ public protocol SyncStore: Sendable {
     /// The last head stored of each replica in `space`: the position the store verified
     /// its chain to.
     func latestChainHeads(in space: SpaceID) async throws -> [ReplicaID: ChainHead]
-    /// The JSON of the signed revocation of each of `replicas` that was revoked.
-    func deviceRevocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: Data]
     /// Changes of `space` that `vector` lacks, in storage order (a causal order: a change
     /// is stored only after its past), scanning from position `after`, at most `limit`.
     /// `cursor` is where the next scan may resume.

@@ -14,13 +14,4 @@ extension ServerAuthority {
             },
             signedBy: keys.current)
     }
-
-    /// The signed revocations of those of `replicas` that were revoked.
-    public func revocations(of replicas: [ReplicaID]) async throws -> [ReplicaID: DeviceRevocation] {
-        var revocations: [ReplicaID: DeviceRevocation] = [:]
-        for (replica, json) in try await store.deviceRevocations(of: replicas) {
-            revocations[replica] = try JSONDecoder().decode(DeviceRevocation.self, from: json)
-        }
-        return revocations
-    }
 }
