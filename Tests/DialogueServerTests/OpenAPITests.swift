@@ -416,7 +416,7 @@ struct NeverStore: SyncStore {
     func schools() async throws -> [SchoolAccount] { throw Unused() }
     func members() async throws -> [MemberAccount] { throw Unused() }
     func token(forTokenHash hash: [UInt8]) async throws -> TokenAccess? { throw Unused() }
-    func spaceListings(ofSchool school: UUID) async throws -> [SpaceListing] { throw Unused() }
+    func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry] { throw Unused() }
     func serverKeys(creatingIfAbsent candidate: ServerKeyRecord) async throws -> [ServerKeyRecord] { throw Unused() }
     func rotateServerKey(from previous: [UInt8], to new: ServerKeyRecord) async throws { throw Unused() }
     func registerDevice(_ device: DeviceRecord) async throws -> DeviceRegistrationOutcome { throw Unused() }

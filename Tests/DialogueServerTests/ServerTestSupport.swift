@@ -130,7 +130,7 @@ final class FlakyStore: SyncStore {
     func schools() async throws -> [SchoolAccount] { try await base.schools() }
     func members() async throws -> [MemberAccount] { try await base.members() }
     func token(forTokenHash hash: [UInt8]) async throws -> TokenAccess? { try await base.token(forTokenHash: hash) }
-    func spaceListings(ofSchool school: UUID) async throws -> [SpaceListing] { try await base.spaceListings(ofSchool: school) }
+    func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry] { try await base.spaceListings(ofSchool: school) }
     func serverKeys(creatingIfAbsent candidate: ServerKeyRecord) async throws -> [ServerKeyRecord] {
         try await base.serverKeys(creatingIfAbsent: candidate)
     }

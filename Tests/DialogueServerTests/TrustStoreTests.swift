@@ -244,9 +244,9 @@ struct TrustStoreTests {
                     == TokenAccess(token: ada.token.id, label: "Ada's laptop", member: ada.member))
             #expect(try await store.token(forTokenHash: Tokens.hash("dlg_unknown")) == nil)
             let expected = [
-                SpaceListing(space: ada.school.privateSpace, name: "Hill Primary", kind: .private, owner: ada.school.id),
-                SpaceListing(space: north.sharedSpace, name: "North", kind: .shared, owner: north.id),
-                SpaceListing(space: south.sharedSpace, name: "South", kind: .shared, owner: south.id),
+                SpaceDirectory.Entry(space: ada.school.privateSpace, name: "Hill Primary", kind: .private, owner: ada.school.id),
+                SpaceDirectory.Entry(space: north.sharedSpace, name: "North", kind: .shared, owner: north.id),
+                SpaceDirectory.Entry(space: south.sharedSpace, name: "South", kind: .shared, owner: south.id),
             ].sorted { $0.space < $1.space }
             #expect(try await store.spaceListings(ofSchool: ada.school.id) == expected)
             #expect(try await store.spaceListings(ofSchool: UUID()) == [])

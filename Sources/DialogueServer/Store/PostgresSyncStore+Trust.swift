@@ -100,7 +100,7 @@ extension PostgresSyncStore {
         return nil
     }
 
-    public func spaceListings(ofSchool school: UUID) async throws -> [SpaceListing] {
+    public func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry] {
         let rows = try await client.query(
             """
             SELECT s.private_space, s.name, s.school_id, true FROM schools s WHERE s.school_id = \(school)
@@ -108,9 +108,9 @@ extension PostgresSyncStore {
             SELECT p.shared_space, p.name, p.partnership_id, false FROM partnership_schools ps
             JOIN partnerships p ON p.partnership_id = ps.partnership_id WHERE ps.school_id = \(school)
             """, logger: logger)
-        var listings: [SpaceListing] = []
+        var listings: [SpaceDirectory.Entry] = []
         for try await (space, name, owner, isPrivate) in rows.decode((UUID, String, UUID, Bool).self) {
-            listings.append(SpaceListing(space: SpaceID(space), name: name, kind: isPrivate ? .private : .shared, owner: owner))
+            listings.append(SpaceDirectory.Entry(space: SpaceID(space), name: name, kind: isPrivate ? .private : .shared, owner: owner))
         }
         return listings.sorted { $0.space < $1.space }
     }

@@ -81,14 +81,14 @@ extension SQLiteSyncStore {
         }
     }
 
-    public func spaceListings(ofSchool school: UUID) async throws -> [SpaceListing] {
+    public func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry] {
         try await database.read { db in
-            var listings: [SpaceListing] = []
+            var listings: [SpaceDirectory.Entry] = []
             if let row = try Row.fetchOne(
                 db, sql: "SELECT name, private_space FROM schools WHERE school_id = ?", arguments: [school.storeBlob])
             {
                 listings.append(
-                    SpaceListing(
+                    SpaceDirectory.Entry(
                         space: try row.required("private_space", of: "schools", \.storedSpaceID),
                         name: try row.required("name", of: "schools", \.storedString), kind: .private, owner: school))
             }
@@ -100,7 +100,7 @@ extension SQLiteSyncStore {
                     """, arguments: [school.storeBlob])
             {
                 listings.append(
-                    SpaceListing(
+                    SpaceDirectory.Entry(
                         space: try row.required("shared_space", of: "partnerships", \.storedSpaceID),
                         name: try row.required("name", of: "partnerships", \.storedString), kind: .shared,
                         owner: try row.required("partnership_id", of: "partnerships", \.storedUUID)))

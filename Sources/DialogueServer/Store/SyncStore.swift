@@ -62,7 +62,7 @@ public protocol SyncStore: Sendable {
     func token(forTokenHash hash: [UInt8]) async throws -> TokenAccess?
     /// The spaces a school's members may hold, named: its private space (after the school)
     /// and the shared spaces of its partnerships (after the partnership), sorted by space.
-    func spaceListings(ofSchool school: UUID) async throws -> [SpaceListing]
+    func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry]
 
     // MARK: Trust (docs/TRUST.md)
 

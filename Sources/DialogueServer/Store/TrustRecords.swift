@@ -117,29 +117,6 @@ public struct TokenRevocationResult: Sendable, Equatable {
     }
 }
 
-/// One space a member may hold, for their space directory.
-public struct SpaceListing: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        /// A school's private space (named after the school).
-        case `private`
-        /// A partnership's shared space (named after the partnership).
-        case shared
-    }
-
-    public var space: SpaceID
-    public var name: String
-    public var kind: Kind
-    /// The school (private) or partnership (shared) that owns the space.
-    public var owner: UUID
-
-    public init(space: SpaceID, name: String, kind: Kind, owner: UUID) {
-        self.space = space
-        self.name = name
-        self.kind = kind
-        self.owner = owner
-    }
-}
-
 /// A valid token's record and its member.
 public struct TokenAccess: Sendable, Equatable {
     public var token: UUID

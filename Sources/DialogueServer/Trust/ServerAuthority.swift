@@ -86,9 +86,7 @@ public struct ServerAuthority: Sendable {
         }
         let directory = SpaceDirectory.issue(
             member: member.id, issuedAt: time,
-            entries: listings.map {
-                SpaceDirectory.Entry(space: $0.space, name: $0.name, kind: $0.kind == .private ? .private : .shared, owner: $0.owner)
-            },
+            entries: listings,
             signedBy: keys.current)
         return DeviceRegistrationResponse(
             certificate: certificate, serverKey: keys.current.publicKey, endorsements: keys.endorsements, directory: directory)
