@@ -92,12 +92,16 @@ public struct ChainVerifier: Sendable {
                 guard head.counter == changeEnd else {
                     throw .badSignature(
                         replica: replica, counter: head.counter,
-                        reason: "a chain head is signed at counter \(head.counter), inside change \(run[index].id) (which ends at \(changeEnd))")
+                        reason:
+                            "a chain head is signed at counter \(head.counter), inside change \(run[index].id) (which ends at \(changeEnd))"
+                    )
                 }
                 guard head.hash == chain.hash else {
                     throw .badSignature(
                         replica: replica, counter: head.counter,
-                        reason: "the changes up to counter \(head.counter) do not hash to the chain hash their author signed: a change was altered, dropped or reordered")
+                        reason:
+                            "the changes up to counter \(head.counter) do not hash to the chain hash their author signed: a change was altered, dropped or reordered"
+                    )
                 }
                 try head.verify(certifiedBy: certificate)
                 lastSigned = head.counter
@@ -111,7 +115,9 @@ public struct ChainVerifier: Sendable {
             try chain.advance(over: run[segmentStart...])
             throw .badSignature(
                 replica: replica, counter: end,
-                reason: "the run ends at counter \(end), between signed chain heads (the last signed counter it reaches is \(lastSigned)): its last changes are not signed")
+                reason:
+                    "the run ends at counter \(end), between signed chain heads (the last signed counter it reaches is \(lastSigned)): its last changes are not signed"
+            )
         }
         return chain
     }

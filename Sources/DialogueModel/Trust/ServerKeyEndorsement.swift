@@ -21,7 +21,9 @@ public struct ServerKeyEndorsement: Hashable, Sendable, Codable {
     }
 
     /// `previous` endorses `newKey`.
-    public static func issue(newKey: PublicSigningKey, issuedAt: Int64, signedBy previous: SigningKeyPair)
+    public static func issue(
+        newKey: PublicSigningKey, issuedAt: Int64, signedBy previous: SigningKeyPair
+    )
         -> ServerKeyEndorsement
     {
         var endorsement = ServerKeyEndorsement(

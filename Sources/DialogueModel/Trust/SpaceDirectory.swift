@@ -69,7 +69,9 @@ public struct SpaceDirectory: Hashable, Sendable, Codable {
     }
 
     /// A directory signed by `serverKey`.
-    public static func issue(member: UUID, issuedAt: Int64, entries: [Entry], signedBy serverKey: SigningKeyPair)
+    public static func issue(
+        member: UUID, issuedAt: Int64, entries: [Entry], signedBy serverKey: SigningKeyPair
+    )
         -> SpaceDirectory
     {
         var directory = SpaceDirectory(

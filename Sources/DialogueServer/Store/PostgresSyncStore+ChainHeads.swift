@@ -57,7 +57,8 @@ extension PostgresSyncStore {
         for try await (replica, counter, hash, signature) in rows.decode((Int64, Int64, ByteBuffer, ByteBuffer).self) {
             guard let id = ReplicaID(rawValue: UInt64(bitPattern: replica)) else { continue }
             heads[id] = ChainHead(
-                space: space, replica: id, counter: UInt64(bitPattern: counter), hash: Array(buffer: hash), signature: Array(buffer: signature))
+                space: space, replica: id, counter: UInt64(bitPattern: counter), hash: Array(buffer: hash),
+                signature: Array(buffer: signature))
         }
         return heads
     }

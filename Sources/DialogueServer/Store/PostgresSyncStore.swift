@@ -57,39 +57,40 @@ public final class PostgresSyncStore: SyncStore {
     }
 
     func migrate() async throws {
-        let statements: [PostgresQuery] = [
-            """
-            CREATE TABLE IF NOT EXISTS server_changes (
-                space_id uuid NOT NULL, seq bigint NOT NULL, replica bigint NOT NULL, counter bigint NOT NULL,
-                last_counter bigint NOT NULL, body bytea NOT NULL, PRIMARY KEY (space_id, seq)
-            )
-            """,
-            "CREATE UNIQUE INDEX IF NOT EXISTS server_changes_by_author ON server_changes (space_id, replica, counter)",
-            """
-            CREATE TABLE IF NOT EXISTS server_vectors (
-                space_id uuid NOT NULL, replica bigint NOT NULL, counter bigint NOT NULL, PRIMARY KEY (space_id, replica)
-            )
-            """,
-            "CREATE TABLE IF NOT EXISTS partnerships (partnership_id uuid PRIMARY KEY, name text NOT NULL, shared_space uuid NOT NULL UNIQUE)",
-            "CREATE TABLE IF NOT EXISTS schools (school_id uuid PRIMARY KEY, name text NOT NULL, private_space uuid NOT NULL UNIQUE)",
-            """
-            CREATE TABLE IF NOT EXISTS partnership_schools (
-                partnership_id uuid NOT NULL REFERENCES partnerships, school_id uuid NOT NULL REFERENCES schools,
-                PRIMARY KEY (partnership_id, school_id)
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS members (
-                member_id uuid PRIMARY KEY, name text NOT NULL, school_id uuid NOT NULL REFERENCES schools, access text NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS tokens (
-                token_id uuid PRIMARY KEY, token_hash bytea NOT NULL UNIQUE, member_id uuid NOT NULL REFERENCES members,
-                label text NOT NULL, issued_at bigint NOT NULL, revoked_at bigint
-            )
-            """,
-        ] + Self.trustTables + Self.chainHeadTables
+        let statements: [PostgresQuery] =
+            [
+                """
+                CREATE TABLE IF NOT EXISTS server_changes (
+                    space_id uuid NOT NULL, seq bigint NOT NULL, replica bigint NOT NULL, counter bigint NOT NULL,
+                    last_counter bigint NOT NULL, body bytea NOT NULL, PRIMARY KEY (space_id, seq)
+                )
+                """,
+                "CREATE UNIQUE INDEX IF NOT EXISTS server_changes_by_author ON server_changes (space_id, replica, counter)",
+                """
+                CREATE TABLE IF NOT EXISTS server_vectors (
+                    space_id uuid NOT NULL, replica bigint NOT NULL, counter bigint NOT NULL, PRIMARY KEY (space_id, replica)
+                )
+                """,
+                "CREATE TABLE IF NOT EXISTS partnerships (partnership_id uuid PRIMARY KEY, name text NOT NULL, shared_space uuid NOT NULL UNIQUE)",
+                "CREATE TABLE IF NOT EXISTS schools (school_id uuid PRIMARY KEY, name text NOT NULL, private_space uuid NOT NULL UNIQUE)",
+                """
+                CREATE TABLE IF NOT EXISTS partnership_schools (
+                    partnership_id uuid NOT NULL REFERENCES partnerships, school_id uuid NOT NULL REFERENCES schools,
+                    PRIMARY KEY (partnership_id, school_id)
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS members (
+                    member_id uuid PRIMARY KEY, name text NOT NULL, school_id uuid NOT NULL REFERENCES schools, access text NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS tokens (
+                    token_id uuid PRIMARY KEY, token_hash bytea NOT NULL UNIQUE, member_id uuid NOT NULL REFERENCES members,
+                    label text NOT NULL, issued_at bigint NOT NULL, revoked_at bigint
+                )
+                """,
+            ] + Self.trustTables + Self.chainHeadTables
         try await client.withTransaction(logger: logger) { connection in
             // One migrator at a time when several servers start together.
             try await connection.query("SELECT pg_advisory_xact_lock(4242)", logger: self.logger)
