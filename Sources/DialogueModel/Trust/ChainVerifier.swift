@@ -75,6 +75,33 @@ public struct ChainVerifier: Sendable {
         }
 
         // 3. Every head passed matches the chain recomputed, the run ends at one.
+        return try Self.link(run, extending: held, heads: heads, key: certificate.publicKey)
+    }
+
+    /// Verifies a run of this device's own changes (a replica receiving back what it
+    /// wrote): as ``verify(_:extending:heads:certificate:revocation:)``, but the heads
+    /// must be signed by `deviceKey` itself, so no certificate is needed.
+    public func verify(_ changes: [Change], extending held: DeviceChain, heads: [ChainHead], signedBy deviceKey: PublicSigningKey)
+        throws(TrustError) -> DeviceChain
+    {
+        if let foreign = changes.first(where: { $0.replica != held.replica || $0.space != held.space }) {
+            throw .badSignature(
+                replica: foreign.replica, counter: foreign.id.counter,
+                reason: "change \(foreign.id) in space \(foreign.space) was offered as one of \(held.replica)'s in space \(held.space)")
+        }
+        guard let first = changes.first else { return held }
+        guard first.id.counter == held.counter &+ 1 else { throw .counterGap(held.replica, held: held.counter, first: first.id.counter) }
+        return try Self.link(changes[...], extending: held, heads: heads, key: deviceKey)
+    }
+
+    /// Rule 3: links the run (non-empty, starting right after `held`), checking every head
+    /// of its author it passes against the chain recomputed and `key`; the run must end at one.
+    private static func link(_ run: ArraySlice<Change>, extending held: DeviceChain, heads: [ChainHead], key: PublicSigningKey)
+        throws(TrustError) -> DeviceChain
+    {
+        let replica = held.replica
+        let space = held.space
+        let end = run.last!.lastCounter
         let passed = heads.filter { $0.replica == replica && $0.space == space && $0.counter > held.counter && $0.counter <= end }
             .sorted { $0.counter < $1.counter }
         var chain = held
@@ -103,7 +130,7 @@ public struct ChainVerifier: Sendable {
                             "the changes up to counter \(head.counter) do not hash to the chain hash their author signed: a change was altered, dropped or reordered"
                     )
                 }
-                try head.verify(certifiedBy: certificate)
+                try head.verify(signedBy: key)
                 lastSigned = head.counter
                 nextHead += 1
             }
