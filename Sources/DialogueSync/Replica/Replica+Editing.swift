@@ -10,6 +10,10 @@ extension Replica {
     /// are written in one SQLite transaction. If the closure throws, or the write fails,
     /// nothing is stored and the replica's state is as before.
     ///
+    /// The transaction is signed: the device's hash chain in the space advances over its
+    /// changes and one ``ChainHead`` at its last counter, signed with the device key, is
+    /// stored with them (docs/TRUST.md, "Signing").
+    ///
     /// ```swift
     /// let session = try await replica.edit(in: space) { editor in
     ///     try editor.createSession(title: "Feedback that moves learning on")
@@ -36,12 +40,14 @@ extension Replica {
         }
         let changes = editor.changes
         var materializer = Materializer(space: space, after: editor.document, conflicted: conflictedRegisters)
+        var chain = ownChains[space]
         do {
             // The clock is not stored: every timestamp it issued is in the changes stored
             // here, and opening the replica takes the clock from them (one page less per edit).
             try write { db in
                 try Self.appendBlock(changes, space: space, db)
                 try Self.storeVector(of: changes, space: space, db)
+                chain = try self.sign(changes, in: space, from: chain, db)
                 try materializer.refresh(Materializer.touches(of: changes), in: db)
             }
         } catch {
@@ -51,7 +57,21 @@ extension Replica {
         documents[space] = editor.document
         conflictedRegisters = materializer.conflicted
         clock = editor.clock
+        ownChains[space] = chain
         return result
+    }
+
+    /// Advances this device's chain in `space` (`chain`, or where the database says it
+    /// stands) over a local transaction's changes, stores the signed head and the new
+    /// position, and returns the chain.
+    private nonisolated func sign(_ changes: [Change], in space: SpaceID, from chain: DeviceChain?, _ db: Database) throws -> DeviceChain {
+        var chain = try chain ?? ChainStore.held(of: id, in: space, upTo: changes[0].id.counter &- 1, db)
+        do { try chain.advance(over: changes) } catch {
+            throw ReplicaError.storage("cannot sign the edit: this device's chain in space \(space) does not continue: \(error)")
+        }
+        try ChainStore.store(CollectionOfOne(chain.head(signedBy: deviceKey)), db)
+        try ChainStore.store(chain, db)
+        return chain
     }
 
     /// Puts a space's document back after a failed write: the given one when it is known

@@ -19,6 +19,9 @@ public struct ChangeCursor: Hashable, Sendable, Codable {
 /// One bounded page of changes, in causal order.
 public struct ChangePage: Sendable {
     public var changes: [Change]
+    /// The signed heads the page's changes reach (each author's run ends at one, unless
+    /// its changes were stored before signing).
+    public var heads: [ChainHead] = []
     /// Where the next page starts; `nil` when there is nothing more.
     public var next: ChangeCursor?
 }
@@ -43,8 +46,14 @@ extension Replica {
         }
     }
 
-    /// The changes of `space` that `vector` lacks, in causal order, at most `limit` per
-    /// page, reading one stored block at a time (never the whole space).
+    /// The changes of `space` that `vector` lacks, in causal order, about `limit` per
+    /// page, reading one stored block at a time (never the whole space), with the signed
+    /// heads that cover them.
+    ///
+    /// A page is cut only where every author in it has reached one of its signed heads, so
+    /// each author's run verifies on its own (docs/TRUST.md, "Verification"): a page may run
+    /// past `limit` to reach one. (Changes of an author after its last signed head, stored
+    /// before signing existed, never hold a page back.)
     public nonisolated func changes(
         in space: SpaceID, missingFrom vector: VersionVector, after cursor: ChangeCursor = .start, limit: Int = 1000
     ) throws(ReplicaError) -> ChangePage {
@@ -52,6 +61,7 @@ extension Replica {
         do {
             return try database.read { db in
                 var page: [Change] = []
+                var cut = PageCut(space: space, vector: vector)
                 let blocks = try Row.fetchCursor(
                     db,
                     sql:
@@ -63,12 +73,13 @@ extension Replica {
                     let first = blockID == cursor.block ? cursor.index : 0
                     for index in first..<changes.count where changes[index].lastCounter > vector[changes[index].replica] {
                         page.append(changes[index])
-                        if page.count == limit {
-                            return ChangePage(changes: page, next: ChangeCursor(block: blockID, index: index + 1))
+                        try cut.reach(changes[index], db)
+                        if page.count >= limit, cut.settled {
+                            return ChangePage(changes: page, heads: try cut.heads(db), next: ChangeCursor(block: blockID, index: index + 1))
                         }
                     }
                 }
-                return ChangePage(changes: page, next: nil)
+                return ChangePage(changes: page, heads: try cut.heads(db), next: nil)
             }
         } catch {
             throw ReplicaError(storageFailure: error)
@@ -135,5 +146,57 @@ extension Replica {
         } catch {
             throw ReplicaError(storageFailure: error)
         }
+    }
+}
+
+/// Where a page of changes may end: once every author in it stands at one of its signed
+/// heads (or past its last one: changes stored before signing).
+private struct PageCut {
+    let space: SpaceID
+    let vector: VersionVector
+    /// Per author in the page: the last counter reached, and the counters it signed past `vector`.
+    private var reached: [ReplicaID: UInt64] = [:]
+    private var signedCounters: [ReplicaID: [UInt64]] = [:]
+    private var unsettled: Set<ReplicaID> = []
+
+    init(space: SpaceID, vector: VersionVector) {
+        self.space = space
+        self.vector = vector
+    }
+
+    var settled: Bool { unsettled.isEmpty }
+
+    mutating func reach(_ change: Change, _ db: Database) throws {
+        let author = change.replica
+        let end = change.lastCounter
+        reached[author] = end
+        if signedCounters[author] == nil {
+            signedCounters[author] = try ChainStore.headCounters(of: author, in: space, after: vector[author], db)
+        }
+        let counters = signedCounters[author]!
+        if let last = counters.last, end < last, !Self.contains(counters, end) {
+            unsettled.insert(author)
+        } else {
+            unsettled.remove(author)
+        }
+    }
+
+    /// The heads of every author in the page, from past `vector` to where the page reaches.
+    func heads(_ db: Database) throws -> [ChainHead] {
+        var heads: [ChainHead] = []
+        for (author, end) in reached.sorted(by: { $0.key < $1.key }) where !(signedCounters[author]?.isEmpty ?? true) {
+            heads += try ChainStore.heads(of: author, in: space, in: (vector[author] + 1)...end, db)
+        }
+        return heads
+    }
+
+    private static func contains(_ sorted: [UInt64], _ value: UInt64) -> Bool {
+        var low = 0
+        var high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low < sorted.count && sorted[low] == value
     }
 }

@@ -25,6 +25,9 @@ public actor Replica {
     let logger: Logger
     var clock: HybridLogicalClock<AnyWallClock>
     var documents: [SpaceID: SpaceDocument] = [:]
+    /// This device's hash chain per space, as last signed (read from the database at a
+    /// space's first edit after opening).
+    var ownChains: [SpaceID: DeviceChain] = [:]
     /// Registers whose concurrent writes are materialised in `field_conflicts`.
     var conflictedRegisters: Set<FieldRef> = []
     var makeEntityID: @Sendable () -> EntityID

@@ -9,7 +9,7 @@ enum ReplicaSchema {
     /// Migration identifiers in order; tests pin fixtures to a prefix of this list.
     static let migrationIdentifiers = [
         "v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes", "v4-packed-clock", "v5-block-ranges",
-        "v6-device-key", "v7-trust-cache",
+        "v6-device-key", "v7-trust-cache", "v8-chain-heads",
     ]
 
     /// Refuses a database this build must not migrate: another application's (tables,
@@ -129,6 +129,11 @@ enum ReplicaSchema {
         }
         migrator.registerMigration("v7-trust-cache") { db in
             try TrustCache.create(db)
+        }
+        migrator.registerMigration("v8-chain-heads") { db in
+            // Heads signed or accepted, and each device's verified position (`ChainStore`).
+            // A replica's own earlier changes need nothing here: its chain starts over them.
+            try db.execute(sql: ChainStore.createTables)
         }
         return migrator
     }
