@@ -32,3 +32,27 @@ extension SyncClient {
         } catch { throw .local(error) }
     }
 }
+
+extension SyncClient {
+    /// Merges a page received: through the verifying merge once the replica has pinned its
+    /// server's key (every author's run must verify; a refusal is
+    /// ``SyncClientError/unverifiedAnswer(_:)`` and nothing is stored). Before the first
+    /// `login` nothing can be verified, and the page merges as before signing existed.
+    func merge(
+        _ received: [Change], heads: [ChainHead], _ result: SyncResponse.SpaceResult, into replica: Replica
+    ) async throws(SyncClientError) {
+        do {
+            guard try replica.serverKeyRing() != nil else {
+                try await replica.merge(received)
+                return
+            }
+            try await replica.merge(
+                SignedChanges(changes: received, heads: heads),
+                evidence: DeviceEvidence(certificates: result.certificates, revocations: result.revocations))
+        } catch .unverifiedChanges(let error) {
+            throw .unverifiedAnswer("\(error.code): \(error)")
+        } catch {
+            throw .local(error)
+        }
+    }
+}

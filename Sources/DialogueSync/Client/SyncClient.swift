@@ -134,17 +134,20 @@ public struct SyncClient: Sendable {
             if Task.isCancelled { throw .cancelled }
             let have: VersionVector
             var push: [Change] = []
+            var pushHeads: [ChainHead] = []
             do {
                 have = try replica.heldVectors()[space] ?? VersionVector()
                 // Scan the log for what the server lacks only when the vectors say it lacks something.
                 if let serverHas, have.lastDots.contains(where: { $0.counter > serverHas[$0.replica] }) {
-                    push = try replica.changes(in: space, missingFrom: serverHas, limit: configuration.pushBatch).changes
+                    // A page ends at a signed head of each author in it, so each run verifies at the server.
+                    let page = try replica.changes(in: space, missingFrom: serverHas, limit: configuration.pushBatch)
+                    (push, pushHeads) = (page.changes, page.heads)
                 }
             } catch {
                 throw .local(error)
             }
             let request = SyncRequest(
-                replica: replica.id, spaces: [.init(space: space, have: have, changes: push, binary: true, after: cursor)],
+                replica: replica.id, spaces: [.init(space: space, have: have, changes: push, heads: pushHeads, binary: true, after: cursor)],
                 limit: pageSize, binary: true)
             let response: SyncResponse
             do {
@@ -161,13 +164,14 @@ public struct SyncClient: Sendable {
                 throw .protocolViolation("the response does not mention space \(space)")
             }
             let received: [Change]
-            do { received = try result.allChanges() } catch {
+            let heads: [ChainHead]
+            do { (received, heads) = (try result.allChanges(), try result.allHeads()) } catch {
                 throw .protocolViolation("the changes in the answer cannot be read: \(error)")
             }
             // The server's statements first: nothing is merged from an answer that does not verify.
             try await adoptStatements(of: response, result, into: replica)
             if !received.isEmpty {
-                do { try await replica.merge(received) } catch { throw .local(error) }
+                try await merge(received, heads: heads, result, into: replica)
             }
             cursor = result.cursor
             pushed += push.count

@@ -43,9 +43,13 @@ extension Replica {
     /// received then needs no second pass over its changes. (It may name more than what
     /// was applied, changes already held or left waiting; materialising those entities
     /// again changes nothing.)
+    ///
+    /// `verify`, when given, runs first in the merge's transaction: it checks what is
+    /// received and stores what vouches for it (heads, positions), or throws and nothing is stored.
     func merge(
         nextFrame: () throws -> (changes: [Change], encoded: Data?)?,
-        receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil
+        receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil,
+        verify: ((Database) throws -> Void)? = nil
     ) throws(ReplicaError) -> MergeReport {
         // Documents touched by the merge move out of `documents` so they change in place;
         // they come back on success, or are rebuilt from the database on failure.
@@ -61,6 +65,7 @@ extension Replica {
         let logger = self.logger
         do {
             try write { db in
+                try verify?(db)
                 while let (frame, encoded) = try nextFrame() {
                     var order: [SpaceID] = []
                     var bySpace: [SpaceID: [Change]] = [:]

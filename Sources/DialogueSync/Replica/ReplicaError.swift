@@ -27,6 +27,12 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An edit names `claimed` as its writer, but this device is certified for `certified`
     /// (`nil`: not logged in, so certified for no one). Authorship is derived, not claimed.
     case authorNotCertified(claimed: EntityID, certified: EntityID?)
+    /// Received changes do not verify (docs/TRUST.md, "Verification"): `error` says why,
+    /// with its stable code (``code``: `unknown_device`, `bad_signature`, `revoked_device`,
+    /// `counter_gap`…). Nothing from the batch was stored.
+    case unverifiedChanges(TrustError)
+    /// Signed changes cannot be checked before the first `login` pins the server's key.
+    case noPinnedServerKey
     /// A stored row holds what no version of Dialogue writes there (the replica file is
     /// damaged, or was edited by hand): the operation stopped before changing anything.
     case damagedRow(DamagedRow)
@@ -51,11 +57,20 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
         case .authorNotCertified(let claimed, nil):
             "the author must be the member this device is certified for, and this replica is not logged in yet "
                 + "(`dialogue-client login`); leave the author out, or log in first (\(claimed) was given)"
+        case .unverifiedChanges(let error):
+            "changes refused (\(error.code)): \(error); nothing from this batch was stored"
+        case .noPinnedServerKey:
+            "signed changes cannot be checked before this replica pins its server's key: log in first (`dialogue-client login`); nothing was stored"
         case .damagedRow(let row):
             "the replica file is damaged: \(row), which Dialogue never writes there; nothing was changed. "
                 + "Restore the replica from a backup, or move it aside and sync (or import a bundle) into a new one "
                 + "(edits this replica never synced are then lost)"
         }
+    }
+
+    /// The stable code of a trust refusal (`bad_signature`…), `nil` for other errors.
+    public var trustCode: String? {
+        if case .unverifiedChanges(let error) = self { error.code } else { nil }
     }
 
     /// Maps a failure met reading or writing the database: a damaged row keeps its

@@ -74,6 +74,11 @@ enum TrustCache {
         try Data.fetchAll(db, sql: "SELECT statement FROM device_revocations ORDER BY replica").map { try decode(DeviceRevocation.self, $0) }
     }
 
+    static func revocation(of replica: ReplicaID, _ db: Database) throws -> DeviceRevocation? {
+        try Data.fetchOne(db, sql: "SELECT statement FROM device_revocations WHERE replica = ?", arguments: [replica.storedValue])
+            .map { try decode(DeviceRevocation.self, $0) }
+    }
+
     static func directory(_ db: Database) throws -> SpaceDirectory? {
         try Data.fetchOne(db, sql: "SELECT statement FROM space_directory WHERE id = 1").map { try decode(SpaceDirectory.self, $0) }
     }

@@ -75,6 +75,8 @@ struct ClientError: Error, CustomStringConvertible {
         case .damagedRow: .io(error.description).with(code: "damaged_replica")
         case .storage: .io(error.description)
         case .authorNotCertified: .data(error.description)
+        case .unverifiedChanges: .data(error.description).with(code: error.trustCode ?? "bad_signature")
+        case .noPinnedServerKey: .unavailable(error.description)
         }
     }
 

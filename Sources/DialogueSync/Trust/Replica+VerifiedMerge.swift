@@ -1,0 +1,87 @@
+import DialogueModel
+import Foundation
+import GRDB
+
+extension Replica {
+    /// Applies signed changes from elsewhere (a sync page, a bundle, a colleague's relay)
+    /// once every author's run verifies (docs/TRUST.md, "Verification").
+    ///
+    /// Per space and author, what the replica already holds is dropped and the rest must
+    /// extend the author's chain as held here, end at a head signed by the author's
+    /// certified key (this device's own key for its own changes), and stop before the
+    /// author's revocation. Certificates and revocations come from `evidence` (checked under
+    /// the pinned server key) or from the trust cache. A run that does not verify refuses
+    /// the whole batch with ``ReplicaError/unverifiedChanges(_:)`` and nothing is stored;
+    /// otherwise the changes merge as ``merge(_:)`` does and the heads passed, the authors'
+    /// new positions and the certificates used are stored in the same transaction.
+    @discardableResult
+    public func merge(_ signed: SignedChanges, evidence: DeviceEvidence = DeviceEvidence()) throws(ReplicaError) -> MergeReport {
+        guard !signed.changes.isEmpty else { return MergeReport() }
+        var frames = [signed.changes].makeIterator()
+        let deviceKey = devicePublicKey
+        let me = id
+        let check = SignedRunCheck(signed: signed, evidence: evidence, me: me, deviceKey: deviceKey)
+        return try merge(nextFrame: { frames.next().map { ($0, nil) } }, verify: { db in try check.verifyAndRecord(db) })
+    }
+}
+
+/// The verification of one batch of signed changes inside the merge's transaction.
+private struct SignedRunCheck {
+    let signed: SignedChanges
+    let evidence: DeviceEvidence
+    let me: ReplicaID
+    let deviceKey: PublicSigningKey
+
+    private struct Run: Hashable {
+        var space: SpaceID
+        var author: ReplicaID
+    }
+
+    func verifyAndRecord(_ db: Database) throws {
+        guard let ring = try TrustCache.ring(db) else { throw ReplicaError.noPinnedServerKey }
+        var verifier = ChainVerifier(ring: ring)
+        var order: [Run] = []
+        var runs: [Run: [Change]] = [:]
+        for change in signed.changes {
+            let run = Run(space: change.space, author: change.replica)
+            if runs[run] == nil { order.append(run) }
+            runs[run, default: []].append(change)
+        }
+        var accepted: [(from: UInt64, chain: DeviceChain)] = []
+        var used: [DeviceCertificate] = []
+        for run in order {
+            let held = try ChainStore.held(of: run.author, in: run.space, upTo: try Self.vectorCounter(run, db), db)
+            let fresh = runs[run]!.filter { $0.lastCounter > held.counter }
+            guard !fresh.isEmpty else { continue }
+            let chain: DeviceChain
+            if run.author == me {
+                do throws(TrustError) {
+                    chain = try verifier.verify(fresh, extending: held, heads: signed.heads, signedBy: deviceKey)
+                } catch { throw ReplicaError.unverifiedChanges(error) }
+            } else {
+                let supplied = evidence.certificates.last { $0.replica == run.author }
+                let certificate = try supplied ?? TrustCache.certificate(of: run.author, db)
+                let revocation = try evidence.revocations.last { $0.replica == run.author } ?? TrustCache.revocation(of: run.author, db)
+                do throws(TrustError) {
+                    chain = try verifier.verify(fresh, extending: held, heads: signed.heads, certificate: certificate, revocation: revocation)
+                } catch { throw ReplicaError.unverifiedChanges(error) }
+                if let supplied { used.append(supplied) }
+            }
+            accepted.append((held.counter, chain))
+        }
+        for (from, chain) in accepted {
+            try ChainStore.store(
+                signed.heads.lazy.filter { $0.replica == chain.replica && $0.space == chain.space && $0.counter > from && $0.counter <= chain.counter },
+                db)
+            try ChainStore.store(chain, db)
+        }
+        for certificate in used { try TrustCache.store(certificate, db) }
+    }
+
+    /// What the log holds of a run's author in its space (0: nothing).
+    private static func vectorCounter(_ run: Run, _ db: Database) throws -> UInt64 {
+        let stored = try Int64.fetchOne(
+            db, sql: "SELECT counter FROM vectors WHERE space_id = ? AND replica = ?", arguments: [run.space.blob, run.author.storedValue])
+        return stored.map { UInt64(bitPattern: $0) } ?? 0
+    }
+}
