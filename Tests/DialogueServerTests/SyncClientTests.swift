@@ -17,10 +17,16 @@ final class SleepRecorder: Sendable {
 @Suite("SyncClient")
 struct SyncClientTests {
     /// A replica holding `sessions` sessions (three changes each) in `space`.
-    static func replica(_ directory: ServerTestDirectory, _ name: String, space: SpaceID, sessions: Int) async throws -> Replica {
+    /// A replica holding `sessions` sessions (three changes each), made in one transaction,
+    /// or in one transaction each when `eachSigned` (a page is cut only at a signed head).
+    static func replica(
+        _ directory: ServerTestDirectory, _ name: String, space: SpaceID, sessions: Int, eachSigned: Bool = false
+    ) async throws -> Replica {
         let replica = try Replica(path: directory.path(name))
         try await replica.addSpace(space)
-        if sessions > 0 {
+        if sessions > 0, eachSigned {
+            for index in 0..<sessions { try await replica.edit(in: space) { editor in _ = try editor.createSession(title: "Session \(index)") } }
+        } else if sessions > 0 {
             try await replica.edit(in: space) { editor in
                 for index in 0..<sessions { try editor.createSession(title: "Session \(index)") }
             }
@@ -103,26 +109,29 @@ struct SyncClientTests {
         let store = FlakyStore(try SQLiteSyncStore(path: directory.path("server.sqlite")), failAppends: 0)
         let accounts = try await AccountFixture.make(store)
         let space = accounts.hill.privateSpace
-        let replica = try await Self.replica(directory, "a.sqlite", space: space, sessions: 100)
+        // One transaction per session: pushes are cut at signed heads, every 3 changes.
+        let replica = try await Self.replica(directory, "a.sqlite", space: space, sessions: 100, eachSigned: true)
         try await withLiveServer(store: store) { url in
             var configuration = SyncClient.Configuration(server: url, token: accounts.tokens["hill-member"]!)
-            configuration.pushBatch = 100
+            configuration.pushBatch = 99
             configuration.retry.maxAttempts = 1
             // Interrupt after two pushes: cancel the sync from its own progress callback.
             let interrupted = SyncClient(configuration: configuration)
             let task = Task {
                 try await interrupted.sync(replica) { event in
-                    if case .exchanged(_, let pushed, _) = event, pushed >= 200 { withUnsafeCurrentTask { $0?.cancel() } }
+                    if case .exchanged(_, let pushed, _) = event, pushed >= 198 { withUnsafeCurrentTask { $0?.cancel() } }
                 }
             }
             let outcome = await task.result
             #expect(throws: SyncClientError.cancelled) { try outcome.get() }
             let acknowledged = try await store.vector(of: space)
-            #expect(acknowledged.operationCount == 200)
+            #expect(acknowledged.operationCount == 198)
             let appendsBefore = store.appendCalls.withLock { $0 }
             // Resume: the client learns what the server holds and sends only the rest.
-            let summary = try await SyncClient(configuration: configuration).sync(replica)
-            #expect(summary.pushed == 100)
+            var resume = configuration
+            resume.pushBatch = 200  // the rest in one push
+            let summary = try await SyncClient(configuration: resume).sync(replica)
+            #expect(summary.pushed == 102)
             #expect(try await store.vector(of: space) == (try replica.heldVectors()[space]))
             #expect(store.appendCalls.withLock { $0 } == appendsBefore + 1)
         }

@@ -258,4 +258,76 @@ struct SignedMergeTests {
         let first = try await state(replicas[0])
         for replica in replicas.dropFirst() { #expect(try await state(replica) == first) }
     }
+
+    @Test("a replica restored from a backup takes its own later changes back (checked with its own key) and signs on from there")
+    func restoredReplicaTakesItsOwnChangesBack() async throws {
+        let directory = TemporaryDirectory()
+        var network = SignedNetwork()
+        let replica = try Replica(path: directory.path("a.sqlite"))
+        let peer = try Replica(path: directory.path("b.sqlite"))
+        try await network.login(replica)
+        try await network.login(peer)
+        try await replica.addSpace(space)
+        try await replica.edit(in: space) { editor in _ = try editor.createSession(title: "Backed up") }
+        let backupPath = directory.path("backup.sqlite")
+        let backup = try DatabaseQueue(path: backupPath)
+        try replica.database.backup(to: backup)
+        try backup.close()
+        try await replica.edit(in: space) { editor in _ = try editor.createSession(title: "After the backup") }
+        try await signedSync(space, from: replica, to: peer, evidence: network.evidence)
+
+        let restored = try Replica(path: backupPath)
+        #expect(restored.id == replica.id)
+        try await restored.edit(in: space) { _ in }  // an empty edit signs nothing
+        try await signedSync(space, from: peer, to: restored, evidence: network.evidence)
+        #expect(try await state(restored) == (try await state(replica)))
+        try await restored.edit(in: space) { editor in _ = try editor.createSession(title: "After the restore") }
+        try await signedSync(space, from: restored, to: peer, evidence: network.evidence)
+        #expect(try await state(restored) == (try await state(peer)))
+    }
+
+    @Test("an edit that throws signs nothing; the next one continues the chain")
+    func failedEditSignsNothing() async throws {
+        struct Stop: Error {}
+        let directory = TemporaryDirectory()
+        var network = SignedNetwork()
+        let replica = try Replica(path: directory.path("a.sqlite"))
+        let peer = try Replica(path: directory.path("b.sqlite"))
+        try await network.login(replica)
+        try await network.login(peer)
+        try await replica.addSpace(space)
+        try await replica.edit(in: space) { editor in _ = try editor.createSession(title: "Kept") }
+        await #expect(throws: Stop.self) {
+            try await replica.edit(in: space) { editor in
+                _ = try editor.createSession(title: "Dropped")
+                throw Stop()
+            }
+        }
+        try await replica.edit(in: space) { editor in _ = try editor.createSession(title: "Also kept") }
+        let page = try replica.changes(in: space, missingFrom: VersionVector())
+        #expect(page.heads.count == 2)
+        try await signedSync(space, from: replica, to: peer, evidence: network.evidence)
+        #expect(try await state(replica) == (try await state(peer)))
+    }
+
+    @Test("a very large transaction is signed every 1,000 changes, so pages cut at heads stay bounded")
+    func largeTransactionsGetIntermediateHeads() async throws {
+        let directory = TemporaryDirectory()
+        var network = SignedNetwork()
+        let replica = try Replica(path: directory.path("a.sqlite"))
+        let peer = try Replica(path: directory.path("b.sqlite"))
+        try await network.login(replica)
+        try await network.login(peer)
+        try await replica.addSpace(space)
+        try await replica.edit(in: space) { editor in
+            for index in 0..<900 { _ = try editor.createSession(title: "Session \(index)") }  // 2,700 changes
+        }
+        let whole = try replica.changes(in: space, missingFrom: VersionVector(), limit: 100_000)
+        #expect(whole.heads.map(\.counter) == [1000, 2000, 2700])
+        let first = try replica.changes(in: space, missingFrom: VersionVector(), limit: 10)
+        #expect(first.changes.count == 1000)
+        #expect(first.heads.map(\.counter) == [1000])
+        #expect(try await signedSync(space, from: replica, to: peer, evidence: network.evidence, limit: 10) == 2700)
+        #expect(try await state(replica) == (try await state(peer)))
+    }
 }

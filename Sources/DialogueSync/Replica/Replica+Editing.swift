@@ -11,8 +11,9 @@ extension Replica {
     /// nothing is stored and the replica's state is as before.
     ///
     /// The transaction is signed: the device's hash chain in the space advances over its
-    /// changes and one ``ChainHead`` at its last counter, signed with the device key, is
-    /// stored with them (docs/TRUST.md, "Signing").
+    /// changes and one ``ChainHead`` at its last counter (and one per 1,000 changes before
+    /// it, in a larger transaction), signed with the device key, is stored with them
+    /// (docs/TRUST.md, "Signing").
     ///
     /// ```swift
     /// let session = try await replica.edit(in: space) { editor in
@@ -66,13 +67,26 @@ extension Replica {
     /// position, and returns the chain.
     private nonisolated func sign(_ changes: [Change], in space: SpaceID, from chain: DeviceChain?, _ db: Database) throws -> DeviceChain {
         var chain = try chain ?? ChainStore.held(of: id, in: space, upTo: changes[0].id.counter &- 1, db)
-        do { try chain.advance(over: changes) } catch {
-            throw ReplicaError.storage("cannot sign the edit: this device's chain in space \(space) does not continue: \(error)")
+        var heads: [ChainHead] = []
+        var start = changes.startIndex
+        while start < changes.endIndex {
+            // A very large transaction gets a head every `changesPerHead` changes, so pages
+            // (cut at heads) and requests stay bounded; a usual one gets one, at its end.
+            let end = min(start + Self.changesPerHead, changes.endIndex)
+            do { try chain.advance(over: changes[start..<end]) } catch {
+                throw ReplicaError.storage("cannot sign the edit: this device's chain in space \(space) does not continue: \(error)")
+            }
+            heads.append(chain.head(signedBy: deviceKey))
+            start = end
         }
-        try ChainStore.store(CollectionOfOne(chain.head(signedBy: deviceKey)), db)
+        try ChainStore.store(heads, db)
         try ChainStore.store(chain, db)
         return chain
     }
+
+    /// The most changes of one transaction a single head covers (one signature per this
+    /// many changes at most, so a page runs over its limit by less than this).
+    static let changesPerHead = 1000
 
     /// Puts a space's document back after a failed write: the given one when it is known
     /// to be unchanged, otherwise rebuilt from what the database holds.

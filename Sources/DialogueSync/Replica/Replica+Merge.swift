@@ -190,6 +190,9 @@ extension Replica {
             throw refusal
         }
         documents.merge(working) { _, new in new }
+        // A merge may bring this device's own changes back (a restored replica): its chain
+        // in those spaces is read again from the database at the next edit.
+        for space in working.keys { ownChains[space] = nil }
         conflictedRegisters = materialized
         self.clock = clock
         logger.debug("merged", metadata: ["applied": "\(report.applied)", "held": "\(report.alreadyHeld)", "waiting": "\(report.waiting)"])
