@@ -252,6 +252,18 @@ struct ReplicaCrashTests {
         #expect(
             foreignEdits.isEmpty,
             "edits acknowledged under another replica id than \(replica.id): \(foreignEdits.prefix(3).map(\.dot)); \(context)")
+        // The device's own chain survives every kill: its changes in the log verify from
+        // counter 1 against the heads stored with them (each edit signs in its own
+        // transaction), and the stored position is where that chain ends.
+        let log = try replica.changes(in: space, missingFrom: VersionVector(), limit: 1 << 30)
+        let own = log.changes.filter { $0.replica == replica.id }
+        if !own.isEmpty {
+            let chain = try ChainVerifier(ring: ServerKeyRing(pinned: replica.devicePublicKey)).verify(
+                own, extending: DeviceChain(space: space, replica: replica.id), heads: log.heads, signedBy: replica.devicePublicKey)
+            let stored = try await replica.database.read { db in try ChainStore.position(of: replica.id, in: space, db) }
+            #expect(stored == chain, "the stored chain position is not where the own chain ends; \(context)")
+        }
+
         let titles = Set(document.sessions.compactMap(\.title))
         let lostTitles = ledger.titles.subtracting(titles)
         #expect(lostTitles.isEmpty, "\(lostTitles.count) acknowledged sessions missing, e.g. \(lostTitles.sorted().prefix(5)); \(context)")
