@@ -83,8 +83,11 @@ struct SignedMergeTests {
             try await replica.addSpace(space)
             try await replica.edit(in: space) { editor in _ = try editor.createSession(title: "Before signing") }
         }
-        // As a replica from before signing holds: no heads, no positions.
-        let queue = try DatabaseQueue(path: path)
+        // As a replica from before signing holds: no heads, no positions. (The replica's last
+        // connection may still be checkpointing as it closes: wait for it rather than fail.)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         try await queue.write { db in try db.execute(sql: "DELETE FROM chain_heads; DELETE FROM chain_positions") }
         try queue.close()
         let replica = try Replica(path: path)
