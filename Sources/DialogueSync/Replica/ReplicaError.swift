@@ -20,6 +20,11 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     case changeRejected(Dot, code: RejectionCode, reason: String)
     /// The space is not held by this replica.
     case unknownSpace(SpaceID)
+    /// What a person typed for a space (an id or a name) matches no space this replica
+    /// holds or its directory lists; `known` lists those, named (see ``NamedSpace``).
+    case spaceNotFound(String, known: [NamedSpace])
+    /// A space name matches several spaces (listed, with their ids): give the id.
+    case ambiguousSpaceName(String, matches: [NamedSpace])
     /// A bundle file could not be read.
     case invalidBundle(String)
     /// The database failed (disk full, file damaged, permissions…).
@@ -50,6 +55,12 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
         case .changeRejected(let dot, let code, let reason):
             "change \(dot) refused (\(code.rawValue): \(reason)); nothing from this batch was stored"
         case .unknownSpace(let space): "this replica holds no space \(space)"
+        case .spaceNotFound(let text, let known) where known.isEmpty:
+            "no space '\(text)': this replica holds none yet; run `dialogue-client init --space UUID` (or log in to learn your spaces)"
+        case .spaceNotFound(let text, let known):
+            "no space '\(text)' among yours: \(known.map(\.description).joined(separator: ", "))"
+        case .ambiguousSpaceName(let text, let matches):
+            "several spaces are named '\(text)'; give the id of one: \(matches.map(\.description).joined(separator: ", "))"
         case .invalidBundle(let reason): "bundle refused: \(reason); nothing was imported"
         case .storage(let reason): "local storage failed: \(reason)"
         case .authorNotCertified(let claimed, let certified?):

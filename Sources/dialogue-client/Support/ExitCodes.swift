@@ -69,7 +69,8 @@ struct ClientError: Error, CustomStringConvertible {
 
     static func replica(_ error: ReplicaError) -> ClientError {
         switch error {
-        case .entityNotFound, .unknownSpace: .notFound(error.description)
+        case .entityNotFound, .unknownSpace, .spaceNotFound: .notFound(error.description)
+        case .ambiguousSpaceName: .usage(error.description)
         case .changeRejected(_, let code, _): .data(error.description).with(code: code.rawValue)
         case .wrongKind, .invalidField, .invalidValue, .invalidPosition, .invalidBundle: .data(error.description)
         case .damagedRow: .io(error.description).with(code: "damaged_replica")

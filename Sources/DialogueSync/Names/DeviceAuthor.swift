@@ -1,0 +1,144 @@
+import DialogueModel
+import Foundation
+
+/// A member as the server certified them: the person a device writes for.
+///
+/// JSON: `{"id", "name", "school", "schoolName"}` (ids as lower-case UUIDs).
+public struct CertifiedMember: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The member's id (the same id the partnership's member records use).
+    public var id: EntityID
+    /// Their display name, as the server certified it.
+    public var name: String
+    /// Their school's id.
+    public var school: EntityID
+    /// Their school's name, as the server certified it.
+    public var schoolName: String
+
+    /// Creates a certified member from its parts.
+    public init(id: EntityID, name: String, school: EntityID, schoolName: String) {
+        self.id = id
+        self.name = name
+        self.school = school
+        self.schoolName = schoolName
+    }
+
+    /// The member a certificate names.
+    public init(_ certificate: DeviceCertificate) {
+        self.init(
+            id: EntityID(certificate.member), name: certificate.memberName, school: EntityID(certificate.school),
+            schoolName: certificate.schoolName)
+    }
+
+    /// "Ada Lovelace (Northgate)".
+    public var description: String { "\(name) (\(schoolName))" }
+}
+
+/// Who wrote a change: the device (replica id) and, when this replica holds a verified
+/// certificate of it, the member it is certified for.
+///
+/// A device with no certificate held is never shown as a person: ``description`` reads
+/// "an unverified device 3f2a9c01…" (its id's first 8 hex digits).
+///
+/// JSON: `{"device": "<16 hex>", "certified": true|false, "member": {…}}` (`member` omitted
+/// when not certified; see ``CertifiedMember``).
+public struct DeviceAuthor: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The device (its replica id): a change's author.
+    public var device: ReplicaID
+    /// The member the device is certified for; `nil` when no certificate of it is held.
+    public var member: CertifiedMember?
+
+    /// Creates an author from its parts.
+    public init(device: ReplicaID, member: CertifiedMember?) {
+        self.device = device
+        self.member = member
+    }
+
+    /// Whether a certificate of the device is held (the member is known).
+    public var isCertified: Bool { member != nil }
+
+    /// "Ada Lovelace (Northgate)", or "an unverified device 3f2a9c01…".
+    public var description: String {
+        member?.description ?? "an unverified device \(String(device.description.prefix(8)))…"
+    }
+
+    private enum CodingKeys: String, CodingKey { case device, certified, member }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        device = try container.decode(ReplicaID.self, forKey: .device)
+        member = try container.decodeIfPresent(CertifiedMember.self, forKey: .member)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(device, forKey: .device)
+        try container.encode(isCertified, forKey: .certified)
+        try container.encodeIfPresent(member, forKey: .member)
+    }
+}
+
+/// Names for devices, read once from the replica's cached certificates (this device's
+/// included): for rendering many rows without a read per row.
+public struct AuthorNames: Sendable {
+    private let byDevice: [ReplicaID: CertifiedMember]
+    private let byMember: [EntityID: CertifiedMember]
+
+    /// Names from `certificates` (each verified when it was stored).
+    public init(certificates: [DeviceCertificate]) {
+        var byDevice: [ReplicaID: CertifiedMember] = [:]
+        var byMember: [EntityID: (issuedAt: Int64, member: CertifiedMember)] = [:]
+        for certificate in certificates {
+            let member = CertifiedMember(certificate)
+            byDevice[certificate.replica] = member
+            // A member's latest certificate names them (a renamed member's newest name).
+            if (byMember[member.id]?.issuedAt ?? .min) <= certificate.issuedAt {
+                byMember[member.id] = (certificate.issuedAt, member)
+            }
+        }
+        self.byDevice = byDevice
+        self.byMember = byMember.mapValues(\.member)
+    }
+
+    /// Who wrote with `device`: its certified member, or an unverified device.
+    public func author(of device: ReplicaID) -> DeviceAuthor {
+        DeviceAuthor(device: device, member: byDevice[device])
+    }
+
+    /// A member as a certificate of one of their devices names them (the newest), or `nil`
+    /// when no device of theirs is known.
+    public func member(_ id: EntityID) -> CertifiedMember? { byMember[id] }
+}
+
+extension Replica {
+    /// Names for devices from the certificates this replica holds (its own and those of
+    /// devices that wrote in its spaces).
+    public nonisolated func authorNames() throws(ReplicaError) -> AuthorNames {
+        AuthorNames(certificates: try certificates())
+    }
+
+    /// Who wrote with `device`: the member its certificate names, or an unverified device
+    /// ("an unverified device 3f2a9c01…", never a bare replica id presented as a person).
+    public nonisolated func author(of device: ReplicaID) throws(ReplicaError) -> DeviceAuthor {
+        DeviceAuthor(device: device, member: try certificate(of: device).map(CertifiedMember.init))
+    }
+
+    /// The device that created `entity` (of the creations standing in its space's state,
+    /// the earliest), or `nil` when this replica holds no creation of it.
+    public func creator(of entity: EntityID) -> ReplicaID? {
+        for document in documents.values {
+            let creations = document.lifecycle(of: entity)?.kind.writes ?? []
+            if let first = creations.min(by: { ($0.timestamp, $0.dot.replica) < ($1.timestamp, $1.dot.replica) }) {
+                return first.dot.replica
+            }
+        }
+        return nil
+    }
+
+    /// An entity's author: the member certified for the device that created it (an insight's
+    /// author is derived from its signing device, never from what a change claims); `nil`
+    /// when this replica holds no creation of it.
+    public func author(ofEntity entity: EntityID) throws(ReplicaError) -> DeviceAuthor? {
+        guard let device = creator(of: entity) else { return nil }
+        return try author(of: device)
+    }
+}
