@@ -132,7 +132,13 @@ struct LoginTests {
         let export = try #require(try await leader.json(["export", "--session", session, "--format", "json"]) as? [String: Any])
         let insights = try #require((export["sessions"] as? [[String: Any]])?.first?["insights"] as? [[String: Any]] ?? export["insights"] as? [[String: Any]])
         #expect(insights.count == 2, "\(export)")
-        #expect(insights.allSatisfy { ($0["author"] as? String)?.lowercased() == Self.ada.member.uuidString.lowercased() }, "\(insights)")
+        // export names the author from this device's certificate (docs/CLI.md, `Author`).
+        #expect(
+            insights.allSatisfy { (($0["author"] as? [String: Any])?["id"] as? String) == Self.ada.member.uuidString.lowercased() },
+            "\(insights)")
+        let show = try #require(try await leader.json(["sessions", "show", session]) as? [String: Any])
+        let stored = try #require(show["insights"] as? [[String: Any]])
+        #expect(stored.allSatisfy { ($0["author"] as? String)?.lowercased() == Self.ada.member.uuidString.lowercased() }, "\(stored)")
     }
 
     @Test("a replica written before device keys (v1) gets a key when first opened, and logs in with it")

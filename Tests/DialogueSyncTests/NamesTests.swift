@@ -52,7 +52,10 @@ struct NamesTests {
         #expect(names.member(ada)?.name == "Ada Lovelace" && names.member(ben) == nil)
         // JSON: stable fields, the member omitted when not certified.
         let json = String(decoding: try JSONEncoder().encode(unknown), as: UTF8.self)
-        #expect(json.contains(#""certified":false"#) && !json.contains("member"))
+        #expect(json.contains(#""certified":false"#) && !json.contains("name"))
+        let flat = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(mine)) as? [String: Any])
+        #expect(flat["name"] as? String == "Ada Lovelace" && flat["schoolName"] as? String == "Northgate" && flat["certified"] as? Bool == true)
+        #expect(flat["id"] as? String == ada.description && flat["device"] as? String == replica.id.description)
         let decoded = try JSONDecoder().decode(DeviceAuthor.self, from: try JSONEncoder().encode(mine))
         #expect(decoded == mine)
     }

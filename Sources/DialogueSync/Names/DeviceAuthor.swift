@@ -39,8 +39,8 @@ public struct CertifiedMember: Sendable, Hashable, Codable, CustomStringConverti
 /// A device with no certificate held is never shown as a person: ``description`` reads
 /// "an unverified device 3f2a9c01…" (its id's first 8 hex digits).
 ///
-/// JSON: `{"device": "<16 hex>", "certified": true|false, "member": {…}}` (`member` omitted
-/// when not certified; see ``CertifiedMember``).
+/// JSON: `{"device": "<16 hex>", "certified": true, "id", "name", "school", "schoolName"}`
+/// (the member's fields as in ``CertifiedMember``), or `{"device": "<16 hex>", "certified": false}`.
 public struct DeviceAuthor: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The device (its replica id): a change's author.
     public var device: ReplicaID
@@ -61,19 +61,19 @@ public struct DeviceAuthor: Sendable, Hashable, Codable, CustomStringConvertible
         member?.description ?? "an unverified device \(String(device.description.prefix(8)))…"
     }
 
-    private enum CodingKeys: String, CodingKey { case device, certified, member }
+    private enum CodingKeys: String, CodingKey { case device, certified }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         device = try container.decode(ReplicaID.self, forKey: .device)
-        member = try container.decodeIfPresent(CertifiedMember.self, forKey: .member)
+        member = try container.decode(Bool.self, forKey: .certified) ? try CertifiedMember(from: decoder) : nil
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(device, forKey: .device)
         try container.encode(isCertified, forKey: .certified)
-        try container.encodeIfPresent(member, forKey: .member)
+        try member?.encode(to: encoder)
     }
 }
 

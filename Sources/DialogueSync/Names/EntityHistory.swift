@@ -69,7 +69,7 @@ public enum HistorySigning: String, Sendable, Hashable, Codable {
 /// JSON: `{"type": "created"|"deleted"|"set"|"added"|"removed"|"insertedText"|"deletedText"
 /// |"listInserted"|"listMoved"|"listRemoved", …}` with `kind` (created), `value` (set,
 /// added, removed, listInserted: a ``FieldValue``), `excerpt` and `length` (text; a
-/// deletion's excerpt is `null` when the deleted characters are not held).
+/// deletion's excerpt is left out when the deleted characters are not held).
 public enum HistoryEditKind: Sendable, Hashable, Codable {
     /// The entity was created with this kind.
     case created(kind: String)
@@ -132,7 +132,7 @@ public enum HistoryEditKind: Sendable, Hashable, Codable {
             try container.encode(excerpt, forKey: .excerpt)
             try container.encode(length, forKey: .length)
         case .deletedText(let excerpt, let length):
-            try container.encode(excerpt, forKey: .excerpt)
+            try container.encodeIfPresent(excerpt, forKey: .excerpt)
             try container.encode(length, forKey: .length)
         case .deleted, .listMoved, .listRemoved: break
         }

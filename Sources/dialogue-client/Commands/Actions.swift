@@ -95,16 +95,19 @@ struct Actions: AsyncParsableCommand {
                     overdue || asOf != nil
                     ? try replica.overdueActions(asOf: asOf ?? Dates.today, owner: owner, in: space)
                     : try replica.openActions(owner: owner, in: space)
+                let column = SpaceColumn(try await replica.spaceNames(), listing: space.map { [$0] })
                 var rows: [[String]] = []
                 for action in actions {
-                    rows.append([
+                    rows.append(column.row([
                         action.id.description, Render.shown(action.dueDate ?? "-", action.isInvalid(DialogueModel.Action.Field.dueDate)),
                         Render.shown(
                             await replica.name(of: action.owner, in: action.space), action.isInvalid(DialogueModel.Action.Field.owner)),
                         Render.shown(action.description ?? "", action.isInvalid(DialogueModel.Action.Field.description)),
-                    ])
+                    ], space: action.space))
                 }
-                try global.emit(actions, actions.isEmpty ? "no actions" : Output.table(["ID", "DUE", "OWNER", "DESCRIPTION"], rows))
+                try global.emit(
+                    actions.map { WithSpaceName(row: $0, spaceName: column.names.space($0.space).name) },
+                    actions.isEmpty ? "no actions" : Output.table(column.header(["ID", "DUE", "OWNER", "DESCRIPTION"]), rows))
             }
         }
     }

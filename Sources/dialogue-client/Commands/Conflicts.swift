@@ -6,7 +6,8 @@ import Foundation
 /// `conflicts`: fields where a concurrent value lost.
 struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List fields two people set concurrently: the value kept, and each value that lost, with who and when.")
+        abstract: "List fields two people set concurrently: the value kept, and each value that lost, with who and when.",
+        discussion: "Who: the member the writing device is certified for, as \"Ada Lovelace (Northgate)\"; a device whose certificate this replica does not hold is shown as \"an unverified device 3f2a9c01…\".")
 
     @Option(help: "Only this space.") var space: SpaceID?
     @Option(help: "Only this entity.") var entity: EntityID?
@@ -14,7 +15,10 @@ struct Conflicts: AsyncParsableCommand {
 
     struct Write: Encodable {
         var value: String
+        /// The device that wrote it (replica id).
         var replica: String
+        /// Who: the device's certified member, or an unverified device.
+        var author: DeviceAuthor
         var at: String
     }
 
@@ -22,12 +26,14 @@ struct Conflicts: AsyncParsableCommand {
         var entity: EntityID
         var kind: String
         var space: SpaceID
+        /// The space's name in the verified directory (left out when not listed).
+        var spaceName: String?
         var field: String
         var kept: Write
         var lost: [Write]
     }
 
-    static func write(_ value: ConflictValue) -> Write {
+    static func write(_ value: ConflictValue, _ names: AuthorNames) -> Write {
         let text: String =
             if value.invalid == true {
                 value.value == .null ? Render.invalid : "\(value.value.description) \(Render.invalid)"
@@ -40,7 +46,9 @@ struct Conflicts: AsyncParsableCommand {
                 default: value.value.description
                 }
             }
-        return Write(value: text, replica: value.replica.description, at: Output.time(Int64(value.timestamp.wallTime)))
+        return Write(
+            value: text, replica: value.replica.description, author: names.author(of: value.replica),
+            at: Output.time(Int64(value.timestamp.wallTime)))
     }
 
     /// A value as one quoted line of the text output.
@@ -52,17 +60,22 @@ struct Conflicts: AsyncParsableCommand {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()
             if let space { _ = try await replica.chooseSpace(space) }
+            let names = try replica.authorNames()
+            let column = SpaceColumn(try await replica.spaceNames(), listing: space.map { [$0] })
             let conflicts = try replica.conflicts(in: space, entity: entity).map { record in
                 Listed(
-                    entity: record.entity, kind: record.entityKind.rawValue, space: record.space, field: record.field,
-                    kept: Self.write(record.winner), lost: record.losers.map(Self.write))
+                    entity: record.entity, kind: record.entityKind.rawValue, space: record.space,
+                    spaceName: column.names.space(record.space).name, field: record.field,
+                    kept: Self.write(record.winner, names), lost: record.losers.map { Self.write($0, names) })
             }
             let text = conflicts.map { conflict in
                 ([
-                    "\(conflict.kind) \(conflict.entity) \(conflict.field):",
-                    "  kept  \(Self.quoted(conflict.kept.value)) by replica \(conflict.kept.replica) at \(conflict.kept.at)",
+                    "\(conflict.kind) \(conflict.entity) \(conflict.field)"
+                        + (column.shown ? " in \(Terminal.line(column.cell(conflict.space))):" : ":"),
+                    "  kept  \(Self.quoted(conflict.kept.value)) by \(Terminal.line(conflict.kept.author.description)) at \(conflict.kept.at)",
                 ]
-                    + conflict.lost.map { "  lost  \(Self.quoted($0.value)) by replica \($0.replica) at \($0.at)" }).joined(separator: "\n")
+                    + conflict.lost.map { "  lost  \(Self.quoted($0.value)) by \(Terminal.line($0.author.description)) at \($0.at)" })
+                    .joined(separator: "\n")
             }.joined(separator: "\n")
             try global.emit(conflicts, conflicts.isEmpty ? "no conflicts" : text)
         }

@@ -11,6 +11,9 @@ struct Export: AsyncParsableCommand {
             JSON: a session is its record (session, participants, agenda, summary, insights, actions);
             a space is {space, sessions: [record…], prompts: […]}. Keys are sorted and nothing depends
             on when or where the export ran, so replicas that hold the same changes export the same bytes.
+            An insight's author is the member certified for the device that created it (JSON: \
+            "author": {"device", "certified", "id", "name", "school", "schoolName"}; a device this replica \
+            holds no certificate of: {"device", "certified": false}, shown as "an unverified device 3f2a9c01…").
             CSV columns: \(Render.csvHeader).
             """)
 
@@ -33,8 +36,51 @@ struct Export: AsyncParsableCommand {
 
     struct SpaceExport: Encodable {
         var space: SpaceID
-        var sessions: [SessionRecord]
+        /// The space's name in the verified directory (left out when not listed).
+        var spaceName: String?
+        var sessions: [ExportedSession]
         var prompts: [PromptEntry]
+    }
+
+    /// A session record as exported: its insights' authors named from certificates.
+    struct ExportedSession: Encodable {
+        var session: SessionSummary
+        var participants: [EntityID]
+        var agenda: [AgendaEntry]
+        var summary: String
+        var insights: [ExportedInsight]
+        var actions: [ActionRecord]
+
+        init(_ record: SessionRecord, authors: [EntityID: DeviceAuthor]) {
+            session = record.session
+            participants = record.participants
+            agenda = record.agenda
+            summary = record.summary
+            insights = record.insights.map { ExportedInsight($0, author: authors[$0.id]) }
+            actions = record.actions
+        }
+    }
+
+    /// An insight as exported: ``InsightRecord``'s fields, its `author` the certified member
+    /// of the device that created it (``DeviceAuthor``), not a claimed member id.
+    struct ExportedInsight: Encodable {
+        var id: EntityID
+        var space: SpaceID
+        var session: EntityID?
+        var prompt: EntityID?
+        var author: DeviceAuthor?
+        var kind: InsightKind?
+        var evidenceSource: String?
+        var influence: Influence?
+        var hallmarks: [String]
+        var text: String
+        var invalidFields: [String]?
+
+        init(_ insight: InsightRecord, author: DeviceAuthor?) {
+            (id, space, session, prompt, self.author) = (insight.id, insight.space, insight.session, insight.prompt, author)
+            (kind, evidenceSource, influence, hallmarks) = (insight.kind, insight.evidenceSource, insight.influence, insight.hallmarks)
+            (text, invalidFields) = (insight.text, insight.invalidFields)
+        }
     }
 
     func run() async throws {
@@ -56,19 +102,34 @@ struct Export: AsyncParsableCommand {
                 let prompts = (await replica.document(space)?.prompts ?? []).map {
                     PromptEntry(id: $0.id, text: $0.text, theme: $0.theme, source: $0.source)
                 }
-                spaceExport = SpaceExport(space: space, sessions: all, prompts: prompts)
+                let authors = try await Render.insightAuthors(all, replica: replica)
+                spaceExport = SpaceExport(
+                    space: space, spaceName: try await replica.spaceNames().space(space).name,
+                    sessions: all.map { ExportedSession($0, authors: authors) }, prompts: prompts)
             default:
                 throw ClientError.usage("give --session ID or --space ID")
             }
             let content: String
+            let authors = try await Render.insightAuthors(records, replica: replica)
             switch format {
-            case .json: content = spaceExport != nil ? try Output.json(spaceExport!) : try Output.json(records[0])
-            case .csv: content = ([Render.csvHeader] + records.flatMap(Render.csvRows)).joined(separator: "\n")
+            case .json:
+                content = try spaceExport.map { try Output.json($0) } ?? Output.json(ExportedSession(records[0], authors: authors))
+            case .csv:
+                let names = try replica.authorNames()
+                var rows = [Render.csvHeader]
+                for record in records {
+                    var owners: [EntityID: (name: String, school: String)] = [:]
+                    for owner in record.actions.compactMap(\.owner) {
+                        owners[owner] = await replica.person(owner, in: record.session.space, names: names)
+                    }
+                    rows += Render.csvRows(record, authors: authors, owners: { owners[$0] ?? ($0.description, "") })
+                }
+                content = rows.joined(separator: "\n")
             case .markdown:
                 var parts: [String] = []
                 // The content inside --json stays exact; printed or written Markdown is escaped.
                 let exact = global.json && output == nil
-                for record in records { parts.append(await Render.markdown(record, replica: replica, exact: exact)) }
+                for record in records { parts.append(try await Render.markdown(record, replica: replica, exact: exact)) }
                 content = parts.joined(separator: "\n\n---\n\n")
             }
             // Markdown and CSV are read by people (in a terminal, an editor, a spreadsheet):

@@ -29,9 +29,11 @@ struct Prompts: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 var listed: [Listed] = []
                 var seen: Set<EntityID> = []
+                var column: SpaceColumn?
                 if FileManager.default.fileExists(atPath: global.replicaPath) {
                     let replica = try global.openReplica()
                     let spaces = try await replica.spacesOrAll(space)
+                    column = SpaceColumn(try await replica.spaceNames(), listing: spaces)
                     for space in spaces {
                         for prompt in await replica.document(space)?.prompts ?? [] {
                             seen.insert(prompt.id)
@@ -48,9 +50,15 @@ struct Prompts: AsyncParsableCommand {
                     listed.append(
                         Listed(id: starter.id, text: starter.text, theme: starter.theme, source: starter.source, space: nil, starter: true))
                 }
+                // Prompts of several spaces say which space holds each (the starter library: none).
+                func inSpace(_ prompt: Listed) -> String {
+                    guard let column, column.shown, let space = prompt.space else { return "" }
+                    return "  (in \(Terminal.line(column.cell(space))))"
+                }
                 try global.emit(
-                    listed, listed.map { "\($0.id)  [\(Terminal.line($0.theme ?? "-"))] \(Terminal.line($0.text))" }.joined(separator: "\n")
-                )
+                    listed.map { WithSpaceName(row: $0, spaceName: $0.space.flatMap { column?.names.space($0).name }) },
+                    listed.map { "\($0.id)  [\(Terminal.line($0.theme ?? "-"))] \(Terminal.line($0.text))\(inSpace($0))" }
+                        .joined(separator: "\n"))
             }
         }
     }

@@ -11,7 +11,8 @@ struct Report: AsyncParsableCommand {
             Sessions per host school; cross-school sessions (host and participants' home schools,
             as named with `members add --school`, span more than one school); distinct facilitators
             and each one's share; how many insights address each of Dean's hallmarks; actions of
-            these sessions completed and overdue (as of --as-of, default today).
+            these sessions completed and overdue (as of --as-of, default today); who wrote the insights
+            (the member certified for the device that created each).
             """)
 
     @Option(help: "The partnership's shared space (needed when several are held).") var space: SpaceID?
@@ -33,8 +34,19 @@ struct Report: AsyncParsableCommand {
         var insights: Int
     }
 
+    /// How many of the period's insights one person wrote (their devices' certified member;
+    /// an unverified device counts apart).
+    struct AuthorCount: Encodable {
+        var author: DeviceAuthor
+        var name: String
+        var insights: Int
+        var share: Double
+    }
+
     struct Result: Encodable {
         var space: SpaceID
+        /// The space's name in the verified directory (left out when not listed).
+        var spaceName: String?
         var from: String?
         var to: String?
         var asOf: String
@@ -46,6 +58,8 @@ struct Report: AsyncParsableCommand {
         var insights: Int
         var insightsWithHallmark: Int
         var hallmarks: [HallmarkCount]
+        /// Who wrote the insights, most first.
+        var insightAuthors: [AuthorCount]
         var actionsCompleted: Int
         var actionsOverdue: Int
         var actionsOpen: Int
@@ -90,12 +104,26 @@ struct Report: AsyncParsableCommand {
                     hallmark: hallmark.rawValue, name: hallmark.displayName,
                     insights: insights.filter { $0.hallmarks.contains(hallmark.rawValue) }.count)
             }
+            let authors = try await Render.insightAuthors(records, replica: replica)
+            // One person's devices count together; each unverified device apart.
+            var byPerson: [String: (author: DeviceAuthor, count: Int)] = [:]
+            for insight in insights {
+                guard let author = authors[insight.id] else { continue }
+                let key = author.member.map { "member \($0.id)" } ?? "device \(author.device)"
+                byPerson[key, default: (author, 0)].count += 1
+            }
+            let insightAuthors = byPerson.values.map { entry in
+                AuthorCount(
+                    author: entry.author, name: entry.author.description, insights: entry.count,
+                    share: insights.isEmpty ? 0 : Double(entry.count) / Double(insights.count))
+            }.sorted { ($1.insights, $0.name, $0.author.device) < ($0.insights, $1.name, $1.author.device) }
             let actions = Dictionary(records.flatMap(\.actions).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }).values
             let result = Result(
-                space: space, from: from, to: to, asOf: asOf, sessions: records.count, sessionsPerSchool: perSchool,
+                space: space, spaceName: try await replica.spaceNames().space(space).name, from: from, to: to, asOf: asOf, sessions: records.count, sessionsPerSchool: perSchool,
                 crossSchoolSessions: crossSchool, facilitators: facilitators,
                 distinctFacilitators: facilitators.filter { $0.id != nil }.count, insights: insights.count,
                 insightsWithHallmark: insights.filter { !$0.hallmarks.isEmpty }.count, hallmarks: hallmarks,
+                insightAuthors: insightAuthors,
                 actionsCompleted: actions.filter { $0.status == .done }.count,
                 actionsOverdue: actions.filter { $0.status == .open && ($0.dueDate ?? "9999") < asOf }.count,
                 actionsOpen: actions.filter { $0.status == .open }.count)
@@ -107,7 +135,7 @@ struct Report: AsyncParsableCommand {
 
     static func text(_ r: Result) -> String {
         var lines = [
-            "Partnership space \(r.space), \(r.from ?? "beginning") to \(r.to ?? "now") (as of \(r.asOf))",
+            "Partnership space \(r.spaceName.map { "\($0) (\(r.space))" } ?? "\(r.space) \(NamedSpace.notInDirectory)"), \(r.from ?? "beginning") to \(r.to ?? "now") (as of \(r.asOf))",
             "Sessions: \(r.sessions), cross-school: \(r.crossSchoolSessions)", "",
             Output.table(
                 ["HOST SCHOOL", "SESSIONS", "SHARE"], r.sessionsPerSchool.map { [$0.name, "\($0.sessions)", percent($0.share)] }),
@@ -117,6 +145,8 @@ struct Report: AsyncParsableCommand {
             "",
             "Insights: \(r.insights), addressing a hallmark: \(r.insightsWithHallmark)",
             Output.table(["HALLMARK", "INSIGHTS"], r.hallmarks.map { [$0.name, "\($0.insights)"] }),
+            "",
+            Output.table(["INSIGHT AUTHOR", "INSIGHTS", "SHARE"], r.insightAuthors.map { [$0.name, "\($0.insights)", percent($0.share)] }),
             "",
             "Actions: \(r.actionsCompleted) completed, \(r.actionsOpen) open, \(r.actionsOverdue) overdue",
         ]

@@ -61,18 +61,21 @@ struct Sessions: AsyncParsableCommand {
                 for space in spaces {
                     sessions += try replica.sessions(in: space, from: start, to: end, status: status, facilitator: facilitator)
                 }
+                let column = SpaceColumn(try await replica.spaceNames(), listing: spaces)
                 var rows: [[String]] = []
                 for session in sessions {
                     typealias F = DialogueSession.Field
-                    rows.append([
+                    rows.append(column.row([
                         session.id.description, Render.shown(Output.time(session.scheduledAt), session.isInvalid(F.scheduledAt)),
                         Render.shown(session.status?.rawValue ?? "-", session.isInvalid(F.status)),
                         Render.shown(await replica.name(of: session.facilitator, in: session.space), session.isInvalid(F.facilitator)),
                         Render.shown(session.title ?? "", session.isInvalid(F.title)),
-                    ])
+                    ], space: session.space))
                 }
                 try global.emit(
-                    sessions, sessions.isEmpty ? "no sessions" : Output.table(["ID", "WHEN", "STATUS", "FACILITATOR", "TITLE"], rows))
+                    sessions.map { WithSpaceName(row: $0, spaceName: column.names.space($0.space).name) },
+                    sessions.isEmpty
+                        ? "no sessions" : Output.table(column.header(["ID", "WHEN", "STATUS", "FACILITATOR", "TITLE"]), rows))
             }
         }
     }
@@ -87,7 +90,7 @@ struct Sessions: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let record = try await Sessions.record(session, in: replica)
-                let text = await Render.markdown(record, replica: replica)
+                let text = try await Render.markdown(record, replica: replica)
                 try global.emit(record, text)
             }
         }

@@ -21,6 +21,8 @@ struct Init: AsyncParsableCommand {
         var replica: String
         var replicaID: String
         var spaces: [SpaceID]
+        /// The spaces held with their names and kinds from the verified directory (none before login).
+        var namedSpaces: [NamedSpace]
     }
 
     func run() async throws {
@@ -32,10 +34,13 @@ struct Init: AsyncParsableCommand {
             let replica = try Replica(path: path)
             for space in spaces { try await replica.addSpace(space) }
             let held = await replica.spaces
+            let named = try await replica.namedSpaces()
             try global.emit(
-                Result(replica: path, replicaID: replica.id.description, spaces: held),
+                Result(replica: path, replicaID: replica.id.description, spaces: held, namedSpaces: named),
                 "replica \(path) (\(replica.id))\n"
-                    + (held.isEmpty ? "no spaces held yet: run init --space UUID" : held.map { "space \($0)" }.joined(separator: "\n")))
+                    + (held.isEmpty
+                        ? "no spaces held yet: run init --space UUID"
+                        : named.map { "space \($0.id) \(Status.label($0))" }.joined(separator: "\n")))
         }
     }
 }
@@ -142,12 +147,23 @@ struct Login: AsyncParsableCommand {
 
 /// `status`: spaces held, changes not yet on the server, last sync.
 struct Status: AsyncParsableCommand {
+    /// A space's name and kind as a line shows it: "North Partnership (shared)", or
+    /// "(not in your directory)" (after its id).
+    static func label(_ space: NamedSpace) -> String {
+        guard let name = space.name else { return NamedSpace.notInDirectory }
+        return space.kind.map { "\(name) (\($0.rawValue))" } ?? name
+    }
+
     static let configuration = CommandConfiguration(abstract: "Show the spaces held, changes not yet on the server and the last sync.")
 
     @OptionGroup var global: GlobalOptions
 
     struct SpaceStatus: Encodable {
         var space: SpaceID
+        /// Its name in the verified space directory (left out when the directory does not list it).
+        var name: String?
+        /// "shared" or "private" (left out when the directory does not list it).
+        var kind: SpaceDirectory.Kind?
         var unsyncedChanges: Int
         var lastSync: String?
     }
@@ -176,7 +192,8 @@ struct Status: AsyncParsableCommand {
             let config = LoginConfig.loadIfPresent(global.configPath)
             let syncs = try replica.lastSyncs()
             var rows: [SpaceStatus] = []
-            for space in await replica.spaces {
+            for named in try await replica.namedSpaces() {
+                let space = named.id
                 let serverHas = config?.serverHas[space.description] ?? VersionVector()
                 var count = 0
                 var cursor: ChangeCursor? = .start
@@ -186,7 +203,9 @@ struct Status: AsyncParsableCommand {
                     cursor = page.next
                 }
                 let last = syncs.filter { $0.space == space && (config == nil || $0.server == config!.server) }.map(\.at).max()
-                rows.append(SpaceStatus(space: space, unsyncedChanges: count, lastSync: last.map { Output.time($0) }))
+                rows.append(
+                    SpaceStatus(
+                        space: space, name: named.name, kind: named.kind, unsyncedChanges: count, lastSync: last.map { Output.time($0) }))
             }
             let certificate = try replica.deviceCertificate()
             let member = certificate.map { Member(id: EntityID($0.member), name: $0.memberName, school: EntityID($0.school), schoolName: $0.schoolName) }
@@ -200,8 +219,13 @@ struct Status: AsyncParsableCommand {
                     + (fingerprint.map { "server key fingerprint \($0)\n" } ?? "")
                     + (member.map { "logged in as \($0.name), \($0.schoolName)\n" } ?? "")
                     + Output.table(
-                        ["SPACE", "NOT ON SERVER", "LAST SYNC"],
-                        rows.map { [$0.space.description, "\($0.unsyncedChanges)", $0.lastSync ?? "never"] }))
+                        ["SPACE", "KIND", "ID", "NOT ON SERVER", "LAST SYNC"],
+                        rows.map {
+                            [
+                                $0.name ?? NamedSpace.notInDirectory, $0.kind?.rawValue ?? "-", $0.space.description, "\($0.unsyncedChanges)",
+                                $0.lastSync ?? "never",
+                            ]
+                        }))
         }
     }
 }

@@ -13,29 +13,51 @@ extension Replica {
         throw ClientError.notFound("no \(kind.displayName.lowercased()) \(id) in this replica; check the id (or sync first)")
     }
 
-    /// The space a command works in: `--space`, or the only one held.
+    /// The space a command works in: `--space`, or the only one held. Errors list the
+    /// spaces held by name (from the verified directory) and id.
     func chooseSpace(_ given: SpaceID?) async throws -> SpaceID {
         let held = spaces
         if let given {
-            guard held.contains(given) else { throw ReplicaError.unknownSpace(given) }
+            guard held.contains(given) else {
+                let names = try spaceNames()
+                throw ClientError.notFound(
+                    "this replica holds no space \(names.space(given).description)"
+                        + (held.isEmpty ? "; run `dialogue-client init --space UUID`" : "; it holds \(Self.list(names.heldSpaces))"))
+            }
             return given
         }
         guard held.count == 1, let only = held.first else {
             throw ClientError.usage(
                 held.isEmpty
                     ? "this replica holds no space; run `dialogue-client init --space UUID`"
-                    : "this replica holds \(held.count) spaces; pass --space (one of \(held.map(\.description).joined(separator: ", ")))")
+                    : "this replica holds \(held.count) spaces; pass --space (one of \(Self.list(try spaceNames().heldSpaces)))")
         }
         return only
     }
 
-    /// A display name for a member, school or prompt id held in a space, else the id.
+    /// Spaces as an error lists them: "North Partnership (5ace…), 5ace… (not in your directory)".
+    static func list(_ spaces: [NamedSpace]) -> String {
+        spaces.map(\.description).joined(separator: ", ")
+    }
+
+    /// A display name for a member or school id held in a space; else, for a member, the
+    /// name a certificate of one of their devices gives; else the id.
     func name(of id: EntityID?, in space: SpaceID) -> String {
         guard let id else { return "-" }
-        guard let document = document(space) else { return id.description }
-        if let member = Member(id, in: document), let name = member.displayName { return name }
-        if let school = School(id, in: document), let name = school.name { return name }
-        return id.description
+        if let document = document(space) {
+            if let member = Member(id, in: document), let name = member.displayName { return name }
+            if let school = School(id, in: document), let name = school.name { return name }
+        }
+        return (try? authorNames().member(id)?.name) ?? id.description
+    }
+
+    /// A member's name and school's name, for a column: from the certificate of one of
+    /// their devices when held (what the server certified), else as named in the space.
+    func person(_ id: EntityID, in space: SpaceID, names: AuthorNames) -> (name: String, school: String) {
+        if let certified = names.member(id) { return (certified.name, certified.schoolName) }
+        let document = document(space)
+        let home = document.flatMap { Member(id, in: $0)?.homeSchool }
+        return (name(of: id, in: space), home.map { name(of: $0, in: space) } ?? "")
     }
 }
 

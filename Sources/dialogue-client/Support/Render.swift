@@ -9,8 +9,20 @@ import Foundation
 /// ``Terminal/line(_:)`` as well, so a newline in a partner's title cannot forge a heading
 /// or an action of its own.
 enum Render {
+    /// Who wrote each insight of `records`: the member certified for the device that created
+    /// it (docs/TRUST.md, "Authorship"), or an unverified device; never what a change claims.
+    static func insightAuthors(_ records: [SessionRecord], replica: Replica) async throws -> [EntityID: DeviceAuthor] {
+        let names = try replica.authorNames()
+        var authors: [EntityID: DeviceAuthor] = [:]
+        for insight in records.flatMap(\.insights) {
+            if let device = await replica.creator(of: insight.id) { authors[insight.id] = names.author(of: device) }
+        }
+        return authors
+    }
+
     /// - Parameter exact: leave one-line values as stored (for the `content` of `--json`).
-    static func markdown(_ record: SessionRecord, replica: Replica, exact: Bool = false) async -> String {
+    static func markdown(_ record: SessionRecord, replica: Replica, exact: Bool = false) async throws -> String {
+        let authors = try await insightAuthors([record], replica: replica)
         let session = record.session
         let space = session.space
         func line(_ text: String) -> String { exact ? text : Terminal.line(text) }
@@ -42,7 +54,7 @@ enum Render {
             lines += ["", "## Insights", ""]
             for insight in record.insights {
                 var meta: [String] = []
-                if insight.author != nil { meta.append("by \(line(await replica.name(of: insight.author, in: space)))") }
+                if let author = authors[insight.id] { meta.append("by \(line(author.description))") }
                 if let kind = insight.kind { meta.append(kind.displayName.lowercased()) }
                 if let fields = insight.invalidFields { meta.append(fields.map { "\($0) \(invalid)" }.joined(separator: ", ")) }
                 if !insight.hallmarks.isEmpty {
@@ -74,27 +86,36 @@ enum Render {
     /// `text`, or ``invalid`` when the field holds an invalid value.
     static func shown(_ text: String, _ isInvalid: Bool) -> String { isInvalid ? invalid : text }
 
-    static let csvHeader = "record,id,session,text,person,kind_or_status,hallmarks,due_date"
+    static let csvHeader = "record,id,session,text,person,kind_or_status,hallmarks,due_date,person_name,person_school"
 
-    /// One row per insight and per action.
-    static func csvRows(_ record: SessionRecord) -> [String] {
+    /// One row per insight and per action. An insight's person is its author (the member
+    /// certified for the device that created it: `authors`; an unverified device has no id,
+    /// and its name column says so); an action's is its owner (named by `owners`).
+    static func csvRows(
+        _ record: SessionRecord, authors: [EntityID: DeviceAuthor], owners: (EntityID) -> (name: String, school: String)
+    ) -> [String] {
         var rows: [String] = []
         for insight in record.insights {
+            let author = authors[insight.id]
             rows.append(
                 csv([
-                    "insight", insight.id.description, record.id.description, insight.text, insight.author?.description ?? "",
+                    "insight", insight.id.description, record.id.description, insight.text, author?.member?.id.description ?? "",
                     insight.isInvalid(DialogueModel.Insight.Field.kind) ? invalid : insight.kind?.rawValue ?? "",
-                    insight.hallmarks.joined(separator: ";"), "",
+                    insight.hallmarks.joined(separator: ";"), "", author?.member?.name ?? author?.description ?? "",
+                    author?.member?.schoolName ?? "",
                 ]))
         }
         for action in record.actions {
+            let owner = action.owner.map(owners)
+            let ownerInvalid = action.isInvalid(DialogueModel.Action.Field.owner)
             rows.append(
                 csv([
                     "action", action.id.description, record.id.description,
                     action.isInvalid(DialogueModel.Action.Field.description) ? invalid : action.description ?? "",
-                    action.isInvalid(DialogueModel.Action.Field.owner) ? invalid : action.owner?.description ?? "",
+                    ownerInvalid ? invalid : action.owner?.description ?? "",
                     action.isInvalid(DialogueModel.Action.Field.status) ? invalid : action.status?.rawValue ?? "", "",
                     action.isInvalid(DialogueModel.Action.Field.dueDate) ? invalid : action.dueDate ?? "",
+                    ownerInvalid ? "" : owner?.name ?? "", ownerInvalid ? "" : owner?.school ?? "",
                 ]))
         }
         return rows
