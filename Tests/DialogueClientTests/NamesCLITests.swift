@@ -166,5 +166,20 @@ struct NamesCLITests {
         #expect(ambiguous.stderr.contains("\(stray) (not in your directory)"), "\(ambiguous.stderr)")
         let unknown = try await hill.client(["sessions", "list", "--space", UUID().uuidString])
         #expect(unknown.status == 66 && unknown.stderr.contains("North Partnership (\(server.sharedSpace))"), "\(unknown.stderr)")
+        // init takes a space by its directory name once logged in, and changes nothing for a name it does not know.
+        let fresh = Leader("fresh", in: scratch)
+        let early = try await fresh.client(["init", "--space", "North Partnership"])
+        #expect(early.status == 64 && early.stderr.contains("login"), "\(early.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fresh.replica), "init by name before login created a replica")
+        try await fresh.ok(["init"])
+        let token = scratch.path("fresh.token")
+        try server.tokens["vale"]!.write(toFile: token, atomically: true, encoding: .utf8)
+        try await fresh.ok(["login", "--server", server.url, "--token-file", token])
+        let wrong = try await fresh.client(["init", "--space", "North Partnership", "--space", "South Partnership"])
+        #expect(wrong.status == 66 && wrong.stderr.contains("no space 'South Partnership'"), "\(wrong.stderr)")
+        #expect(wrong.stderr.contains("North Partnership (\(server.sharedSpace))"), "\(wrong.stderr)")
+        #expect(try await fresh.ok(["status"]).contains("North Partnership") == false, "a space was added by a refused init")
+        let named = try await fresh.ok(["init", "--space", "north partnership"])
+        #expect(named.contains("space \(server.sharedSpace) North Partnership (shared)"), "\(named)")
     }
 }

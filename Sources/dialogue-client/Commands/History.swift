@@ -72,9 +72,20 @@ struct History: AsyncParsableCommand {
             case .null: "(cleared)"
             case .string(let string): Conflicts.quoted(string)
             case .timestamp(let time): Output.time(time)
-            case .reference(let id): await replica.name(of: id, in: space)
+            case .reference(let id):
+                // A prompt (on an agenda) by its text; a member or school by name.
+                if let document = await replica.document(space), let text = Prompt(id, in: document)?.text {
+                    Conflicts.quoted(short(text))
+                } else if let starter = PromptLibrary.starterPrompt(id) {
+                    Conflicts.quoted(short(starter.text))
+                } else {
+                    await replica.name(of: id, in: space)
+                }
             default: value.description
             }
+        }
+        func short(_ text: String) -> String {
+            text.count > HistoryEditKind.excerptLimit ? String(text.prefix(HistoryEditKind.excerptLimit)) + "…" : text
         }
         func characters(_ count: Int) -> String { count == 1 ? "1 character" : "\(count) characters" }
         switch edit {

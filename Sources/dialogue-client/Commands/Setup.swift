@@ -12,8 +12,10 @@ struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create the local replica (again is harmless) and hold the given spaces.")
 
-    @Option(name: .customLong("space"), help: "A space to hold (its UUID, from your admin); repeat for several.")
-    var spaces: [SpaceID] = []
+    @Option(
+        name: .customLong("space"),
+        help: "A space to hold: its UUID (from your admin), or its name once logged in (`status` lists them); repeat for several.")
+    var spaces: [String] = []
 
     @OptionGroup var global: GlobalOptions
 
@@ -31,15 +33,26 @@ struct Init: AsyncParsableCommand {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             // Folders made for the replica are 0700, the replica and its -wal/-shm 0600, whatever the umask.
             do { try PrivateFiles.createDirectory(directory) } catch { throw ClientError.io("\(error)") }
+            let byName = spaces.filter { SpaceID($0) == nil }
+            if !byName.isEmpty, !FileManager.default.fileExists(atPath: path) {
+                throw ClientError.usage(
+                    "a space is named by its UUID until this device has logged in (its space directory names them): "
+                        + "run `dialogue-client init`, then `login`, then `init --space '\(byName[0])'`")
+            }
             let replica = try Replica(path: path)
-            for space in spaces { try await replica.addSpace(space) }
+            // Every name resolved (from the verified directory) before any space is added.
+            var chosen: [SpaceID] = []
+            for text in spaces {
+                if let id = SpaceID(text) { chosen.append(id) } else { chosen.append(try await replica.space(named: text).id) }
+            }
+            for space in chosen { try await replica.addSpace(space) }
             let held = await replica.spaces
             let named = try await replica.namedSpaces()
             try global.emit(
                 Result(replica: path, replicaID: replica.id.description, spaces: held, namedSpaces: named),
                 "replica \(path) (\(replica.id))\n"
                     + (held.isEmpty
-                        ? "no spaces held yet: run init --space UUID"
+                        ? "no spaces held yet: log in (`dialogue-client login`), then run init --space NAME (or --space UUID)"
                         : named.map { "space \($0.id) \(Status.label($0))" }.joined(separator: "\n")))
         }
     }
