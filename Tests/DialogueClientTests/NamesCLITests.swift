@@ -156,8 +156,16 @@ struct NamesCLITests {
         #expect(list.split(separator: "\n").contains { $0.contains("\(stray) (not in your directory)") && $0.contains("Stray session") }, "\(list)")
         let listed = try #require(try await hill.json(["sessions", "list"]) as? [[String: Any]])
         #expect(Set(listed.map { $0["spaceName"] as? String ?? "null" }) == ["North Partnership", "null"], "\(listed)")
-        // With one space chosen, no SPACE column.
+        // With one space chosen (by id or by name), no SPACE column.
         #expect(!(try await hill.ok(["sessions", "list", "--space", server.sharedSpace])).contains("SPACE"))
+        let byName = try await hill.ok(["sessions", "list", "--space", "north partnership"])
+        #expect(!byName.contains("SPACE") && byName.contains("Shared session") && !byName.contains("Stray session"), "\(byName)")
+        #expect(try await hill.ok(["report", "--space", "North Partnership"]).contains("Partnership space North Partnership"))
+        // The school's private space is in Hill's directory but not held: refused, saying how to hold it.
+        let notHeld = try await hill.client(["sessions", "list", "--space", "Hill School"])
+        #expect(notHeld.status == 66 && notHeld.stderr.contains("init --space 'Hill School'"), "\(notHeld.stderr)")
+        let noSuch = try await hill.client(["actions", "list", "--space", "South Partnership"])
+        #expect(noSuch.status == 66 && noSuch.stderr.contains("no space 'South Partnership'"), "\(noSuch.stderr)")
 
         // Errors that list spaces name them.
         let ambiguous = try await hill.client(["sessions", "create", "--title", "Where?"])

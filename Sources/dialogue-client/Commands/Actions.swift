@@ -84,18 +84,19 @@ struct Actions: AsyncParsableCommand {
         @Flag(help: "Only open actions due before --as-of.") var overdue = false
         @Option(help: "Today, YYYY-MM-DD (default: today's local date).") var asOf: String?
         @Option(help: "Only this owner's actions.") var owner: EntityID?
-        @Option(help: "Only this space.") var space: SpaceID?
+        @Option(help: "Only this space: its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
-                if let space { _ = try await replica.chooseSpace(space) }
+                var chosen: SpaceID?
+                if let space { chosen = try await replica.chooseSpace(space) }
                 let actions =
                     overdue || asOf != nil
-                    ? try replica.overdueActions(asOf: asOf ?? Dates.today, owner: owner, in: space)
-                    : try replica.openActions(owner: owner, in: space)
-                let column = SpaceColumn(try await replica.spaceNames(), listing: space.map { [$0] })
+                    ? try replica.overdueActions(asOf: asOf ?? Dates.today, owner: owner, in: chosen)
+                    : try replica.openActions(owner: owner, in: chosen)
+                let column = SpaceColumn(try await replica.spaceNames(), listing: chosen.map { [$0] })
                 var rows: [[String]] = []
                 for action in actions {
                     rows.append(column.row([

@@ -9,7 +9,7 @@ struct Conflicts: AsyncParsableCommand {
         abstract: "List fields two people set concurrently: the value kept, and each value that lost, with who and when.",
         discussion: "Who: the member the writing device is certified for, as \"Ada Lovelace (Northgate)\"; a device whose certificate this replica does not hold is shown as \"an unverified device 3f2a9c01…\".")
 
-    @Option(help: "Only this space.") var space: SpaceID?
+    @Option(help: "Only this space: its UUID or its name.") var space: SpaceArgument?
     @Option(help: "Only this entity.") var entity: EntityID?
     @OptionGroup var global: GlobalOptions
 
@@ -59,10 +59,11 @@ struct Conflicts: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()
-            if let space { _ = try await replica.chooseSpace(space) }
+            var chosen: SpaceID?
+            if let space { chosen = try await replica.chooseSpace(space) }
             let names = try replica.authorNames()
-            let column = SpaceColumn(try await replica.spaceNames(), listing: space.map { [$0] })
-            let conflicts = try replica.conflicts(in: space, entity: entity).map { record in
+            let column = SpaceColumn(try await replica.spaceNames(), listing: chosen.map { [$0] })
+            let conflicts = try replica.conflicts(in: chosen, entity: entity).map { record in
                 Listed(
                     entity: record.entity, kind: record.entityKind.rawValue, space: record.space,
                     spaceName: column.names.space(record.space).name, field: record.field,

@@ -22,7 +22,7 @@ struct Export: AsyncParsableCommand {
     }
 
     @Option(help: "The session to export.") var session: EntityID?
-    @Option(help: "The space to export (every session in it).") var space: SpaceID?
+    @Option(help: "The space to export (every session in it): its UUID or its name.") var space: SpaceArgument?
     @Option(help: "markdown, json or csv (default: markdown; json with --json).") var format: Format?
     @Option(name: .shortAndLong, help: "Write to this file instead of stdout.", completion: .file()) var output: String?
     @OptionGroup var global: GlobalOptions

@@ -15,7 +15,7 @@ struct Members: AsyncParsableCommand {
         var role: MemberRole?
         @Option(help: "Home school id.") var school: EntityID?
         @Option(help: "The id to use (e.g. the member id the server issued).") var id: EntityID?
-        @Option(help: "The space (needed when several are held).") var space: SpaceID?
+        @Option(help: "The space (needed when several are held): its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -45,7 +45,7 @@ struct Members: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the members named in a space.")
-        @Option(help: "The space (needed when several are held).") var space: SpaceID?
+        @Option(help: "The space (needed when several are held): its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -72,7 +72,7 @@ struct Schools: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a school to a space.")
         @Option(help: "The school's name.") var name: String
         @Option(help: "The id to use (e.g. the school id the server issued).") var id: EntityID?
-        @Option(help: "The space (needed when several are held).") var space: SpaceID?
+        @Option(help: "The space (needed when several are held): its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -93,7 +93,7 @@ struct Schools: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the schools named in a space.")
-        @Option(help: "The space (needed when several are held).") var space: SpaceID?
+        @Option(help: "The space (needed when several are held): its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {

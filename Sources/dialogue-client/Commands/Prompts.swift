@@ -22,7 +22,7 @@ struct Prompts: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the starter library and the prompts held in your spaces (works without a replica).")
-        @Option(help: "Only prompts held in this space (plus the starter library).") var space: SpaceID?
+        @Option(help: "Only prompts held in this space (plus the starter library): its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -68,7 +68,7 @@ struct Prompts: AsyncParsableCommand {
         @Argument(help: "The question.") var text: String
         @Option(help: "Its theme.") var theme: String?
         @Option(help: "Where it comes from.") var source: String?
-        @Option(help: "The space (needed when several are held).") var space: SpaceID?
+        @Option(help: "The space (needed when several are held): its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -88,7 +88,7 @@ struct Prompts: AsyncParsableCommand {
             discussion: "A malformed line rejects the whole file (exit 65, naming the line); nothing is imported.")
         @Argument(help: "The file.", completion: .file()) var file: String
         @Option(help: "text or csv (default: csv for a .csv file, else text).") var format: String?
-        @Option(help: "The space (needed when several are held).") var space: SpaceID?
+        @Option(help: "The space (needed when several are held): its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {

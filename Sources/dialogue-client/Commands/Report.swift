@@ -15,7 +15,7 @@ struct Report: AsyncParsableCommand {
             (the member certified for the device that created each).
             """)
 
-    @Option(help: "The partnership's shared space (needed when several are held).") var space: SpaceID?
+    @Option(help: "The partnership's shared space (needed when several are held): its UUID or its name.") var space: SpaceArgument?
     @Option(help: "First day, YYYY-MM-DD (default: the beginning).") var from: String?
     @Option(help: "Last day, inclusive, YYYY-MM-DD (default: no end).") var to: String?
     @Option(help: "The date overdue is measured against (default: today).") var asOf: String?

@@ -16,7 +16,7 @@ struct Sessions: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a session (status planned unless given).")
-        @Option(help: "The space to create it in (needed when several are held).") var space: SpaceID?
+        @Option(help: "The space to create it in (needed when several are held): its UUID or its name.") var space: SpaceArgument?
         @Option(help: "The title.") var title: String
         @Option(help: "When: 2025-03-14 or 2025-03-14T09:30:00Z.") var at: String?
         @Option(help: "The host school's id.") var hostSchool: EntityID?
@@ -44,7 +44,7 @@ struct Sessions: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List sessions, by date.")
-        @Option(help: "Only this space (default: every space held).") var space: SpaceID?
+        @Option(help: "Only this space (default: every space held): its UUID or its name.") var space: SpaceArgument?
         @Option(help: "Only sessions with this status.") var status: SessionStatus?
         @Option(help: "Only sessions on or after this date.") var from: String?
         @Option(help: "Only sessions on or before this date (inclusive).") var to: String?

@@ -10,6 +10,17 @@ extension SpaceID: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 }
 
+/// A space as a person types it: its UUID, or its name in the verified space directory
+/// (resolved by ``Replica/chooseSpace(_:)-(SpaceArgument?)``).
+struct SpaceArgument: ExpressibleByArgument, Sendable {
+    let text: String
+
+    init?(argument: String) {
+        guard !argument.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        text = argument
+    }
+}
+
 extension SessionStatus: ExpressibleByArgument {}
 extension LeadershipStrategy: ExpressibleByArgument {}
 extension Hallmark: ExpressibleByArgument {}

@@ -35,6 +35,26 @@ extension Replica {
         return only
     }
 
+    /// The space a command works in, as typed (`--space UUID|NAME`), or the only one held.
+    /// A name is looked up in the verified directory; a space the member may hold but this
+    /// replica does not is refused, saying how to hold it.
+    func chooseSpace(_ given: SpaceArgument?) async throws -> SpaceID {
+        guard let given else { return try await chooseSpace(nil as SpaceID?) }
+        if let id = SpaceID(given.text) { return try await chooseSpace(id) }
+        let named = try space(named: given.text)
+        guard named.held else {
+            throw ClientError.notFound(
+                "this replica does not hold \(named.description); hold it with `dialogue-client init --space '\(named.name ?? named.id.description)'`")
+        }
+        return named.id
+    }
+
+    /// `[given]` when a space is given (resolved and checked), else every space held.
+    func spacesOrAll(_ given: SpaceArgument?) async throws -> [SpaceID] {
+        if let given { return [try await chooseSpace(given)] }
+        return spaces
+    }
+
     /// Spaces as an error lists them: "North Partnership (5ace…), 5ace… (not in your directory)".
     static func list(_ spaces: [NamedSpace]) -> String {
         spaces.map(\.description).joined(separator: ", ")
