@@ -125,7 +125,8 @@ extension Replica {
     /// The device that created `entity` (of the creations standing in its space's state,
     /// the earliest), or `nil` when this replica holds no creation of it.
     public func creator(of entity: EntityID) -> ReplicaID? {
-        for document in documents.values {
+        for space in spaces {  // by id, so every run agrees
+            guard let document = documents[space] else { continue }
             let creations = document.lifecycle(of: entity)?.kind.writes ?? []
             if let first = creations.min(by: { ($0.timestamp, $0.dot.replica) < ($1.timestamp, $1.dot.replica) }) {
                 return first.dot.replica

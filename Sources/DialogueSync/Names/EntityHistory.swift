@@ -171,7 +171,8 @@ extension Replica {
     /// - Throws: ``ReplicaError/entityNotFound(_:)`` when no space this replica holds has
     ///   any change to `entity`.
     public func history(of entity: EntityID) throws(ReplicaError) -> EntityHistory {
-        guard let space = documents.first(where: { $0.value.lifecycle(of: entity) != nil || $0.value.kind(of: entity) != nil })?.key
+        // The first space (by id, so every run agrees) whose state knows the entity.
+        guard let space = spaces.first(where: { documents[$0]?.lifecycle(of: entity) != nil || documents[$0]?.kind(of: entity) != nil })
         else { throw .entityNotFound(entity) }
         let kind = documents[space]?.kind(of: entity)
         let (changes, signedUpTo) = try readForQuery { db in
