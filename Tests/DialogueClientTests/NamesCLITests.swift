@@ -1,3 +1,5 @@
+import DialogueModel
+import DialogueTestSupport
 import Foundation
 import Testing
 
@@ -189,5 +191,40 @@ struct NamesCLITests {
         #expect(try await fresh.ok(["status"]).contains("North Partnership") == false, "a space was added by a refused init")
         let named = try await fresh.ok(["init", "--space", "north partnership"])
         #expect(named.contains("space \(server.sharedSpace) North Partnership (shared)"), "\(named)")
+    }
+}
+
+/// Names come from the server's signed statements, which a hostile or careless admin
+/// writes: shown escaped like every other text, one value on one line.
+@Suite("dialogue-client: certified and directory names are shown escaped")
+struct NameEscapingTests {
+    @Test("a member or space name with a newline and ESC sequences forges no line in init, status, sessions list, history, conflicts")
+    func hostileNames() async throws {
+        let scratch = Scratch()
+        let leader = Leader("ada", in: scratch)
+        try await leader.ok(["init"])
+        let token = scratch.path("ada.token")
+        try "dlg_ada_token".write(toFile: token, atomically: true, encoding: .utf8)
+        let server = try ScriptedRegistrar(.init(memberName: "Mallory\u{1B}[2J\nWHO forged", schoolName: "Evil\u{07}"))
+        let space = SpaceID(UUID())
+        let other = SpaceID(UUID())
+        server.list([
+            .init(space: space, name: "Shared\u{1B}]0;owned\u{07}\nspace forged", kind: .shared, owner: UUID()),
+            .init(space: other, name: "Other\u{202E}", kind: .private, owner: UUID()),
+        ])
+        let login = try await leader.ok(["login", "--server", server.url, "--token-file", token])
+        var outputs = [login, try await leader.ok(["init", "--space", space.description, "--space", other.description])]
+        let session = try await leader.ok(["sessions", "create", "--title", "T", "--space", space.description])
+        outputs.append(try await leader.ok(["status"]))
+        outputs.append(try await leader.ok(["sessions", "list"]))
+        outputs.append(try await leader.ok(["history", session]))
+        outputs.append(try await leader.ok(["sessions", "show", session]))
+        outputs.append((try await leader.client(["sessions", "create", "--title", "Where?"])).stderr)
+        outputs.append((try await leader.client(["sessions", "list", "--space", "Nowhere"])).stderr)
+        for output in outputs {
+            #expect(!output.unicodeScalars.contains { ["\u{1B}", "\u{07}", "\u{202E}"].contains($0) }, "raw control characters: \(output)")
+            #expect(!output.split(separator: "\n").contains { $0.hasPrefix("space forged") || $0.hasPrefix("WHO forged") }, "\(output)")
+        }
+        #expect(outputs[4].contains(#"Mallory\u{1B}[2J\nWHO forged (Evil\u{7})"#), "\(outputs[3])")
     }
 }

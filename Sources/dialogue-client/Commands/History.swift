@@ -60,7 +60,7 @@ struct History: AsyncParsableCommand {
             }
             try global.emit(
                 result,
-                "\(history.kind ?? "entity") \(id) in \(space.displayName)\n"
+                "\(Terminal.line(history.kind ?? "entity")) \(id) in \(Terminal.line(space.displayName))\n"
                     + Output.table(["WHEN", "WHO", "FIELD", "EDIT", "SIGNED"], rows))
         }
     }

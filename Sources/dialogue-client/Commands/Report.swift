@@ -135,7 +135,7 @@ struct Report: AsyncParsableCommand {
 
     static func text(_ r: Result) -> String {
         var lines = [
-            "Partnership space \(r.spaceName.map { "\($0) (\(r.space))" } ?? "\(r.space) \(NamedSpace.notInDirectory)"), \(r.from ?? "beginning") to \(r.to ?? "now") (as of \(r.asOf))",
+            "Partnership space \(r.spaceName.map { "\(Terminal.line($0)) (\(r.space))" } ?? "\(r.space) \(NamedSpace.notInDirectory)"), \(r.from ?? "beginning") to \(r.to ?? "now") (as of \(r.asOf))",
             "Sessions: \(r.sessions), cross-school: \(r.crossSchoolSessions)", "",
             Output.table(
                 ["HOST SCHOOL", "SESSIONS", "SHARE"], r.sessionsPerSchool.map { [$0.name, "\($0.sessions)", percent($0.share)] }),

@@ -53,7 +53,7 @@ struct Init: AsyncParsableCommand {
                 "replica \(path) (\(replica.id))\n"
                     + (held.isEmpty
                         ? "no spaces held yet: log in (`dialogue-client login`), then run init --space NAME (or --space UUID)"
-                        : named.map { "space \($0.id) \(Status.label($0))" }.joined(separator: "\n")))
+                        : named.map { "space \($0.id) \(Terminal.line(Status.label($0)))" }.joined(separator: "\n")))
         }
     }
 }
@@ -136,7 +136,7 @@ struct Login: AsyncParsableCommand {
                     schoolName: certificate.schoolName, allowInsecureHTTP: config.allowInsecureHTTP),
                 """
                 server key fingerprint \(fingerprint)\(registration.pinnedNow ? " (pinned now)" : "")
-                logged in as \(certificate.memberName), \(certificate.schoolName)
+                logged in as \(Terminal.line(certificate.memberName)), \(Terminal.line(certificate.schoolName))
                 logged in to \(config.server) (token stored in \(global.configPath), mode 0600)
                 """)
         }
@@ -230,7 +230,7 @@ struct Status: AsyncParsableCommand {
                 result,
                 "replica \(result.replica) (\(result.replicaID))\nserver \(config?.server ?? "(not logged in)")\n"
                     + (fingerprint.map { "server key fingerprint \($0)\n" } ?? "")
-                    + (member.map { "logged in as \($0.name), \($0.schoolName)\n" } ?? "")
+                    + (member.map { "logged in as \(Terminal.line($0.name)), \(Terminal.line($0.schoolName))\n" } ?? "")
                     + Output.table(
                         ["SPACE", "KIND", "ID", "NOT ON SERVER", "LAST SYNC"],
                         rows.map {

@@ -69,8 +69,12 @@ struct ClientError: Error, CustomStringConvertible {
 
     static func replica(_ error: ReplicaError) -> ClientError {
         switch error {
-        case .entityNotFound, .unknownSpace, .spaceNotFound: .notFound(error.description)
-        case .ambiguousSpaceName: .usage(error.description)
+        case .entityNotFound, .unknownSpace: .notFound(error.description)
+        // Space names come from the server's directory: each kept on one line.
+        case .spaceNotFound(let text, let known):
+            .notFound(ReplicaError.spaceNotFound(Terminal.line(text), known: known.map(\.oneLine)).description)
+        case .ambiguousSpaceName(let text, let matches):
+            .usage(ReplicaError.ambiguousSpaceName(Terminal.line(text), matches: matches.map(\.oneLine)).description)
         case .changeRejected(_, let code, _): .data(error.description).with(code: code.rawValue)
         case .wrongKind, .invalidField, .invalidValue, .invalidPosition, .invalidBundle: .data(error.description)
         case .damagedRow: .io(error.description).with(code: "damaged_replica")

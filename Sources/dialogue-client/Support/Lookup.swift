@@ -21,7 +21,7 @@ extension Replica {
             guard held.contains(given) else {
                 let names = try spaceNames()
                 throw ClientError.notFound(
-                    "this replica holds no space \(names.space(given).description)"
+                    "this replica holds no space \(names.space(given).oneLine.description)"
                         + (held.isEmpty ? "; run `dialogue-client init --space UUID`" : "; it holds \(Self.list(names.heldSpaces))"))
             }
             return given
@@ -44,7 +44,7 @@ extension Replica {
         let named = try space(named: given.text)
         guard named.held else {
             throw ClientError.notFound(
-                "this replica does not hold \(named.description); hold it with `dialogue-client init --space '\(named.name ?? named.id.description)'`")
+                "this replica does not hold \(named.oneLine.description); hold it with `dialogue-client init --space '\(named.oneLine.name ?? named.id.description)'`")
         }
         return named.id
     }
@@ -57,7 +57,7 @@ extension Replica {
 
     /// Spaces as an error lists them: "North Partnership (5ace…), 5ace… (not in your directory)".
     static func list(_ spaces: [NamedSpace]) -> String {
-        spaces.map(\.description).joined(separator: ", ")
+        spaces.map(\.oneLine.description).joined(separator: ", ")
     }
 
     /// A display name for a member or school id held in a space; else, for a member, the

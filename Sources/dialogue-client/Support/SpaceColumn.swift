@@ -44,3 +44,12 @@ struct SpaceColumn {
         return row
     }
 }
+
+extension NamedSpace {
+    /// The same space with its name on one line (control characters escaped), for text output.
+    var oneLine: NamedSpace {
+        var copy = self
+        copy.name = name.map(Terminal.line)
+        return copy
+    }
+}
