@@ -31,7 +31,9 @@ enum TrustFixtures {
         .issue(
             member: member, issuedAt: 1_765_000_000_500,
             entries: [
-                .init(space: space1, name: "Nord–Süd", kind: .shared, owner: partnership),
+                .init(
+                    space: space1, name: "Nord–Süd", kind: .shared, owner: partnership,
+                    legacy: VersionVector([replica: 300, ReplicaID(rawValue: 0xff)!: 5])),
                 .init(space: space2, name: "Nord private", kind: .private, owner: school),
             ], signedBy: serverKey)
     }

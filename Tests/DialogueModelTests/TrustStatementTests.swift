@@ -101,7 +101,7 @@ struct TrustStatementTests {
         )
         #expect(
             F.directory.canonicalBytes.hex
-                == "1a6469616c6f6775652f73706163652d6469726563746f72792f316f1c2a3b4d5e4f608a7b9c0d1e2f3a4be8cf95a3de6602011111112222433384445555555555550c4e6f72642070726976617465000a1b2c3d4e5f4a6b8c7d8e9fa0b1c2d3111111112222433384445555555555550b4e6f7264e2809353c3bc64019999999988884777866655555555555579b5562e8fe654f94078b112e8a98ba7901f853ae695bed7e0e3910bad049664"
+                == "1a6469616c6f6775652f73706163652d6469726563746f72792f326f1c2a3b4d5e4f608a7b9c0d1e2f3a4be8cf95a3de6602011111112222433384445555555555550c4e6f72642070726976617465000a1b2c3d4e5f4a6b8c7d8e9fa0b1c2d300111111112222433384445555555555550b4e6f7264e2809353c3bc64019999999988884777866655555555555502ff0000000000000005efcdab8967452301ac0279b5562e8fe654f94078b112e8a98ba7901f853ae695bed7e0e3910bad049664"
         )
         #expect(
             F.endorsement.canonicalBytes.hex
@@ -120,7 +120,7 @@ struct TrustStatementTests {
         revocation.signature = foreign("k+INuCjW9m5j2WH5ARXx7By0v0o9EnMRVVbJ4hwNt67EKznpNlnrKpUk0YT8jP6sIbz+80a+wC6FNeiqg/OgDQ==")
         try revocation.verify(trusting: ring)
         var directory = F.directory
-        directory.signature = foreign("tAK4FMZyJ7PyAdnLQqtSHh7f0gw/uV4kDbNfJU8MUtErrLABjAS72qvGkXhHVMmWFOShiORXUidhfttjEZBvAQ==")
+        directory.signature = foreign("UVpPFlPw46cDCjV1/kNJ83swhbRXz3xlDXOvvR8ZfPKUkbE+ESlvC368P20nEZwk0t77Y8xF3O92cszbZbsTCw==")
         try directory.verify(trusting: ring)
         var endorsement = F.endorsement
         endorsement.signature = foreign("ogVdZVqg07hmnwS+pZKoxdOWb50pZ8HVxI/E41dnykp5nAS8V6thXrY9dIFvLfhobmq91Pfv4JQlDHQtII6RBQ==")
@@ -185,6 +185,11 @@ struct TrustStatementTests {
         let entries = try #require(directory["entries"] as? [[String: Any]])
         #expect(entries.map { $0["kind"] as? String } == ["private", "shared"])
         #expect(entries.map { $0["name"] as? String } == ["Nord private", "Nord–Süd"])
+        let legacy = entries.compactMap { $0["legacy"] as? [[String: Any]] }
+        try #require(legacy.count == 2, "every entry has a legacy list")
+        #expect(legacy[0].isEmpty)
+        #expect(legacy[1].map { $0["replica"] as? String } == ["00000000000000ff", "0123456789abcdef"], "sorted by replica")
+        #expect(legacy[1].map { $0["counter"] as? Int } == [5, 300])
 
         let head = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(F.head)) as? [String: Any])
         #expect(head["hash"] as? String == Data(Array(100..<132) as [UInt8]).base64EncodedString())
@@ -208,6 +213,20 @@ struct TrustStatementTests {
         twice["entries"] = entries + [entries[0]]
         #expect(throws: DecodingError.self, "a space listed twice") {
             try JSONDecoder().decode(SpaceDirectory.self, from: JSONSerialization.data(withJSONObject: twice))
+        }
+        // A legacy vector naming a replica twice, or a counter 0 (not canonical), or missing.
+        for legacy: Any in [
+            [["replica": "00000000000000ff", "counter": 5], ["replica": "00000000000000ff", "counter": 6]],
+            [["replica": "00000000000000ff", "counter": 0]],
+            NSNull(),
+        ] {
+            var bad = try JSONSerialization.jsonObject(with: JSONEncoder().encode(F.directory)) as! [String: Any]
+            var listed = bad["entries"] as! [[String: Any]]
+            listed[0]["legacy"] = legacy
+            bad["entries"] = listed
+            #expect(throws: DecodingError.self, "legacy = \(legacy)") {
+                try JSONDecoder().decode(SpaceDirectory.self, from: JSONSerialization.data(withJSONObject: bad))
+            }
         }
     }
 
@@ -260,6 +279,10 @@ struct TrustStatementTests {
                 ("an entry's name", entries { $0[1].name = flipping($0[1].name) }),
                 ("an entry's kind", entries { $0[0].kind = .shared }),
                 ("an entry's owner", entries { $0[1].owner = flipping($0[1].owner) }),
+                ("a legacy counter", entries { $0[1].legacy[F.replica] ^= 1 }),
+                ("a legacy replica", entries { $0[1].legacy = VersionVector([ReplicaID(rawValue: 0xfe)!: 5, F.replica: 300]) }),
+                ("a legacy vector added", entries { $0[0].legacy = VersionVector([F.replica: 1]) }),
+                ("a legacy vector dropped", entries { $0[1].legacy = VersionVector() }),
                 ("an entry added", entries { $0.append(.init(space: SpaceID(UUID()), name: "x", kind: .private, owner: F.school)) }),
                 ("an entry dropped", entries { $0.removeLast() }),
                 ("signer", { $0.signer = flipping($0.signer) }),

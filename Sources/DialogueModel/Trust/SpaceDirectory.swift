@@ -1,10 +1,10 @@
 import Foundation
 
-/// The server's word on which spaces a member may hold, with their names
-/// (tag `dialogue/space-directory/1`, signed by the server's key). A replica holds only
-/// the spaces its directory lists; bundle import refuses any other.
+/// The server's word on which spaces a member may hold, with their names and legacy
+/// vectors (tag `dialogue/space-directory/2`, signed by the server's key). A replica holds
+/// only the spaces its directory lists; bundle import refuses any other.
 public struct SpaceDirectory: Hashable, Sendable, Codable {
-    public static let tag = "dialogue/space-directory/1"
+    public static let tag = "dialogue/space-directory/2"
 
     /// Whether a space belongs to one school or is shared by a partnership.
     public enum Kind: String, Hashable, Sendable, Codable {
@@ -24,15 +24,27 @@ public struct SpaceDirectory: Hashable, Sendable, Codable {
         public var kind: Kind
         /// The school (private space) or partnership (shared space) that owns it.
         public var owner: UUID
+        /// What the server held of the space when it first ran a version that signs
+        /// (docs/TRUST.md, "Migration"): changes at or below it were written before
+        /// signing existed and are accepted once without a signed head. Empty for a space
+        /// created since. Never changes.
+        public var legacy: VersionVector
 
-        public init(space: SpaceID, name: String, kind: Kind, owner: UUID) {
+        public init(space: SpaceID, name: String, kind: Kind, owner: UUID, legacy: VersionVector = VersionVector()) {
             self.space = space
             self.name = name
             self.kind = kind
             self.owner = owner
+            self.legacy = legacy
         }
 
-        private enum CodingKeys: String, CodingKey { case space, name, kind, owner }
+        private enum CodingKeys: String, CodingKey { case space, name, kind, owner, legacy }
+
+        /// One entry of the JSON `legacy` list: `{"replica": "<16 hex>", "counter": n}`.
+        private struct LegacyCounter: Codable {
+            var replica: ReplicaID
+            var counter: UInt64
+        }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -40,6 +52,12 @@ public struct SpaceDirectory: Hashable, Sendable, Codable {
             name = try container.decode(String.self, forKey: .name)
             kind = try container.decode(Kind.self, forKey: .kind)
             owner = try container.decodeUUID(forKey: .owner)
+            let counters = try container.decode([LegacyCounter].self, forKey: .legacy)
+            legacy = VersionVector(Dictionary(counters.map { ($0.replica, $0.counter) }, uniquingKeysWith: max))
+            guard legacy.lastDots.count == counters.count else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .legacy, in: container, debugDescription: "a replica is listed twice, or with counter 0, in the legacy vector")
+            }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -48,6 +66,7 @@ public struct SpaceDirectory: Hashable, Sendable, Codable {
             try container.encode(name, forKey: .name)
             try container.encode(kind, forKey: .kind)
             try container.encodeUUID(owner, forKey: .owner)
+            try container.encode(legacy.lastDots.map { LegacyCounter(replica: $0.replica, counter: $0.counter) }, forKey: .legacy)
         }
     }
 
@@ -98,7 +117,7 @@ public struct SpaceDirectory: Hashable, Sendable, Codable {
         return nil
     }
 
-    /// The bytes signed; entries sorted by space.
+    /// The bytes signed; entries sorted by space, each legacy vector's counters by replica.
     public var canonicalBytes: [UInt8] {
         var writer = ByteWriter.statement(Self.tag)
         writer.uuid(member)
@@ -109,6 +128,11 @@ public struct SpaceDirectory: Hashable, Sendable, Codable {
             writer.string(entry.name)
             writer.byte(entry.kind.byte)
             writer.uuid(entry.owner)
+            writer.varint(entry.legacy.lastDots.count)
+            for dot in entry.legacy.lastDots {
+                writer.replica(dot.replica)
+                writer.varint(dot.counter)
+            }
         }
         writer.key(signer)
         return writer.bytes

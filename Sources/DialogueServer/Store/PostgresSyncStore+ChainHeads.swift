@@ -1,5 +1,6 @@
 import DialogueModel
 import Foundation
+import Logging
 import NIOCore
 import PostgresNIO
 
@@ -15,6 +16,42 @@ extension PostgresSyncStore {
         )
         """
     ]
+
+    /// Records each space's *legacy vector* (docs/TRUST.md, "Migration"): what the
+    /// database holds when this version first opens it. Run by ``migrate()`` under its
+    /// advisory lock, so of several processes opening one database at once the first
+    /// creates the table and copies the vectors, and the others find it there and change
+    /// nothing. Never written again: a space created later has none (an empty vector).
+    static func recordLegacyVectors(_ connection: PostgresConnection, logger: Logger) async throws {
+        var recorded = false
+        for try await exists in try await connection.query("SELECT to_regclass('legacy_vectors') IS NOT NULL", logger: logger)
+            .decode(Bool.self)
+        {
+            recorded = exists
+        }
+        guard !recorded else { return }
+        try await connection.query(
+            """
+            CREATE TABLE legacy_vectors (
+                space_id uuid NOT NULL, replica bigint NOT NULL, counter bigint NOT NULL, PRIMARY KEY (space_id, replica)
+            )
+            """, logger: logger)
+        try await connection.query(
+            "INSERT INTO legacy_vectors (space_id, replica, counter) SELECT space_id, replica, counter FROM server_vectors", logger: logger)
+    }
+
+    /// The legacy vectors of `spaces` (a space the database held nothing of is absent).
+    func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector] {
+        guard !spaces.isEmpty else { return [:] }
+        let rows = try await client.query(
+            "SELECT space_id, replica, counter FROM legacy_vectors WHERE space_id = ANY(\(spaces.map(\.uuid))::uuid[])", logger: logger)
+        var vectors: [SpaceID: VersionVector] = [:]
+        for try await (space, replica, counter) in rows.decode((UUID, Int64, Int64).self) {
+            guard let id = ReplicaID(rawValue: UInt64(bitPattern: replica)) else { continue }
+            vectors[SpaceID(space), default: VersionVector()][id] = UInt64(bitPattern: counter)
+        }
+        return vectors
+    }
 
     /// Heads as the column arrays of an `unnest`.
     static func columns(of heads: [ChainHead]) -> (replicas: [Int64], counters: [Int64], hashes: [ByteBuffer], signatures: [ByteBuffer]) {

@@ -112,6 +112,8 @@ extension PostgresSyncStore {
         for try await (space, name, owner, isPrivate) in rows.decode((UUID, String, UUID, Bool).self) {
             listings.append(SpaceDirectory.Entry(space: SpaceID(space), name: name, kind: isPrivate ? .private : .shared, owner: owner))
         }
+        let legacy = try await legacyVectors(of: listings.map(\.space))
+        for index in listings.indices { listings[index].legacy = legacy[listings[index].space] ?? VersionVector() }
         return listings.sorted { $0.space < $1.space }
     }
 

@@ -108,6 +108,7 @@ public final class PostgresSyncStore: SyncStore {
                     "INSERT INTO server_space_heads (space_id, seq) SELECT space_id, max(seq) FROM server_changes GROUP BY space_id",
                     logger: self.logger)
             }
+            try await Self.recordLegacyVectors(connection, logger: self.logger)
         }
     }
 

@@ -1,4 +1,5 @@
 import DialogueModel
+import DialogueSync
 import Foundation
 import GRDB
 
@@ -14,6 +15,32 @@ extension SQLiteSyncStore {
                     signature BLOB NOT NULL, PRIMARY KEY (space_id, replica, counter)
                 ) WITHOUT ROWID;
                 """)
+    }
+
+    /// Migration `v4-legacy-vectors`: what the store holds of each space when this version
+    /// first opens it is its *legacy vector* (docs/TRUST.md, "Migration"), recorded once,
+    /// in the migration's transaction, and never written again (a space created later has
+    /// none: an empty vector).
+    static func recordLegacyVectors(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE legacy_vectors (
+                    space_id BLOB NOT NULL, replica INTEGER NOT NULL, counter INTEGER NOT NULL, PRIMARY KEY (space_id, replica)
+                ) WITHOUT ROWID;
+                INSERT INTO legacy_vectors (space_id, replica, counter) SELECT space_id, replica, counter FROM server_vectors;
+                """)
+    }
+
+    /// The legacy vector of `space` (empty when the store held nothing of it before signing).
+    static func legacyVector(of space: SpaceID, _ db: Database) throws -> VersionVector {
+        var vector = VersionVector()
+        for row in try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT replica, counter FROM legacy_vectors WHERE space_id = ?"), arguments: [space.storeBlob])
+        {
+            vector[try row.required("replica", of: "legacy_vectors", \.storedReplicaID)] =
+                try row.required("counter", of: "legacy_vectors", \.storedCounter)
+        }
+        return vector
     }
 
     static func store(_ heads: [ChainHead], in space: SpaceID, _ db: Database) throws {

@@ -105,6 +105,7 @@ extension SQLiteSyncStore {
                         name: try row.required("name", of: "partnerships", \.storedString), kind: .shared,
                         owner: try row.required("partnership_id", of: "partnerships", \.storedUUID)))
             }
+            for index in listings.indices { listings[index].legacy = try Self.legacyVector(of: listings[index].space, db) }
             return listings.sorted { $0.space < $1.space }
         }
     }

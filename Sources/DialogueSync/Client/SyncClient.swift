@@ -76,6 +76,12 @@ public struct SyncClient: Sendable {
         public var pulled = 0
         public var requests = 0
         public var spaces: [SpaceID] = []
+        /// Changes of other devices from before signing that cannot be verified: not
+        /// pushed (the server would refuse them), they stay on this device
+        /// (``Replica/changesHeldBack(in:serverHas:)``; docs/TRUST.md, "Migration").
+        public var unverifiable = 0
+        /// Changes that depend on those, not pushed until their authors push them signed.
+        public var waiting = 0
     }
 
     public let configuration: Configuration
@@ -107,6 +113,11 @@ public struct SyncClient: Sendable {
     ) async throws(SyncClientError) -> Summary {
         _ = try transport.get()  // an address refused before anything is sent
         var summary = Summary()
+        do {
+            // A replica older than signing signs its own earlier changes (its chain starts at
+            // counter 1 over them) before they can be pushed.
+            if try replica.serverKeyRing() != nil { try await replica.signUnsignedOwnChanges() }
+        } catch { throw .local(error) }
         var chosen = spaces ?? []
         if spaces == nil {
             do { chosen = try replica.heldVectors().keys.sorted() } catch { throw .local(error) }
@@ -130,6 +141,7 @@ public struct SyncClient: Sendable {
         var previousCursor = cursor
         var idleRounds = 0
         var pageSize = configuration.pageSize
+        var heldBack = HeldBackChanges()
         while true {
             if Task.isCancelled { throw .cancelled }
             let have: VersionVector
@@ -139,8 +151,11 @@ public struct SyncClient: Sendable {
                 have = try replica.heldVectors()[space] ?? VersionVector()
                 // Scan the log for what the server lacks only when the vectors say it lacks something.
                 if let serverHas, have.lastDots.contains(where: { $0.counter > serverHas[$0.replica] }) {
+                    // What the server would refuse stays here (unsigned changes of others from before signing).
+                    heldBack = try replica.changesHeldBack(in: space, serverHas: serverHas)
                     // A page ends at a signed head of each author in it, so each run verifies at the server.
-                    let page = try replica.changes(in: space, missingFrom: serverHas, limit: configuration.pushBatch)
+                    let page = try replica.changes(
+                        in: space, missingFrom: serverHas, limit: configuration.pushBatch, withholding: heldBack.from)
                     (push, pushHeads) = (page.changes, page.heads)
                 }
             } catch {
@@ -192,13 +207,20 @@ public struct SyncClient: Sendable {
             // Done when the server sent everything and holds everything we hold.
             let held: VersionVector
             do { held = try replica.heldVectors()[space] ?? VersionVector() } catch { throw .local(error) }
-            let serverLacks = held.lastDots.contains { $0.counter > serverHas![$0.replica] }
+            let serverLacks = heldBack.pushable(of: held).lastDots.contains { $0.counter > serverHas![$0.replica] }
             if !result.more && !serverLacks { break }
             if push.isEmpty && !result.more && previous == serverHas && previous != nil {
                 throw .protocolViolation("the server neither accepts nor sends changes; stopping to avoid a loop")
             }
         }
         do { try await replica.recordSync(of: space, with: server, cursor: cursor) } catch { throw .local(error) }
+        if !heldBack.isEmpty {
+            summary.unverifiable += heldBack.unverifiable
+            summary.waiting += heldBack.waiting
+            logger.notice(
+                "changes of other devices from before signing cannot be verified and stay on this device",
+                metadata: ["space.id": "\(space)", "unverifiable": "\(heldBack.unverifiable)", "waiting": "\(heldBack.waiting)"])
+        }
         progress?(.finished(space: space))
     }
 

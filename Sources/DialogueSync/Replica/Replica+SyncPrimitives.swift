@@ -54,8 +54,12 @@ extension Replica {
     /// each author's run verifies on its own (docs/TRUST.md, "Verification"): a page may run
     /// past `limit` to reach one. (Changes of an author after its last signed head, stored
     /// before signing existed, never hold a page back.)
+    ///
+    /// `withholding` leaves out, per author, every change from that counter on (what
+    /// ``changesHeldBack(in:serverHas:)`` says a push must leave out).
     public nonisolated func changes(
-        in space: SpaceID, missingFrom vector: VersionVector, after cursor: ChangeCursor = .start, limit: Int = 1000
+        in space: SpaceID, missingFrom vector: VersionVector, after cursor: ChangeCursor = .start, limit: Int = 1000,
+        withholding: [ReplicaID: UInt64] = [:]
     ) throws(ReplicaError) -> ChangePage {
         precondition(limit > 0)
         do {
@@ -72,6 +76,7 @@ extension Replica {
                     let changes = try row.storedChanges(of: "change_blocks")
                     let first = blockID == cursor.block ? cursor.index : 0
                     for index in first..<changes.count where changes[index].lastCounter > vector[changes[index].replica] {
+                        if let held = withholding[changes[index].replica], changes[index].id.counter >= held { continue }
                         page.append(changes[index])
                         try cut.reach(changes[index], db)
                         if page.count >= limit, cut.settled {

@@ -9,7 +9,7 @@ enum ReplicaSchema {
     /// Migration identifiers in order; tests pin fixtures to a prefix of this list.
     static let migrationIdentifiers = [
         "v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes", "v4-packed-clock", "v5-block-ranges",
-        "v6-device-key", "v7-trust-cache", "v8-chain-heads",
+        "v6-device-key", "v7-trust-cache", "v8-chain-heads", "v9-unsigned-legacy",
     ]
 
     /// Refuses a database this build must not migrate: another application's (tables,
@@ -134,6 +134,11 @@ enum ReplicaSchema {
             // Heads signed or accepted, and each device's verified position (`ChainStore`).
             // A replica's own earlier changes need nothing here: its chain starts over them.
             try db.execute(sql: ChainStore.createTables)
+        }
+        migrator.registerMigration("v9-unsigned-legacy") { db in
+            // Changes accepted once without a signed head, below the server's legacy vector
+            // (`LegacyChanges`): nothing to copy, an older replica never accepted any.
+            try db.execute(sql: LegacyChanges.createTable)
         }
         return migrator
     }

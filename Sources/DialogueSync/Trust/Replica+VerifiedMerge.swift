@@ -9,7 +9,10 @@ extension Replica {
     /// Per space and author, what the replica already holds is dropped and the rest must
     /// extend the author's chain as held here, end at a head signed by the author's
     /// certified key (this device's own key for its own changes), and stop before the
-    /// author's revocation. Certificates and revocations come from `evidence` (checked under
+    /// author's revocation. Changes after the author's last head offered are accepted
+    /// only when they were written before signing existed: at or below the space's legacy
+    /// vector in the cached space directory (docs/TRUST.md, "Migration"); the author's
+    /// chain advances over them and they are marked (``isUnsignedLegacy(_:in:)``). Certificates and revocations come from `evidence` (checked under
     /// the pinned server key) or from the trust cache. A run that does not verify refuses
     /// the whole batch with ``ReplicaError/unverifiedChanges(_:)`` and nothing is stored;
     /// otherwise the changes merge as ``merge(_:)`` does and the heads passed, the authors'
@@ -47,35 +50,75 @@ private struct SignedRunCheck {
             if runs[run] == nil { order.append(run) }
             runs[run, default: []].append(change)
         }
-        var accepted: [(from: UInt64, chain: DeviceChain)] = []
+        var accepted: [(from: UInt64, signedTo: UInt64, chain: DeviceChain)] = []
         var used: [DeviceCertificate] = []
+        var legacy: [(range: ClosedRange<UInt64>, chain: DeviceChain)] = []
+        var legacyVectors: [SpaceID: VersionVector] = [:]
         for run in order {
             let held = try ChainStore.held(of: run.author, in: run.space, upTo: try Self.vectorCounter(run, db), db)
             let fresh = runs[run]!.filter { $0.lastCounter > held.counter }
             guard !fresh.isEmpty else { continue }
-            let chain: DeviceChain
-            if run.author == me {
-                do throws(TrustError) {
-                    chain = try verifier.verify(fresh, extending: held, heads: signed.heads, signedBy: deviceKey)
-                } catch { throw ReplicaError.unverifiedChanges(error) }
-            } else {
-                let supplied = evidence.certificates.last { $0.replica == run.author }
-                let certificate = try supplied ?? TrustCache.certificate(of: run.author, db)
-                let revocation = try evidence.revocations.last { $0.replica == run.author } ?? TrustCache.revocation(of: run.author, db)
-                do throws(TrustError) {
-                    chain = try verifier.verify(fresh, extending: held, heads: signed.heads, certificate: certificate, revocation: revocation)
-                } catch { throw ReplicaError.unverifiedChanges(error) }
-                if let supplied { used.append(supplied) }
+            // What follows the author's last head offered is accepted only as written before
+            // signing: at or below the space's legacy vector (docs/TRUST.md, "Migration").
+            let signedEnd = Self.signedPrefixEnd(of: fresh, heads: signed.heads, after: held.counter)
+            let tail = fresh[signedEnd...]
+            if legacyVectors[run.space] == nil { legacyVectors[run.space] = try LegacyChanges.legacyVector(of: run.space, db) }
+            let isLegacy = !tail.isEmpty && tail.last!.lastCounter <= legacyVectors[run.space]![run.author]
+            if signedEnd == 0, !isLegacy {
+                throw ReplicaError.unverifiedChanges(
+                    .badSignature(
+                        replica: run.author, counter: fresh[0].id.counter,
+                        reason:
+                            "changes \(fresh[0].id) to \(fresh.last!.lastCounter) of \(run.author) carry no signed head and are above "
+                            + "what the server held before signing (legacy vector: \(legacyVectors[run.space]![run.author]))"))
             }
-            accepted.append((held.counter, chain))
+            let checked = isLegacy ? Array(fresh[..<signedEnd]) : fresh
+            var chain = held
+            if !checked.isEmpty {
+                if run.author == me {
+                    do throws(TrustError) {
+                        chain = try verifier.verify(checked, extending: held, heads: signed.heads, signedBy: deviceKey)
+                    } catch { throw ReplicaError.unverifiedChanges(error) }
+                } else {
+                    let supplied = evidence.certificates.last { $0.replica == run.author }
+                    let certificate = try supplied ?? TrustCache.certificate(of: run.author, db)
+                    let revocation =
+                        try evidence.revocations.last { $0.replica == run.author } ?? TrustCache.revocation(of: run.author, db)
+                    do throws(TrustError) {
+                        chain = try verifier.verify(
+                            checked, extending: held, heads: signed.heads, certificate: certificate, revocation: revocation)
+                    } catch { throw ReplicaError.unverifiedChanges(error) }
+                    if let supplied { used.append(supplied) }
+                }
+            }
+            let signedTo = chain.counter
+            if isLegacy {
+                do throws(TrustError) { try chain.advance(over: tail) } catch { throw ReplicaError.unverifiedChanges(error) }
+                legacy.append((tail.first!.id.counter...tail.last!.lastCounter, chain))
+            }
+            accepted.append((held.counter, signedTo, chain))
         }
-        for (from, chain) in accepted {
-            try ChainStore.store(
-                signed.heads.lazy.filter { $0.replica == chain.replica && $0.space == chain.space && $0.counter > from && $0.counter <= chain.counter },
-                db)
+        for (from, signedTo, chain) in accepted {
+            let passed = signed.heads.lazy.filter {
+                $0.replica == chain.replica && $0.space == chain.space && $0.counter > from && $0.counter <= signedTo
+            }
+            try ChainStore.store(passed, db)
             try ChainStore.store(chain, db)
         }
+        for (range, chain) in legacy { try LegacyChanges.record(range, of: chain.replica, in: chain.space, db) }
         for certificate in used { try TrustCache.store(certificate, db) }
+    }
+
+    /// The index in `fresh` (one author's run in one space, after `held`) just past the
+    /// change that ends at the author's last head offered: the part a signature covers.
+    /// 0 when no head of the run is offered.
+    private static func signedPrefixEnd(of fresh: [Change], heads: [ChainHead], after held: UInt64) -> Int {
+        let first = fresh[0]
+        let end = fresh.last!.lastCounter
+        let offered = heads.lazy.filter { $0.replica == first.replica && $0.space == first.space && $0.counter > held && $0.counter <= end }
+        guard let last = offered.map(\.counter).max() else { return 0 }
+        // A head inside a change keeps that change in the signed part (the verifier refuses it).
+        return (fresh.firstIndex { $0.lastCounter >= last } ?? fresh.count - 1) + 1
     }
 
     /// What the log holds of a run's author in its space (0: nothing).

@@ -179,6 +179,10 @@ struct Status: AsyncParsableCommand {
         var kind: SpaceDirectory.Kind?
         var unsyncedChanges: Int
         var lastSync: String?
+        /// Of those, changes of other devices from before signing that cannot be verified
+        /// (they stay on this device), and changes that wait for them.
+        var unverifiableChanges: Int
+        var waitingChanges: Int
     }
 
     struct Result: Encodable {
@@ -216,9 +220,11 @@ struct Status: AsyncParsableCommand {
                     cursor = page.next
                 }
                 let last = syncs.filter { $0.space == space && (config == nil || $0.server == config!.server) }.map(\.at).max()
+                let heldBack = try replica.changesHeldBack(in: space, serverHas: serverHas)
                 rows.append(
                     SpaceStatus(
-                        space: space, name: named.name, kind: named.kind, unsyncedChanges: count, lastSync: last.map { Output.time($0) }))
+                        space: space, name: named.name, kind: named.kind, unsyncedChanges: count, lastSync: last.map { Output.time($0) },
+                        unverifiableChanges: heldBack.unverifiable, waitingChanges: heldBack.waiting))
             }
             let certificate = try replica.deviceCertificate()
             let member = certificate.map { Member(id: EntityID($0.member), name: $0.memberName, school: EntityID($0.school), schoolName: $0.schoolName) }
@@ -238,7 +244,9 @@ struct Status: AsyncParsableCommand {
                                 $0.name ?? NamedSpace.notInDirectory, $0.kind?.rawValue ?? "-", $0.space.description, "\($0.unsyncedChanges)",
                                 $0.lastSync ?? "never",
                             ]
-                        }))
+                        })
+                    + Output.heldBack(
+                        unverifiable: rows.reduce(0) { $0 + $1.unverifiableChanges }, waiting: rows.reduce(0) { $0 + $1.waitingChanges }))
         }
     }
 }

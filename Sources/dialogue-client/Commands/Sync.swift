@@ -22,6 +22,10 @@ struct Sync: AsyncParsableCommand {
         var pulled: Int
         var requests: Int
         var spaces: [SpaceID]
+        /// Changes of other devices from before signing that cannot be verified (not sent).
+        var unverifiable: Int
+        /// Changes that depend on those, not sent until their authors send them signed.
+        var waiting: Int
     }
 
     func validate() throws {
@@ -47,8 +51,11 @@ struct Sync: AsyncParsableCommand {
             for space in summary.spaces { config.serverHas[space.description] = held[space] }
             try config.save(global.configPath)
             try global.emit(
-                Result(pushed: summary.pushed, pulled: summary.pulled, requests: summary.requests, spaces: summary.spaces),
+                Result(
+                    pushed: summary.pushed, pulled: summary.pulled, requests: summary.requests, spaces: summary.spaces,
+                    unverifiable: summary.unverifiable, waiting: summary.waiting),
                 "synced \(summary.spaces.count) space\(summary.spaces.count == 1 ? "" : "s"): sent \(summary.pushed), received \(summary.pulled) changes"
+                    + Output.heldBack(unverifiable: summary.unverifiable, waiting: summary.waiting)
             )
         }
     }

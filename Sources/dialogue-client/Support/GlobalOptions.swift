@@ -63,6 +63,22 @@ enum Output {
         return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 
+    /// The lines a sync or `status` adds when changes stay on this device (docs/TRUST.md,
+    /// "Migration"); empty when none do. Each starts with a newline.
+    static func heldBack(unverifiable: Int, waiting: Int) -> String {
+        func changes(_ count: Int) -> String { count == 1 ? "1 change" : "\(count) changes" }
+        var text = ""
+        if unverifiable > 0 {
+            text +=
+                "\n\(changes(unverifiable)) of other devices from before signing cannot be verified and stay on this device"
+                + " (their authors' upgraded devices send them signed)"
+        }
+        if waiting > 0 {
+            text += "\n\(changes(waiting)) that depend on them wait on this device until the server holds them"
+        }
+        return text
+    }
+
     /// Columns padded to their widest cell; each cell on one line (control characters escaped).
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         let all = ([header] + rows).map { $0.map(Terminal.line) }
