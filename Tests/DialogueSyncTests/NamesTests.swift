@@ -123,6 +123,34 @@ struct NamesTests {
         await #expect(throws: ReplicaError.entityNotFound(ada)) { try await adaReplica.history(of: ada) }
     }
 
+    @Test("history marks changes accepted under the legacy vector 'unsigned, before protocol 2', signed ones signed")
+    func historyMarksLegacyChanges() async throws {
+        let directory = TemporaryDirectory()
+        var network = SignedNetwork()
+        // An author from before signing (never logged in): its changes reach the receiver without heads.
+        let author = try Replica(path: directory.path("old.sqlite"))
+        let receiver = try Replica(path: directory.path("receiver.sqlite"))
+        for replica in [author, receiver] { try await replica.addSpace(space) }
+        let session = try await author.edit(in: space) { editor in try editor.createSession(title: "Written before signing") }
+        let old = try author.changes(in: space, missingFrom: VersionVector()).changes
+        try await network.login(receiver, member: ada)
+        let legacyDirectory = SpaceDirectory.issue(
+            member: ada.uuid, issuedAt: 2,
+            entries: [.init(space: space, name: "North Partnership", kind: .shared, owner: UUID(), legacy: VersionVector([author.id: old.last!.lastCounter]))],
+            signedBy: network.server)
+        #expect(try await receiver.adoptSyncStatements(directory: legacyDirectory, endorsements: [], certificates: [], revocations: []))
+        try await receiver.merge(SignedChanges(changes: old, heads: []))
+        try await receiver.edit(in: space) { editor in try editor.set(DialogueSession.Field.focus, of: session, to: .string("Feedback")) }
+
+        let edits = try await receiver.history(of: session).edits
+        let before = edits.filter { $0.dot.replica == author.id }
+        #expect(!before.isEmpty && before.allSatisfy { $0.signing == .unsignedLegacy }, "\(before)")
+        #expect(before.allSatisfy { $0.author.member == nil }, "no certificate of the old device is held")
+        let mine = try #require(edits.last)
+        #expect(mine.dot.replica == receiver.id && mine.signing == .signed && mine.field == DialogueSession.Field.focus)
+        #expect(HistorySigning.unsignedLegacy.displayName == "unsigned, before protocol 2")
+    }
+
     @Test("a long insertion and deletion are shown as excerpts with their length")
     func excerpts() async throws {
         let directory = TemporaryDirectory()

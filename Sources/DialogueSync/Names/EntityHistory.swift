@@ -54,13 +54,28 @@ public struct HistoryEdit: Sendable, Hashable, Codable {
     public var milliseconds: Int64 { Int64(clamping: timestamp.wallTime) }
 }
 
-/// Whether an edit is covered by its device's signature (docs/TRUST.md, "Hash chains").
+/// Whether an edit is covered by its device's signature (docs/TRUST.md, "Hash chains",
+/// "Migration").
 public enum HistorySigning: String, Sendable, Hashable, Codable {
     /// A ``ChainHead`` signed by the device, held by this replica, covers the change: the
     /// device's key vouches for it, as it stands, in its place in the device's chain.
     case signed
-    /// No signed head held covers it (accepted before signing, or merged unverified).
+    /// Accepted without a signature as written before signing existed: at or below the
+    /// space's legacy vector in the verified directory (``Replica/isUnsignedLegacy(_:in:)``).
+    /// Its author is the server's word, not a signature.
+    case unsignedLegacy
+    /// No signed head held covers it and it was not accepted as legacy (merged without
+    /// verification, by a replica that had not logged in).
     case unsigned
+
+    /// How a person reads it: "signed", "unsigned, before protocol 2", "unsigned".
+    public var displayName: String {
+        switch self {
+        case .signed: "signed"
+        case .unsignedLegacy: "unsigned, before protocol 2"
+        case .unsigned: "unsigned"
+        }
+    }
 }
 
 /// What one edit did, with a short excerpt of text (at most ``excerptLimit`` characters,
@@ -175,8 +190,8 @@ extension Replica {
         guard let space = spaces.first(where: { documents[$0]?.lifecycle(of: entity) != nil || documents[$0]?.kind(of: entity) != nil })
         else { throw .entityNotFound(entity) }
         let kind = documents[space]?.kind(of: entity)
-        let (changes, signedUpTo) = try readForQuery { db in
-            (try Self.changes(to: entity, in: space, db), try Self.signedCounters(in: space, db))
+        let (changes, signedUpTo, legacy) = try readForQuery { db in
+            (try Self.changes(to: entity, in: space, db), try Self.signedCounters(in: space, db), try LegacyChanges.ranges(in: space, db))
         }
         guard !changes.isEmpty else { throw .entityNotFound(entity) }
         let names = try authorNames()
@@ -186,9 +201,19 @@ extension Replica {
             HistoryEdit(
                 field: Self.isLifecycle(change) ? "" : change.field, edit: inserted.describe(change.operation),
                 timestamp: change.timestamp, dot: change.id, author: names.author(of: change.replica),
-                signing: change.lastCounter <= (signedUpTo[change.replica] ?? 0) ? .signed : .unsigned)
+                signing: Self.signing(of: change, signedUpTo: signedUpTo, legacy: legacy))
         }
         return EntityHistory(entity: entity, kind: kind, space: space, edits: edits)
+    }
+
+    /// Accepted as legacy (the migration's mark, kept even once the author's later heads
+    /// chain over it: it was accepted unsigned), else signed when a head of its device
+    /// reaches its last counter, else unsigned.
+    private static func signing(
+        of change: Change, signedUpTo: [ReplicaID: UInt64], legacy: [ReplicaID: [ClosedRange<UInt64>]]
+    ) -> HistorySigning {
+        if legacy[change.replica]?.contains(where: { $0.contains(change.id.counter) }) == true { return .unsignedLegacy }
+        return change.lastCounter <= (signedUpTo[change.replica] ?? 0) ? .signed : .unsigned
     }
 
     private static func isLifecycle(_ change: Change) -> Bool {

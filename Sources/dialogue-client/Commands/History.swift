@@ -11,8 +11,9 @@ struct History: AsyncParsableCommand {
             Each edit: when (UTC), who (the member the writing device is certified for, as "Ada Lovelace \
             (Northgate)", or "an unverified device 3f2a9c01…" when this replica holds no certificate of it), \
             the field, what the edit did (text inserted or deleted is shown as an excerpt with its length) \
-            and whether a head signed by the device covers it ("signed") or not ("unsigned": accepted \
-            before signing, or merged without verification).
+            and whether a head signed by the device covers it ("signed"), it was accepted unsigned as \
+            written before signing existed ("unsigned, before protocol 2"), or neither ("unsigned": \
+            merged without verification).
             """)
 
     @Argument(help: "The entity's id (a session, insight, action, prompt, member…).") var id: EntityID
@@ -55,7 +56,7 @@ struct History: AsyncParsableCommand {
             for edit in history.edits {
                 rows.append([
                     Output.time(edit.milliseconds), edit.author.description, edit.field.isEmpty ? "-" : edit.field,
-                    await Self.describe(edit.edit, replica: replica, space: history.space), edit.signing.rawValue,
+                    await Self.describe(edit.edit, replica: replica, space: history.space), edit.signing.displayName,
                 ])
             }
             try global.emit(
