@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "dialogue-server-bench",
             dependencies: [
-                "DialogueSync", "DialogueServer", .product(name: "Hummingbird", package: "hummingbird"),
+                "DialogueSync", "DialogueServer", "DialogueTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

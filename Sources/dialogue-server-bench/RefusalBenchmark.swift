@@ -1,6 +1,7 @@
 import DialogueModel
 import DialogueServer
 import DialogueSync
+import DialogueTestSupport
 import Foundation
 import Synchronization
 
@@ -76,9 +77,14 @@ enum RefusalBenchmark {
         var report = Report()
         report.spaceChanges = spaceChanges
         report.refusals = refusals
-        try await ServerBenchmark.fill(store, space: space, changes: spaceChanges)
+        try await ServerBenchmark.fill(store, space: space, changes: spaceChanges, token: honestToken)
         (report.inPlaceMicroseconds, report.scratchMicroseconds) = try await copyCost(store: store, space: space)
         var honest = Honest(space: space)
+        try await ServerBenchmark.register(honest.replica, key: honest.signer.key.publicKey, token: honestToken, store: store)
+        // The attacker's device is registered and signs what it sends: refused by the server's view.
+        let attacker = ChangeSigner()
+        let attackerReplica = ReplicaID.random()
+        try await ServerBenchmark.register(attackerReplica, key: attacker.key.publicKey, token: attackerToken, store: store)
         _ = try await honest.push(url: url, token: honestToken, session: session)  // builds the server's view once
         var alone: [Double] = []
         for _ in 0..<200 { alone.append(try await honest.push(url: url, token: honestToken, session: session)) }
@@ -92,7 +98,9 @@ enum RefusalBenchmark {
             defer { finished.flag.withLock { $0 = true } }
             var unexpected = 0
             for _ in 0..<refusals {
-                let status = try await post(refused(in: space), url: url, token: attackerToken, session: session).status
+                let status = try await post(
+                    try refused(in: space, by: attackerReplica, signer: attacker), url: url, token: attackerToken, session: session
+                ).status
                 if status != 422 { unexpected += 1 }
             }
             return unexpected
@@ -146,6 +154,8 @@ enum RefusalBenchmark {
         var document: SpaceDocument
         let replica = ReplicaID.random()
         let entity = EntityID(UUID())
+        /// Its device: each push is one signed transaction.
+        var signer = ChangeSigner()
 
         init(space: SpaceID) { document = SpaceDocument(space: space) }
 
@@ -162,20 +172,27 @@ enum RefusalBenchmark {
             let change = next()
             var have = VersionVector()
             have[replica] = document.vector[replica]
-            let request = SyncRequest(replica: replica, spaces: [.init(space: document.space, have: have, changes: [change])], limit: 1)
+            let request = SyncRequest(
+                replica: replica, spaces: [.init(space: document.space, have: have, changes: [change], heads: try signer.sign([change]))],
+                limit: 1)
             let (status, seconds) = try await post(request, url: url, token: token, session: session)
             guard status == 200 else { throw SyncClientError.unreachable("an honest push answered \(status)") }
             return seconds
         }
     }
 
-    /// A push every check passes but the server's view: text after an element nobody holds.
-    static func refused(in space: SpaceID) -> SyncRequest {
+    /// A push every check passes but the server's view (its signature too: the attacker's
+    /// registered device signs it, at its first counter, as nothing of it is ever stored):
+    /// text after an element nobody holds.
+    static func refused(in space: SpaceID, by replica: ReplicaID, signer: ChangeSigner) throws -> SyncRequest {
         let change = Change(
-            id: Dot(.random(), 1), timestamp: HLCTimestamp(wallTime: SystemWallClock().millisecondsSinceEpoch()), space: space,
+            id: Dot(replica, 1), timestamp: HLCTimestamp(wallTime: SystemWallClock().millisecondsSinceEpoch()), space: space,
             entity: EntityID(UUID()), field: "summary", dependencies: [],
             operation: .insertText(originLeft: Dot(.random(), 7), originRight: nil, text: "x"))
-        return SyncRequest(replica: change.replica, spaces: [.init(space: space, have: VersionVector(), changes: [change])], limit: 1)
+        var signer = signer
+        return SyncRequest(
+            replica: change.replica,
+            spaces: [.init(space: space, have: VersionVector(), changes: [change], heads: try signer.sign([change]))], limit: 1)
     }
 
     static func post(_ request: SyncRequest, url: URL, token: String, session: URLSession) async throws -> (status: Int, seconds: Double) {

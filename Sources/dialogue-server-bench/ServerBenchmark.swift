@@ -1,6 +1,7 @@
 import DialogueModel
 import DialogueServer
 import DialogueSync
+import DialogueTestSupport
 import Foundation
 import Hummingbird
 import Logging
@@ -120,12 +121,13 @@ enum ServerBenchmark {
 
         // Cold sync: a space of `coldChanges` changes, stored directly, pulled by a new replica.
         let coldSpace = partnership.sharedSpace
-        try await fill(store, space: coldSpace, changes: coldChanges)
+        try await fill(store, space: coldSpace, changes: coldChanges, token: token)
         let replica = try Replica(path: directory.appendingPathComponent("cold.sqlite").path)
         try await replica.addSpace(coldSpace)
         var configuration = SyncClient.Configuration(server: url, token: token)
         configuration.pageSize = 10_000
         let client = SyncClient(configuration: configuration, logger: logger)
+        _ = try await client.registerDevice(replica)  // sync needs a login: the pulled changes are verified
         let start = Date()
         let summary = try await client.sync(replica, spaces: [coldSpace])
         report.coldSeconds = Date().timeIntervalSince(start)
@@ -199,6 +201,19 @@ enum ServerBenchmark {
         return load
     }
 
+    /// `POST /v1/devices` for `replica` with `key` (throws unless 200).
+    static func registerDevice(_ replica: ReplicaID, key: PublicSigningKey, url: URL, token: String, session: URLSession) async throws {
+        var request = URLRequest(url: url.appendingPathComponent("v1/devices"))
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONEncoder().encode(DeviceRegistrationRequest(replica: replica, publicKey: key))
+        let (data, response) = try await session.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            throw SyncClientError.unreachable("registering device \(replica) answered \(String(decoding: data, as: UTF8.self))")
+        }
+    }
+
     static func waitForHealth(_ url: URL) async throws {
         for _ in 0..<100 {
             if let (_, response) = try? await URLSession.shared.data(from: url.appendingPathComponent("health")),
@@ -211,11 +226,25 @@ enum ServerBenchmark {
         throw SyncClientError.unreachable("the benchmark server did not start")
     }
 
-    /// Stores `count` changes (session fields and summary typing by four authors).
-    static func fill(_ store: any SyncStore, space: SpaceID, changes count: Int) async throws {
+    /// Stores `count` changes (session fields and summary typing by four authors, devices
+    /// registered with `token`, each batch signed as one transaction per author).
+    static func fill(_ store: any SyncStore, space: SpaceID, changes count: Int, token: String) async throws {
         var document = SpaceDocument(space: space)
         var random = SystemRandomNumberGenerator()
-        let authors = (1...4).map { ReplicaID(rawValue: 0xB000 + UInt64($0))! }
+        let authors = (1...4).map { _ in ReplicaID.random() }
+        var signers: [ReplicaID: ChangeSigner] = [:]
+        for author in authors {
+            signers[author] = ChangeSigner()
+            try await register(author, key: signers[author]!.key.publicKey, token: token, store: store)
+        }
+        /// Stores a batch with the heads its authors sign at the end of their runs in it.
+        func append(_ batch: [Change]) async throws {
+            var heads: [ChainHead] = []
+            for author in authors where batch.contains(where: { $0.replica == author }) {
+                heads += try signers[author]!.sign(batch.filter { $0.replica == author })
+            }
+            try await store.append(batch, heads: heads, to: space)
+        }
         var batch: [Change] = []
         var sessions: [EntityID] = []
         var made = 0
@@ -236,11 +265,19 @@ enum ServerBenchmark {
             }
             made += 1
             if batch.count >= 5000 {
-                try await store.append(batch, to: space)
+                try await append(batch)
                 batch = []
             }
         }
-        try await store.append(batch, to: space)
+        if !batch.isEmpty { try await append(batch) }
+    }
+
+    /// Registers the device `replica` with `key` for the member of `token`, as `POST /v1/devices` does.
+    static func register(_ replica: ReplicaID, key: PublicSigningKey, token: String, store: any SyncStore) async throws {
+        guard let access = try await store.token(forTokenHash: Tokens.hash(token)) else {
+            throw SyncClientError.unreachable("the benchmark's token is unknown")
+        }
+        _ = try await ServerAuthority(store: store).register(DeviceRegistrationRequest(replica: replica, publicKey: key), token: access)
     }
 
     /// One client: push 5 changes and pull, at `first` and then every `interval` (measuring
@@ -262,6 +299,9 @@ enum ServerBenchmark {
         var first = first
         var created = false
         let encoder = JSONEncoder()
+        // The device registers its key, then signs each push as one transaction.
+        var signer = ChangeSigner()
+        try await registerDevice(replica, key: signer.key.publicKey, url: url, token: token, session: session)
         while true {
             var scheduled = clock.now
             if let interval {
@@ -281,8 +321,9 @@ enum ServerBenchmark {
             }
             have[replica] = document.vector[replica]
             let request = SyncRequest(
-                replica: replica, spaces: [.init(space: space, have: have, changes: changes, binary: true, after: cursor)], limit: 100,
-                binary: true)
+                replica: replica,
+                spaces: [.init(space: space, have: have, changes: changes, heads: try signer.sign(changes), binary: true, after: cursor)],
+                limit: 100, binary: true)
             var urlRequest = URLRequest(url: url.appendingPathComponent("v1/sync"))
             urlRequest.httpMethod = "POST"
             urlRequest.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")

@@ -100,7 +100,7 @@ struct AuthorizationTests {
             }
             // Not a bearer token at all.
             var author = ChangeAuthor(space: space)
-            let body = try encodeJSON(RouteHarness.push(author.creates(1), to: space))
+            let body = try encodeJSON(try await h.signed(RouteHarness.push(author.creates(1), to: space), token: "hill-admin"))
             for header in ["Basic aGlsbDpwYXNz", h.accounts.tokens["hill-admin"]!, "Bearer"] {
                 let response = try await h.client.execute(
                     uri: "/v1/sync", method: .post, headers: [.authorization: header, .contentType: "application/json"],

@@ -38,12 +38,14 @@ struct DamagedStoreRowTests {
             let accounts = try await AccountFixture.make(fresh.store)
             let (logger, lines) = CapturingLogHandler.logger()
             let server = SyncServer(service: SyncService(store: fresh.store, logger: logger), metrics: nil, logger: logger)
+            let devices = TestDevices()
             try await Application(router: server.router(), logger: logger).test(.router) { client in
                 @Sendable func sync(_ request: SyncRequest, as token: String) async throws -> TestResponse {
-                    try await client.execute(
+                    let signed = try await devices.signed(request, token: accounts.tokens[token]!, store: fresh.store)
+                    return try await client.execute(
                         uri: "/v1/sync", method: .post,
                         headers: [.authorization: "Bearer \(accounts.tokens[token]!)", .contentType: "application/json"],
-                        body: ByteBuffer(bytes: try encodeJSON(request)))
+                        body: ByteBuffer(bytes: try encodeJSON(signed)))
                 }
                 var author = ChangeAuthor(space: accounts.partnership.sharedSpace)
                 #expect(try await sync(RouteHarness.push(author.creates(3), to: author.space), as: "hill-member").status == .ok)

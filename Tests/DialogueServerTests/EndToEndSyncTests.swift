@@ -14,8 +14,9 @@ struct EndToEndSyncTests {
         let space = accounts.partnership.sharedSpace
         try await withLiveServer(store: store) { url in
             let replicas = try (0..<3).map { try Replica(path: directory.path("replica-\($0).sqlite")) }
-            let clients = ["hill-member", "vale-member", "hill-admin"].map {
-                SyncClient(configuration: .init(server: url, token: accounts.tokens[$0]!))
+            var clients: [SyncClient] = []
+            for (replica, token) in zip(replicas, ["hill-member", "vale-member", "hill-admin"]) {
+                clients.append(try await loggedIn(replica, to: url, token: accounts.tokens[token]!))
             }
             for replica in replicas { try await replica.addSpace(space) }
             // One leader creates the session and everyone gets it.

@@ -62,8 +62,12 @@ struct HTTPSurfaceTests {
                 uri: "/v1/sync", method: .post,
                 headers: [
                     .authorization: "Bearer \(accounts.tokens["hill-member"]!)", .contentType: "application/json", Self.requestID: "push-1",
-                ], body: ByteBuffer(bytes: try encodeJSON(RouteHarness.push(author.creates(1), to: author.space))))
-            #expect(pushed.status == .ok)
+                ],
+                body: ByteBuffer(
+                    bytes: try encodeJSON(
+                        try await TestDevices().signed(
+                            RouteHarness.push(author.creates(1), to: author.space), token: accounts.tokens["hill-member"]!, store: store))))
+            #expect(pushed.status == .ok, "\(pushed.body)")
         }
         try await store.close()
         let sync = try #require(lines.all.first { $0.message == "sync" })

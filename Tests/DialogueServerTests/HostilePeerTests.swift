@@ -44,6 +44,17 @@ struct HostilePeerTests {
         }
     }
 
+    /// A hostile request's bytes as its author's registered device sends them: signed
+    /// (``TestDevices/headsAside(for:)``) when they read as a sync request, so the server
+    /// refuses them for what they say; as they are otherwise.
+    static func signedAside(_ bytes: [UInt8], devices: TestDevices) throws -> [UInt8] {
+        guard var request = try? JSONDecoder().decode(SyncRequest.self, from: Data(bytes)) else { return bytes }
+        for index in request.spaces.indices {
+            request.spaces[index].heads = try devices.headsAside(for: try request.spaces[index].allChanges())
+        }
+        return try encodeJSON(request)
+    }
+
     /// A fresh SQLite store with the account fixture, served live.
     static func withServer(_ body: @escaping @Sendable (URL, AccountFixture, any SyncStore) async throws -> Void) async throws {
         let directory = ServerTestDirectory()
@@ -60,9 +71,10 @@ struct HostilePeerTests {
     func overflowingDeletionRange() async throws {
         try await Self.withServer { url, accounts, store in
             let member = accounts.tokens["hill-member"]!
+            let devices = TestDevices()
             var author = ChangeAuthor(space: accounts.partnership.sharedSpace)
             let run = try author.textRun("hello")
-            _ = try await postSync(url, token: member, RouteHarness.push(run, to: author.space))
+            _ = try await postSignedSync(url, token: member, RouteHarness.push(run, to: author.space), devices: devices)
             let ctx = author.context()
             let deletion = try author.document.editText(DialogueSession.Field.summary, of: run[0].entity, at: 0, delete: 1, by: ctx)
             let honest = String(decoding: try encodeJSON(RouteHarness.push(deletion, to: author.space)), as: UTF8.self)
@@ -71,7 +83,7 @@ struct HostilePeerTests {
                 let hostile = honest.replacingOccurrences(
                     of: #""firstCounter":\d+"#, with: "\"firstCounter\":\(first)", options: .regularExpression)
                 #expect(hostile != honest)
-                let answer = try await Self.post(url, token: member, Array(hostile.utf8))
+                let answer = try await Self.post(url, token: member, try Self.signedAside(Array(hostile.utf8), devices: devices))
                 if first == "18446744073709551615" {
                     // Past the largest counter: no DotRange can hold it.
                     try Self.expectRefused(answer, 400, "malformed_change")
@@ -83,7 +95,7 @@ struct HostilePeerTests {
                 #expect(try await store.vector(of: author.space) == held, "a refused push stored something")
             }
             // The honest deletion still goes through: the space is intact.
-            let accepted = try await postSync(url, token: member, RouteHarness.push(deletion, to: author.space))
+            let accepted = try await postSignedSync(url, token: member, RouteHarness.push(deletion, to: author.space), devices: devices)
             #expect(accepted.spaces.first?.accepted == 1)
         }
     }
@@ -94,17 +106,23 @@ struct HostilePeerTests {
     func forgedHistory(_ forgery: ForgedOperation) async throws {
         try await Self.withServer { url, accounts, store in
             var scenario = try ForgeryScenario(space: accounts.partnership.sharedSpace, wallTime: nowMilliseconds())
-            _ = try await postSync(url, token: accounts.tokens["hill-member"]!, RouteHarness.push(scenario.fromHill, to: scenario.space))
-            _ = try await postSync(url, token: accounts.tokens["vale-member"]!, RouteHarness.push(scenario.fromVale, to: scenario.space))
+            let devices = TestDevices()
+            let (hill, vale) = (accounts.tokens["hill-member"]!, accounts.tokens["vale-member"]!)
+            _ = try await postSignedSync(url, token: hill, RouteHarness.push(scenario.fromHill, to: scenario.space), devices: devices)
+            _ = try await postSignedSync(url, token: vale, RouteHarness.push(scenario.fromVale, to: scenario.space), devices: devices)
             let (honest, forged, named) = try scenario.mallorysChanges(forgery)
+            // Mallory's device is registered and signs what it forges.
+            _ = try await DeviceRegistrationTests.register(url, token: vale, replica: honest.replica, key: devices.key(of: honest.replica).publicKey)
+                .registration()
+            devices.registered(honest.replica)
             let held = try await store.vector(of: scenario.space)
             let answer = try await Self.post(
-                url, token: accounts.tokens["vale-member"]!, try encodeJSON(RouteHarness.push([forged], to: scenario.space)))
+                url, token: vale, try Self.signedAside(try encodeJSON(RouteHarness.push([forged], to: scenario.space)), devices: devices))
             try Self.expectRefused(answer, 422, "invalid_changes", rejection: "impossible_history")
             #expect(answer.body.contains(named.description), "the refusal names the dot: \(answer.body)")
             #expect(try await store.vector(of: scenario.space) == held, "a refused push stored something")
             // Mallory's editor's own change, same id, is accepted.
-            let accepted = try await postSync(url, token: accounts.tokens["vale-member"]!, RouteHarness.push([honest], to: scenario.space))
+            let accepted = try await postSignedSync(url, token: vale, RouteHarness.push([honest], to: scenario.space), devices: devices)
             #expect(accepted.spaces.first?.accepted == 1)
         }
     }
@@ -120,12 +138,14 @@ struct HostilePeerTests {
             var impostor = ChangeAuthor(space: accounts.partnership.sharedSpace, replica: replica)
             let mine = author.creates(2)
             let theirs = impostor.creates(2)  // same dots, other entities
-            let request = RouteHarness.push(mine + theirs, to: author.space)
+            let devices = TestDevices()
+            let request = try await devices.signed(RouteHarness.push(mine + theirs, to: author.space), server: url, token: member)
             let answer = try await Self.post(url, token: member, try encodeJSON(request))
             try Self.expectRefused(answer, 422, "invalid_changes", rejection: "conflicting_duplicate")
             #expect(try await store.vector(of: author.space)[replica] == 0, "a refused push stored something")
             // The same change twice: stored once, the copy counted as held.
-            let twice = try await postSync(url, token: member, RouteHarness.push([mine[0], mine[0], mine[1]], to: author.space))
+            let twice = try await postSignedSync(
+                url, token: member, RouteHarness.push([mine[0], mine[0], mine[1]], to: author.space), devices: devices)
             #expect(twice.spaces.first?.accepted == 2)
             #expect(twice.spaces.first?.alreadyHeld == 1)
         }
@@ -140,15 +160,26 @@ struct HostilePeerTests {
             var impostor = ChangeAuthor(space: accounts.partnership.sharedSpace, replica: replica)
             let typed = try author.textRun("abc")  // create @1, "abc" @2…4
             let other = try impostor.textRun("xyzw")  // create @1, "xyzw" @2…5: overlaps, differs
-            let answer = try await Self.post(url, token: member, try encodeJSON(RouteHarness.push(typed + [other[1]], to: author.space)))
+            let devices = TestDevices()
+            let overlapping = try await devices.signed(RouteHarness.push(typed + [other[1]], to: author.space), server: url, token: member)
+            let answer = try await Self.post(url, token: member, try encodeJSON(overlapping))
             try Self.expectRefused(answer, 422, "invalid_changes", rejection: "conflicting_duplicate")
             #expect(try await store.vector(of: author.space)[replica] == 0, "a refused push stored something")
-            // The run and its re-joined form (same characters) in one request are fine.
+            // The run and its re-joined form (same characters) in one request are no conflicting
+            // duplicate; but the join's tail (@5, trimmed) is no change the device signed (it
+            // signed "d" on its own, at another time): bad_signature, nothing stored.
             let more = try author.document.editText(
                 DialogueSession.Field.summary, of: typed[0].entity, at: 3, insert: "d", by: author.context())
             let joined = ChangeCompactor.compact([typed[1]] + more)
             #expect(joined.count == 1)
-            let fine = try await postSync(url, token: member, RouteHarness.push(typed + joined, to: author.space))
+            let heads = try devices.heads(for: typed + more)
+            var request = RouteHarness.push(typed + joined, to: author.space)
+            request.spaces[0].heads = heads
+            let rejoined = try await Self.post(url, token: member, try encodeJSON(request))
+            try Self.expectRefused(rejoined, 422, "invalid_changes", rejection: "bad_signature")
+            #expect(try await store.vector(of: author.space)[replica] == 0, "a refused push stored something")
+            // As the device signed them, the run and the "d" are stored.
+            let fine = try await postSignedSync(url, token: member, RouteHarness.push(typed + more, to: author.space), devices: devices)
             #expect(fine.spaces.first?.accepted == 3)
         }
     }

@@ -103,6 +103,7 @@ struct HostileServerTests {
             var configuration = SyncClient.Configuration(
                 server: URL(string: "http://127.0.0.1:\(client.port!)/old")!, token: accounts.tokens["hill-member"]!)
             configuration.retry.maxAttempts = 1
+            _ = try await loggedIn(replica, to: URL(string: "http://127.0.0.1:\(client.port!)")!, token: accounts.tokens["hill-member"]!)
             let summary = try await SyncClient(configuration: configuration).sync(replica)
             #expect(summary.pushed == 90)  // three changes per session
         }
@@ -158,11 +159,12 @@ struct HostileServerTests {
         let reader = try Replica(path: directory.path("reader.sqlite"))
         try await reader.addSpace(space)
         try await withLiveServer(store: store) { url in
-            try await SyncClient(configuration: .init(server: url, token: accounts.tokens["hill-member"]!)).sync(writer)
-            var configuration = SyncClient.Configuration(server: url, token: accounts.tokens["hill-member"]!)
-            configuration.maxResponseBytes = 100 << 10  // the whole space is ~300 KiB as JSON, 100 changes ~50 KiB
-            configuration.retry.maxAttempts = 1
-            let summary = try await SyncClient(configuration: configuration).sync(reader)
+            try await loggedIn(writer, to: url, token: accounts.tokens["hill-member"]!).sync(writer)
+            let client = try await loggedIn(reader, to: url, token: accounts.tokens["hill-member"]!) { configuration in
+                configuration.maxResponseBytes = 100 << 10  // the whole space is ~300 KiB as JSON, 100 changes ~50 KiB
+                configuration.retry.maxAttempts = 1
+            }
+            let summary = try await client.sync(reader)
             #expect(summary.pulled == 600)
         }
         #expect(await reader.document(space)?.canonicalExport() == (await writer.document(space)?.canonicalExport()))

@@ -39,7 +39,7 @@ extension RouteTests {
             let (seed, poisoned) = poisonedPush(in: space, field: field, value: value)
             // Stored earlier, or pushed with it in the same request: refused either way.
             try await refuses(
-                status: 422, code: .invalidChanges, rejection: .invalidValue,
+                status: 422, code: .invalidChanges, rejection: .invalidValue, signed: true,
                 seed: { h in
                     let seed = seed.map { change -> Change in
                         var change = change
@@ -54,7 +54,7 @@ extension RouteTests {
                 change.space = h.accounts.partnership.sharedSpace
                 return try encodeJSON(RouteHarness.push([change], to: change.space))
             }
-            try await refuses(status: 422, code: .invalidChanges, rejection: .invalidValue) { h in
+            try await refuses(status: 422, code: .invalidChanges, rejection: .invalidValue, signed: true) { h in
                 let shared = h.accounts.partnership.sharedSpace
                 let both = (seed + [poisoned]).map { change -> Change in
                     var change = change
@@ -73,7 +73,7 @@ extension RouteTests {
             (DialogueSession.Field.title, Operation.insertText(originLeft: nil, originRight: nil, text: "hi")),
             (DialogueSession.Field.agenda, .add(.string("x"))),
         ] {
-            try await refuses(status: 422, code: .invalidChanges, rejection: .invalidValue) { h in
+            try await refuses(status: 422, code: .invalidChanges, rejection: .invalidValue, signed: true) { h in
                 var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
                 let create = author.creates(1)[0]
                 let bad = Change(
@@ -95,8 +95,13 @@ struct LiveInvalidValueTests {
         try await withServers(1, store, directory) { servers in
             let server = servers[0]
             let (seed, poisoned) = poisonedPush(in: accounts.sharedSpace)
-            _ = try await postSync(server.url, token: accounts.tokens["hill"]!, RouteHarness.push(seed, to: accounts.sharedSpace))
-            let body = try encodeJSON(RouteHarness.push([poisoned], to: accounts.sharedSpace))
+            let devices = TestDevices()
+            _ = try await postSignedSync(
+                server.url, token: accounts.tokens["hill"]!, RouteHarness.push(seed, to: accounts.sharedSpace), devices: devices)
+            // Mallory's device is registered and signs: only the value is wrong.
+            let body = try encodeJSON(
+                try await devices.signed(
+                    RouteHarness.push([poisoned], to: accounts.sharedSpace), server: server.url, token: accounts.tokens["vale"]!))
             #expect(String(decoding: body, as: UTF8.self).contains(#"{"string":"soon"}"#))
             var request = URLRequest(url: server.url.appendingPathComponent("v1/sync"))
             request.httpMethod = "POST"

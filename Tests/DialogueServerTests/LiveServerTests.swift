@@ -32,8 +32,8 @@ struct LiveServerTests {
                 let vale = try Replica(path: directory.path("vale.sqlite"))
                 try await hill.addSpace(space)
                 try await vale.addSpace(space)
-                let hillClient = SyncClient(configuration: .init(server: server.url, token: accounts.tokens["hill"]!))
-                let valeClient = SyncClient(configuration: .init(server: server.url, token: accounts.tokens["vale"]!))
+                let hillClient = try await loggedIn(hill, to: server.url, token: accounts.tokens["hill"]!)
+                let valeClient = try await loggedIn(vale, to: server.url, token: accounts.tokens["vale"]!)
                 let session = try await hill.edit(in: space) { editor in
                     let session = try editor.createSession(title: "Feedback that moves learning on")
                     try editor.editText(DialogueSession.Field.summary, of: session, at: 0, insert: "Hill's notes.")
@@ -64,7 +64,7 @@ struct LiveServerTests {
                 // A request in flight when SIGTERM arrives completes; then the server exits 0.
                 var author = ChangeAuthor(space: space)
                 let pushed = author.creates(1)
-                let body = try encodeJSON(RouteHarness.push(pushed, to: space))
+                let body = try encodeJSON(try await TestDevices().signed(RouteHarness.push(pushed, to: space), server: server.url, token: accounts.tokens["hill"]!))
                 let connection = try RawConnection(port: server.port)
                 try connection.send(
                     Array(
@@ -152,6 +152,8 @@ struct LiveServerTests {
         let vale = SyncClient(configuration: .init(server: url, token: accounts.tokens["vale"]!))
         var server = try await serve("before-backup")
         do {
+            _ = try await hill.registerDevice(writer)
+            for replica in [reader, latecomer] { _ = try await vale.registerDevice(replica) }
             try await writer.edit(in: space) { editor in _ = try editor.createSession(title: "Before the backup") }
             try await hill.sync(writer)
             try await stop(server)
@@ -209,7 +211,9 @@ struct LiveServerTests {
                     configuration.pushBatch = 7  // many small requests, so the servers interleave their appends
                     configuration.pageSize = 11
                     replicas.append(replica)
-                    clients.append(SyncClient(configuration: configuration))
+                    let client = SyncClient(configuration: configuration)
+                    _ = try await client.registerDevice(replica)
+                    clients.append(client)
                 }
                 for (index, replica) in replicas.enumerated() {
                     try await replica.edit(in: space) { editor in

@@ -1,6 +1,7 @@
 import DialogueModel
 import DialogueServer
 import DialogueSync
+import DialogueTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -76,23 +77,48 @@ struct OpenAPITests {
         }
     }
 
-    @Test("the /v1/sync request example is accepted (with the fixture's shared space in place of the example's)")
+    /// The device key of the documented examples: RFC 8032's TEST 1 secret key (section 7.1),
+    /// whose public key is the `/v1/devices` example's `publicKey`.
+    static let exampleDeviceKey = try! SigningKeyPair(
+        rawRepresentation: [UInt8](Data(base64Encoded: "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=")!))  // 9d61b19d…1cae7f60
+
+    @Test("the /v1/sync request example is signed by the /v1/devices example's key, and accepted once that device is registered (in the fixture's shared space, re-signed there)")
     func requestExampleIsAccepted() async throws {
         try await withRouteHarness { h in
             let yaml = try await Self.document(h)
             let parsed = try Self.requestExample(yaml)
             let example = try #require(parsed, "no request example under /v1/sync in openapi.yaml")
             var json = String(decoding: try JSONSerialization.data(withJSONObject: example, options: [.sortedKeys]), as: UTF8.self)
+            // As documented, its head verifies: the chain over its change, signed by the
+            // registration example's key.
+            let documented = try JSONDecoder().decode(SyncRequest.self, from: Data(json.utf8))
+            let registration = try #require(try Self.requestExample(yaml, path: "/v1/devices") as? [String: Any])
+            let key = try #require(PublicSigningKey(base64: registration["publicKey"] as? String ?? ""))
+            #expect(key == Self.exampleDeviceKey.publicKey)
+            let section = try #require(documented.spaces.first)
+            #expect(section.heads.count == 1)
+            let chain = try ChainVerifier(ring: ServerKeyRing(pinned: key)).verify(
+                try section.allChanges(), extending: DeviceChain(space: section.space, replica: ReplicaID("00000000000000a1")!),
+                heads: section.heads, signedBy: key)
+            #expect(chain.counter == 1)
+
+            // In the fixture's space: the chain hash covers the space, so the head is signed again there.
             let exampleSpace = "5ace0000-0000-4000-8000-000000000001"
             #expect(json.contains(exampleSpace))
             json = json.replacingOccurrences(of: exampleSpace, with: "\(h.accounts.partnership.sharedSpace)")
-            let response = try await h.post(Array(json.utf8))
+            var request = try JSONDecoder().decode(SyncRequest.self, from: Data(json.utf8))
+            var signer = ChangeSigner(key: Self.exampleDeviceKey)
+            request.spaces[0].heads = try signer.sign(try request.spaces[0].allChanges())
+            let unregistered = try expectRefusal(try await h.syncAsSent(request), 422, .invalidChanges)
+            #expect(unregistered.error.rejected?.map(\.code) == [RejectionCode.unknownDevice.rawValue])
+            try await h.register(ReplicaID("00000000000000a1")!, key: Self.exampleDeviceKey)
+            let response = try await h.syncAsSent(request)
             #expect(response.status == .ok, "\(response.text)\nrequest: \(json)")
             let result = try #require(try response.syncResponse().spaces.first)
             #expect(result.accepted == 1)
             #expect(result.serverHas.vector == VersionVector([ReplicaID("00000000000000a1")!: 1]))
             // Documented: a retry of the example is fine and stores nothing twice.
-            let again = try await h.post(Array(json.utf8))
+            let again = try await h.syncAsSent(request)
             #expect(try again.syncResponse().spaces.first?.alreadyHeld == 1)
         }
     }
@@ -135,8 +161,9 @@ struct OpenAPITests {
             var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
             var request = RouteHarness.push(author.creates(1), to: author.space)
             request.limit = 10
+            request = try await h.signed(request, token: "hill-member")  // with its heads
             let requestObject = try #require(try JSONSerialization.jsonObject(with: Data(try encodeJSON(request))) as? [String: Any])
-            let response = try await h.sync(request)
+            let response = try await h.syncAsSent(request)
             let responseObject = try #require(try JSONSerialization.jsonObject(with: Data(response.bytes)) as? [String: Any])
             let requestSpace = try #require((requestObject["spaces"] as? [[String: Any]])?.first)
             let responseSpace = try #require((responseObject["spaces"] as? [[String: Any]])?.first)

@@ -49,6 +49,7 @@ struct RateLimitedClientTests {
             var configuration = SyncClient.Configuration(
                 server: URL(string: "http://127.0.0.1:\(client.port!)/limited")!, token: accounts.tokens["hill-member"]!)
             configuration.retry.maxAttempts = maxAttempts
+            _ = try await loggedIn(replica, to: URL(string: "http://127.0.0.1:\(client.port!)")!, token: accounts.tokens["hill-member"]!)
             let sleeps = Mutex<[Duration]>([])
             let syncClient = SyncClient(configuration: configuration, sleep: { delay in sleeps.withLock { $0.append(delay) } })
             let summary: Result<SyncClient.Summary, SyncClientError>

@@ -1,6 +1,7 @@
 import DialogueModel
 import DialogueServer
 import DialogueSync
+import DialogueTestSupport
 import Foundation
 import Testing
 
@@ -8,14 +9,20 @@ import Testing
 /// (issue 11, "refusal is an amplifier").
 @Suite("Refusal is cheap")
 struct RefusalCostTests {
-    /// A service over a fresh SQLite store with the account fixture, and the hill member's access.
-    static func withService(_ body: (SyncService, SyncService.Access, AccountFixture) async throws -> Void) async throws {
+    /// A service over a fresh SQLite store with the account fixture, and the hill member's
+    /// access; `sign` signs a request as its authors' devices (registered for the hill member).
+    static func withService(
+        _ body: (SyncService, SyncService.Access, AccountFixture, _ sign: (SyncRequest) async throws -> SyncRequest) async throws -> Void
+    ) async throws {
         let directory = ServerTestDirectory()
         let store = try SQLiteSyncStore(path: directory.path("server.sqlite"))
         let accounts = try await AccountFixture.make(store)
         let service = SyncService(store: store, logger: quietLogger("refusal-cost"))
         let found = try #require(try await store.access(forTokenHash: Tokens.hash(accounts.tokens["hill-member"]!)))
-        try await body(service, SyncService.Access(member: found.member, spaces: found.spaces), accounts)
+        let devices = TestDevices()
+        try await body(service, SyncService.Access(member: found.member, spaces: found.spaces), accounts) { request in
+            try await devices.signed(request, token: accounts.tokens["hill-member"]!, store: store)
+        }
         try await store.close()
         _ = directory
     }
@@ -34,19 +41,29 @@ struct RefusalCostTests {
 
     @Test("1,000 refused pushes in a row, between honest ones, build the space's document once")
     func refusalsDoNotRebuild() async throws {
-        try await Self.withService { service, access, accounts in
+        try await Self.withService { service, access, accounts, sign in
             let space = accounts.partnership.sharedSpace
             var honest = ChangeAuthor(space: space)
-            _ = try await service.sync(RouteHarness.push(try honest.textRun("hello"), to: space), access: access)
+            _ = try await service.sync(try await sign(RouteHarness.push(try honest.textRun("hello"), to: space)), access: access)
             #expect(await service.documentRebuilds == 1)
+            // A registered device signing each bad change it sends: refused by the document check.
             let attacker = ReplicaID.random()
+            let attackerKey = SigningKeyPair()
+            _ = try await RouteHarness.register(
+                attacker, key: attackerKey.publicKey, token: accounts.tokens["vale-member"]!, store: service.store)
             for round in 0..<1_000 {
-                await #expect(throws: SyncService.Failure.self) {
-                    try await service.sync(
-                        RouteHarness.push([Self.badReference(by: attacker, counter: 1, in: space)], to: space), access: access)
+                let bad = Self.badReference(by: attacker, counter: 1, in: space)
+                var signer = ChangeSigner(key: attackerKey)
+                var request = RouteHarness.push([bad], to: space)
+                request.spaces[0].heads = try signer.sign([bad])
+                do {
+                    _ = try await service.sync(request, access: access)
+                    Issue.record("a change referring to nothing was accepted")
+                } catch let failure as SyncService.Failure {
+                    #expect(failure.body.error.rejected?.first?.code == RejectionCode.unknownReference.rawValue, "\(failure.body)")
                 }
                 if round % 100 == 99 {
-                    let response = try await service.sync(RouteHarness.push(honest.creates(1), to: space), access: access)
+                    let response = try await service.sync(try await sign(RouteHarness.push(honest.creates(1), to: space)), access: access)
                     #expect(response.spaces[0].accepted == 1)
                 }
             }
@@ -56,14 +73,14 @@ struct RefusalCostTests {
 
     @Test("a refused push leaves nothing of itself in the cached document, in any space of the request")
     func refusedChangesAreNotCached() async throws {
-        try await Self.withService { service, access, accounts in
+        try await Self.withService { service, access, accounts, sign in
             let shared = accounts.partnership.sharedSpace
             let hill = accounts.hill.privateSpace
             // Both spaces cached.
             var seeder = ChangeAuthor(space: shared)
-            _ = try await service.sync(RouteHarness.push(seeder.creates(1), to: shared), access: access)
+            _ = try await service.sync(try await sign(RouteHarness.push(seeder.creates(1), to: shared)), access: access)
             var hillSeeder = ChangeAuthor(space: hill)
-            _ = try await service.sync(RouteHarness.push(hillSeeder.creates(1), to: hill), access: access)
+            _ = try await service.sync(try await sign(RouteHarness.push(hillSeeder.creates(1), to: hill)), access: access)
             // One request: valid text in the shared space (checked first), a bad reference in hill's.
             var typist = ChangeAuthor(space: shared)
             let typed = try typist.textRun("abc")
@@ -73,7 +90,13 @@ struct RefusalCostTests {
             let request = SyncRequest(
                 replica: typist.replica,
                 spaces: [.init(space: shared, have: have, changes: typed), .init(space: hill, have: VersionVector(), changes: [bad])])
-            await #expect(throws: SyncService.Failure.self) { try await service.sync(request, access: access) }
+            let signed = try await sign(request)
+            do {
+                _ = try await service.sync(signed, access: access)
+                Issue.record("a change referring to nothing was accepted")
+            } catch let failure as SyncService.Failure {
+                #expect(failure.body.error.rejected?.map(\.code) == [RejectionCode.unknownReference.rawValue], "\(failure.body)")
+            }
             // Someone who saw the refused text (it was never stored) cannot build on it …
             let insertion = try #require(typed.last)
             let follower = Change(
@@ -81,13 +104,13 @@ struct RefusalCostTests {
                 field: DialogueSession.Field.summary, dependencies: [],
                 operation: .insertText(originLeft: Dot(insertion.replica, insertion.lastCounter), originRight: nil, text: "d"))
             do {
-                _ = try await service.sync(RouteHarness.push([follower], to: shared), access: access)
+                _ = try await service.sync(try await sign(RouteHarness.push([follower], to: shared)), access: access)
                 Issue.record("a change referring to refused text was accepted")
             } catch let failure as SyncService.Failure {
                 #expect(failure.body.error.rejected?.first?.code == RejectionCode.unknownReference.rawValue, "\(failure.body)")
             }
             // … and the same text pushed alone is accepted, with no rebuild along the way.
-            let response = try await service.sync(RouteHarness.push(typed, to: shared), access: access)
+            let response = try await service.sync(try await sign(RouteHarness.push(typed, to: shared)), access: access)
             #expect(response.spaces[0].accepted == typed.count)
             #expect(await service.documentRebuilds == 2)
         }

@@ -15,6 +15,8 @@ struct RouteHarness: Sendable {
     let store: any SyncStore
     let accounts: AccountFixture
     let client: any TestClientProtocol
+    /// The devices that sign the handcrafted pushes (``sync(_:token:headers:)``).
+    let devices = TestDevices()
 
     /// Every space of the fixture.
     var spaces: [SpaceID] { [accounts.partnership.sharedSpace, accounts.hill.privateSpace, accounts.vale.privateSpace] }
@@ -34,8 +36,15 @@ struct RouteHarness: Sendable {
         return try await client.execute(uri: "/v1/sync", method: .post, headers: headers, body: ByteBuffer(bytes: body))
     }
 
-    /// POSTs a sync request.
+    /// POSTs a sync request as the devices that wrote its changes send it: a section
+    /// without heads gets its authors' signed heads, each author registered with `token`
+    /// on first use (``TestDevices``).
     func sync(_ request: SyncRequest, token: String? = "hill-member", headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await post(try encodeJSON(try await signed(request, token: token)), token: token, headers: headers)
+    }
+
+    /// POSTs a sync request exactly as given (unsigned unless it carries heads).
+    func syncAsSent(_ request: SyncRequest, token: String? = "hill-member", headers: HTTPFields = [:]) async throws -> TestResponse {
         try await post(try encodeJSON(request), token: token, headers: headers)
     }
 

@@ -85,17 +85,25 @@ struct RouteTests {
 
     // MARK: /v1/sync: bad input is refused with a stable code and stores nothing
 
-    /// Sends `request` (built from the fixture) and expects a refusal that leaves the store unchanged.
+    /// Sends `request` (built from the fixture) and expects a refusal that leaves the store
+    /// unchanged. With `signed`, the body (a sync request) is first signed by its authors'
+    /// devices (``RouteHarness/signed(_:token:)``), for refusals the server makes only of
+    /// changes whose signatures verify (their references and values, checked after).
     func refuses(
         limits: ServerLimits = ServerLimits(), status: Int, code: SyncErrorCode, rejection: RejectionCode? = nil,
-        headers: HTTPFields = [:], seed: (@Sendable (RouteHarness) async throws -> Void)? = nil,
+        headers: HTTPFields = [:], signed: Bool = false, seed: (@Sendable (RouteHarness) async throws -> Void)? = nil,
         sourceLocation: SourceLocation = #_sourceLocation,
         _ body: @escaping @Sendable (RouteHarness) throws -> [UInt8]
     ) async throws {
         try await withRouteHarness(limits: limits) { h in
             try await seed?(h)
             let before = try await h.held()
-            let response = try await h.post(try body(h), headers: headers)
+            var bytes = try body(h)
+            if signed {
+                let request = try JSONDecoder().decode(SyncRequest.self, from: Data(bytes))
+                bytes = try encodeJSON(try await h.signed(request, token: "hill-member"))
+            }
+            let response = try await h.post(bytes, headers: headers)
             let error = try expectRefusal(response, status, code, sourceLocation: sourceLocation)
             if let rejection {
                 let rejected = try #require(error.error.rejected, sourceLocation: sourceLocation)
@@ -208,8 +216,8 @@ struct RouteTests {
         try await withRouteHarness { h in
             var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
             let changes = author.creates(5)
-            let response = try await h.post(
-                Gzip.compress(try encodeJSON(RouteHarness.push(changes, to: author.space))), headers: [.contentEncoding: "GZIP"])
+            let request = try await h.signed(RouteHarness.push(changes, to: author.space), token: "hill-member")
+            let response = try await h.post(Gzip.compress(try encodeJSON(request)), headers: [.contentEncoding: "GZIP"])
             #expect(response.status == .ok, "\(response.text)")
             #expect(try response.syncResponse().spaces.first?.accepted == 5)
             #expect(try await h.store.vector(of: author.space) == VersionVector([author.replica: 5]))
@@ -347,7 +355,7 @@ struct RouteTests {
             Operation.insertText(originLeft: Dot(ghost, 7), originRight: nil, text: "x"),
             Operation.deleteText([try! DotRange(replica: ghost, firstCounter: 1, length: 2)]),
         ] {
-            try await refuses(status: 422, code: .invalidChanges, rejection: .unknownReference, seed: seed) { h in
+            try await refuses(status: 422, code: .invalidChanges, rejection: .unknownReference, signed: true, seed: seed) { h in
                 // The author's next counter (it holds 1…4) and no dependencies: only the reference
                 // is wrong (text in an entity the server has not seen is no error by itself).
                 let space = h.accounts.partnership.sharedSpace
@@ -382,7 +390,10 @@ struct RouteTests {
                 id: Dot(b.replica, b.document.vector[b.replica] + 1), timestamp: HLCTimestamp(wallTime: nowMilliseconds()), space: space,
                 entity: typed[0].entity, field: DialogueSession.Field.summary, dependencies: [],
                 operation: .insertText(originLeft: Dot(.random(), 3), originRight: nil, text: "?"))
-            try expectRefusal(try await h.sync(RouteHarness.push([ghost], to: space)), 422, .invalidChanges)
+            var refused = RouteHarness.push([ghost], to: space)
+            refused.spaces[0].heads = try h.devices.headsAside(for: [ghost])  // signed, then abandoned by its device
+            let refusal = try expectRefusal(try await h.syncAsSent(refused), 422, .invalidChanges)
+            #expect(refusal.error.rejected?.map(\.code) == [RejectionCode.unknownReference.rawValue])
             let more = try b.document.editText(DialogueSession.Field.summary, of: typed[0].entity, at: 0, insert: "H", by: b.context())
             #expect(try await h.sync(RouteHarness.push(more, to: space)).status == .ok)
         }
@@ -473,7 +484,7 @@ struct RouteTests {
         }
     }
 
-    @Test("a re-joined text run overlapping what the server holds: the held part is trimmed, the rest stored")
+    @Test("a re-joined text run overlapping what the server holds is no run its author signed: refused, nothing stored; the run as signed is accepted")
     func rejoinedRun() async throws {
         try await withRouteHarness { h in
             var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)
@@ -484,10 +495,18 @@ struct RouteTests {
             #expect(joined.count == 2 && joined[1].id.counter == 2 && joined[1].lastCounter == 10)
             let seeded = try await h.sync(RouteHarness.push(first, to: author.space))
             #expect(seeded.status == .ok)
-            let response = try await h.sync(RouteHarness.push(joined, to: author.space))
+            _ = try h.devices.heads(for: more)  // the device signed " you" as its own transaction
+            // Trimmed to @7…10, the joined run hashes as nothing the device signed
+            // (docs/TRUST.md: a trimmed change is refused, bad_signature).
+            let before = try await h.held()
+            let refused = try expectRefusal(try await h.sync(RouteHarness.push(joined, to: author.space)), 422, .invalidChanges)
+            #expect(refused.error.rejected?.map(\.code) == [RejectionCode.badSignature.rawValue], "\(refused.error)")
+            #expect(try await h.held() == before)
+            // The run as its device signed it is stored.
+            let response = try await h.sync(RouteHarness.push(first + more, to: author.space))
             #expect(response.status == .ok, "\(response.text)")
             let result = try #require(try response.syncResponse().spaces.first)
-            #expect(result.accepted == 1 && result.alreadyHeld == 1)
+            #expect(result.accepted == 1 && result.alreadyHeld == 2)
             // What the server holds builds the author's document.
             var rebuilt = SpaceDocument(space: author.space)
             try rebuilt.apply(try await h.store.everything(in: author.space))

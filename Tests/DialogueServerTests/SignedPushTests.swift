@@ -9,12 +9,6 @@ import Testing
 
 /// The server verifies every push (docs/TRUST.md, "Verification"; issue 12's attacks).
 struct SignedPushTests {
-    static var verifying: ServerLimits {
-        var limits = ServerLimits()
-        limits.verifySignatures = true
-        return limits
-    }
-
     /// A push of `changes` with `heads` to the shared space.
     static func push(_ changes: [Change], heads: [ChainHead], space: SpaceID, binary: Bool = false) -> SyncRequest {
         var request = RouteHarness.push(changes, to: space)
@@ -27,20 +21,20 @@ struct SignedPushTests {
         _ request: SyncRequest, token: String, code: RejectionCode, in h: RouteHarness, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
         let before = try await h.held()
-        let body = try expectRefusal(try await h.sync(request, token: token), 422, .invalidChanges, sourceLocation: sourceLocation)
+        let body = try expectRefusal(try await h.syncAsSent(request, token: token), 422, .invalidChanges, sourceLocation: sourceLocation)
         #expect(body.error.rejected?.map(\.code) == [code.rawValue], "\(body.error)", sourceLocation: sourceLocation)
         #expect(try await h.held() == before, sourceLocation: sourceLocation)
     }
 
     @Test("squatting: Ben's token pushing a change as Ada's replica at her next counter is refused, nothing stored; Ada's own edit there is then accepted")
     func squattingIsRefused() async throws {
-        try await withRouteHarness(limits: Self.verifying) { h in
+        try await withRouteHarness { h in
             let space = h.accounts.partnership.sharedSpace
             var ada = ChangeAuthor(space: space)
             var adaSigner = ChangeSigner()
-            _ = try await SignedSyncTests.register(ada.replica, key: adaSigner.key, token: "hill-member", in: h)
+            _ = try await h.register(ada.replica, key: adaSigner.key, token: "hill-member")
             let first = ada.creates(2)
-            #expect(try await h.sync(Self.push(first, heads: try adaSigner.sign(first), space: space)).status == .ok)
+            #expect(try await h.syncAsSent(Self.push(first, heads: try adaSigner.sign(first), space: space)).status == .ok)
 
             // Ben writes Ada's next counter (a copy of her author, so the same counters).
             var ben = ada
@@ -61,7 +55,7 @@ struct SignedPushTests {
             // Ada's own edit at that counter goes through (the issue's "sent 0" for ever).
             let own = ada.creates(1)
             #expect(own.map(\.id) == forged.map(\.id))
-            let response = try await h.sync(Self.push(own, heads: try adaSigner.sign(own), space: space))
+            let response = try await h.syncAsSent(Self.push(own, heads: try adaSigner.sign(own), space: space))
             #expect(response.status == .ok, "\(response.text)")
             #expect(try response.syncResponse().spaces.first?.accepted == 1)
             #expect(try await h.store.vector(of: space)[ada.replica] == 3)
@@ -70,11 +64,11 @@ struct SignedPushTests {
 
     @Test("one byte altered in a change's content, its counter, or a head's signature: refused, nothing stored", arguments: [false, true])
     func alterationsAreRefused(binary: Bool) async throws {
-        try await withRouteHarness(limits: Self.verifying) { h in
+        try await withRouteHarness { h in
             let space = h.accounts.partnership.sharedSpace
             var ada = ChangeAuthor(space: space)
             var signer = ChangeSigner()
-            _ = try await SignedSyncTests.register(ada.replica, key: signer.key, token: "hill-member", in: h)
+            _ = try await h.register(ada.replica, key: signer.key, token: "hill-member")
             let changes = ada.creates(3)
             let heads = try signer.sign(changes)
 
@@ -94,37 +88,37 @@ struct SignedPushTests {
             signature[0].signature[17] ^= 0x01
             try await Self.expectRefused(Self.push(changes, heads: signature, space: space, binary: binary), token: "hill-member", code: .badSignature, in: h)
 
-            #expect(try await h.sync(Self.push(changes, heads: heads, space: space, binary: binary)).status == .ok)
+            #expect(try await h.syncAsSent(Self.push(changes, heads: heads, space: space, binary: binary)).status == .ok)
         }
     }
 
     @Test("a run ending between signed heads is refused; the same run up to its head is accepted")
     func runEndingBetweenHeads() async throws {
-        try await withRouteHarness(limits: Self.verifying) { h in
+        try await withRouteHarness { h in
             let space = h.accounts.partnership.sharedSpace
             var ada = ChangeAuthor(space: space)
             var signer = ChangeSigner()
-            _ = try await SignedSyncTests.register(ada.replica, key: signer.key, token: "hill-member", in: h)
+            _ = try await h.register(ada.replica, key: signer.key, token: "hill-member")
             let first = ada.creates(2)
             let second = ada.creates(2)
             let heads = try signer.sign(first) + signer.sign(second)
             // Changes 1-3: the last one is past the head at 2 and short of the one at 4.
             try await Self.expectRefused(
                 Self.push(first + second.prefix(1), heads: heads, space: space), token: "hill-member", code: .badSignature, in: h)
-            #expect(try await h.sync(Self.push(first, heads: heads, space: space)).status == .ok)
-            #expect(try await h.sync(Self.push(second, heads: heads, space: space)).status == .ok)
+            #expect(try await h.syncAsSent(Self.push(first, heads: heads, space: space)).status == .ok)
+            #expect(try await h.syncAsSent(Self.push(second, heads: heads, space: space)).status == .ok)
         }
     }
 
     @Test("a revoked device's later changes are refused; its earlier ones are kept and served with its revocation")
     func revokedDevice() async throws {
-        try await withRouteHarness(limits: Self.verifying) { h in
+        try await withRouteHarness { h in
             let space = h.accounts.partnership.sharedSpace
             var ada = ChangeAuthor(space: space)
             var signer = ChangeSigner()
-            _ = try await SignedSyncTests.register(ada.replica, key: signer.key, token: "hill-member", in: h)
+            _ = try await h.register(ada.replica, key: signer.key, token: "hill-member")
             let earlier = ada.creates(2)
-            #expect(try await h.sync(Self.push(earlier, heads: try signer.sign(earlier), space: space)).status == .ok)
+            #expect(try await h.syncAsSent(Self.push(earlier, heads: try signer.sign(earlier), space: space)).status == .ok)
             let revoked = try #require(try await ServerAuthority(store: h.store).revokeToken(id: h.accounts.tokenIDs["hill-member"]!))
             #expect(revoked.revocations.first?.lastCounter(in: space) == 2)
             // Relayed by another member (the device's own token is revoked).
@@ -132,7 +126,7 @@ struct SignedPushTests {
             try await Self.expectRefused(
                 Self.push(later, heads: try signer.sign(later), space: space), token: "vale-member", code: .revokedDevice, in: h)
             let pull = SyncRequest(replica: .random(), spaces: [.init(space: space, have: VersionVector())])
-            let result = try #require(try await h.sync(pull, token: "vale-member").syncResponse().spaces.first)
+            let result = try #require(try await h.syncAsSent(pull, token: "vale-member").syncResponse().spaces.first)
             #expect(try result.allChanges() == earlier)
             #expect(result.revocations == revoked.revocations)
         }
@@ -140,14 +134,14 @@ struct SignedPushTests {
 
     @Test("a run relayed by another member's device (a bundle's contents) verifies the same way")
     func relayedRunVerifies() async throws {
-        try await withRouteHarness(limits: Self.verifying) { h in
+        try await withRouteHarness { h in
             let space = h.accounts.partnership.sharedSpace
             var ada = ChangeAuthor(space: space)
             var signer = ChangeSigner()
-            _ = try await SignedSyncTests.register(ada.replica, key: signer.key, token: "hill-member", in: h)
+            _ = try await h.register(ada.replica, key: signer.key, token: "hill-member")
             let changes = ada.creates(3)
             let heads = try signer.signEach(changes)
-            let response = try await h.sync(Self.push(changes, heads: heads, space: space), token: "vale-member")
+            let response = try await h.syncAsSent(Self.push(changes, heads: heads, space: space), token: "vale-member")
             #expect(response.status == .ok, "\(response.text)")
             #expect(try response.syncResponse().spaces.first?.accepted == 3)
         }
@@ -161,7 +155,7 @@ struct SignedPushStoreTests {
         try await withFreshStore(kind) { fresh in
             let store = fresh.store
             let accounts = try await AccountFixture.make(store)
-            let service = SyncService(store: store, limits: SignedPushTests.verifying, logger: quietLogger("dialogue.test.signed"))
+            let service = SyncService(store: store, logger: quietLogger("dialogue.test.signed"))
             func access(_ name: String) async throws -> SyncService.Access {
                 let found = try #require(try await store.access(forTokenHash: Tokens.hash(accounts.tokens[name]!)))
                 return SyncService.Access(member: found.member, spaces: found.spaces)
@@ -169,9 +163,7 @@ struct SignedPushStoreTests {
             let space = accounts.partnership.sharedSpace
             var ada = ChangeAuthor(space: space)
             var signer = ChangeSigner()
-            let token = try #require(try await store.token(forTokenHash: Tokens.hash(accounts.tokens["hill-member"]!)))
-            _ = try await ServerAuthority(store: store).register(
-                DeviceRegistrationRequest(replica: ada.replica, publicKey: signer.key.publicKey), token: token)
+            _ = try await RouteHarness.register(ada.replica, key: signer.key.publicKey, token: accounts.tokens["hill-member"]!, store: store)
             let first = ada.creates(2)
             let heads = try signer.sign(first)
             _ = try await service.sync(SignedPushTests.push(first, heads: heads, space: space, binary: true), access: access("hill-member"))

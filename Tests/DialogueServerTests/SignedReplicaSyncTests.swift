@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// Replicas that sign each transaction, syncing through a server that verifies every push
-/// (docs/TRUST.md): what `ServerLimits.verifySignatures` on by default will mean.
+/// (docs/TRUST.md).
 struct SignedReplicaSyncTests {
     @Test("three logged-in replicas of two schools sync signed through a verifying server, in small pages, and converge")
     func signedReplicasConvergeThroughAVerifyingServer() async throws {
@@ -14,9 +14,7 @@ struct SignedReplicaSyncTests {
         let store = try SQLiteSyncStore(path: directory.path("server.sqlite"))
         let accounts = try await AccountFixture.make(store)
         let space = accounts.partnership.sharedSpace
-        var limits = ServerLimits()
-        limits.verifySignatures = true
-        try await withLiveServer(store: store, limits: limits) { url in
+        try await withLiveServer(store: store) { url in
             var replicas: [Replica] = []
             var clients: [SyncClient] = []
             for (index, token) in ["hill-member", "vale-member", "hill-admin"].enumerated() {

@@ -10,15 +10,6 @@ import Testing
 /// Protocol 2 at the server: heads stored and relayed, pages cut at signed heads, the
 /// statements a replica needs to verify a page (docs/PROTOCOL.md, docs/TRUST.md).
 struct SignedSyncTests {
-    /// Registers a device for a fixture token, as `POST /v1/devices` does.
-    static func register(
-        _ replica: ReplicaID, key: SigningKeyPair, token name: String, in h: RouteHarness
-    ) async throws -> DeviceRegistrationResponse {
-        let token = try #require(try await h.store.token(forTokenHash: Tokens.hash(h.accounts.tokens[name]!)))
-        return try await ServerAuthority(store: h.store).register(
-            DeviceRegistrationRequest(replica: replica, publicKey: key.publicKey), token: token)
-    }
-
     @Test("a protocol-1 request is 422 unsupported_protocol, telling the user to upgrade dialogue-client, and stores nothing")
     func protocolOneIsRefused() async throws {
         try await withRouteHarness { h in
@@ -27,7 +18,7 @@ struct SignedSyncTests {
             var request = RouteHarness.push(author.creates(2), to: space)
             request.protocol = 1
             let before = try await h.held()
-            let body = try expectRefusal(try await h.sync(request), 422, .unsupportedProtocol)
+            let body = try expectRefusal(try await h.syncAsSent(request), 422, .unsupportedProtocol)
             #expect(body.error.message.contains("Upgrade dialogue-client (or the app)"))
             #expect(try await h.held() == before)
             // Even a protocol-1 body that protocol 2 could not read gets the upgrade message.
@@ -42,19 +33,19 @@ struct SignedSyncTests {
             let space = h.accounts.partnership.sharedSpace
             var author = ChangeAuthor(space: space)
             var signer = ChangeSigner()
-            let registration = try await Self.register(author.replica, key: signer.key, token: "hill-member", in: h)
+            let registration = try await h.register(author.replica, key: signer.key, token: "hill-member")
             let first = author.creates(3)
             let second = author.creates(2)
             let heads = try signer.sign(first) + signer.sign(second)
             var request = RouteHarness.push(first + second, to: space)
             request.spaces[0] = .init(space: space, have: request.spaces[0].have.vector, changes: first + second, heads: heads, binary: binary)
-            let pushed = try await h.sync(request)
+            let pushed = try await h.syncAsSent(request)
             #expect(pushed.status == .ok, "\(pushed.text)")
             #expect(try await h.store.chainHeads(in: space, covering: [author.replica: 1...5]) == heads)
 
             // Vale's member pulls everything: the changes, their heads, Ada's certificate.
             let pull = SyncRequest(replica: .random(), spaces: [.init(space: space, have: VersionVector(), binary: binary)], binary: binary)
-            let response = try await h.sync(pull, token: "vale-member").syncResponse()
+            let response = try await h.syncAsSent(pull, token: "vale-member").syncResponse()
             let result = try #require(response.spaces.first)
             #expect(try result.allChanges() == first + second)
             #expect(try result.allHeads() == heads)
@@ -81,21 +72,21 @@ struct SignedSyncTests {
             let space = h.accounts.partnership.sharedSpace
             var author = ChangeAuthor(space: space)
             var signer = ChangeSigner()
-            _ = try await Self.register(author.replica, key: signer.key, token: "hill-member", in: h)
+            _ = try await h.register(author.replica, key: signer.key, token: "hill-member")
             let run1 = author.creates(5)  // one transaction of five changes
             let run2 = author.creates(3)
             let heads = try signer.sign(run1) + signer.sign(run2)
             for (run, head) in [(run1, heads[0]), (run2, heads[1])] {
                 var request = RouteHarness.push(run, to: space)
                 request.spaces[0].heads = [head]
-                #expect(try await h.sync(request).status == .ok)
+                #expect(try await h.syncAsSent(request).status == .ok)
             }
             var have = VersionVector()
             var pages: [[Change]] = []
             var after: Int64 = 0
             for _ in 0..<5 {
                 let request = SyncRequest(replica: .random(), spaces: [.init(space: space, have: have, after: after)], limit: 2)
-                let result = try #require(try await h.sync(request, token: "vale-member").syncResponse().spaces.first)
+                let result = try #require(try await h.syncAsSent(request, token: "vale-member").syncResponse().spaces.first)
                 let changes = try result.allChanges()
                 pages.append(changes)
                 // Every page ends at a head, and carries it.

@@ -47,6 +47,7 @@ struct SyncClientTests {
             configuration.pushBatch = 40
             let events = Mutex<[SyncClient.Progress]>([])
             let client = SyncClient(configuration: configuration, sleep: sleeps.sleep)
+            _ = try await client.registerDevice(replica)  // sync needs a login
             let summary = try await client.sync(replica) { event in events.withLock { $0.append(event) } }
             #expect(summary.pushed == 150)
             let retries = events.withLock { $0 }.filter { if case .retrying = $0 { true } else { false } }
@@ -73,6 +74,7 @@ struct SyncClientTests {
         let sleeps = SleepRecorder()
         try await withLiveServer(store: store) { url in
             let client = SyncClient(configuration: .init(server: url, token: accounts.tokens["hill-member"]!), sleep: sleeps.sleep)
+            _ = try await client.registerDevice(replica)
             await #expect {
                 try await client.sync(replica)
             } throws: { error in
@@ -117,6 +119,7 @@ struct SyncClientTests {
             configuration.retry.maxAttempts = 1
             // Interrupt after two pushes: cancel the sync from its own progress callback.
             let interrupted = SyncClient(configuration: configuration)
+            _ = try await interrupted.registerDevice(replica)
             let task = Task {
                 try await interrupted.sync(replica) { event in
                     if case .exchanged(_, let pushed, _) = event, pushed >= 198 { withUnsafeCurrentTask { $0?.cancel() } }

@@ -59,9 +59,11 @@ struct TrustLiveServerTests {
                 let hill = accounts.tokens["hill"]!
                 let vale = accounts.tokens["vale"]!
                 // Ada (hill) registers her laptop.
-                let adaKey = SigningKeyPair().publicKey
+                let signers = TestDevices()
                 let ada = ReplicaID.random()
+                let adaKey = signers.key(of: ada).publicKey
                 let first = try await DeviceRegistrationTests.register(url, token: hill, replica: ada, key: adaKey).registration()
+                signers.registered(ada)
                 let pinned = ServerKeyRing(pinned: first.serverKey)
                 try first.certificate.verify(trusting: pinned)
                 try first.directory.verify(trusting: pinned)
@@ -82,7 +84,7 @@ struct TrustLiveServerTests {
                 #expect(devices.first?.tokenLabel == "test" && devices.first?.revokedAt == nil)
                 // Ada pushes three changes to the shared space.
                 var author = ChangeAuthor(space: accounts.sharedSpace, replica: ada)
-                _ = try await postSync(url, token: hill, RouteHarness.push(author.creates(3), to: accounts.sharedSpace))
+                _ = try await postSignedSync(url, token: hill, RouteHarness.push(author.creates(3), to: accounts.sharedSpace), devices: signers)
 
                 // Rotation while the server runs: its next certificate is signed by the new key.
                 let rotated = try await LiveAccounts.admin(["rotate-key"], store, as: RotatedJSON.self)
@@ -90,9 +92,10 @@ struct TrustLiveServerTests {
                 try rotated.endorsement.verify()
                 #expect(rotated.endorsement.previousKey == first.serverKey)
                 let followed = try pinned.adopting([rotated.endorsement])
-                let benKey = SigningKeyPair().publicKey
                 let ben = ReplicaID.random()
+                let benKey = signers.key(of: ben).publicKey
                 let later = try await DeviceRegistrationTests.register(url, token: vale, replica: ben, key: benKey).registration()
+                signers.registered(ben)
                 #expect(later.fingerprint == rotated.current && later.certificate.signer == later.serverKey)
                 #expect(later.endorsements == [rotated.endorsement])
                 // A replica pinned to the old key follows the endorsement; the old certificate stays valid.
@@ -129,7 +132,8 @@ struct TrustLiveServerTests {
                 #expect(again.status != 0 && again.stderr.contains("no active token"), "\(again)")
                 // The text form says which devices were revoked up to which counters.
                 var valeAuthor = ChangeAuthor(space: accounts.sharedSpace, replica: ben)
-                _ = try await postSync(url, token: vale, RouteHarness.push(valeAuthor.creates(2), to: accounts.sharedSpace))
+                _ = try await postSignedSync(
+                    url, token: vale, RouteHarness.push(valeAuthor.creates(2), to: accounts.sharedSpace), devices: signers)
                 let textRevoke = try await Self.adminText(["revoke-token", "--token-id", accounts.tokenIDs["vale"]!.uuidString], store)
                 #expect(textRevoke.status == 0, "\(textRevoke)")
                 #expect(

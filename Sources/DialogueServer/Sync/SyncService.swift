@@ -114,16 +114,15 @@ public struct SyncService: Sendable {
                 rejected += refused
             }
             if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
-            if limits.verifySignatures {
-                let authority = ServerAuthority(store: store, wallClock: wallClock)
-                var verifier = ChainVerifier(ring: try await authority.keys().ring)
-                for section in request.spaces {
-                    guard let new = accepted[section.space]?.new, !new.isEmpty else { continue }
-                    rejected += try await verifySignatures(
-                        new, heads: headsBySpace[section.space] ?? [], in: section.space, verifier: &verifier, authority: authority)
-                }
-                if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
+            // Every run must be signed by its author's certified device (docs/TRUST.md).
+            let authority = ServerAuthority(store: store, wallClock: wallClock)
+            var verifier = ChainVerifier(ring: try await authority.keys().ring)
+            for section in request.spaces {
+                guard let new = accepted[section.space]?.new, !new.isEmpty else { continue }
+                rejected += try await verifySignatures(
+                    new, heads: headsBySpace[section.space] ?? [], in: section.space, verifier: &verifier, authority: authority)
             }
+            if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
             // References into the CRDT state (text origins, list items) are checked against
             // the server's documents, under the spaces' locks until the changes are stored.
             let writing = accepted.filter { !$0.value.new.isEmpty }.map(\.key).sorted()
@@ -310,11 +309,6 @@ public struct ServerLimits: Sendable {
     /// How many spaces' documents the server keeps in memory to check the references of
     /// pushed changes (the least recently used beyond this are rebuilt from the store).
     public var documentCacheSpaces = 64
-    /// Whether every pushed run must verify (docs/TRUST.md, "Verification"): signed by its
-    /// author's certified device key, extending what the server holds, not revoked. Off
-    /// until the clients that sign (protocol 2 replicas signing each transaction) are the
-    /// only ones; then on for good.
-    public var verifySignatures = false
     /// How far ahead of the server's clock a change's timestamp may be.
     public var maxDriftMilliseconds: UInt64 = HybridLogicalClock<SystemWallClock>.defaultMaxDriftMilliseconds
 
