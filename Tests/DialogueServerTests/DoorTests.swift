@@ -159,9 +159,12 @@ struct DoorTests {
         try await withRouteHarness(limits: limits) { h in
             let space = h.accounts.partnership.sharedSpace
             var author = ChangeAuthor(space: space)
-            for _ in 0..<3 { #expect(try await h.sync(RouteHarness.push(author.creates(1), to: space)).status == .ok) }
+            // Registered and signed beforehand, so the four pushes follow each other closely.
+            var pushes: [SyncRequest] = []
+            for _ in 0..<4 { pushes.append(try await h.signed(RouteHarness.push(author.creates(1), to: space), token: "hill-member")) }
+            for push in pushes.prefix(3) { #expect(try await h.syncAsSent(push).status == .ok) }
             let before = try await h.held()
-            let limited = try await h.sync(RouteHarness.push(author.creates(1), to: space))
+            let limited = try await h.syncAsSent(pushes[3])
             try expectRefusal(limited, 429, .rateLimited)
             #expect(limited.headers[.retryAfter] != nil)
             #expect(try await h.held() == before)
