@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DialogueClientTests", dependencies: ["DialogueSync", "DialogueServer", "DialogueTestSupport"],
-            exclude: ["Snapshots"]),  // read by path, as the snapshot to compare with
+            exclude: ["Snapshots", "Fixtures"]),  // read by path (snapshots to compare with, old stores to upgrade)
         .testTarget(name: "DialogueModelTests", dependencies: ["DialogueModel", "DialogueTestSupport"]),
         // The fuzz targets' entry points: the `dialogue-fuzz` executable (a fuzz build only)
         // and the replay tests both call them, so a crasher replays exactly what the fuzzer ran.

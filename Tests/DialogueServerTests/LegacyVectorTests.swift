@@ -136,3 +136,16 @@ struct LegacyVectorTests {
         }
     }
 }
+
+/// Writes Tests/DialogueClientTests/Fixtures/server-pre-signing.sqlite, the store the
+/// client's upgrade test runs the real server over (`DIALOGUE_REGENERATE_FIXTURES=1`).
+@Test(
+    "regenerate Tests/DialogueClientTests/Fixtures/server-pre-signing.sqlite",
+    .enabled(if: ProcessInfo.processInfo.environment["DIALOGUE_REGENERATE_FIXTURES"] == "1"))
+func regeneratePreSigningServerFixture() throws {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("DialogueClientTests/Fixtures/server-pre-signing.sqlite").path
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    try PreSigningStore.writeSQLite(at: path)
+}

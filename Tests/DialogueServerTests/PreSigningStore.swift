@@ -14,7 +14,10 @@ enum PreSigningStore {
     static let tokenID = UUID(uuidString: "70c0e000-0000-4000-8000-000000000004")!
     static let token = "dlg_pre_signing_token_for_ada"
     static let privateSpace = SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-00000000f001")!)
-    static let sharedSpace = SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-00000000f002")!)
+    /// The partnership's shared space: the space of the replica fixture made by the first
+    /// replica schema (Tests/DialogueSyncTests/Fixtures/replica-v1.sqlite), so that replica
+    /// and this store upgrade together in the client's tests.
+    static let sharedSpace = SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-0000000f1a7e")!)
     /// The old device whose changes the store holds.
     static let author = ReplicaID(rawValue: 0x0B1D_0000_0000_0001)!
     static let session = EntityID(UUID(uuidString: "5e550000-0000-4000-8000-00000000f003")!)

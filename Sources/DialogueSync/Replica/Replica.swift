@@ -79,6 +79,11 @@ public actor Replica {
             (deviceKey, certifiedMember) = try database.read { db in
                 (try DeviceKeyStore.load(db), try TrustCache.certificate(of: id, db).map { EntityID($0.member) })
             }
+            // A replica older than signing signs what it wrote before, once (docs/TRUST.md, "Migration").
+            if try !database.read({ db in try Self.spacesWithUnsignedChanges(of: id, db) }).isEmpty {
+                let key = deviceKey
+                _ = try database.write { db in try Self.signUnsignedChanges(of: id, key: key, db) }
+            }
             var logger = logger
             logger[metadataKey: "replica.id"] = "\(id)"
             self.logger = logger

@@ -9,52 +9,59 @@ extension Replica {
     /// Signs this device's changes that no head covers yet: in a replica older than
     /// signing, the changes it wrote before (its chain starts at counter 1 over them, so
     /// the heads signed here vouch for them). One head per 1,000 changes and one at the
-    /// last, as a large transaction gets; nothing to do in a replica whose every change
-    /// was signed as it was written. ``SyncClient`` calls it before pushing.
+    /// last, as a large transaction gets. Opening a replica does it (so its first head
+    /// after an upgrade covers exactly what it wrote before, and later edits get their
+    /// own); ``SyncClient`` checks again before pushing. Nothing to do in a replica whose
+    /// every change was signed as it was written.
     /// - Returns: how many heads were signed.
     @discardableResult
     public func signUnsignedOwnChanges() throws(ReplicaError) -> Int {
         let me = id
         let key = deviceKey
-        let (signed, spaces) = try write { db -> (Int, [SpaceID]) in
-            var signed = 0
-            var touched: [SpaceID] = []
-            for space in try Self.heldSpaces(db) {
-                let held =
-                    try Int64.fetchOne(
-                        db, sql: "SELECT counter FROM vectors WHERE space_id = ? AND replica = ?", arguments: [space.blob, me.storedValue]
-                    ).map { UInt64(bitPattern: $0) } ?? 0
-                let lastHead = try ChainStore.headCounters(of: me, in: space, after: 0, db).last ?? 0
-                guard held > lastHead else { continue }
-                var chain = try ChainStore.position(of: me, in: space, db) ?? DeviceChain(space: space, replica: me)
-                var heads: [ChainHead] = []
-                var sinceHead = 0
-                let blocks = try Row.fetchCursor(
-                    db, sql: "SELECT body FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace) ORDER BY block_id",
-                    arguments: [space.blob])
-                while let row = try blocks.next() {
-                    for change in try row.storedChanges(of: "change_blocks") where change.replica == me && change.id.counter > chain.counter
-                    {
-                        do { try chain.advance(over: change) } catch {
-                            throw ReplicaError.storage("cannot sign this device's earlier changes in space \(space): \(error)")
-                        }
-                        sinceHead += 1
-                        if sinceHead == Self.changesPerHead {
-                            heads.append(chain.head(signedBy: key))
-                            sinceHead = 0
-                        }
-                    }
-                }
-                if sinceHead > 0 { heads.append(chain.head(signedBy: key)) }
-                try ChainStore.store(heads, db)
-                try ChainStore.store(chain, db)
-                signed += heads.count
-                touched.append(space)
-            }
-            return (signed, touched)
-        }
+        let (signed, spaces) = try write { db in try Self.signUnsignedChanges(of: me, key: key, db) }
         for space in spaces { ownChains[space] = nil }  // read again at the next edit
         return signed
+    }
+
+    /// The spaces where `me` holds changes past its last head.
+    static func spacesWithUnsignedChanges(of me: ReplicaID, _ db: Database) throws -> [SpaceID] {
+        try heldSpaces(db).filter { space in
+            let held =
+                try Int64.fetchOne(
+                    db, sql: "SELECT counter FROM vectors WHERE space_id = ? AND replica = ?", arguments: [space.blob, me.storedValue]
+                ).map { UInt64(bitPattern: $0) } ?? 0
+            return held > (try ChainStore.headCounters(of: me, in: space, after: 0, db).last ?? 0)
+        }
+    }
+
+    /// ``signUnsignedOwnChanges()`` in a transaction: the heads signed and the spaces touched.
+    static func signUnsignedChanges(of me: ReplicaID, key: SigningKeyPair, _ db: Database) throws -> (Int, [SpaceID]) {
+        var signed = 0
+        let spaces = try spacesWithUnsignedChanges(of: me, db)
+        for space in spaces {
+            var chain = try ChainStore.position(of: me, in: space, db) ?? DeviceChain(space: space, replica: me)
+            var heads: [ChainHead] = []
+            var sinceHead = 0
+            let blocks = try Row.fetchCursor(
+                db, sql: "SELECT body FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace) ORDER BY block_id", arguments: [space.blob])
+            while let row = try blocks.next() {
+                for change in try row.storedChanges(of: "change_blocks") where change.replica == me && change.id.counter > chain.counter {
+                    do { try chain.advance(over: change) } catch {
+                        throw ReplicaError.storage("cannot sign this device's earlier changes in space \(space): \(error)")
+                    }
+                    sinceHead += 1
+                    if sinceHead == changesPerHead {
+                        heads.append(chain.head(signedBy: key))
+                        sinceHead = 0
+                    }
+                }
+            }
+            if sinceHead > 0 { heads.append(chain.head(signedBy: key)) }
+            try ChainStore.store(heads, db)
+            try ChainStore.store(chain, db)
+            signed += heads.count
+        }
+        return (signed, spaces)
     }
 
     /// The changes of `space` a push to a server holding `serverHas` must leave out, because
