@@ -6,18 +6,12 @@ import Foundation
 import GRDB
 import Testing
 
-/// Replicas and a server store from before signing, syncing with verification on
-/// (docs/TRUST.md, "Migration").
+/// Replicas and a server store from before signing, syncing with a server that verifies
+/// every push (docs/TRUST.md, "Migration").
 @Suite("Migration: syncing replicas from before signing with a verifying server")
 struct MigrationSyncTests {
     typealias Old = PreSigningStore
     let space = PreSigningStore.sharedSpace
-
-    var verifying: ServerLimits {
-        var limits = ServerLimits()
-        limits.verifySignatures = true
-        return limits
-    }
 
     func client(_ url: URL) -> SyncClient {
         var configuration = SyncClient.Configuration(server: url, token: Old.token)
@@ -44,14 +38,16 @@ struct MigrationSyncTests {
         try queue.close()
     }
 
-    @Test("an old replica syncs with an upgraded old store: its earlier changes go signed, the store's legacy ones come marked; a fresh replica converges")
+    @Test(
+        "an old replica syncs with an upgraded old store: its earlier changes go signed, the store's legacy ones come marked; a fresh replica converges"
+    )
     func oldReplicaSyncsWithUpgradedStore() async throws {
         let directory = ServerTestDirectory()
         try Old.writeSQLite(at: directory.path("server.sqlite"))
         let store = try SQLiteSyncStore(path: directory.path("server.sqlite"))
         let oldPath = directory.path("old.sqlite")
         try await replicaFromBeforeSigning(oldPath, title: "Before signing")
-        try await withLiveServer(store: store, limits: verifying) { url in
+        try await withLiveServer(store: store) { url in
             let old = try Replica(path: oldPath)
             let own = try old.changes(in: space, missingFrom: VersionVector()).changes.count
             _ = try await client(url).registerDevice(old)
@@ -73,7 +69,9 @@ struct MigrationSyncTests {
         try await store.close()
     }
 
-    @Test("other devices' unsigned changes the server never held stay on the device, with what depends on them; the rest syncs; they go once their author pushes them signed")
+    @Test(
+        "other devices' unsigned changes the server never held stay on the device, with what depends on them; the rest syncs; they go once their author pushes them signed"
+    )
     func unverifiableChangesDoNotBlockSync() async throws {
         let directory = ServerTestDirectory()
         try Old.writeSQLite(at: directory.path("server.sqlite"))
@@ -93,7 +91,7 @@ struct MigrationSyncTests {
         try await holder.edit(in: space) { editor in
             try editor.set(DialogueSession.Field.title, of: theirs, to: .string("Retitled after the bundle"))
         }
-        try await withLiveServer(store: store, limits: verifying) { url in
+        try await withLiveServer(store: store) { url in
             _ = try await client(url).registerDevice(holder)
             let first = try await client(url).sync(holder, spaces: [space])
             #expect(first.pushed == mine)
