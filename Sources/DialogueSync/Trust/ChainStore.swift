@@ -78,6 +78,14 @@ enum ChainStore {
         }
     }
 
+    /// The last counter at which `replica` signed in `space` (0: never); one index lookup.
+    static func lastHeadCounter(of replica: ReplicaID, in space: SpaceID, _ db: Database) throws -> UInt64 {
+        try Int64.fetchOne(
+            db, sql: "SELECT max(counter) FROM chain_heads WHERE space_id = ? AND replica = ?",
+            arguments: [space.blob, replica.storedValue]
+        ).map { UInt64(bitPattern: $0) } ?? 0
+    }
+
     /// The counters at which `replica` signed in `space` after `counter`, ascending.
     static func headCounters(of replica: ReplicaID, in space: SpaceID, after counter: UInt64, _ db: Database) throws -> [UInt64] {
         try Int64.fetchAll(

@@ -30,7 +30,7 @@ extension Replica {
                 try Int64.fetchOne(
                     db, sql: "SELECT counter FROM vectors WHERE space_id = ? AND replica = ?", arguments: [space.blob, me.storedValue]
                 ).map { UInt64(bitPattern: $0) } ?? 0
-            return held > (try ChainStore.headCounters(of: me, in: space, after: 0, db).last ?? 0)
+            return held > (try ChainStore.lastHeadCounter(of: me, in: space, db))
         }
     }
 
@@ -110,8 +110,8 @@ private struct HeldBackScan {
     /// Per author, what the server holds or held before signing: never pushed.
     let floor: VersionVector
     let held: VersionVector
-    /// Per author, the counters at which it signed in the space, ascending.
-    let heads: [ReplicaID: [UInt64]]
+    /// Per author held, the last counter at which it signed in the space (0: never).
+    let lastHeads: [ReplicaID: UInt64]
 
     init(space: SpaceID, serverHas: VersionVector, me: ReplicaID, _ db: Database) throws {
         self.space = space
@@ -123,19 +123,23 @@ private struct HeldBackScan {
             held[replica] = try row.required("counter", of: "vectors") { $0.storedInt64.map(UInt64.init(bitPattern:)) }
         }
         self.held = held
-        var heads: [ReplicaID: [UInt64]] = [:]
-        for row in try Row.fetchAll(
-            db, sql: "SELECT replica, counter FROM chain_heads WHERE space_id = ? ORDER BY replica, counter", arguments: [space.blob])
-        {
-            let replica = try row.required("replica", of: "chain_heads") { $0.storedInt64.flatMap(ReplicaID.init(storedValue:)) }
-            heads[replica, default: []].append(
-                try row.required("counter", of: "chain_heads") { $0.storedInt64.map(UInt64.init(bitPattern:)) })
-        }
-        self.heads = heads
+        var lastHeads: [ReplicaID: UInt64] = [:]
+        for dot in held.lastDots { lastHeads[dot.replica] = try ChainStore.lastHeadCounter(of: dot.replica, in: space, db) }
+        self.lastHeads = lastHeads
     }
 
     /// The last counter at which `author` signed in the space (0: none).
-    private func lastHead(of author: ReplicaID) -> UInt64 { heads[author]?.last ?? 0 }
+    private func lastHead(of author: ReplicaID) -> UInt64 { lastHeads[author] ?? 0 }
+
+    /// Every author's head counters past what the server holds, ascending (read only when
+    /// something is held back: a long-lived space has one per transaction).
+    private func heads(_ db: Database) throws -> [ReplicaID: [UInt64]] {
+        var heads: [ReplicaID: [UInt64]] = [:]
+        for dot in held.lastDots {
+            heads[dot.replica] = try ChainStore.headCounters(of: dot.replica, in: space, after: floor[dot.replica], db)
+        }
+        return heads
+    }
 
     func result(_ db: Database) throws -> HeldBackChanges {
         var result = HeldBackChanges()
@@ -145,6 +149,7 @@ private struct HeldBackScan {
             if dot.counter > lastHead(of: dot.replica) { suspects = true }
         }
         guard suspects else { return result }
+        let heads = try heads(db)
         // Left out from a counter on, an author's push must still end at one of its heads:
         // that can leave out changes others depend on, so scan again until nothing moves.
         var moved = true
