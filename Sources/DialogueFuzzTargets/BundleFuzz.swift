@@ -3,11 +3,14 @@ import DialogueSync
 import Foundation
 import Logging
 
-/// A bundle file imported into a fresh replica that holds the corpus space (empty).
+/// A bundle file imported into a fresh replica that holds the corpus space (empty) and is
+/// logged in to the fuzz server (``FuzzTrust``): the seeds are signed format-2 bundles of
+/// the corpus's two devices, so mutations reach the verification and the merge behind it.
 ///
-/// Input: one mode byte, then the file. Mode bit 0 rewrites each frame's CRC-32 and bit 1
-/// the file's trailing CRC-32, so that mutations reach the header, frames and merge past
-/// the checksums; bit 2 lets the bundle bring spaces the replica does not hold.
+/// Input: one mode byte, then the file. Mode bit 0 rewrites the CRC-32 of each frame's
+/// change batch and head list, and bit 1 the file's trailing CRC-32, so that mutations
+/// reach the header, frames, verification and merge past the checksums; bit 2 lists a
+/// second space in the replica's space directory, so a bundle may bring it.
 /// Oracle: a refused import leaves what the replica stores unchanged.
 actor BundleFuzz {
     static let shared = BundleFuzz()
@@ -41,13 +44,14 @@ actor BundleFuzz {
         let before: [SpaceID: VersionVector]
         do {
             replica = try Replica(path: folder.appendingPathComponent("replica.sqlite").path, logger: logger)
+            try await FuzzTrust.logIn(replica, spaces: mode & 4 == 4 ? [FuzzCorpus.space, FuzzTrust.otherSpace] : [FuzzCorpus.space])
             try await replica.addSpace(FuzzCorpus.space)
             before = try replica.heldVectors()
         } catch {
             fatalError("cannot open a replica: \(error)")
         }
         do {
-            try await replica.importBundle(from: file, acceptingNewSpaces: mode & 4 == 4)
+            try await replica.importBundle(from: file)
         } catch {
             let after: [SpaceID: VersionVector]
             do { after = try replica.heldVectors() } catch {
@@ -57,7 +61,8 @@ actor BundleFuzz {
         }
     }
 
-    /// Walks the frames as the reader would and rewrites each one's trailing CRC-32.
+    /// Walks the frames as the reader would and rewrites the trailing CRC-32 of each one's
+    /// change batch and head list.
     static func fixFrameChecksums(_ bytes: inout [UInt8]) {
         let prefix = 9
         let trailer = 16
@@ -66,9 +71,9 @@ actor BundleFuzz {
         while offset >= prefix, offset + 4 <= bytes.count - trailer {
             let length = Int(readUInt32(bytes, at: offset))
             guard length <= bytes.count - trailer - offset - 4 else { return }
-            var frame = Array(bytes[(offset + 4)..<(offset + 4 + length)])
-            BinaryFuzz.fixChecksum(&frame)
-            bytes.replaceSubrange((offset + 4)..<(offset + 4 + length), with: frame)
+            var section = Array(bytes[(offset + 4)..<(offset + 4 + length)])
+            BinaryFuzz.fixChecksum(&section)
+            bytes.replaceSubrange((offset + 4)..<(offset + 4 + length), with: section)
             offset += 4 + length
         }
     }
@@ -85,8 +90,8 @@ actor BundleFuzz {
         (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[offset + $1]) << (8 * UInt32($1)) }
     }
 
-    /// Bundles written by ``BundleWriter``: the corpus in one frame, in several, and a
-    /// bundle of another space.
+    /// Bundles written by ``BundleWriter``, signed by the corpus's two certified devices:
+    /// the corpus in one frame, in several, and a bundle of another space.
     static func seeds() throws -> [(name: String, bytes: [UInt8])] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dialogue-fuzz-seeds-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -94,19 +99,66 @@ actor BundleFuzz {
         func bundle(_ name: String, space: SpaceID, frames: [[Change]], mode: UInt8) throws -> (name: String, bytes: [UInt8]) {
             let url = folder.appendingPathComponent(name)
             var writer = try BundleWriter(
-                to: url, header: .init(createdBy: FuzzCorpus.vale, createdAt: 1_765_000_000_000, spaces: [.init(space: space)]))
-            for frame in frames { try writer.write(frame) }
+                to: url,
+                header: .init(
+                    createdBy: FuzzCorpus.vale, createdAt: 1_765_000_000_000, spaces: [.init(space: space, name: "Fuzz", kind: .shared)],
+                    certificates: FuzzTrust.certificates))
+            var chains: [ReplicaID: DeviceChain] = [:]
+            for frame in frames { try writer.write(frame, heads: try FuzzTrust.sign(frame, chains: &chains)) }
             try writer.finish()
             return (name, [mode] + [UInt8](try Data(contentsOf: url)))
         }
         let changes = FuzzCorpus.changes()
-        let other = SpaceID(UUID(uuidString: "5ba7ed00-0000-4000-8000-0000000000f2")!)
         let half = changes.count / 2
         return [
             try bundle("corpus.dlgb", space: FuzzCorpus.space, frames: [changes], mode: 3),
             try bundle("two-frames.dlgb", space: FuzzCorpus.space, frames: [Array(changes[..<half]), Array(changes[half...])], mode: 3),
             try bundle("raw-checksums.dlgb", space: FuzzCorpus.space, frames: [Array(changes.prefix(6))], mode: 0),
-            try bundle("new-space.dlgb", space: other, frames: [FuzzCorpus.changes(in: other)], mode: 7),
+            try bundle("new-space.dlgb", space: FuzzTrust.otherSpace, frames: [FuzzCorpus.changes(in: FuzzTrust.otherSpace)], mode: 7),
         ]
+    }
+}
+
+/// The fuzz server: fixed keys (seeds are the same on every run) certifying the corpus's
+/// two devices and each replica an input is imported into.
+enum FuzzTrust {
+    static let server = key(0xF0)
+    static let otherSpace = SpaceID(UUID(uuidString: "5ba7ed00-0000-4000-8000-0000000000f2")!)
+    static let devices: [ReplicaID: SigningKeyPair] = [FuzzCorpus.hill: key(0xA1), FuzzCorpus.vale: key(0xB2)]
+    static let certificates = devices.keys.sorted().map { certificate($0, key: devices[$0]!.publicKey) }
+
+    /// A fixed key pair (the fuzzer's only).
+    static func key(_ seed: UInt8) -> SigningKeyPair {
+        try! SigningKeyPair(rawRepresentation: [UInt8](repeating: seed, count: 32))
+    }
+
+    static func certificate(_ replica: ReplicaID, key: PublicSigningKey) -> DeviceCertificate {
+        DeviceCertificate.issue(
+            replica: replica, publicKey: key, member: UUID(uuidString: "3e3be300-0000-4000-8000-0000000000f1")!, memberName: "Fuzz",
+            school: UUID(uuidString: "3e3be300-0000-4000-8000-0000000000f2")!, schoolName: "Fuzz School", issuedAt: 1_765_000_000_000,
+            signedBy: server)
+    }
+
+    /// The heads of one frame: each device's run in it, linked into its chain and signed.
+    static func sign(_ frame: [Change], chains: inout [ReplicaID: DeviceChain]) throws -> [ChainHead] {
+        var heads: [ChainHead] = []
+        for replica in devices.keys.sorted() {
+            let own = frame.filter { $0.replica == replica }
+            guard let space = own.first?.space else { continue }
+            var chain = chains[replica] ?? DeviceChain(space: space, replica: replica)
+            try chain.advance(over: own)
+            chains[replica] = chain
+            heads.append(chain.head(signedBy: devices[replica]!))
+        }
+        return heads
+    }
+
+    /// Logs `replica` in to the fuzz server, offline, with `spaces` shared in its directory.
+    static func logIn(_ replica: Replica, spaces: [SpaceID]) async throws {
+        let certificate = certificate(replica.id, key: replica.devicePublicKey)
+        let directory = SpaceDirectory.issue(
+            member: certificate.member, issuedAt: 1_765_000_000_000,
+            entries: spaces.map { .init(space: $0, name: "Fuzz", kind: .shared, owner: certificate.school) }, signedBy: server)
+        try await replica.adoptOfflineLogin(ring: ServerKeyRing(pinned: server.publicKey), certificate: certificate, directory: directory)
     }
 }

@@ -154,8 +154,9 @@ enum ReplicaBenchmark {
         for run in 0..<runs {
             Memory.resetPeak()
             let replica = try Replica(path: directory.appendingPathComponent("merge-\(run).sqlite").path)
+            try await BenchTrust.logIn(replica)
             let start = Date()
-            let result = try await replica.importBundle(from: bundle, acceptingNewSpaces: true)
+            let result = try await replica.importBundle(from: bundle)
             let seconds = Date().timeIntervalSince(start)
             report.mergePeakMemoryBytes = max(report.mergePeakMemoryBytes, Memory.peakResidentBytes())
             report.mergedChanges = result.applied
@@ -177,8 +178,9 @@ enum ReplicaBenchmark {
         defer { try? FileManager.default.removeItem(at: directory) }
         for run in 0..<runs {
             let replica = try Replica(path: directory.appendingPathComponent("import-\(run).sqlite").path)
+            try await BenchTrust.logIn(replica)
             let start = Date()
-            let result = try await replica.importBundle(from: bundle, acceptingNewSpaces: true)
+            let result = try await replica.importBundle(from: bundle)
             let seconds = Date().timeIntervalSince(start)
             let reopening = Date()
             let reopened = try Replica(path: directory.appendingPathComponent("import-\(run).sqlite").path)
@@ -191,14 +193,29 @@ enum ReplicaBenchmark {
         }
     }
 
-    /// A bundle of `changes` remote changes from four authors: sessions created, then
-    /// register writes, set edits and summary typing in random sessions.
+    /// A signed bundle (format 2) of `changes` remote changes from four certified devices:
+    /// sessions created, then register writes, set edits and summary typing in random
+    /// sessions; each frame of 4,096 changes is one signed transaction per author, so an
+    /// import measures the verified merge.
     static func makeBundle(changes total: Int, at url: URL) throws -> Int {
         var random = SplitMix64(seed: 42)
         var document = SpaceDocument(space: space)
         document.journal = []
         let authors = (1...4).map { ReplicaID(rawValue: 0xA000 + UInt64($0))! }
-        var writer = try BundleWriter(to: url, header: .init(createdBy: authors[0], createdAt: 0, spaces: [.init(space: space)]))
+        var signers = (1...4).map { ChangeSigner(key: BenchTrust.key(UInt8($0))) }
+        var writer = try BundleWriter(
+            to: url,
+            header: .init(
+                createdBy: authors[0], createdAt: 0, spaces: [.init(space: space, name: "Benchmark", kind: .shared)],
+                certificates: zip(authors, signers).map { BenchTrust.certificate($0, key: $1.key.publicKey) }))
+        func emit(_ frame: [Change]) throws {
+            var heads: [ChainHead] = []
+            for (index, author) in authors.enumerated() {
+                let own = frame.filter { $0.replica == author }
+                if !own.isEmpty { heads += try signers[index].sign(own) }
+            }
+            try writer.write(frame, heads: heads)
+        }
         var sessions: [EntityID] = []
         var emitted = 0
         var made: Int { emitted + (document.journal?.count ?? 0) }
@@ -231,12 +248,12 @@ enum ReplicaBenchmark {
                 }
             }
             if document.journal!.count >= 4096 {
-                try writer.write(document.journal!)
+                try emit(document.journal!)
                 emitted += document.journal!.count
                 document.journal = []
             }
         }
-        try writer.write(Array(document.journal!.prefix(total - emitted)))
+        try emit(Array(document.journal!.prefix(total - emitted)))
         try writer.finish()
         return writer.bytes
     }
@@ -370,5 +387,32 @@ enum RawSQLite {
             try exec("COMMIT")
         }
         return Double(rows) / Date().timeIntervalSince(start)
+    }
+}
+
+/// The benchmark's own server: fixed keys (so `bundle make` and `bundle import`, run apart,
+/// agree), certifying the four authors of its bundle and each importing replica.
+enum BenchTrust {
+    static let server = key(0)
+
+    /// A fixed key pair (not a secret: the benchmark's only).
+    static func key(_ seed: UInt8) -> SigningKeyPair {
+        try! SigningKeyPair(rawRepresentation: [UInt8](repeating: seed &+ 0x5A, count: 32))
+    }
+
+    static func certificate(_ replica: ReplicaID, key: PublicSigningKey) -> DeviceCertificate {
+        DeviceCertificate.issue(
+            replica: replica, publicKey: key, member: UUID(), memberName: "Bench \(replica)", school: UUID(), schoolName: "Bench School",
+            issuedAt: 0, signedBy: server)
+    }
+
+    /// Logs `replica` in to the benchmark's server, offline: pinned key, certificate, and a
+    /// directory listing the benchmark's space.
+    static func logIn(_ replica: Replica) async throws {
+        let certificate = certificate(replica.id, key: replica.devicePublicKey)
+        let directory = SpaceDirectory.issue(
+            member: certificate.member, issuedAt: 0,
+            entries: [.init(space: ReplicaBenchmark.space, name: "Benchmark", kind: .shared, owner: UUID())], signedBy: server)
+        try await replica.adoptOfflineLogin(ring: ServerKeyRing(pinned: server.publicKey), certificate: certificate, directory: directory)
     }
 }

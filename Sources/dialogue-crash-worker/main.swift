@@ -78,7 +78,7 @@ while getppid() == parent {
         let roll = Int.random(in: 0..<100, using: &random)
         if roll < 15, !bundles.isEmpty {
             let bundle = bundles[Int.random(in: 0..<bundles.count, using: &random)]
-            try await replica.importBundle(from: bundle, acceptingNewSpaces: true)
+            try await replica.importBundle(from: bundle)
             emit("ack merge \(bundle.lastPathComponent)")
             continue
         }

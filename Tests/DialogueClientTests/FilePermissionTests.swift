@@ -66,9 +66,10 @@ struct FilePermissionTests {
     @Test("bundles and exports are 0600 under umask 022")
     func exportsArePrivate() async throws {
         let scratch = Scratch()
-        let leader = Leader("hill", in: scratch)
-        let space = UUID().uuidString
-        try await leader.ok(["init", "--space", space])
+        let server = try await LiveServer.start(in: scratch)  // a bundle is signed: its writer has logged in
+        defer { server.stop() }
+        let leader = try await server.loggedInLeader("hill", in: scratch)
+        let space = server.sharedSpace
         let session = try await leader.ok(["sessions", "create", "--title", "Private notes"])
         let bundle = scratch.path("out.bundle")
         #expect(try await leader.client(["bundle", "export", bundle], umask: "022").status == 0)

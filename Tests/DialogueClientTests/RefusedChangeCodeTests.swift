@@ -19,7 +19,11 @@ struct RefusedChangeCodeTests {
         "bundle import of an invalid value and of a forged history: exit 65, the code in the message and in --json",
         arguments: Refused.allCases)
     func refusedChangeCode(_ refused: Refused) async throws {
-        var scenario = try ForgeryScenario(wallTime: 1_780_000_000_000)
+        let scratch = Scratch()
+        let server = try await LiveServer.start(in: scratch)
+        defer { server.stop() }
+        let leader = try await server.loggedInLeader("hill", in: scratch)
+        var scenario = try ForgeryScenario(space: SpaceID(UUID(uuidString: server.sharedSpace)!), wallTime: 1_780_000_000_000)
         let bad: Change
         switch refused {
         case .invalidValue:
@@ -29,18 +33,29 @@ struct RefusedChangeCodeTests {
         case .impossibleHistory:
             bad = try scenario.mallorysChanges(.set).forged
         }
-        let scratch = Scratch()
+        // Each device is certified by the server and signs its changes: the bundle verifies,
+        // and the merge behind the verification refuses the bad change.
+        var signers: [ReplicaID: ChangeSigner] = [:]
+        var certificates: [DeviceCertificate] = []
+        for device in [ForgeryScenario.hill, ForgeryScenario.vale, ForgeryScenario.mallory] {
+            let signer = ChangeSigner()
+            signers[device] = signer
+            certificates.append(try await server.registerDevice(device, key: signer.key.publicKey, as: "vale"))
+        }
+        let changes = scenario.fromHill + scenario.fromVale + [bad]
+        var heads: [ChainHead] = []
+        for device in [ForgeryScenario.hill, ForgeryScenario.vale, ForgeryScenario.mallory] {
+            heads += try signers[device]!.sign(changes.filter { $0.replica == device })
+        }
         let bundle = URL(fileURLWithPath: scratch.path("refused.dlgb"))
         var writer = try BundleWriter(
             to: bundle,
             header: .init(
                 createdBy: ForgeryScenario.mallory, createdAt: 1_780_000_000_000,
-                spaces: [.init(space: scenario.space, base: VersionVector())]))
-        try writer.write(scenario.fromHill + scenario.fromVale + [bad])
+                spaces: [.init(space: scenario.space, base: VersionVector())], certificates: certificates))
+        try writer.write(changes, heads: heads)
         try writer.finish()
 
-        let leader = Leader("hill", in: scratch)
-        try await leader.ok(["init", "--space", scenario.space.description])
         let text = try await leader.client(["bundle", "import", bundle.path])
         #expect(text.status == 65, "exit \(text.status): \(text.stderr)")
         #expect(text.stderr.contains("error: change \(bad.id) refused (\(refused.rawValue): "), "\(text.stderr)")

@@ -20,11 +20,12 @@ struct TerminalEscapingTests {
 
     /// Hill holds a session that Vale (the partner) wrote, merged in through a bundle.
     static func partnerSession(_ scratch: Scratch) async throws -> (hill: Leader, session: String, space: String) {
-        let space = UUID().uuidString
-        let hill = Leader("hill", in: scratch)
-        let vale = Leader("vale", in: scratch)
-        try await hill.ok(["init", "--space", space])
-        try await vale.ok(["init", "--space", space])
+        // Bundles are signed and verified: both leaders log in to one server (then work offline).
+        let server = try await LiveServer.start(in: scratch)
+        defer { server.stop() }
+        let space = server.sharedSpace
+        let hill = try await server.loggedInLeader("hill", in: scratch)
+        let vale = try await server.loggedInLeader("vale", in: scratch)
         let member = try await vale.ok(["members", "add", "--name", member])
         let session = try await vale.ok(["sessions", "create", "--title", title, "--at", "2025-03-14", "--facilitator", member])
         try await vale.ok(["sessions", "edit", session, "--summary", summary])

@@ -62,6 +62,7 @@ struct DeviceKeyTests {
         let directory = TemporaryDirectory()
         let replica = try Replica(path: directory.path("replica.sqlite"))
         let space = SpaceID(UUID())
+        try await BundleTrust().login(replica, shared: [space])
         try await replica.addSpace(space)
         _ = try await replica.edit(in: space) { editor in try editor.createSession(title: "Keys stay home") }
         let bundle = URL(fileURLWithPath: directory.path("out.bundle"))

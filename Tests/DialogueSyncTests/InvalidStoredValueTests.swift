@@ -54,6 +54,14 @@ struct InvalidStoredValueTests {
         var bobDocument = try #require(await bob.document(f.space))
         let poisoned = bobDocument.set(S.scheduledAt, of: f.session, to: .string("soon"), by: f.context(ReplicaBadInputTests.bobID))
         try await Self.plantInLog([poisoned], of: f.space, in: bob)
+        // ...and signed it, as every version since signing does: the bundle verifies, and the
+        // merge behind the verification checks the value.
+        let space = f.space
+        try await bob.database.write { db in
+            let chain = try ChainStore.held(of: ReplicaBadInputTests.bobID, in: space, upTo: poisoned.lastCounter, db)
+            try ChainStore.store([chain.head(signedBy: bob.deviceKey)], db)
+            try ChainStore.store(chain, db)
+        }
         let bobAgain = try Replica(path: f.directory.path("bob.sqlite"), wallClock: f.clock)
         let url = f.directory.url.appendingPathComponent("poisoned.dlgb")
         try bobAgain.exportBundle(to: url, spaces: [f.space], recipientHolds: f.replica.heldVectors())

@@ -21,6 +21,8 @@ struct ReplicaBadInputTests {
     struct Fixture {
         let directory = TemporaryDirectory()
         let clock = ManualWallClock(ReplicaBadInputTests.start)
+        /// The server Alice and Bob log in to (their directories list the fixture's space).
+        let trust = BundleTrust()
         let space = SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-00000000bad1")!)
         var replica: Replica!
         var session: EntityID!
@@ -36,6 +38,7 @@ struct ReplicaBadInputTests {
             try createReplicaFile(at: path, id: ReplicaBadInputTests.aliceID)
             let ids = SeededEntityIDs(seed: 42)
             f.replica = try Replica(path: path, wallClock: f.clock, entityIDs: { ids.next() })
+            try await f.trust.login(f.replica, shared: [f.space])
             try await f.replica.addSpace(f.space)
             let made = try await f.replica.edit(in: f.space) { editor in
                 let session = try editor.createSession(title: "Feedback that moves learning on")
@@ -547,6 +550,7 @@ struct ReplicaBadInputTests {
         let path = f.directory.path("bob.sqlite")
         try createReplicaFile(at: path, id: Self.bobID)
         let bob = try Replica(path: path, wallClock: f.clock)
+        try await f.trust.login(bob, shared: [f.space] + (otherSpace.map { [$0] } ?? []))
         try await bob.merge(f.log())
         let session = f.session!
         try await bob.edit(in: f.space) { editor in
@@ -575,43 +579,31 @@ struct ReplicaBadInputTests {
         return url
     }
 
-    /// Recomputes the CRC-32 trailer (over every byte but the last four, little-endian).
-    static func resealed(_ bytes: [UInt8]) -> [UInt8] {
-        var copy = bytes
-        let crc = CRC32.checksum(copy[0..<(copy.count - 4)])
-        for index in 0..<4 { copy[copy.count - 4 + index] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(index))) }
-        return copy
-    }
+    static func resealed(_ bytes: [UInt8]) -> [UInt8] { CraftedBundle.resealed(bytes) }
+    static func le64(_ value: UInt64) -> [UInt8] { CraftedBundle.le64(value) }
+    static func le32(_ value: UInt32) -> [UInt8] { CraftedBundle.le32(value) }
 
-    static func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * UInt32($0))) } }
-    static func le64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) } }
+    /// Bob's key and certificate, for changes crafted by hand as Bob's device.
+    static let bobKey = SigningKeyPair()
 
-    /// A bundle built by hand, per the layout in BundleFormat.swift.
-    static func craftBundle(headerJSON: [UInt8], frames: [[UInt8]], count: UInt64, version: UInt8 = 1) -> [UInt8] {
-        var bytes = Array("DLGB".utf8) + [version] + le32(UInt32(headerJSON.count)) + headerJSON
-        for frame in frames { bytes += le32(UInt32(frame.count)) + frame }
-        bytes += Array("DLGE".utf8) + le64(count) + [0, 0, 0, 0]
-        return resealed(bytes)
-    }
-
-    static func headerJSON(declaring spaces: [SpaceID]) throws -> [UInt8] {
+    static func headerJSON(declaring spaces: [SpaceID], _ f: Fixture) throws -> [UInt8] {
         let header = BundleFormat.Header(
-            createdBy: bobID, createdAt: start, spaces: spaces.map { .init(space: $0) })
+            createdBy: bobID, createdAt: start, spaces: spaces.map { .init(space: $0) },
+            certificates: [f.trust.certificate(bobID, key: bobKey.publicKey)])
         return [UInt8](try JSONEncoder().encode(header))
     }
 
     /// Imports `bytes` into the fixture's replica, expecting ``ReplicaError/invalidBundle(_:)``
     /// mentioning each of `mentions`, and nothing changed.
     func expectBundleRefused(
-        _ f: Fixture, _ bytes: [UInt8], _ what: String, mentions: [String] = [], acceptingNewSpaces: Bool = false,
-        sourceLocation: SourceLocation = #_sourceLocation
+        _ f: Fixture, _ bytes: [UInt8], _ what: String, mentions: [String] = [], sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
         let url = try write(bytes, f, "bad")
         let error = try await expectRefusal(
             f.replica, what, mentions: ["bundle refused", "nothing was imported"] + mentions, sourceLocation: sourceLocation,
             matching: { if case .invalidBundle = $0 { true } else { false } }
         ) {
-            try await f.replica.importBundle(from: url, acceptingNewSpaces: acceptingNewSpaces)
+            try await f.replica.importBundle(from: url)
         }
         _ = error
     }
@@ -625,7 +617,7 @@ struct ReplicaBadInputTests {
         try await expectBundleRefused(
             f, Array("Agenda for Tuesday\n1. Feedback\n".utf8), "a text file", mentions: ["not a Dialogue bundle"])
         try await expectBundleRefused(f, [], "an empty file", mentions: ["not a Dialogue bundle"])
-        try await expectBundleRefused(f, Array("DLGB".utf8) + [1] + noise, "bundle magic then noise", mentions: ["damaged"])
+        try await expectBundleRefused(f, Array("DLGB".utf8) + [2] + noise, "bundle magic then noise", mentions: ["damaged"])
         let missing = f.directory.url.appendingPathComponent("never-written.dlgb")
         try await expectRefusal(
             f.replica, "a missing file", mentions: ["cannot read", "never-written.dlgb"],
@@ -666,29 +658,44 @@ struct ReplicaBadInputTests {
         let f = try await Fixture.make()
         let bob = try await makeBob(f)
         var bytes = try goodBundle(f, bob)
-        bytes[4] = 2
-        try await expectBundleRefused(f, Self.resealed(bytes), "version 2", mentions: ["version 2", "newer", "update Dialogue"])
+        bytes[4] = 3
+        try await expectBundleRefused(f, Self.resealed(bytes), "version 3", mentions: ["version 3", "newer", "update Dialogue"])
         bytes[4] = 0
         try await expectBundleRefused(f, Self.resealed(bytes), "version 0", mentions: ["version 0"])
     }
 
-    @Test("a bundle for a space this replica does not hold")
+    @Test("a bundle holding a space the importer's directory does not list is refused whole, naming it; once listed, it imports")
     func foreignSpace() async throws {
         let f = try await Fixture.make()
         let other = SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-0000000e15e1")!)
         let bob = try await makeBob(f, otherSpace: other)
         let url = f.directory.url.appendingPathComponent("other.dlgb")
         try bob.exportBundle(to: url, spaces: [other])
-        try await expectBundleRefused(
-            f, [UInt8](try Data(contentsOf: url)), "the other space only", mentions: [other.description, "does not hold"])
-        // Both spaces: the held one is not imported either.
+        let name = "Shared \(other.description.prefix(4))"
+        let refused = { (error: ReplicaError) in if case .spaceNotPermitted(other, name: name) = error { true } else { false } }
+        try await expectRefusal(
+            f.replica, "the other space only", mentions: [name, other.description, "space directory", "nothing was imported"],
+            matching: refused
+        ) { try await f.replica.importBundle(from: url) }
+        // Both spaces: the permitted one is not imported either.
         try bob.exportBundle(to: url, recipientHolds: f.replica.heldVectors())
-        try await expectBundleRefused(f, [UInt8](try Data(contentsOf: url)), "both spaces", mentions: [other.description])
+        try await expectRefusal(f.replica, "both spaces", mentions: [name], matching: refused) { try await f.replica.importBundle(from: url) }
         #expect(await f.replica.spaces == [f.space])
-        // Accepting new spaces, the same file imports both.
-        let report = try await f.replica.importBundle(from: url, acceptingNewSpaces: true)
+        // Once Alice's directory lists it, the same file imports both, and the space is added.
+        try await f.trust.login(f.replica, shared: [f.space, other])
+        let report = try await f.replica.importBundle(from: url)
         #expect(report.applied > 0)
         #expect(await f.replica.spaces.sorted() == [f.space, other].sorted())
+    }
+
+    @Test("a format-1 bundle (before signed changes) is refused, saying it cannot be verified and what to do")
+    func formatOne() async throws {
+        let f = try await Fixture.make()
+        let bob = try await makeBob(f)
+        var bytes = try goodBundle(f, bob)
+        bytes[4] = 1
+        try await expectBundleRefused(
+            f, Self.resealed(bytes), "format 1", mentions: ["format-1", "before signed changes", "cannot be verified", "upgrade dialogue-client"])
     }
 
     @Test("a bundle whose trailer miscounts its changes")
@@ -715,18 +722,20 @@ struct ReplicaBadInputTests {
         var stranger = SpaceDocument(space: other)
         let stray = stranger.create(
             EntityID(UUID(uuidString: "00000000-0000-4000-8000-00000000057a")!), kind: .session, by: f.context(Self.bobID))
-        let header = try Self.headerJSON(declaring: [f.space])
+        let header = try Self.headerJSON(declaring: [f.space], f)
+        var signer = ChangeSigner(key: Self.bobKey)
+        let validFrame = try CraftedBundle.frame([valid], signer: &signer)
         // The stray change in its own frame after a valid frame: the valid frame is not kept.
-        let twoFrames = Self.craftBundle(headerJSON: header, frames: [ChangeCodec.encode([valid]), ChangeCodec.encode([stray])], count: 2)
+        var strays = signer
+        let twoFrames = CraftedBundle.bundle(
+            headerJSON: header, frames: [validFrame, try CraftedBundle.frame([stray], signer: &strays)], count: 2)
         try await expectBundleRefused(f, twoFrames, "stray change in the second frame", mentions: [other.description, "does not declare"])
         // The stray change mixed into one frame.
-        let oneFrame = Self.craftBundle(headerJSON: header, frames: [ChangeCodec.encode([valid, stray])], count: 2)
+        var mixed = ChangeSigner(key: Self.bobKey)
+        let oneFrame = CraftedBundle.bundle(headerJSON: header, frames: [try CraftedBundle.frame([valid, stray], signer: &mixed)], count: 2)
         try await expectBundleRefused(f, oneFrame, "stray change in the same frame", mentions: [other.description, "does not declare"])
-        // Even when new spaces are accepted.
-        try await expectBundleRefused(
-            f, oneFrame, "stray change, accepting new spaces", mentions: [other.description], acceptingNewSpaces: true)
         // The same bundle, declaring only the valid change, imports.
-        let honest = Self.craftBundle(headerJSON: header, frames: [ChangeCodec.encode([valid])], count: 1)
+        let honest = CraftedBundle.bundle(headerJSON: header, frames: [validFrame], count: 1)
         #expect(try await f.replica.importBundle(from: try write(honest, f, "honest")).applied == 1)
     }
 
@@ -735,38 +744,57 @@ struct ReplicaBadInputTests {
         let f = try await Fixture.make()
         var bob = try f.remoteCopy()
         let valid = bob.set(DialogueSession.Field.title, of: f.session, to: .string("Bob's title"), by: f.context(Self.bobID))
-        let header = try Self.headerJSON(declaring: [f.space])
-        let frame = ChangeCodec.encode([valid])
+        let header = try Self.headerJSON(declaring: [f.space], f)
+        var signer = ChangeSigner(key: Self.bobKey)
+        let frame = try CraftedBundle.frame([valid], signer: &signer)
+        let changeBatch = ChangeCodec.encode([valid])
 
-        let notJSON = Self.craftBundle(headerJSON: Array("{not json".utf8), frames: [frame], count: 1)
+        let notJSON = CraftedBundle.bundle(headerJSON: Array("{not json".utf8), frames: [frame], count: 1)
         try await expectBundleRefused(f, notJSON, "header not JSON", mentions: ["header"])
         let otherFormat = Array(String(decoding: header, as: UTF8.self).replacingOccurrences(of: "dialogue-bundle", with: "zip").utf8)
         try await expectBundleRefused(
-            f, Self.craftBundle(headerJSON: otherFormat, frames: [frame], count: 1), "another format", mentions: ["zip"])
+            f, CraftedBundle.bundle(headerJSON: otherFormat, frames: [frame], count: 1), "another format", mentions: ["zip"])
+        let otherVersion = Array(String(decoding: header, as: UTF8.self).replacingOccurrences(of: "\"version\":2", with: "\"version\":1").utf8)
+        try await expectBundleRefused(
+            f, CraftedBundle.bundle(headerJSON: otherVersion, frames: [frame], count: 1), "header version differs", mentions: ["version 1"])
 
-        var longHeader = Self.craftBundle(headerJSON: header, frames: [frame], count: 1)
+        var longHeader = CraftedBundle.bundle(headerJSON: header, frames: [frame], count: 1)
         longHeader.replaceSubrange(5..<9, with: Self.le32(UInt32(longHeader.count)))
         try await expectBundleRefused(f, Self.resealed(longHeader), "header length past the end", mentions: ["header length"])
 
-        var noEnd = Self.craftBundle(headerJSON: header, frames: [frame], count: 1)
+        var noEnd = CraftedBundle.bundle(headerJSON: header, frames: [frame], count: 1)
         noEnd.replaceSubrange((noEnd.count - 16)..<(noEnd.count - 12), with: Array("DLGX".utf8))
         try await expectBundleRefused(f, Self.resealed(noEnd), "no end marker", mentions: ["end marker"])
 
-        var longFrame = Self.craftBundle(headerJSON: header, frames: [frame], count: 1)
+        var longFrame = CraftedBundle.bundle(headerJSON: header, frames: [frame], count: 1)
         let frameOffset = 9 + header.count
         longFrame.replaceSubrange(frameOffset..<(frameOffset + 4), with: Self.le32(UInt32(frame.count + 100)))
         try await expectBundleRefused(f, Self.resealed(longFrame), "frame length past the end", mentions: ["frame"])
 
-        let stub = Self.craftBundle(headerJSON: header, frames: [frame], count: 1)
+        var hugeHeads = CraftedBundle.bundle(headerJSON: header, frames: [frame], count: 1)
+        let headsOffset = frameOffset + 4 + changeBatch.count
+        hugeHeads.replaceSubrange(headsOffset..<(headsOffset + 4), with: Self.le32(UInt32.max))
+        try await expectBundleRefused(f, Self.resealed(hugeHeads), "head list length past the end", mentions: ["head list"])
+
+        let noHeads = CraftedBundle.bundle(headerJSON: header, frames: [Self.le32(UInt32(changeBatch.count)) + changeBatch], count: 1)
+        try await expectBundleRefused(f, noHeads, "a frame without its head list", mentions: ["heads are missing"])
+
+        let stub = CraftedBundle.bundle(headerJSON: header, frames: [frame], count: 1)
         var shortFrame = Array(stub[0..<(stub.count - 16)]) + [1, 0] + Array(stub[(stub.count - 16)...])
         shortFrame = Self.resealed(shortFrame)
         try await expectBundleRefused(f, shortFrame, "two stray bytes before the trailer", mentions: ["frame"])
 
-        var garbledFrame = frame
+        var garbledFrame = changeBatch
         garbledFrame[garbledFrame.count / 2] ^= 0xFF  // the frame's own checksum no longer matches
         try await expectBundleRefused(
-            f, Self.craftBundle(headerJSON: header, frames: [ChangeCodec.encode([valid]), garbledFrame], count: 2), "garbled second frame",
-            mentions: ["frame cannot be read"])
+            f, CraftedBundle.bundle(headerJSON: header, frames: [frame, CraftedBundle.frame(garbledFrame, heads: [])], count: 2),
+            "garbled second frame", mentions: ["frame cannot be read"])
+        var headSigner = ChangeSigner(key: Self.bobKey)
+        var garbledHeads = ChainHeadCodec.encode(try headSigner.sign([valid]))
+        garbledHeads[garbledHeads.count / 2] ^= 0xFF
+        try await expectBundleRefused(
+            f, CraftedBundle.bundle(headerJSON: header, frames: [Self.le32(UInt32(changeBatch.count)) + changeBatch + Self.le32(UInt32(garbledHeads.count)) + garbledHeads], count: 1),
+            "garbled head list", mentions: ["heads cannot be read"])
     }
 
     @Test("a bundle carrying a change the merge refuses is refused whole")
@@ -776,9 +804,10 @@ struct ReplicaBadInputTests {
         let now = f.clock.millisecondsSinceEpoch()
         let valid = bob.set(DialogueSession.Field.title, of: f.session, to: .string("Bob's title"), by: f.context(Self.bobID, at: now))
         let future = bob.set(DialogueSession.Field.focus, of: f.session, to: .string("x"), by: f.context(Self.bobID, at: now + 86_400_000))
-        let bytes = Self.craftBundle(
-            headerJSON: try Self.headerJSON(declaring: [f.space]), frames: [ChangeCodec.encode([valid]), ChangeCodec.encode([future])],
-            count: 2)
+        var signer = ChangeSigner(key: Self.bobKey)
+        let bytes = CraftedBundle.bundle(
+            headerJSON: try Self.headerJSON(declaring: [f.space], f),
+            frames: [try CraftedBundle.frame([valid], signer: &signer), try CraftedBundle.frame([future], signer: &signer)], count: 2)
         let url = try write(bytes, f, "future")
         try await expectRefusal(
             f.replica, "bundle with a far-future change", mentions: ["too far ahead"],

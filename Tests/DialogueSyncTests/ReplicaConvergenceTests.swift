@@ -200,6 +200,8 @@ final class ReplicaSimulation {
     var delayed: [(url: URL, from: Int)] = []
     var bundleCount = 0
     var trace: [String] = []
+    /// The server every replica logged in to (its directory lists the space).
+    let trust = BundleTrust()
 
     init(seed: UInt64, directory: TemporaryDirectory) throws {
         self.seed = seed
@@ -242,6 +244,7 @@ final class ReplicaSimulation {
 
     func run() async throws {
         for replica in replicas {
+            try await trust.login(replica, shared: [space])
             try await replica.addSpace(space)
             await configure(replica)
         }
@@ -270,8 +273,8 @@ final class ReplicaSimulation {
                 let bundle = delayed.remove(at: Int.random(in: 0..<delayed.count, using: &random))
                 // Usually to someone else than its writer; not necessarily the replica it was cut for.
                 let to = Int.random(in: 0..<replicas.count, using: &random)
-                let report = try await replicas[to].importBundle(from: bundle.url)
-                note("\(step): late bundle \(bundle.url.lastPathComponent) from \(bundle.from) imported by \(to): \(report)")
+                let report = try await importUnlessGap(bundle.url, into: to)
+                note("\(step): late bundle \(bundle.url.lastPathComponent) from \(bundle.from) imported by \(to): \(Self.describe(report))")
             default:
                 let index = Int.random(in: 0..<replicas.count, using: &random)
                 let before = await replicas[index].document(space)
@@ -287,8 +290,8 @@ final class ReplicaSimulation {
         // Whatever is still in flight arrives late, in random order.
         for bundle in delayed.shuffled(using: &random) {
             let to = Int.random(in: 0..<replicas.count, using: &random)
-            let report = try await replicas[to].importBundle(from: bundle.url)
-            note("final: late bundle \(bundle.url.lastPathComponent) from \(bundle.from) imported by \(to): \(report)")
+            let report = try await importUnlessGap(bundle.url, into: to)
+            note("final: late bundle \(bundle.url.lastPathComponent) from \(bundle.from) imported by \(to): \(Self.describe(report))")
         }
         delayed = []
         // Full exchange: every replica hears from every other, twice, against its real vectors.
@@ -302,6 +305,28 @@ final class ReplicaSimulation {
                 }
             }
         }
+    }
+
+    /// Imports a bundle; `nil` when it is refused as `counter_gap`: a bundle cut against a
+    /// vector the recipient does not hold (a third replica's, or late) may start an author's
+    /// run past what the recipient holds, and signed chains are verified without gaps. Such
+    /// a refusal must change nothing.
+    func importUnlessGap(_ url: URL, into index: Int) async throws -> MergeReport? {
+        let replica = replicas[index]
+        let before: [UInt8]? = await replica.document(space)?.canonicalExport()
+        do {
+            return try await replica.importBundle(from: url)
+        } catch {
+            guard error.trustCode == "counter_gap" else { throw error }
+            let after: [UInt8]? = await replica.document(space)?.canonicalExport()
+            if after != before { Issue.record("seed \(seed): a refused bundle changed replica \(index)") }
+            return nil
+        }
+    }
+
+    static func describe(_ report: MergeReport?) -> String {
+        guard let report else { return "refused: counter_gap" }
+        return String(describing: report)
     }
 
     func nextBundleURL() -> URL {
@@ -339,7 +364,10 @@ final class ReplicaSimulation {
             note("\(step): bundle \(url.lastPathComponent) \(from) -> \(to) (\(how), \(summary.changes) changes) kept for later")
             return
         }
-        let report = try await replicas[to].importBundle(from: url)
+        guard let report = try await importUnlessGap(url, into: to) else {
+            note("\(step): bundle \(url.lastPathComponent) \(from) -> \(to) (\(how)) refused: counter_gap")
+            return
+        }
         note("\(step): bundle \(url.lastPathComponent) \(from) -> \(to) (\(how), \(summary.changes) changes): \(report)")
         if Int.random(in: 0..<5, using: &random) == 0 {
             let before = await replicas[to].document(space)?.canonicalExport()

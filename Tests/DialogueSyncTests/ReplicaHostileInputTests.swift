@@ -53,9 +53,17 @@ struct ReplicaHostileInputTests {
         let replica = try await Self.receiver(scenario, in: directory)
         let (_, forged, _) = try scenario.mallorysChanges(.delete)
         let url = directory.url.appendingPathComponent("forged.dlgb")
+        // Mallory's device is certified and signs the forgery: it passes verification, and
+        // the merge behind it refuses its history.
+        let trust = BundleTrust()
+        try await trust.login(replica, shared: [scenario.space])
+        var mallory = ChangeSigner()
         var writer = try BundleWriter(
-            to: url, header: .init(createdBy: ForgeryScenario.mallory, createdAt: scenario.clock, spaces: [.init(space: scenario.space)]))
-        try writer.write(scenario.fromHill + scenario.fromVale + [forged])
+            to: url,
+            header: .init(
+                createdBy: ForgeryScenario.mallory, createdAt: scenario.clock, spaces: [.init(space: scenario.space)],
+                certificates: [trust.certificate(ForgeryScenario.mallory, key: mallory.key.publicKey)]))
+        try writer.write(scenario.fromHill + scenario.fromVale + [forged], heads: try mallory.sign([forged]))
         try writer.finish()
         let before = try await ReplicaSnapshot(replica)
         do {
@@ -127,6 +135,7 @@ struct ReplicaHostileInputTests {
         let directory = TemporaryDirectory()
         let scenario = try ForgeryScenario()
         let replica = try await Self.receiver(scenario, in: directory)
+        try await BundleTrust().login(replica, shared: [scenario.space])
         let before = try await ReplicaSnapshot(replica)
         // A span past the largest counter, merged directly: a typed refusal of the batch.
         let overflowing = Change(
@@ -151,7 +160,7 @@ struct ReplicaHostileInputTests {
         let url = directory.url.appendingPathComponent("overflow.dlgb")
         var writer = try BundleWriter(
             to: url, header: .init(createdBy: ForgeryScenario.mallory, createdAt: scenario.clock, spaces: [.init(space: scenario.space)]))
-        try writer.write([hostile])
+        try writer.write([hostile], heads: [])
         try writer.finish()
         do {
             try await replica.importBundle(from: url)

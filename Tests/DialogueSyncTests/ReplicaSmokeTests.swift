@@ -45,10 +45,13 @@ struct ReplicaSmokeTests {
 
         // A second replica receives everything through a bundle.
         let bob = try Replica(path: directory.path("bob.sqlite"))
+        let trust = BundleTrust()
+        try await trust.login(alice, shared: [space])
+        try await trust.login(bob, shared: [space])
         let bundle = directory.url.appendingPathComponent("alice.dlgb")
         let summary = try alice.exportBundle(to: bundle)
         #expect(summary.changes > 0)
-        let report = try await bob.importBundle(from: bundle, acceptingNewSpaces: true)
+        let report = try await bob.importBundle(from: bundle)
         #expect(report.applied == summary.changes)
         #expect(try #require(await bob.document(space)).canonicalExport() == exportBefore)
         // Importing again changes nothing.

@@ -3,24 +3,36 @@ import Foundation
 
 /// The offline bundle file: how two leaders sync with no network at all.
 ///
-/// Version 1 layout (integers little-endian):
+/// Version 2 layout (integers little-endian; docs/PROTOCOL.md, "Bundles"):
 /// ```
-/// "DLGB" · version u8 (1) · header length u32 · header JSON
-/// frames: (length u32 · change batch in ChangeCodec's binary format)…
+/// "DLGB" · version u8 (2) · header length u32 · header JSON
+/// frames: (changes length u32 · change batch in ChangeCodec's binary format
+///          · heads length u32 · the heads in ChainHeadCodec's binary format)…
 /// "DLGE" · total changes u64 · CRC-32 of every byte before it u32
 /// ```
-/// The header names the spaces inside and, for each, the version vector the bundle was
-/// cut against (empty: the whole space). Each frame holds at most 4,096 changes in
-/// causal order, so neither writer nor reader holds a whole space in memory.
+/// The header names the spaces inside (with their names and kinds, as the exporter's
+/// space directory gives them) and, for each, the version vector the bundle was cut
+/// against (empty: the whole space); it carries the certificates of the devices whose
+/// changes the file holds and the revocations the exporter holds of them. Each frame is
+/// cut where every author in it stands at one of the frame's signed heads (as a sync
+/// page), so the importer verifies it frame by frame, in causal order, without holding a
+/// whole space in memory. Version 1 (no heads, no certificates) is refused: it cannot be
+/// verified.
 public enum BundleFormat {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     static let magic: [UInt8] = Array("DLGB".utf8)
     static let trailerMagic: [UInt8] = Array("DLGE".utf8)
+    /// The changes a frame aims for (a frame runs over it to reach its authors' heads).
     static let framesPerBatch = 4096
     /// magic + version + header length
     static let prefixLength = 4 + 1 + 4
     /// trailer magic + count + CRC
     static let trailerLength = 4 + 8 + 4
+    /// The largest header read (certificates of ~40,000 devices): a hostile length never
+    /// makes the reader allocate more.
+    static let maxHeaderBytes = 16 << 20
+    /// The largest change batch or head list of one frame read.
+    static let maxFrameBytes = 64 << 20
 
     /// The self-description at the start of every bundle.
     public struct Header: Codable, Sendable, Equatable {
@@ -31,25 +43,54 @@ public enum BundleFormat {
         /// When, in milliseconds since the Unix epoch.
         public var createdAt: UInt64
         public var spaces: [SpaceEntry]
+        /// The certificates of the devices whose changes the bundle holds (the exporter's own
+        /// included): the importer checks them under its pinned server key.
+        public var certificates: [DeviceCertificate]
+        /// The revocations the exporter holds of those devices.
+        public var revocations: [DeviceRevocation]
 
-        public init(createdBy: ReplicaID, createdAt: UInt64, spaces: [SpaceEntry]) {
+        public init(
+            createdBy: ReplicaID, createdAt: UInt64, spaces: [SpaceEntry], certificates: [DeviceCertificate] = [],
+            revocations: [DeviceRevocation] = []
+        ) {
             self.createdBy = createdBy
             self.createdAt = createdAt
             self.spaces = spaces
+            self.certificates = certificates
+            self.revocations = revocations
+        }
+
+        private enum CodingKeys: String, CodingKey { case format, version, createdBy, createdAt, spaces, certificates, revocations }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            format = try container.decode(String.self, forKey: .format)
+            version = try container.decode(Int.self, forKey: .version)
+            createdBy = try container.decode(ReplicaID.self, forKey: .createdBy)
+            createdAt = try container.decode(UInt64.self, forKey: .createdAt)
+            spaces = try container.decode([SpaceEntry].self, forKey: .spaces)
+            certificates = try container.decodeIfPresent([DeviceCertificate].self, forKey: .certificates) ?? []
+            revocations = try container.decodeIfPresent([DeviceRevocation].self, forKey: .revocations) ?? []
         }
 
         /// One space in the bundle and the vector it was cut against.
         public struct SpaceEntry: Codable, Sendable, Equatable {
             public var space: SpaceID
             public var base: VersionVectorText
+            /// Its name and kind in the exporter's space directory (informative: the importer
+            /// decides by its own directory).
+            public var name: String?
+            public var kind: SpaceDirectory.Kind?
 
-            public init(space: SpaceID, base: VersionVector = VersionVector()) {
+            public init(space: SpaceID, base: VersionVector = VersionVector(), name: String? = nil, kind: SpaceDirectory.Kind? = nil) {
                 self.space = space
                 self.base = VersionVectorText(vector: base)
+                self.name = name
+                self.kind = kind
             }
 
             public static func == (lhs: SpaceEntry, rhs: SpaceEntry) -> Bool {
-                lhs.space == rhs.space && lhs.base.vector == rhs.base.vector
+                lhs.space == rhs.space && lhs.base.vector == rhs.base.vector && lhs.name == rhs.name && lhs.kind == rhs.kind
             }
         }
     }
@@ -59,6 +100,9 @@ public enum BundleFormat {
         public var changes: Int
         public var bytes: Int
         public var spaces: [SpaceID]
+        /// The private spaces exported (named by the caller): whoever gets the file can read
+        /// them, so the caller warns, naming each.
+        public var privateSpaces: [SpaceDirectory.Entry]
     }
 
     static func uint32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
@@ -100,6 +144,11 @@ struct BundleReader {
         }
         let version = start[start.startIndex + 4]
         guard version >= 1 else { throw .invalidBundle("bundle version \(version) is not valid") }
+        guard version >= 2 else {
+            throw .invalidBundle(
+                "it is a format-1 bundle, made by a version of dialogue-client from before signed changes, so its changes "
+                    + "cannot be verified; ask the sender to upgrade dialogue-client and export the bundle again")
+        }
         guard version <= BundleFormat.version else {
             throw .invalidBundle(
                 "bundle version \(version) was written by a newer Dialogue (this one reads up to \(BundleFormat.version)); update Dialogue")
@@ -115,6 +164,9 @@ struct BundleReader {
         totalChanges = BundleFormat.readUInt64(trailer, at: 4)
         let headerLength = Int(BundleFormat.readUInt32(start, at: 5))
         guard headerLength <= trailerStart - BundleFormat.prefixLength else { throw .invalidBundle("the header length is wrong") }
+        guard headerLength <= BundleFormat.maxHeaderBytes else {
+            throw .invalidBundle("the header is \(headerLength) bytes, more than the \(BundleFormat.maxHeaderBytes) this version reads")
+        }
         do {
             header = try JSONDecoder().decode(
                 BundleFormat.Header.self, from: try Self.read(file, at: BundleFormat.prefixLength, count: headerLength))
@@ -124,6 +176,9 @@ struct BundleReader {
             throw .invalidBundle("the header is not valid: \(error)")
         }
         guard header.format == "dialogue-bundle" else { throw .invalidBundle("the header names format '\(header.format)'") }
+        guard header.version == Int(version) else {
+            throw .invalidBundle("the header says version \(header.version) but the file is version \(version)")
+        }
         offset = BundleFormat.prefixLength + headerLength
         framesEnd = trailerStart
     }
@@ -154,19 +209,21 @@ struct BundleReader {
         return crc.value
     }
 
-    /// The next frame's changes, or `nil` after the last; every change must belong to a
-    /// space the header declares.
-    mutating func nextFrame() throws(ReplicaError) -> (changes: [Change], encoded: Data)? {
+    /// The next frame's changes and the heads that vouch for them, or `nil` after the last;
+    /// every change must belong to a space the header declares.
+    mutating func nextFrame() throws(ReplicaError) -> BundleFrame? {
         guard offset < framesEnd else { return nil }
-        guard framesEnd - offset >= 4 else { throw .invalidBundle("a frame is truncated") }
-        let length = Int(BundleFormat.readUInt32(try Self.read(file, at: offset, count: 4), at: 0))
-        guard length <= framesEnd - offset - 4 else { throw .invalidBundle("a frame runs past the end") }
-        let encoded = try Self.read(file, at: offset + 4, count: length)
+        let encoded = try nextSection("change batch")
         let changes: [Change]
         do { changes = try ChangeCodec.decode(encoded) } catch {
             throw .invalidBundle("a frame cannot be read: \(error)")
         }
-        offset += 4 + length
+        guard offset < framesEnd else { throw .invalidBundle("a frame is truncated (its heads are missing)") }
+        let headBytes = try nextSection("head list")
+        let heads: [ChainHead]
+        do { heads = try ChainHeadCodec.decode([UInt8](headBytes)) } catch {
+            throw .invalidBundle("a frame's heads cannot be read: \(error)")
+        }
         if let only = header.spaces.first?.space, header.spaces.count == 1 {
             if let stray = changes.first(where: { $0.space != only }) {
                 throw .invalidBundle("change \(stray.id) belongs to space \(stray.space), which the header does not declare")
@@ -174,6 +231,27 @@ struct BundleReader {
         } else if let stray = changes.first(where: { change in !header.spaces.contains { $0.space == change.space } }) {
             throw .invalidBundle("change \(stray.id) belongs to space \(stray.space), which the header does not declare")
         }
-        return (changes, encoded)
+        return BundleFrame(changes: changes, encoded: encoded, heads: heads)
     }
+
+    /// One length-prefixed section of a frame (bounded: a hostile length reads nothing).
+    private mutating func nextSection(_ what: String) throws(ReplicaError) -> Data {
+        guard framesEnd - offset >= 4 else { throw .invalidBundle("a frame's \(what) is truncated") }
+        let length = Int(BundleFormat.readUInt32(try Self.read(file, at: offset, count: 4), at: 0))
+        guard length <= framesEnd - offset - 4 else { throw .invalidBundle("a frame's \(what) runs past the end") }
+        guard length <= BundleFormat.maxFrameBytes else {
+            throw .invalidBundle("a frame's \(what) is \(length) bytes, more than the \(BundleFormat.maxFrameBytes) this version reads")
+        }
+        let bytes = try Self.read(file, at: offset + 4, count: length)
+        offset += 4 + length
+        return bytes
+    }
+}
+
+/// One frame of a bundle: changes (with their bytes as stored in the file) and the heads
+/// that vouch for them.
+struct BundleFrame: Sendable {
+    var changes: [Change]
+    var encoded: Data
+    var heads: [ChainHead]
 }

@@ -33,16 +33,15 @@ public struct BundleWriter {
         try emit(BundleFormat.magic + [BundleFormat.version] + BundleFormat.uint32(UInt32(headerJSON.count)) + headerJSON)
     }
 
-    /// Appends changes (in causal order), split into frames of at most 4,096.
-    public mutating func write(_ batch: [Change]) throws(ReplicaError) {
-        var start = 0
-        while start < batch.count {
-            let end = min(start + BundleFormat.framesPerBatch, batch.count)
-            let frame = ChangeCodec.encode(Array(batch[start..<end]))
-            try emit(BundleFormat.uint32(UInt32(frame.count)) + frame)
-            changes += UInt64(end - start)
-            start = end
-        }
+    /// Appends one frame: changes (in causal order) and the heads that vouch for them. Each
+    /// author's run in `changes` must end at one of `heads` (as a page of
+    /// ``Replica/changes(in:missingFrom:after:limit:)`` does), or the importer refuses the file.
+    public mutating func write(_ batch: [Change], heads: [ChainHead]) throws(ReplicaError) {
+        guard !batch.isEmpty else { return }
+        let frame = ChangeCodec.encode(batch)
+        let headList = ChainHeadCodec.encode(heads)
+        try emit(BundleFormat.uint32(UInt32(frame.count)) + frame + BundleFormat.uint32(UInt32(headList.count)) + headList)
+        changes += UInt64(batch.count)
     }
 
     /// Writes the trailer, flushes to disk and moves the file into place.

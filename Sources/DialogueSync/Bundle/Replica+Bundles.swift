@@ -3,23 +3,58 @@ import Foundation
 import GRDB
 
 extension Replica {
-    /// Writes the changes another replica lacks to a bundle file.
+    /// Writes the changes another replica lacks to a signed bundle file (format 2): each
+    /// frame cut at its authors' signed heads, the header carrying their certificates
+    /// (this device's included) and the revocations held of them.
     ///
     /// - Parameters:
-    ///   - spaces: the spaces to include (default: every space held).
+    ///   - spaces: the spaces to include. Default: the shared spaces of this replica's space
+    ///     directory that it holds, never a school's private space: a private space leaves
+    ///     only when named, and the summary lists it (``BundleFormat/Summary/privateSpaces``)
+    ///     so the caller can warn.
     ///   - vectors: what the recipient holds per space; a space without an entry is
     ///     exported whole.
-    /// The file appears atomically (written beside it, then renamed).
+    /// The file appears atomically (written beside it, then renamed). Before the first login
+    /// there is no certificate to vouch for this device's changes: ``ReplicaError/loginRequired(_:)``.
     @discardableResult
     public nonisolated func exportBundle(
         to url: URL, spaces: [SpaceID]? = nil, recipientHolds vectors: [SpaceID: VersionVector] = [:]
     ) throws(ReplicaError) -> BundleFormat.Summary {
         let held = try heldVectors()
-        let chosen = spaces ?? held.keys.sorted()
-        for space in chosen where held[space] == nil { throw .unknownSpace(space) }
+        guard let directory = try spaceDirectory(), let own = try deviceCertificate() else {
+            throw .loginRequired(
+                "a bundle carries the certificate that lets its reader verify this device's changes, and this replica has none yet")
+        }
+        var chosen: [SpaceID] = []
+        if let spaces {
+            for space in spaces where !chosen.contains(space) {
+                guard held[space] != nil else { throw .unknownSpace(space) }
+                chosen.append(space)
+            }
+        } else {
+            chosen = directory.entries.filter { $0.kind == .shared && held[$0.space] != nil }.map(\.space)
+            guard !chosen.isEmpty else {
+                throw .invalidValue("this replica holds no shared space of its space directory; name the spaces to export")
+            }
+        }
+        // The devices whose changes leave, and what vouches for them.
+        var authors: Set<ReplicaID> = [id]
+        for space in chosen {
+            let recipient = vectors[space] ?? VersionVector()
+            for (replica, counter) in held[space]!.counters where counter > recipient[replica] { authors.insert(replica) }
+        }
+        var certificates = [own]
+        for author in authors.sorted() where author != id {
+            if let certificate = try certificate(of: author) { certificates.append(certificate) }
+        }
+        let revocations = try revocations().filter { authors.contains($0.replica) }
         let header = BundleFormat.Header(
             createdBy: id, createdAt: SystemWallClock().millisecondsSinceEpoch(),
-            spaces: chosen.map { .init(space: $0, base: vectors[$0] ?? VersionVector()) })
+            spaces: chosen.map { space in
+                let entry = directory.entry(for: space)
+                return .init(space: space, base: vectors[space] ?? VersionVector(), name: entry?.name, kind: entry?.kind)
+            },
+            certificates: certificates, revocations: revocations)
         var writer = try BundleWriter(to: url, header: header)
         do {
             for space in chosen {
@@ -27,7 +62,7 @@ extension Replica {
                 while let current = cursor {
                     let page = try changes(
                         in: space, missingFrom: vectors[space] ?? VersionVector(), after: current, limit: BundleFormat.framesPerBatch)
-                    try writer.write(page.changes)
+                    try writer.write(page.changes, heads: page.heads)
                     cursor = page.next
                 }
             }
@@ -36,37 +71,47 @@ extension Replica {
             writer.discard()
             throw error
         }
-        return BundleFormat.Summary(changes: Int(writer.changes), bytes: writer.bytes, spaces: chosen)
+        return BundleFormat.Summary(
+            changes: Int(writer.changes), bytes: writer.bytes, spaces: chosen,
+            privateSpaces: chosen.compactMap { directory.entry(for: $0) }.filter { $0.kind == .private })
     }
 
-    /// Imports a bundle file: checks it whole (magic, version, checksum, header), then
-    /// merges its changes in one transaction. A corrupt, truncated, foreign or
-    /// future-version bundle is refused with ``ReplicaError/invalidBundle(_:)`` and
-    /// nothing changes.
+    /// Imports a signed bundle file: checks it whole (magic, version, checksum, header),
+    /// checks every space it carries against this replica's space directory, then merges its
+    /// frames in one transaction, each verified with the pinned server key before it
+    /// applies (docs/TRUST.md, "Verification"). Nothing changes when anything is refused:
     ///
-    /// - Parameter acceptingNewSpaces: whether the bundle may bring spaces this replica
-    ///   does not hold yet (off by default, so a bundle meant for another school is refused).
+    /// - a corrupt, truncated, foreign, future-version or format-1 (unsigned) bundle:
+    ///   ``ReplicaError/invalidBundle(_:)``;
+    /// - a space the member may not hold (a school's private space in a partner's hands):
+    ///   ``ReplicaError/spaceNotPermitted(_:name:)``, whatever else the bundle holds;
+    /// - a change that does not verify: ``ReplicaError/unverifiedChanges(_:)`` with its code;
+    /// - before the first login: ``ReplicaError/loginRequired(_:)``.
     @discardableResult
-    public func importBundle(from url: URL, acceptingNewSpaces: Bool = false) throws(ReplicaError) -> MergeReport {
+    public func importBundle(from url: URL) throws(ReplicaError) -> MergeReport {
         let reader = try BundleReader(url: url)
-        if !acceptingNewSpaces, let foreign = reader.header.spaces.first(where: { documents[$0.space] == nil }) {
-            throw .invalidBundle("it carries space \(foreign.space), which this replica does not hold")
+        guard try serverKeyRing() != nil, let directory = try spaceDirectory() else {
+            throw .loginRequired(
+                "a bundle's changes are verified with the server key this replica pins at login, and it has none yet; nothing was imported")
         }
+        for entry in reader.header.spaces where directory.entry(for: entry.space) == nil {
+            throw .spaceNotPermitted(entry.space, name: entry.name)
+        }
+        let evidence = DeviceEvidence(certificates: reader.header.certificates, revocations: reader.header.revocations)
         let totalChanges = reader.totalChanges
         let frames = FramePrefetcher(reader)
         defer { frames.stop() }
         var count: UInt64 = 0
-        let report = try merge(
-            nextFrame: {
+        return try merge(
+            signedFrames: {
                 let frame = try frames.next()
                 count += UInt64(frame?.changes.count ?? 0)
                 if frame == nil, count != totalChanges {
                     throw ReplicaError.invalidBundle("it holds \(count) changes but its trailer says \(totalChanges)")
                 }
-                return frame
+                return frame.map { (SignedChanges(changes: $0.changes, heads: $0.heads), $0.encoded) }
             },
-            receivedTouches: { frames.touches })
-        return report
+            evidence: evidence, receivedTouches: { frames.touches })
     }
 }
 
@@ -75,7 +120,7 @@ extension Replica {
 /// core. Frames and errors come out in the order the file holds them. The same thread
 /// notes what the frames touch, for the materialised rows.
 private final class FramePrefetcher: @unchecked Sendable {
-    typealias Frame = (changes: [Change], encoded: Data)
+    typealias Frame = BundleFrame
     private static let depth = 2
     /// Guards `ready` and `stopped`.
     private let condition = NSCondition()

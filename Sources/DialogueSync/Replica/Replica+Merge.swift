@@ -44,12 +44,13 @@ extension Replica {
     /// was applied, changes already held or left waiting; materialising those entities
     /// again changes nothing.)
     ///
-    /// `verify`, when given, runs first in the merge's transaction: it checks what is
-    /// received and stores what vouches for it (heads, positions), or throws and nothing is stored.
+    /// `verify`, when given, runs in the merge's transaction before each frame applies: it
+    /// checks the frame and stores what vouches for it (heads, positions), or throws and
+    /// nothing of the whole merge is stored.
     func merge(
         nextFrame: () throws -> (changes: [Change], encoded: Data?)?,
         receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil,
-        verify: ((Database) throws -> Void)? = nil
+        verify: ((Database, [Change]) throws -> Void)? = nil
     ) throws(ReplicaError) -> MergeReport {
         // Documents touched by the merge move out of `documents` so they change in place;
         // they come back on success, or are rebuilt from the database on failure.
@@ -65,8 +66,8 @@ extension Replica {
         let logger = self.logger
         do {
             try write { db in
-                try verify?(db)
                 while let (frame, encoded) = try nextFrame() {
+                    try verify?(db, frame)
                     var order: [SpaceID] = []
                     var bySpace: [SpaceID: [Change]] = [:]
                     if let first = frame.first?.space, frame.allSatisfy({ $0.space == first }) {

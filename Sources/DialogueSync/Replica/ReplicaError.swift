@@ -38,6 +38,13 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     case unverifiedChanges(TrustError)
     /// Signed changes cannot be checked before the first `login` pins the server's key.
     case noPinnedServerKey
+    /// A bundle carries a space this member may not hold (its space directory does not list
+    /// it: another school's private space, a partnership it is not in); `name` is the
+    /// space's name when the bundle gives one. The whole bundle was refused.
+    case spaceNotPermitted(SpaceID, name: String?)
+    /// The operation needs what the first `login` brings (the pinned server key, this
+    /// device's certificate, the space directory); `reason` says why.
+    case loginRequired(String)
     /// A stored row holds what no version of Dialogue writes there (the replica file is
     /// damaged, or was edited by hand): the operation stopped before changing anything.
     case damagedRow(DamagedRow)
@@ -72,6 +79,11 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
             "changes refused (\(error.code)): \(error); nothing from this batch was stored"
         case .noPinnedServerKey:
             "signed changes cannot be checked before this replica pins its server's key: log in first (`dialogue-client login`); nothing was stored"
+        case .spaceNotPermitted(let space, let name?):
+            "bundle refused: it carries the space «\(name)» (\(space)), which your space directory does not list, so your member may not hold it; nothing was imported"
+        case .spaceNotPermitted(let space, nil):
+            "bundle refused: it carries the space \(space), which your space directory does not list, so your member may not hold it; nothing was imported"
+        case .loginRequired(let reason): "\(reason): log in first (`dialogue-client login`)"
         case .damagedRow(let row):
             "the replica file is damaged: \(row), which Dialogue never writes there; nothing was changed. "
                 + "Restore the replica from a backup, or move it aside and sync (or import a bundle) into a new one "

@@ -20,17 +20,33 @@ extension Replica {
     @discardableResult
     public func merge(_ signed: SignedChanges, evidence: DeviceEvidence = DeviceEvidence()) throws(ReplicaError) -> MergeReport {
         guard !signed.changes.isEmpty else { return MergeReport() }
-        var frames = [signed.changes].makeIterator()
-        let deviceKey = devicePublicKey
-        let me = id
-        let check = SignedRunCheck(signed: signed, evidence: evidence, me: me, deviceKey: deviceKey)
-        return try merge(nextFrame: { frames.next().map { ($0, nil) } }, verify: { db in try check.verifyAndRecord(db) })
+        var frames = [signed].makeIterator()
+        return try merge(signedFrames: { frames.next().map { ($0, nil) } }, evidence: evidence)
+    }
+
+    /// Applies signed frames pulled one at a time (a bundle's) in one transaction, each
+    /// verified as ``merge(_:evidence:)`` verifies a batch before it applies: a frame that
+    /// does not verify refuses the whole merge and nothing is stored. Each author's run in a
+    /// frame must end at one of the frame's heads; runs continue across frames.
+    func merge(
+        signedFrames nextFrame: () throws -> (signed: SignedChanges, encoded: Data?)?, evidence: DeviceEvidence,
+        receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil
+    ) throws(ReplicaError) -> MergeReport {
+        let check = SignedRunCheck(evidence: evidence, me: id, deviceKey: devicePublicKey)
+        var heads: [ChainHead] = []
+        return try merge(
+            nextFrame: {
+                guard let (signed, encoded) = try nextFrame() else { return nil }
+                heads = signed.heads
+                return (signed.changes, encoded)
+            },
+            receivedTouches: receivedTouches,
+            verify: { db, changes in try check.verifyAndRecord(SignedChanges(changes: changes, heads: heads), db) })
     }
 }
 
 /// The verification of one batch of signed changes inside the merge's transaction.
 private struct SignedRunCheck {
-    let signed: SignedChanges
     let evidence: DeviceEvidence
     let me: ReplicaID
     let deviceKey: PublicSigningKey
@@ -40,7 +56,7 @@ private struct SignedRunCheck {
         var author: ReplicaID
     }
 
-    func verifyAndRecord(_ db: Database) throws {
+    func verifyAndRecord(_ signed: SignedChanges, _ db: Database) throws {
         guard let ring = try TrustCache.ring(db) else { throw ReplicaError.noPinnedServerKey }
         var verifier = ChainVerifier(ring: ring)
         var order: [Run] = []

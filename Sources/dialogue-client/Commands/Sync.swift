@@ -79,23 +79,42 @@ struct BundleCommand: AsyncParsableCommand {
 
     struct ExportBundle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "export", abstract: "Write every change of the spaces held (or --space) to a file.")
+            commandName: "export",
+            abstract: "Write the changes of your shared spaces (or of each --space) to a signed file.",
+            discussion: """
+                Without --space, the bundle holds the shared spaces of your space directory, never your \
+                school's private space: that leaves only when named, with a warning.
+                """)
         @Argument(help: "The bundle file to write.", completion: .file()) var file: String
-        @Option(name: .customLong("space"), help: "A space to include; repeat for several (default: all).") var spaces: [SpaceID] = []
+        @Option(
+            name: .customLong("space"),
+            help: "A space to include, by name or id; repeat for several (default: your shared spaces).")
+        var spaces: [String] = []
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
-                for space in spaces { _ = try await replica.chooseSpace(space) }
-                let summary = try replica.exportBundle(to: URL(fileURLWithPath: file), spaces: spaces.isEmpty ? nil : spaces)
+                let chosen = try spaces.map { try replica.spaceNamed($0) }
+                let summary = try replica.exportBundle(to: URL(fileURLWithPath: file), spaces: chosen.isEmpty ? nil : chosen)
+                for entry in summary.privateSpaces {
+                    FileHandle.standardError.write(
+                        Data(
+                            Terminal.line(
+                                "warning: exporting the private space «\(entry.name)»: whoever gets \(file) can read all of its notes"
+                            ).utf8 + [0x0A]))
+                }
                 struct Exported: Encodable {
                     var file: String
                     var changes: Int
                     var bytes: Int
+                    var spaces: [SpaceID]
+                    var privateSpaces: [SpaceID]
                 }
                 try global.emit(
-                    Exported(file: file, changes: summary.changes, bytes: summary.bytes),
+                    Exported(
+                        file: file, changes: summary.changes, bytes: summary.bytes, spaces: summary.spaces,
+                        privateSpaces: summary.privateSpaces.map(\.space)),
                     "wrote \(summary.changes) changes (\(summary.bytes) bytes) to \(file)")
             }
         }
@@ -103,9 +122,9 @@ struct BundleCommand: AsyncParsableCommand {
 
     struct ImportBundle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "import", abstract: "Merge a bundle file; a damaged one changes nothing.")
+            commandName: "import",
+            abstract: "Merge a signed bundle file; one that is damaged, does not verify or holds a space you may not hold changes nothing.")
         @Argument(help: "The bundle file to read.", completion: .file()) var file: String
-        @Flag(help: "Also accept spaces this replica does not hold yet.") var acceptNewSpaces = false
 
         struct Imported: Encodable {
             var file: String
@@ -119,7 +138,7 @@ struct BundleCommand: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 guard FileManager.default.fileExists(atPath: file) else { throw ClientError.notFound("no bundle file \(file)") }
                 let replica = try global.openReplica()
-                let report = try await replica.importBundle(from: URL(fileURLWithPath: file), acceptingNewSpaces: acceptNewSpaces)
+                let report = try await replica.importBundle(from: URL(fileURLWithPath: file))
                 try global.emit(
                     Imported(file: file, applied: report.applied, alreadyHeld: report.alreadyHeld, waiting: report.waiting),
                     "imported \(file): \(report.applied) new, \(report.alreadyHeld) already held, \(report.waiting) waiting for earlier changes"

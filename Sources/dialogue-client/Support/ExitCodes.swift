@@ -82,6 +82,8 @@ struct ClientError: Error, CustomStringConvertible {
         case .authorNotCertified: .data(error.description)
         case .unverifiedChanges: .data(error.description).with(code: error.trustCode ?? "bad_signature")
         case .noPinnedServerKey: .unavailable(error.description)
+        case .spaceNotPermitted: .data(error.description).with(code: "space_not_permitted")
+        case .loginRequired: .usage(error.description)
         }
     }
 
