@@ -89,13 +89,14 @@ struct BundleCommand: AsyncParsableCommand {
         @Option(
             name: .customLong("space"),
             help: "A space to include, by name or id; repeat for several (default: your shared spaces).")
-        var spaces: [String] = []
+        var spaces: [SpaceArgument] = []
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
-                let chosen = try spaces.map { try replica.spaceNamed($0) }
+                var chosen: [SpaceID] = []
+                for space in spaces { chosen.append(try await replica.chooseSpace(space)) }
                 let summary = try replica.exportBundle(to: URL(fileURLWithPath: file), spaces: chosen.isEmpty ? nil : chosen)
                 for entry in summary.privateSpaces {
                     FileHandle.standardError.write(
