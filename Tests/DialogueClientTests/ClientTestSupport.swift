@@ -229,9 +229,22 @@ final class LiveServer: @unchecked Sendable {
 }
 
 extension Leader {
-    /// Writes a login file as `login` would have, without registering: for tests of `sync`
-    /// against a scripted server that plays no registration.
-    func storeLogin(server: String, token: String = "dlg_scripted_token", allowInsecureHTTP: Bool = false) throws {
+    /// Logs in to a throwaway scripted registrar (so the replica has a device certificate
+    /// and a pinned server key: sync needs a login), then writes the login file for `server`
+    /// as `login` would have: for tests of `sync` against a scripted server that plays no
+    /// registration.
+    func storeLogin(server: String, token: String = "dlg_scripted_token", allowInsecureHTTP: Bool = false) async throws {
+        let registrar = try ScriptedRegistrar(.init(memberName: "Ada Leader", schoolName: "Hill Primary"))
+        let tokenFile = home + "/scripted.token"
+        try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let login = try await client(["login", "--server", registrar.url, "--token-file", tokenFile])
+        registrar.server.stop()
+        guard login.status == 0 else { throw SetupFailure(description: "login to the scripted registrar failed: \(login.stderr)") }
+        try await writeLogin(server: server, token: token, allowInsecureHTTP: allowInsecureHTTP)
+    }
+
+    /// Writes the login file alone (no device registered, no key pinned).
+    func writeLogin(server: String, token: String = "dlg_scripted_token", allowInsecureHTTP: Bool = false) async throws {
         var login: [String: Any] = ["server": server, "token": token, "serverHas": [String: Any]()]
         if allowInsecureHTTP { login["allowInsecureHTTP"] = true }
         try JSONSerialization.data(withJSONObject: login).write(to: URL(fileURLWithPath: replica + ".login.json"))

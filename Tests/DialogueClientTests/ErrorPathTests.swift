@@ -73,9 +73,25 @@ struct ErrorPathTests {
         let server = "http://127.0.0.1:\(try freeTCPPort())"
         let login = try await leader.client(["login", "--server", server, "--token-stdin"], input: "dlg_token\n")
         #expect(login.status == 69 && login.stderr.contains("cannot reach the server"), "\(login.stderr)")
-        try leader.storeLogin(server: server)  // as an earlier login would have left it
+        try await leader.storeLogin(server: server)  // as an earlier login would have left it
         let result = try await leader.client(["sync", "--attempts", "1"])
         #expect(result.status == 69 && result.stderr.contains("cannot reach the server"), "\(result.stderr)")
+    }
+
+    @Test("sync needs a login: a login file but no pinned server key (an older login) exits 66 not_logged_in, says to run login, sends nothing")
+    func syncNeedsALogin() async throws {
+        let scratch = Scratch()
+        let leader = Leader("a", in: scratch)
+        try await leader.ok(["init", "--space", UUID().uuidString])
+        let server = try ScriptedHTTPServer { _ in .init(status: 500) }
+        try await leader.writeLogin(server: server.url)  // as a version before device keys left it
+        let result = try await leader.client(["sync", "--attempts", "1"])
+        #expect(result.status == 66, "\(result.stderr)")
+        #expect(result.stderr.contains("has not logged in") && result.stderr.contains("dialogue-client login"), "\(result.stderr)")
+        let json = try await leader.client(["sync", "--attempts", "1", "--json"])
+        #expect(json.status == 66 && json.stderr.contains("not_logged_in"), "\(json.stderr)")
+        server.stop()
+        #expect(server.requests.isEmpty, "sync sent a request before the login check")
     }
 
     @Test("local storage failures exit 74")

@@ -18,7 +18,7 @@ struct HostileServerCLITests {
         try await leader.ok(["init", "--space", UUID().uuidString])
         try await leader.ok(["sessions", "create", "--title", "Notes about a colleague"])
         // As a login would leave it: these servers play no registration (LoginTests covers it).
-        try leader.storeLogin(server: server, token: token)
+        try await leader.storeLogin(server: server, token: token)
         return leader
     }
 

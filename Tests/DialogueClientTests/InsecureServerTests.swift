@@ -84,6 +84,8 @@ struct InsecureServerTests {
         let scratch = Scratch()
         let (leader, _) = try await Self.setUp(scratch)
         let server = try ScriptedHTTPServer { _ in .init(status: 401, body: Array(#"{"error":{"code":"unauthorized","message":"no"}}"#.utf8)) }
+        try await leader.storeLogin(server: server.url)  // logged in (device registered, key pinned) …
+        // … by a version that stored no allowInsecureHTTP record.
         let login = #"{"server":"http://0.0.0.0:\#(server.port)","token":"dlg_secret_token","serverHas":{}}"#
         try login.write(toFile: leader.replica + ".login.json", atomically: true, encoding: .utf8)
         let refused = try await leader.client(["sync", "--attempts", "1"])

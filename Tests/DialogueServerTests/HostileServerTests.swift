@@ -21,6 +21,7 @@ struct HostileServerTests {
         let space = SpaceID(UUID())
         try await replica.addSpace(space)
         try await replica.edit(in: space) { editor in _ = try editor.createSession(title: "Notes about a colleague") }
+        try await logInToScriptedServer(replica)
         return replica
     }
 

@@ -1,6 +1,7 @@
 import DialogueModel
 import DialogueServer
 import DialogueSync
+import DialogueTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -90,6 +91,7 @@ struct SyncClientTests {
         let directory = ServerTestDirectory()
         let space = SpaceID(UUID())
         let replica = try await Self.replica(directory, "a.sqlite", space: space, sessions: 1)
+        try await logInToScriptedServer(replica)
         let sleeps = SleepRecorder()
         var configuration = SyncClient.Configuration(server: URL(string: "http://127.0.0.1:1")!, token: "dlg_nothing")
         configuration.retry.maxAttempts = 4
@@ -103,6 +105,21 @@ struct SyncClientTests {
         let delays = sleeps.delays.withLock { $0 }
         #expect(delays.count == 3)
         #expect(zip(delays, delays.dropFirst()).allSatisfy { $0.0 <= $0.1 * 2 })
+    }
+
+    @Test("sync needs a login: a replica with no pinned server key is refused notLoggedIn before any request is sent")
+    func syncNeedsALogin() async throws {
+        let directory = ServerTestDirectory()
+        let replica = try await Self.replica(directory, "a.sqlite", space: SpaceID(UUID()), sessions: 1)
+        let server = try ScriptedHTTPServer { _ in .init(status: 500) }
+        let client = SyncClient(configuration: .init(server: URL(string: server.url)!, token: "dlg_scripted_token"), sleep: { _ in })
+        await #expect(throws: SyncClientError.notLoggedIn(replica.id)) { try await client.sync(replica) }
+        server.stop()
+        #expect(server.requests.isEmpty, "a request was sent before the login check")
+        #expect(SyncClientError.notLoggedIn(replica.id).description.contains("dialogue-client login"))
+        // Once logged in, the same client syncs (here: reaches the server).
+        try await logInToScriptedServer(replica)
+        await #expect(throws: SyncClientError.self) { try await client.sync(replica) }
     }
 
     @Test("an interrupted sync resumes without re-sending what the server acknowledged")

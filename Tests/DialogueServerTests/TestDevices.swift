@@ -167,3 +167,12 @@ func loggedIn(
     _ = try await client.registerDevice(replica)
     return client
 }
+
+/// Logs `replica` in to a scripted registrar (its key pinned, its device certified), for
+/// tests of the client against a scripted or hostile server that plays no registration:
+/// sync needs a login before it sends anything.
+func logInToScriptedServer(_ replica: Replica) async throws {
+    let registrar = try ScriptedRegistrar(.init(memberName: "Ada Leader", schoolName: "Hill Primary"))
+    _ = try await SyncClient(configuration: .init(server: URL(string: registrar.url)!, token: "dlg_scripted_token")).registerDevice(replica)
+    registrar.server.stop()
+}

@@ -19,6 +19,10 @@ public enum TrustError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A field naming the writer names someone else than the member certified for the
     /// signing device.
     case authorMismatch(Dot, claimed: UUID, certified: UUID)
+    /// A field naming the writer of `entity` is set by a device that did not create it
+    /// (`creators`: the devices whose creation of it is held; empty when none is): an
+    /// attempt to re-attribute someone else's writing. Its code is `author_mismatch` too.
+    case reattributed(Dot, entity: EntityID, creators: [ReplicaID])
     /// A statement is signed by a server key that neither is the pinned one nor is linked
     /// to it by endorsements. Both fingerprints are given, as ssh does.
     case untrustedServerKey(presented: String, pinned: String)
@@ -35,10 +39,18 @@ public enum TrustError: Error, Hashable, Sendable, CustomStringConvertible {
         case .badSignature: "bad_signature"
         case .revokedDevice: "revoked_device"
         case .replicaTaken: "replica_taken"
-        case .authorMismatch: "author_mismatch"
+        case .authorMismatch, .reattributed: "author_mismatch"
         case .untrustedServerKey: "untrusted_server_key"
         case .counterGap: "counter_gap"
         case .invalidKey: "invalid_key"
+        }
+    }
+
+    /// The change concerned, when the refusal names one.
+    public var dot: Dot? {
+        switch self {
+        case .authorMismatch(let dot, _, _), .reattributed(let dot, _, _): dot
+        default: nil
         }
     }
 
@@ -49,7 +61,7 @@ public enum TrustError: Error, Hashable, Sendable, CustomStringConvertible {
             .counterGap(let replica, _, _):
             replica
         case .badSignature(let replica, _, _): replica
-        case .authorMismatch(let dot, _, _): dot.replica
+        case .authorMismatch(let dot, _, _), .reattributed(let dot, _, _): dot.replica
         case .untrustedServerKey, .invalidKey: nil
         }
     }
@@ -74,6 +86,10 @@ public enum TrustError: Error, Hashable, Sendable, CustomStringConvertible {
             "replica id \(replica) is already bound to another device key or member; create a new replica"
         case .authorMismatch(let dot, let claimed, let certified):
             "change \(dot) names \(claimed.uuidString.lowercased()) as its author, but its device is certified for member \(certified.uuidString.lowercased())"
+        case .reattributed(let dot, let entity, let creators):
+            creators.isEmpty
+                ? "change \(dot) sets who wrote \(entity), but no creation of it is held: only the device that created it may"
+                : "change \(dot) sets who wrote \(entity), which device \(creators.map(\.description).joined(separator: ", ")) created: only its creator may"
         case .untrustedServerKey(let presented, let pinned):
             "the server's key has changed: it presented \(presented), but this replica pinned \(pinned) and no endorsement links them; someone may be impersonating the server (if the key was replaced on purpose, log in again with --replace-server-key \(presented))"
         case .counterGap(let replica, let held, let first):

@@ -1,5 +1,6 @@
 import DialogueModel
 import DialogueSync
+import Foundation
 import Logging
 import Metrics
 
@@ -83,10 +84,26 @@ actor SpaceDocuments {
     /// scratch copy of the space's document, caught up from the store first, and returns
     /// those it refuses, or the copy to ``commit(_:)`` once the changes are stored. The
     /// cached document never holds unstored changes. Call under the space's lock.
-    func check(_ changes: [Change], in space: SpaceID, store: any SyncStore) async throws -> Result<Checked, Refusal> {
+    /// `members` is the certified member of each author (its verified certificate's): a
+    /// field naming the writer is checked against it and the entity's creator
+    /// (``AuthorshipRule``, `author_mismatch`) before anything is applied.
+    func check(
+        _ changes: [Change], in space: SpaceID, members: [ReplicaID: UUID], store: any SyncStore
+    ) async throws -> Result<Checked, Refusal> {
         let entry = try await caughtUp(space, store: store)
         var scratch = entry.document
         var rejected: [Rejection] = []
+        var runs: [ReplicaID: [Change]] = [:]
+        for change in changes { runs[change.replica, default: []].append(change) }
+        for (author, run) in runs.sorted(by: { $0.key < $1.key }) {
+            guard let member = members[author] else { continue }  // verified without one: cannot happen
+            do throws(TrustError) {
+                try AuthorshipRule.check(run, member: member, origin: entry.document.authorshipOrigin(of:))
+            } catch {
+                rejected.append(Rejection(id: error.dot ?? run[0].id, code: .authorMismatch, reason: error.description))
+            }
+        }
+        guard rejected.isEmpty else { return .failure(Refusal(rejected: rejected)) }
         let quarantined = scratch.quarantined.count
         for change in changes {
             do {

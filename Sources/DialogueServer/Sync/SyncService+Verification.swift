@@ -11,8 +11,11 @@ extension SyncService {
     /// the server's own keys, its device certificates and revocations; empty when every
     /// author's run verifies. Runs before anything touches the space's document, so a
     /// refusal costs the size of the push.
+    /// `members` gets the certified member of each author whose run verified, for the
+    /// authorship check (``AuthorshipRule``) made against the space's document.
     func verifySignatures(
-        _ new: [Change], heads: [ChainHead], in space: SpaceID, verifier: inout ChainVerifier, authority: ServerAuthority
+        _ new: [Change], heads: [ChainHead], in space: SpaceID, verifier: inout ChainVerifier, authority: ServerAuthority,
+        members: inout [ReplicaID: UUID]
     ) async throws -> [Rejection] {
         var runs: [ReplicaID: [Change]] = [:]
         var authors: [ReplicaID] = []
@@ -30,6 +33,7 @@ extension SyncService {
             do {
                 _ = try verifier.verify(
                     run, extending: positions[author]!, heads: heads, certificate: certificates[author], revocation: revocations[author])
+                members[author] = certificates[author]?.member
             } catch {
                 rejected.append(Self.rejection(error, of: run))
             }

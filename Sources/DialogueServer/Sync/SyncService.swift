@@ -117,10 +117,12 @@ public struct SyncService: Sendable {
             // Every run must be signed by its author's certified device (docs/TRUST.md).
             let authority = ServerAuthority(store: store, wallClock: wallClock)
             var verifier = ChainVerifier(ring: try await authority.keys().ring)
+            var members: [ReplicaID: UUID] = [:]
             for section in request.spaces {
                 guard let new = accepted[section.space]?.new, !new.isEmpty else { continue }
                 rejected += try await verifySignatures(
-                    new, heads: headsBySpace[section.space] ?? [], in: section.space, verifier: &verifier, authority: authority)
+                    new, heads: headsBySpace[section.space] ?? [], in: section.space, verifier: &verifier, authority: authority,
+                    members: &members)
             }
             if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
             // References into the CRDT state (text origins, list items) are checked against
@@ -135,7 +137,7 @@ public struct SyncService: Sendable {
                     var checked: [SpaceDocuments.Checked] = []
                     var refused: [Rejection] = []
                     for space in writing {
-                        switch try await documents.check(new[space]!, in: space, store: store) {
+                        switch try await documents.check(new[space]!, in: space, members: members, store: store) {
                         case .success(let document): checked.append(document)
                         case .failure(let refusal): refused += refusal.rejected
                         }

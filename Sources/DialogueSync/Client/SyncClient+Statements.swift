@@ -6,8 +6,8 @@ extension SyncClient {
     /// key endorsements, the certificates and revocations of the page's authors) against
     /// the replica's pinned ring and stores them in its trust cache. One that does not
     /// verify is refused loudly (``SyncClientError/unverifiedAnswer(_:)``) and nothing of
-    /// the answer is stored or merged. Before the first `login` nothing is pinned, so
-    /// nothing can be verified or stored.
+    /// the answer is stored or merged. Sync needs a login: without a pinned key this is
+    /// ``SyncClientError/notLoggedIn(_:)``.
     func adoptStatements(
         of response: SyncResponse, _ result: SyncResponse.SpaceResult, into replica: Replica
     ) async throws(SyncClientError) {
@@ -17,7 +17,7 @@ extension SyncClient {
             held = try replica.serverKeyRing()
             member = try replica.deviceCertificate()?.member
         } catch { throw .local(error) }
-        guard let held else { return }
+        guard let held else { throw .notLoggedIn(replica.id) }
         do {
             _ = try Replica.verify(
                 held: held, directory: response.directory, endorsements: response.endorsements, certificates: result.certificates,
@@ -34,18 +34,13 @@ extension SyncClient {
 }
 
 extension SyncClient {
-    /// Merges a page received: through the verifying merge once the replica has pinned its
-    /// server's key (every author's run must verify; a refusal is
-    /// ``SyncClientError/unverifiedAnswer(_:)`` and nothing is stored). Before the first
-    /// `login` nothing can be verified, and the page merges as before signing existed.
+    /// Merges a page received through the verifying merge: every author's run must verify
+    /// under the pinned server key (a refusal is ``SyncClientError/unverifiedAnswer(_:)`` and
+    /// nothing is stored). Sync needs a login, so a key is always pinned here.
     func merge(
         _ received: [Change], heads: [ChainHead], _ result: SyncResponse.SpaceResult, into replica: Replica
     ) async throws(SyncClientError) {
         do {
-            guard try replica.serverKeyRing() != nil else {
-                try await replica.merge(received)
-                return
-            }
             try await replica.merge(
                 SignedChanges(changes: received, heads: heads),
                 evidence: DeviceEvidence(certificates: result.certificates, revocations: result.revocations))

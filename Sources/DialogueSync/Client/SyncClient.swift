@@ -107,6 +107,11 @@ public struct SyncClient: Sendable {
 
     /// Syncs the given spaces (default: every space the replica holds) until both sides
     /// hold the same changes.
+    ///
+    /// Sync needs a login: a replica that has not pinned a server key
+    /// (``registerDevice(_:replacingServerKey:)``) can neither sign what it pushes in a way
+    /// the server accepts nor verify what it receives, so it is refused with
+    /// ``SyncClientError/notLoggedIn`` before any request is sent.
     @discardableResult
     public func sync(
         _ replica: Replica, spaces: [SpaceID]? = nil, progress: (@Sendable (Progress) -> Void)? = nil
@@ -114,10 +119,17 @@ public struct SyncClient: Sendable {
         _ = try transport.get()  // an address refused before anything is sent
         var summary = Summary()
         do {
+            guard try replica.serverKeyRing() != nil else { throw SyncClientError.notLoggedIn(replica.id) }
             // A replica older than signing signs its own earlier changes (its chain starts at
             // counter 1 over them) before they can be pushed.
-            if try replica.serverKeyRing() != nil { try await replica.signUnsignedOwnChanges() }
-        } catch { throw .local(error) }
+            try await replica.signUnsignedOwnChanges()
+        } catch let error as SyncClientError {
+            throw error
+        } catch let error as ReplicaError {
+            throw .local(error)
+        } catch {
+            throw .local(.storage("\(error)"))
+        }
         var chosen = spaces ?? []
         if spaces == nil {
             do { chosen = try replica.heldVectors().keys.sorted() } catch { throw .local(error) }
@@ -378,6 +390,9 @@ public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible
     case replicaTaken(ReplicaID, message: String)
     /// The server revoked this device (403 `revoked_device`).
     case revokedDevice(ReplicaID, message: String)
+    /// The replica has not logged in: no server key is pinned, so nothing it pushes would
+    /// be accepted and nothing it receives could be verified. Nothing was sent.
+    case notLoggedIn(ReplicaID)
 
     public var description: String {
         switch self {
@@ -408,6 +423,9 @@ public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible
             "the server refused this device (409 replica_taken): this replica's id \(replica) is already bound to another "
                 + "device key or member (\(message)); create a fresh replica with `dialogue-client init --replica NEW_PATH` "
                 + "and log in with it"
+        case .notLoggedIn(let replica):
+            "this replica (\(replica)) has not logged in: sync needs its device registered and the server's key pinned; "
+                + "run `dialogue-client login --server URL --token-file FILE` first (nothing was sent)"
         case .revokedDevice(let replica, let message):
             "the server refused this device (403 revoked_device): device \(replica) was revoked (\(message)); "
                 + "ask an admin for a new token and log in from a fresh replica (`dialogue-client init --replica NEW_PATH`)"

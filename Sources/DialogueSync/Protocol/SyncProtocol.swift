@@ -421,6 +421,9 @@ public enum RejectionCode: String, Codable, Sendable, CaseIterable {
     case badSignature = "bad_signature"
     /// Its author's device was revoked before this counter.
     case revokedDevice = "revoked_device"
+    /// It names as the writer (an insight's author) someone else than the member certified
+    /// for its signing device, or sets who wrote an entity its device did not create.
+    case authorMismatch = "author_mismatch"
 
     /// The stable code of a change a document refused: the one mapping shared by the
     /// server's rejections and a replica's ``ReplicaError/changeRejected(_:code:reason:)``.

@@ -32,7 +32,13 @@ extension Replica {
         signedFrames nextFrame: () throws -> (signed: SignedChanges, encoded: Data?)?, evidence: DeviceEvidence,
         receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil
     ) throws(ReplicaError) -> MergeReport {
-        let check = SignedRunCheck(evidence: evidence, me: id, deviceKey: devicePublicKey)
+        // What the replica holds of each entity, for the authorship check (AuthorshipRule),
+        // and the creations of the frames already verified in this merge.
+        let documents = documents
+        let created = CreationsSeen()
+        let check = SignedRunCheck(
+            evidence: evidence, me: id, deviceKey: devicePublicKey,
+            origin: { space, entity in created.origin(of: entity, in: space) ?? documents[space]?.authorshipOrigin(of: entity) })
         var heads: [ChainHead] = []
         return try merge(
             nextFrame: {
@@ -41,7 +47,27 @@ extension Replica {
                 return (signed.changes, encoded)
             },
             receivedTouches: receivedTouches,
-            verify: { db, changes in try check.verifyAndRecord(SignedChanges(changes: changes, heads: heads), db) })
+            verify: { db, changes in
+                try check.verifyAndRecord(SignedChanges(changes: changes, heads: heads), db)
+                created.record(changes)
+            })
+    }
+}
+
+/// The entities created by the frames of a merge verified so far (a bundle's later frame
+/// may set the author of an insight created in an earlier one).
+private final class CreationsSeen {
+    private var origins: [SpaceID: [EntityID: AuthorshipRule.Origin]] = [:]
+
+    func origin(of entity: EntityID, in space: SpaceID) -> AuthorshipRule.Origin? { origins[space]?[entity] }
+
+    func record(_ changes: [Change]) {
+        for change in changes {
+            guard case .create(let kind, _) = change.operation else { continue }
+            var origin = origins[change.space]?[change.entity] ?? AuthorshipRule.Origin(kind: kind, creators: [])
+            origin.creators.insert(change.replica)
+            origins[change.space, default: [:]][change.entity] = origin
+        }
     }
 }
 
@@ -50,6 +76,8 @@ private struct SignedRunCheck {
     let evidence: DeviceEvidence
     let me: ReplicaID
     let deviceKey: PublicSigningKey
+    /// What the replica holds of an entity of a space, before the batch.
+    let origin: (SpaceID, EntityID) -> AuthorshipRule.Origin?
 
     private struct Run: Hashable {
         var space: SpaceID
@@ -103,6 +131,11 @@ private struct SignedRunCheck {
                     do throws(TrustError) {
                         chain = try verifier.verify(
                             checked, extending: held, heads: signed.heads, certificate: certificate, revocation: revocation)
+                        // Authorship is derived: a writer field names the certified member, and
+                        // only the entity's creator writes it (docs/TRUST.md, "Authorship").
+                        if let member = certificate?.member {
+                            try AuthorshipRule.check(checked, member: member) { origin(run.space, $0) }
+                        }
                     } catch { throw ReplicaError.unverifiedChanges(error) }
                     if let supplied { used.append(supplied) }
                 }

@@ -112,6 +112,7 @@ struct ClientError: Error, CustomStringConvertible {
             .data(error.description)
         case .invalidServer, .insecureServer, .replacementKeyMismatch: .usage(error.description)
         case .serverKeyChanged, .unverifiedAnswer, .replicaTaken, .revokedDevice: .unavailable(error.description)
+        case .notLoggedIn: ClientError.notFound(error.description).with(code: "not_logged_in")
         case .refused, .unreachable, .protocolViolation, .cancelled, .redirectRefused, .responseTooLarge:
             .unavailable(error.description + (error.isUnreachable ? "; check the server is running and the URL given to `login`" : ""))
         case .local(let local): replica(local)
