@@ -115,6 +115,18 @@ struct TrustLiveServerTests {
                 #expect(revocation.lastCounters == [accounts.sharedSpace: 3])
                 try revocation.verify(trusting: followed)
                 #expect(revocation.signer == later.serverKey)
+                // Her laptop's later changes, signed, relayed by Ben (her token no longer works):
+                // refused revoked_device by the running server, nothing stored; the earlier three
+                // are still served, with the revocation.
+                let afterRevocation = try await signers.signed(
+                    RouteHarness.push(author.creates(1), to: accounts.sharedSpace), server: url, token: vale)
+                let refusedLater = try await HostilePeerTests.post(url, token: vale, try encodeJSON(afterRevocation))
+                try HostilePeerTests.expectRefused(refusedLater, 422, "invalid_changes", rejection: "revoked_device")
+                let served = try await postSync(
+                    url, token: vale, SyncRequest(replica: nil, spaces: [.init(space: accounts.sharedSpace, have: VersionVector())]))
+                #expect(served.spaces.first?.serverHas.vector[ada] == 3)
+                #expect(try served.spaces.first?.allChanges().filter { $0.replica == ada }.count == 3)
+                #expect(served.spaces.first?.revocations.map(\.replica) == [ada])
                 devices = try await LiveAccounts.admin(["list-devices"], store, as: [DeviceJSON].self)
                 #expect(devices.first { $0.replica == ada }?.revokedAt != nil)
                 #expect(devices.first { $0.replica == ben }?.revokedAt == nil)
