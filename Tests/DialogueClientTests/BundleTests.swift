@@ -265,7 +265,7 @@ struct BundleTests {
         try await stranger.ok(["init", "--space", server.sharedSpace])
         for command in [["bundle", "import", file], ["bundle", "export", scratch.path("stranger.bundle")]] {
             let result = try await stranger.client(command)
-            #expect(result.status == 64, "\(command): \(result.stderr)")
+            #expect(result.status == 66, "\(command): \(result.stderr)")
             #expect(result.stderr.contains("log in first (`dialogue-client login`)"), "\(command): \(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: scratch.path("stranger.bundle")))

@@ -141,7 +141,7 @@ struct UpgradeFromPreSigningTests {
         let listings = try await upgraded.spaceListings(ofSchool: UUID(uuidString: "0a1b2c3d-4e5f-4a6b-8c7d-000000000001")!)
         #expect(listings.first { $0.space == Self.space }?.legacy == VersionVector([Self.oldDevice: 2]))
         let vector = try await upgraded.vector(of: Self.space)
-        #expect(try await upgraded.latestChainHeads(in: Self.space)[Self.fixtureReplica]?.counter == vector[Self.fixtureReplica])
+        #expect(try await upgraded.latestChainHeads(in: Self.space, of: [Self.fixtureReplica])[Self.fixtureReplica]?.counter == vector[Self.fixtureReplica])
         #expect(vector[Self.fixtureReplica] > 0)
         try await upgraded.close()
     }

@@ -98,7 +98,9 @@ final class FlakyStore: SyncStore {
     func chainHeads(in space: SpaceID, covering ranges: [ReplicaID: ClosedRange<UInt64>]) async throws -> [ChainHead] {
         try await base.chainHeads(in: space, covering: ranges)
     }
-    func latestChainHeads(in space: SpaceID) async throws -> [ReplicaID: ChainHead] { try await base.latestChainHeads(in: space) }
+    func latestChainHeads(in space: SpaceID, of replicas: some Collection<ReplicaID>) async throws -> [ReplicaID: ChainHead] {
+        try await base.latestChainHeads(in: space, of: replicas)
+    }
 
     func ping() async throws {
         if pingFails { throw Injected() }

@@ -167,7 +167,7 @@ struct SignedPushStoreTests {
             let first = ada.creates(2)
             let heads = try signer.sign(first)
             _ = try await service.sync(SignedPushTests.push(first, heads: heads, space: space, binary: true), access: access("hill-member"))
-            #expect(try await store.latestChainHeads(in: space)[ada.replica] == heads[0])
+            #expect(try await store.latestChainHeads(in: space, of: [ada.replica])[ada.replica] == heads[0])
 
             var ben = ada
             var benSigner = ChangeSigner()
@@ -191,6 +191,10 @@ struct SignedPushStoreTests {
             let stored = try await service.sync(
                 SignedPushTests.push(own, heads: try signer.sign(own), space: space), access: access("hill-member"))
             #expect(stored.spaces[0].accepted == 1)
+            // The position is the last head of each author asked for; an author with no head has none.
+            let nobody = ReplicaID.random()
+            let latest = try await store.latestChainHeads(in: space, of: [ada.replica, nobody])
+            #expect(latest[ada.replica]?.counter == 3 && latest[nobody] == nil && latest.count == 1)
         }
     }
 }

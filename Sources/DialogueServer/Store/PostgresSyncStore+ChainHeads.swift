@@ -84,11 +84,18 @@ extension PostgresSyncStore {
         return heads
     }
 
-    public func latestChainHeads(in space: SpaceID) async throws -> [ReplicaID: ChainHead] {
+    public func latestChainHeads(in space: SpaceID, of replicas: some Collection<ReplicaID>) async throws -> [ReplicaID: ChainHead] {
+        guard !replicas.isEmpty else { return [:] }
+        let wanted = replicas.map { Int64(bitPattern: $0.rawValue) }
+        // One index seek per replica (primary key space_id, replica, counter), whatever the
+        // number of heads the space holds.
         let rows = try await client.query(
             """
-            SELECT DISTINCT ON (replica) replica, counter, hash, signature FROM chain_heads
-            WHERE space_id = \(space.uuid) ORDER BY replica, counter DESC
+            SELECT r.replica, h.counter, h.hash, h.signature FROM unnest(\(wanted)::int8[]) AS r(replica)
+            CROSS JOIN LATERAL (
+                SELECT counter, hash, signature FROM chain_heads
+                WHERE space_id = \(space.uuid) AND replica = r.replica ORDER BY counter DESC LIMIT 1
+            ) h
             """, logger: logger)
         var heads: [ReplicaID: ChainHead] = [:]
         for try await (replica, counter, hash, signature) in rows.decode((Int64, Int64, ByteBuffer, ByteBuffer).self) {

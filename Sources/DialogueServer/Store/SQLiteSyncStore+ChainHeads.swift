@@ -77,17 +77,18 @@ extension SQLiteSyncStore {
         }
     }
 
-    public func latestChainHeads(in space: SpaceID) async throws -> [ReplicaID: ChainHead] {
-        try await database.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT h.counter, h.hash, h.signature, h.replica FROM chain_heads h
-                    WHERE h.space_id = ? AND h.counter = (SELECT max(counter) FROM chain_heads WHERE space_id = h.space_id AND replica = h.replica)
-                    """, arguments: [space.storeBlob])
+    public func latestChainHeads(in space: SpaceID, of replicas: some Collection<ReplicaID>) async throws -> [ReplicaID: ChainHead] {
+        guard !replicas.isEmpty else { return [:] }
+        let replicas = Array(replicas)
+        return try await database.read { db in
+            // The primary key (space_id, replica, counter) makes each an index seek.
+            let select = try db.cachedStatement(
+                sql: "SELECT counter, hash, signature FROM chain_heads WHERE space_id = ? AND replica = ? ORDER BY counter DESC LIMIT 1")
             var heads: [ReplicaID: ChainHead] = [:]
-            for row in rows {
-                guard let replica = ReplicaID(rawValue: UInt64(bitPattern: row[3])) else { continue }
+            for replica in replicas {
+                guard let row = try Row.fetchOne(select, arguments: [space.storeBlob, Int64(bitPattern: replica.rawValue)]) else {
+                    continue
+                }
                 heads[replica] = Self.head(row, space: space, replica: replica)
             }
             return heads

@@ -30,9 +30,10 @@ public protocol SyncStore: Sendable {
     /// The heads stored of `space` whose replica is a key of `ranges` and whose counter is
     /// in that replica's range, by replica and counter.
     func chainHeads(in space: SpaceID, covering ranges: [ReplicaID: ClosedRange<UInt64>]) async throws -> [ChainHead]
-    /// The last head stored of each replica in `space`: the position the store verified
-    /// its chain to.
-    func latestChainHeads(in space: SpaceID) async throws -> [ReplicaID: ChainHead]
+    /// The last head stored of each of `replicas` in `space` (none for a replica with no
+    /// head): the position the store verified its chain to. One index lookup per replica,
+    /// so its cost does not grow with the heads the space holds.
+    func latestChainHeads(in space: SpaceID, of replicas: some Collection<ReplicaID>) async throws -> [ReplicaID: ChainHead]
     /// Changes of `space` that `vector` lacks, in storage order (a causal order: a change
     /// is stored only after its past), scanning from position `after`, at most `limit`.
     /// `cursor` is where the next scan may resume.

@@ -31,7 +31,8 @@ extension SyncService {
         var held = first.held
         var extended = false
         var signed: Set<Dot> = []
-        var latest: [ReplicaID: UInt64]?
+        var latest: [ReplicaID: UInt64] = [:]  // each author's last stored head, looked up once when needed
+        var looked: Set<ReplicaID> = []
         var unsigned: Set<ReplicaID> = []  // authors whose last change so far ends short of a head still to come
         var index = 0
         scan: while true {
@@ -39,12 +40,14 @@ extension SyncService {
             for head in try await store.chainHeads(in: space, covering: Self.ranges(of: fresh)) {
                 signed.insert(Dot(head.replica, head.counter))
             }
-            if latest == nil, fresh.contains(where: { !signed.contains(Dot($0.replica, $0.lastCounter)) }) {
-                latest = try await store.latestChainHeads(in: space).mapValues(\.counter)
+            let unlooked = Set(fresh.lazy.filter { !signed.contains(Dot($0.replica, $0.lastCounter)) }.map(\.replica)).subtracting(looked)
+            if !unlooked.isEmpty {
+                looked.formUnion(unlooked)
+                latest.merge(try await store.latestChainHeads(in: space, of: unlooked).mapValues(\.counter)) { $1 }
             }
             while index < changes.count {
                 let change = changes[index]
-                if !signed.contains(Dot(change.replica, change.lastCounter)), (latest?[change.replica] ?? 0) > change.lastCounter {
+                if !signed.contains(Dot(change.replica, change.lastCounter)), (latest[change.replica] ?? 0) > change.lastCounter {
                     unsigned.insert(change.replica)
                 } else {
                     unsigned.remove(change.replica)

@@ -46,7 +46,7 @@ extension SyncService {
     /// "Migration"), so a device's first signed run after them verifies.
     private func heldChains(of authors: [ReplicaID], in space: SpaceID) async throws -> [ReplicaID: DeviceChain] {
         let vector = try await store.vector(of: space)
-        let latest = try await store.latestChainHeads(in: space)
+        let latest = try await store.latestChainHeads(in: space, of: authors)
         var chains: [ReplicaID: DeviceChain] = [:]
         for author in authors {
             var chain =

@@ -81,9 +81,9 @@ struct ClientError: Error, CustomStringConvertible {
         case .storage: .io(error.description)
         case .authorNotCertified: .data(error.description)
         case .unverifiedChanges: .data(error.description).with(code: error.trustCode ?? "bad_signature")
-        case .noPinnedServerKey: .unavailable(error.description)
+        // Not logged in is one condition, whichever operation meets it: exit 66, `not_logged_in`.
+        case .noPinnedServerKey, .loginRequired: .notFound(error.description).with(code: "not_logged_in")
         case .spaceNotPermitted: .data(error.description).with(code: "space_not_permitted")
-        case .loginRequired: .usage(error.description)
         }
     }
 
