@@ -237,11 +237,16 @@ enum ServerBenchmark {
             signers[author] = ChangeSigner()
             try await register(author, key: signers[author]!.key.publicKey, token: token, store: store)
         }
-        /// Stores a batch with the heads its authors sign at the end of their runs in it.
+        /// Stores a batch with the heads its authors signed in it: one per transaction of 100
+        /// changes, as replicas sign (a head per local transaction). Longer signed runs would
+        /// make every page run over its limit to the next head.
         func append(_ batch: [Change]) async throws {
             var heads: [ChainHead] = []
-            for author in authors where batch.contains(where: { $0.replica == author }) {
-                heads += try signers[author]!.sign(batch.filter { $0.replica == author })
+            for author in authors {
+                let run = batch.filter { $0.replica == author }
+                for start in stride(from: 0, to: run.count, by: 100) {
+                    heads += try signers[author]!.sign(Array(run[start..<min(start + 100, run.count)]))
+                }
             }
             try await store.append(batch, heads: heads, to: space)
         }
