@@ -177,7 +177,15 @@ final class LiveServer: @unchecked Sendable {
             tokens[name] = issued["token"] as? String
         }
         let port = try port ?? freeTCPPort()
-        let log = scratch.path("\(name).log")
+        let process = try await serve(data: data, home: home, port: port, log: scratch.path("\(name).log"))
+        return LiveServer(
+            process: process, port: port, sharedSpace: partnership["sharedSpace"] as! String, tokens: tokens, members: members,
+            schools: schools, data: data, home: home)
+    }
+
+    /// Runs `dialogue-server serve` over `data` on `port` (output to `log`) and waits, bounded
+    /// by `wait`, until it answers /health; otherwise stops it and throws with the log.
+    static func serve(data: String, home: String, port: Int, log: String, wait: Duration = .seconds(15)) async throws -> Process {
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         let process = Process()
@@ -189,26 +197,24 @@ final class LiveServer: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try ChildProcesses.launch(process)
         try? handle.close()
-        let server = LiveServer(
-            process: process, port: port, sharedSpace: partnership["sharedSpace"] as! String, tokens: tokens, members: members,
-            schools: schools, data: data, home: home)
-        // Bounded wait for /health.
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 1
         let session = URLSession(configuration: configuration)
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + wait
         while ContinuousClock.now < deadline, process.isRunning {
-            if let (_, response) = try? await session.data(from: URL(string: "\(server.url)/health")!),
+            if let (_, response) = try? await session.data(from: URL(string: "http://127.0.0.1:\(port)/health")!),
                 (response as? HTTPURLResponse)?.statusCode == 200
             {
-                return server
+                return process
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        server.stop()
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
         throw SetupFailure(
-            description: "dialogue-server did not answer /health within 15 s:\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")"
-        )
+            description: "dialogue-server did not answer /health within \(wait):\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     func stop() {

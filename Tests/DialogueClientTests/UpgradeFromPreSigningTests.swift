@@ -42,35 +42,9 @@ struct UpgradeFromPreSigningTests {
         let port = try freeTCPPort()
         let home = scratch.path("home-server")
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        let log = scratch.path("server.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try builtBinary("dialogue-server"))
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "\(port)", "--data-dir", data, "--log-level", "warning"]
-        process.environment = childEnvironment(home: home)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try ChildProcesses.launch(process)
-        try? handle.close()
-        let url = "http://127.0.0.1:\(port)"
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 1
-        let session = URLSession(configuration: configuration)
-        let deadline = ContinuousClock.now + .seconds(60)  // a busy machine starts it slowly
-        while ContinuousClock.now < deadline, process.isRunning {
-            if let (_, response) = try? await session.data(from: URL(string: "\(url)/health")!),
-                (response as? HTTPURLResponse)?.statusCode == 200
-            {
-                return (process, url, store)
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        stop(process)
-        throw SetupFailure(
-            description:
-                "dialogue-server did not answer /health within 60 s over the old store:\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        // A busy machine starts it slowly over the old store.
+        let process = try await LiveServer.serve(data: data, home: home, port: port, log: scratch.path("server.log"), wait: .seconds(60))
+        return (process, "http://127.0.0.1:\(port)", store)
     }
 
     func stop(_ process: Process) {
