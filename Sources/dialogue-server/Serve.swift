@@ -45,16 +45,16 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Failed authentications per minute from one address; 0 = no limit (env DIALOGUE_AUTH_FAILURES_PER_ADDRESS).")
     var authFailuresPerAddress: Int =
-        Self.environment("DIALOGUE_AUTH_FAILURES_PER_ADDRESS") ?? ServerLimits().authFailuresPerAddress.perMinute
+        Self.environment("DIALOGUE_AUTH_FAILURES_PER_ADDRESS") ?? ServerLimits().authFailuresPerAddress.events
 
     @Option(help: "Failed authentications per minute with one token; 0 = no limit (env DIALOGUE_AUTH_FAILURES_PER_TOKEN).")
-    var authFailuresPerToken: Int = Self.environment("DIALOGUE_AUTH_FAILURES_PER_TOKEN") ?? ServerLimits().authFailuresPerToken.perMinute
+    var authFailuresPerToken: Int = Self.environment("DIALOGUE_AUTH_FAILURES_PER_TOKEN") ?? ServerLimits().authFailuresPerToken.events
 
     @Option(help: "Pushes per minute by one token; 0 = no limit (env DIALOGUE_PUSHES_PER_TOKEN).")
-    var pushesPerToken: Int = Self.environment("DIALOGUE_PUSHES_PER_TOKEN") ?? ServerLimits().pushesPerToken.perMinute
+    var pushesPerToken: Int = Self.environment("DIALOGUE_PUSHES_PER_TOKEN") ?? ServerLimits().pushesPerToken.events
 
     @Option(help: "Pushes per minute from one address; 0 = no limit (env DIALOGUE_PUSHES_PER_ADDRESS).")
-    var pushesPerAddress: Int = Self.environment("DIALOGUE_PUSHES_PER_ADDRESS") ?? ServerLimits().pushesPerAddress.perMinute
+    var pushesPerAddress: Int = Self.environment("DIALOGUE_PUSHES_PER_ADDRESS") ?? ServerLimits().pushesPerAddress.events
 
     @Option(help: "Token that GET /metrics requires as 'Authorization: Bearer …' (env DIALOGUE_METRICS_TOKEN); none: open.")
     var metricsToken: String?

@@ -28,7 +28,7 @@ struct DeviceDoorTests {
     @Test("failed authentications on /v1/devices: 401 up to the address's limit, then 429 with Retry-After, even for a valid token")
     func failedAuthenticationsLimited() async throws {
         var limits = ServerLimits()
-        limits.authFailuresPerAddress = RateLimit(perMinute: 4)
+        limits.authFailuresPerAddress = RateLimit(4, per: .seconds(3600))
         limits.authFailuresPerToken = .off
         try await withRouteHarness(limits: limits) { h in
             for attempt in 0..<4 { try expectRefusal(try await Self.register(h, token: "dlg_wrong\(attempt)"), 401, .unauthorized) }
@@ -42,7 +42,7 @@ struct DeviceDoorTests {
     @Test("registrations count against the push limit of the token")
     func registrationsArePushes() async throws {
         var limits = ServerLimits()
-        limits.pushesPerToken = RateLimit(perMinute: 3)
+        limits.pushesPerToken = RateLimit(3, per: .seconds(3600))
         try await withRouteHarness(limits: limits) { h in
             for _ in 0..<3 { #expect(try await Self.register(h, token: "hill-member").status == .ok) }
             try expectRefusal(try await Self.register(h, token: "hill-member"), 429, .rateLimited)

@@ -1,17 +1,24 @@
 import Foundation
 import Synchronization
 
-/// How many events a key may cause: a burst of `perMinute`, refilled evenly over a minute.
+/// How many events a key may cause: a burst of `events`, refilled evenly over `period`.
 public struct RateLimit: Sendable, Equatable {
-    /// Events per minute; 0 turns the limit off.
-    public var perMinute: Int
+    /// Events per period; 0 turns the limit off.
+    public var events: Int
+    /// How long a spent burst takes to refill.
+    public var period: Duration
+
+    public init(_ events: Int, per period: Duration) {
+        self.events = max(0, events)
+        self.period = max(.milliseconds(1), period)
+    }
 
     public init(perMinute: Int) {
-        self.perMinute = max(0, perMinute)
+        self.init(perMinute, per: .seconds(60))
     }
 
     public static let off = RateLimit(perMinute: 0)
-    public var isOff: Bool { perMinute == 0 }
+    public var isOff: Bool { events == 0 }
 }
 
 /// Token buckets by key (an address, a token's hash): each holds up to `limit.perMinute`
@@ -32,8 +39,8 @@ final class RateLimiter: Sendable {
         self.maxKeys = maxKeys
     }
 
-    private var capacity: Double { Double(limit.perMinute) }
-    private var perSecond: Double { Double(limit.perMinute) / 60 }
+    private var capacity: Double { Double(limit.events) }
+    private var perSecond: Double { Double(limit.events) / (Double(limit.period / .milliseconds(1)) / 1000) }
 
     /// How long until `key` may cause an event, or nil if it may now (nothing is taken).
     func wait(for key: String, now: ContinuousClock.Instant = .now) -> Duration? {
