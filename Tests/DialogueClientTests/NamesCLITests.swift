@@ -163,6 +163,9 @@ struct NamesCLITests {
         let byName = try await hill.ok(["sessions", "list", "--space", "north partnership"])
         #expect(!byName.contains("SPACE") && byName.contains("Shared session") && !byName.contains("Stray session"), "\(byName)")
         #expect(try await hill.ok(["report", "--space", "North Partnership"]).contains("Partnership space North Partnership"))
+        #expect(try await hill.ok(["sync", "--space", "north partnership"]).contains("synced 1 space"))
+        let syncUnknown = try await hill.client(["sync", "--space", "South Partnership"])
+        #expect(syncUnknown.status == 66 && syncUnknown.stderr.contains("no space 'South Partnership'"), "\(syncUnknown.stderr)")
         // The school's private space is in Hill's directory but not held: refused, saying how to hold it.
         let notHeld = try await hill.client(["sessions", "list", "--space", "Hill School"])
         #expect(notHeld.status == 66 && notHeld.stderr.contains("init --space 'Hill School'"), "\(notHeld.stderr)")

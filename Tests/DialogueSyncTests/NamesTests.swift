@@ -220,6 +220,18 @@ struct NamesTests {
         #expect(try names.resolve(other.description).name == "Hill")
     }
 
+    @Test("sync progress lines name spaces from the directory, and say when one is not in it")
+    func progressLinesNameSpaces() {
+        let directory = SpaceDirectory.issue(
+            member: ada.uuid, issuedAt: 1, entries: [.init(space: space, name: "North Partnership", kind: .shared, owner: UUID())],
+            signedBy: SigningKeyPair())
+        let names = SpaceNames(directory: directory, held: [space, other])
+        #expect(SyncClient.Progress.exchanged(space: space, pushed: 3, pulled: 1).line(names: names) == "syncing North Partnership: sent 3, received 1")
+        #expect(SyncClient.Progress.finished(space: space).line(names: names) == "synced North Partnership")
+        #expect(SyncClient.Progress.finished(space: other).line(names: names) == "synced \(other) (not in your directory)")
+        #expect(SyncClient.Progress.retrying(attempt: 2, delay: .seconds(1), reason: "timed out").line(names: names) == "retrying (2) in 1.0 seconds: timed out")
+    }
+
     @Test("an entity's author is the certified member of the device that created it")
     func entityAuthor() async throws {
         let directory = TemporaryDirectory()

@@ -68,6 +68,17 @@ public struct SyncClient: Sendable {
         case retrying(attempt: Int, delay: Duration, reason: String)
         /// The space is up to date.
         case finished(space: SpaceID)
+
+        /// One line for a progress display, naming spaces as `names` does ("syncing North
+        /// Partnership: sent 3, received 0"); untrusted text is the caller's to escape.
+        public func line(names: SpaceNames) -> String {
+            switch self {
+            case .exchanged(let space, let pushed, let pulled):
+                "syncing \(names.space(space).displayName): sent \(pushed), received \(pulled)"
+            case .retrying(let attempt, let delay, let reason): "retrying (\(attempt)) in \(delay): \(reason)"
+            case .finished(let space): "synced \(names.space(space).displayName)"
+            }
+        }
     }
 
     /// What a sync did, per space.

@@ -12,7 +12,7 @@ struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sync with the server (all spaces, or --space): send what it lacks, receive what you lack.")
 
-    @Option(help: "Only this space.") var space: SpaceID?
+    @Option(help: "Only this space: its UUID or its name.") var space: SpaceArgument?
     @Option(help: "Attempts per request before giving up (network errors and 5xx are retried).") var attempts: Int = 6
     @Flag(help: "Allow http:// to another machine for this sync (token and notes unencrypted).") var allowInsecureHTTP = false
     @OptionGroup var global: GlobalOptions
@@ -45,7 +45,9 @@ struct Sync: AsyncParsableCommand {
             configuration.retry.maxAttempts = attempts
             let client = SyncClient(configuration: configuration)
             let showProgress = isatty(STDERR_FILENO) == 1 && !global.json
-            let summary = try await client.sync(replica, spaces: spaces, progress: showProgress ? Self.show : nil)
+            let names = try await replica.spaceNames()
+            let progress = showProgress ? Self.progressDisplay(names) : nil
+            let summary = try await client.sync(replica, spaces: spaces, progress: progress)
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             let held = try replica.heldVectors()
             for space in summary.spaces { config.serverHas[space.description] = held[space] }
@@ -60,14 +62,11 @@ struct Sync: AsyncParsableCommand {
         }
     }
 
-    @Sendable static func show(_ progress: SyncClient.Progress) {
-        let line: String
-        switch progress {
-        case .exchanged(let space, let pushed, let pulled): line = "syncing \(space): sent \(pushed), received \(pulled)"
-        case .retrying(let attempt, let delay, let reason): line = "retrying (\(attempt)) in \(delay): \(reason)"
-        case .finished(let space): line = "synced \(space)"
+    /// Shows each step on one terminal line, overwritten by the next.
+    static func progressDisplay(_ names: SpaceNames) -> @Sendable (SyncClient.Progress) -> Void {
+        { progress in
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(Terminal.line(progress.line(names: names)))".utf8))
         }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(Terminal.line(line))".utf8))
     }
 }
 
