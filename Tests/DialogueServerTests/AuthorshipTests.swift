@@ -5,6 +5,7 @@ import DialogueTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import Testing
 
 /// Authorship is derived, not claimed (issue 12: "with Ada's token, `insights capture
@@ -70,6 +71,36 @@ struct AuthorshipTests {
             let unknown = orphan.document.set(Insight.Field.author, of: EntityID(UUID()), to: .reference(EntityID(adaMember)), by: orphan.context())
             let orphaned = try expectRefusal(try await h.sync(RouteHarness.push([unknown], to: space)), 422, .invalidChanges)
             #expect(orphaned.error.rejected?.map(\.code) == [RejectionCode.authorMismatch.rawValue], "\(orphaned.error)")
+        }
+    }
+
+    @Test("a second creation of someone else's insight (overwriting nothing, dated earlier) is refused author_mismatch; nothing stored")
+    func secondCreationIsRefused() async throws {
+        try await withRouteHarness { h in
+            let space = h.accounts.partnership.sharedSpace
+            let adaMember = try await Self.member("hill-member", h)
+            var ada = ChangeAuthor(space: space)
+            let captured = Self.insight(by: &ada, author: adaMember)
+            #expect(try await h.sync(RouteHarness.push(captured, to: space)).status == .ok)
+            // Ben's device creates Ada's insight id afresh (no predecessors) with a 1970 timestamp:
+            // without the refusal, every replica would show it as his.
+            let ben = ChangeAuthor(space: space)
+            let forged = Change(
+                id: Dot(ben.replica, 1), timestamp: HLCTimestamp(wallTime: 1), space: space, entity: captured[1].entity, field: "",
+                operation: .create(kind: EntityKind.insight.rawValue, predecessors: []))
+            let before = try await h.held()
+            let refusal = try expectRefusal(try await h.sync(RouteHarness.push([forged], to: space), token: "vale-member"), 422, .invalidChanges)
+            #expect(refusal.error.rejected?.map(\.code) == [RejectionCode.authorMismatch.rawValue], "\(refusal.error)")
+            #expect(refusal.error.rejected?.first?.id == forged.id)
+            #expect(try await h.held() == before)
+            // A second creation of a session (no writer fields: members, schools and sessions
+            // may be created twice by design) is not this rule's business.
+            let benLaptop = ChangeAuthor(space: space)
+            let session = Change(
+                id: Dot(benLaptop.replica, 1), timestamp: HLCTimestamp(wallTime: 2), space: space, entity: captured[0].entity, field: "",
+                operation: .create(kind: EntityKind.session.rawValue, predecessors: []))
+            let second = try await h.sync(RouteHarness.push([session], to: space), token: "vale-member")
+            #expect(second.status == .ok, "\(String(buffer: second.body))")
         }
     }
 }

@@ -154,8 +154,9 @@ extension SpaceDocument {
             switch change.operation {
             case .create(let kind, let predecessors):
                 lastCheckedKind = nil
-                entityStore[change.entity, default: EntityLifecycle()].kind.apply(
-                    .init(value: kind, timestamp: change.timestamp, dot: dot), predecessors: predecessors)
+                let write = LWWRegister<String>.Write(value: kind, timestamp: change.timestamp, dot: dot)
+                entityStore[change.entity, default: EntityLifecycle()].kind.apply(write, predecessors: predecessors)
+                if predecessors.isEmpty { entityStore[change.entity, default: EntityLifecycle()].recordOriginalCreation(write) }
             case .delete(let observed):
                 entityStore[change.entity, default: EntityLifecycle()].deletions.append(
                     .init(dot: dot, timestamp: change.timestamp, observed: observed))

@@ -162,6 +162,22 @@ func hashUTF8(of string: String, into hasher: inout Hasher) {
 public struct EntityLifecycle: Sendable {
     /// The kind, as written by `create` (a register, so a duplicate create converges).
     public var kind = LWWRegister<String>()
+    /// The creations that overwrote no earlier one (a `create` with no predecessors), in
+    /// last-writer-wins order: whose the entity is. A re-creation (after a delete) names
+    /// what it overwrote and is never one, so it cannot take an entity's authorship; an
+    /// honest entity has exactly one (its id is fresh), so more than one from different
+    /// members means its authorship is disputed (docs/TRUST.md, "Authorship").
+    public private(set) var originalCreations: [LWWRegister<String>.Write] = []
+    /// Records a creation that overwrote nothing (idempotent; order-independent).
+    mutating func recordOriginalCreation(_ write: LWWRegister<String>.Write) {
+        guard !originalCreations.contains(where: { $0.dot == write.dot }) else { return }
+        originalCreations.append(write)
+        originalCreations.sort { ($0.timestamp, $0.dot.replica, $0.dot.counter) < ($1.timestamp, $1.dot.replica, $1.dot.counter) }
+    }
+
+    /// The devices of ``originalCreations``, each once, ascending.
+    public var originalCreators: [ReplicaID] { Set(originalCreations.map(\.dot.replica)).sorted() }
+
     /// Every deletion: who, when, and what the deleter had seen.
     public var deletions: [Deletion] = []
     /// The newest counter per author of any edit to the entity's fields.

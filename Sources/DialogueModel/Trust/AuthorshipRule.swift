@@ -9,8 +9,9 @@ public enum AuthorshipRule {
     /// The fields that name a person as the writer, by entity kind.
     public static let writerFields: [String: Set<String>] = [EntityKind.insight.rawValue: [Insight.Field.author]]
 
-    /// What the checker holds of an entity: its kind and the devices whose changes created
-    /// it (a duplicate creation converges, so there may be several).
+    /// What the checker holds of an entity: its kind and the devices of its original
+    /// creations (``EntityLifecycle/originalCreations``: a `create` that overwrote nothing;
+    /// a re-creation after a delete is not one, so it never takes an entity over).
     public struct Origin: Sendable, Equatable {
         public var kind: String
         public var creators: Set<ReplicaID>
@@ -24,22 +25,41 @@ public enum AuthorshipRule {
     /// Checks a verified run of one device (its changes in one space, in counter order)
     /// whose certificate names `member`.
     ///
-    /// - Parameter origin: what the checker holds of an entity before the run (`nil`: no
-    ///   creation of it is held). Creations earlier in the run count too.
+    /// - Parameters:
+    ///   - origin: what the checker holds of an entity before the run (`nil`: no
+    ///     original creation of it is held). Original creations earlier in the run count too.
+    ///   - refusingSecondCreations: refuse an original creation of an entity with writer
+    ///     fields (an insight) when one by another device is held. The server does (it
+    ///     orders what everyone receives, and honest ids are fresh, so a second one is
+    ///     always a claim on someone else's entity); a replica does not, since what it
+    ///     receives first depends on who handed it what: a bundle from the claimant would
+    ///     otherwise lock the true author's changes out. It shows the authorship as
+    ///     disputed instead.
     /// - Throws: ``TrustError/authorMismatch(_:claimed:certified:)`` when a writer field is
     ///   set to anyone else than `member`; ``TrustError/reattributed(_:entity:creators:)``
-    ///   when it is set by a device that did not create the entity, or on an entity whose
-    ///   creation is not held (a device's own creations always come first in its chain, so
-    ///   an honest writer's creation is always held by then).
-    public static func check(_ run: [Change], member: UUID, origin: (EntityID) -> Origin?) throws(TrustError) {
+    ///   when it is set by a device that did not originally create the entity, or on an
+    ///   entity whose creation is not held (a device's own creations always come first in
+    ///   its chain, so an honest writer's creation is always held by then), or for a second
+    ///   creation the server refuses.
+    public static func check(
+        _ run: [Change], member: UUID, refusingSecondCreations: Bool = false, origin: (EntityID) -> Origin?
+    ) throws(TrustError) {
         let writerNames = Set(writerFields.values.joined())
         var created: [EntityID: String] = [:]
         for change in run {
             switch change.operation {
-            case .create(let kind, _):
+            case .create(let kind, let predecessors) where predecessors.isEmpty:
+                if refusingSecondCreations, writerFields[kind] != nil, let held = origin(change.entity),
+                    !held.creators.subtracting([change.replica]).isEmpty
+                {
+                    throw .reattributed(change.id, entity: change.entity, creators: held.creators.sorted())
+                }
                 created[change.entity] = kind
             case .set(let value, _) where writerNames.contains(change.field):
-                let known: Origin? = created[change.entity].map { Origin(kind: $0, creators: [change.replica]) } ?? origin(change.entity)
+                var known = origin(change.entity)
+                if let kind = created[change.entity] {
+                    known = Origin(kind: kind, creators: (known?.creators ?? []).union([change.replica]))
+                }
                 if let known, writerFields[known.kind]?.contains(change.field) != true { continue }  // not a writer field of this kind
                 if case .reference(let claimed) = value, claimed.uuid != member {
                     throw .authorMismatch(change.id, claimed: claimed.uuid, certified: member)
@@ -56,9 +76,11 @@ public enum AuthorshipRule {
 
 extension SpaceDocument {
     /// What this document holds of `entity` for ``AuthorshipRule``: its kind and the devices
-    /// whose creations of it stand; `nil` when it holds no creation of it.
+    /// of its original creations; `nil` when it holds no original creation of it.
     public func authorshipOrigin(of entity: EntityID) -> AuthorshipRule.Origin? {
-        guard let kind = lifecycle(of: entity)?.kind, let value = kind.value else { return nil }
-        return AuthorshipRule.Origin(kind: value, creators: Set(kind.standingDots.map(\.replica)))
+        guard let lifecycle = lifecycle(of: entity), let kind = lifecycle.kind.value, !lifecycle.originalCreations.isEmpty else {
+            return nil
+        }
+        return AuthorshipRule.Origin(kind: kind, creators: Set(lifecycle.originalCreators))
     }
 }

@@ -98,7 +98,7 @@ actor SpaceDocuments {
         for (author, run) in runs.sorted(by: { $0.key < $1.key }) {
             guard let member = members[author] else { continue }  // verified without one: cannot happen
             do throws(TrustError) {
-                try AuthorshipRule.check(run, member: member, origin: entry.document.authorshipOrigin(of:))
+                try AuthorshipRule.check(run, member: member, refusingSecondCreations: true, origin: entry.document.authorshipOrigin(of:))
             } catch {
                 rejected.append(Rejection(id: error.dot ?? run[0].id, code: .authorMismatch, reason: error.description))
             }

@@ -122,17 +122,42 @@ extension Replica {
         DeviceAuthor(device: device, member: try certificate(of: device).map(CertifiedMember.init))
     }
 
-    /// The device that created `entity` (of the creations standing in its space's state,
-    /// the earliest), or `nil` when this replica holds no creation of it.
-    public func creator(of entity: EntityID) -> ReplicaID? {
+    /// The devices that originally created `entity` (``EntityLifecycle/originalCreators``:
+    /// creations that overwrote nothing), ascending; more than one only when some device
+    /// claimed an entity it did not create. Empty when no creation of it is held.
+    public func originalCreators(of entity: EntityID) -> [ReplicaID] {
         for space in spaces {  // by id, so every run agrees
-            guard let document = documents[space] else { continue }
-            let creations = document.lifecycle(of: entity)?.kind.writes ?? []
-            if let first = creations.min(by: { ($0.timestamp, $0.dot.replica) < ($1.timestamp, $1.dot.replica) }) {
-                return first.dot.replica
+            if let lifecycle = documents[space]?.lifecycle(of: entity), !lifecycle.originalCreations.isEmpty {
+                return lifecycle.originalCreators
             }
         }
+        return []
+    }
+
+    /// The device that created `entity`: the device of its original creation (a re-creation
+    /// after a delete never counts), or the earliest of several that are all certified for
+    /// one member; `nil` when no creation is held, or when original creations come from
+    /// devices of different members or uncertified ones: then the authorship is disputed
+    /// (``authorship(ofEntity:names:)``).
+    public func creator(of entity: EntityID) -> ReplicaID? {
+        for space in spaces {
+            guard let creations = documents[space]?.lifecycle(of: entity)?.originalCreations, let first = creations.first else {
+                continue
+            }
+            let devices = Set(creations.map(\.dot.replica))
+            guard devices.count > 1 else { return first.dot.replica }
+            let members = Set(devices.map { device in (try? certificate(of: device))??.member })
+            return members.count == 1 && !members.contains(nil) ? first.dot.replica : nil
+        }
         return nil
+    }
+
+    /// Whose `entity` is, named from certificates: its creator's member, or every original
+    /// creator when the authorship is disputed; `nil` when no creation of it is held.
+    public func authorship(ofEntity entity: EntityID, names: AuthorNames) -> EntityAuthorship? {
+        if let device = creator(of: entity) { return .by(names.author(of: device)) }
+        let devices = originalCreators(of: entity)
+        return devices.isEmpty ? nil : .disputed(devices.map(names.author(of:)))
     }
 
     /// An entity's author: the member certified for the device that created it (an insight's
@@ -141,5 +166,28 @@ extension Replica {
     public func author(ofEntity entity: EntityID) throws(ReplicaError) -> DeviceAuthor? {
         guard let device = creator(of: entity) else { return nil }
         return try author(of: device)
+    }
+}
+
+/// Whose an entity is (docs/TRUST.md, "Authorship").
+public enum EntityAuthorship: Sendable, Hashable, CustomStringConvertible {
+    /// Created by this device, certified for this member (or an unverified device).
+    case by(DeviceAuthor)
+    /// Created, each claiming to be first, by devices of different members: the server
+    /// refuses a second creation, so this arrives only outside it (a bundle).
+    case disputed([DeviceAuthor])
+
+    /// The single author, if not disputed.
+    public var author: DeviceAuthor? {
+        if case .by(let author) = self { return author }
+        return nil
+    }
+
+    /// "Ada Lovelace (Northgate)", or "disputed: Ada Lovelace (Northgate), Ben Okafor (Vale)".
+    public var description: String {
+        switch self {
+        case .by(let author): author.description
+        case .disputed(let authors): "disputed: " + authors.map(\.description).joined(separator: ", ")
+        }
     }
 }

@@ -38,7 +38,9 @@ extension Replica {
         let created = CreationsSeen()
         let check = SignedRunCheck(
             evidence: evidence, me: id, deviceKey: devicePublicKey,
-            origin: { space, entity in created.origin(of: entity, in: space) ?? documents[space]?.authorshipOrigin(of: entity) })
+            origin: { space, entity in
+                CreationsSeen.union(documents[space]?.authorshipOrigin(of: entity), created.origin(of: entity, in: space))
+            })
         var heads: [ChainHead] = []
         return try merge(
             nextFrame: {
@@ -61,13 +63,22 @@ private final class CreationsSeen {
 
     func origin(of entity: EntityID, in space: SpaceID) -> AuthorshipRule.Origin? { origins[space]?[entity] }
 
+    /// Original creations only (AuthorshipRule.Origin): a re-creation takes nothing over.
     func record(_ changes: [Change]) {
         for change in changes {
-            guard case .create(let kind, _) = change.operation else { continue }
+            guard case .create(let kind, let predecessors) = change.operation, predecessors.isEmpty else { continue }
             var origin = origins[change.space]?[change.entity] ?? AuthorshipRule.Origin(kind: kind, creators: [])
             origin.creators.insert(change.replica)
             origins[change.space, default: [:]][change.entity] = origin
         }
+    }
+}
+
+extension CreationsSeen {
+    static func union(_ a: AuthorshipRule.Origin?, _ b: AuthorshipRule.Origin?) -> AuthorshipRule.Origin? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return AuthorshipRule.Origin(kind: a.kind, creators: a.creators.union(b.creators))
     }
 }
 

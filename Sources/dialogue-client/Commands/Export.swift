@@ -51,12 +51,12 @@ struct Export: AsyncParsableCommand {
         var insights: [ExportedInsight]
         var actions: [ActionRecord]
 
-        init(_ record: SessionRecord, authors: [EntityID: DeviceAuthor]) {
+        init(_ record: SessionRecord, authors: [EntityID: EntityAuthorship]) {
             session = record.session
             participants = record.participants
             agenda = record.agenda
             summary = record.summary
-            insights = record.insights.map { ExportedInsight($0, author: authors[$0.id]) }
+            insights = record.insights.map { ExportedInsight($0, authorship: authors[$0.id]) }
             actions = record.actions
         }
     }
@@ -69,6 +69,8 @@ struct Export: AsyncParsableCommand {
         var session: EntityID?
         var prompt: EntityID?
         var author: DeviceAuthor?
+        /// Every claimant when the authorship is disputed (then `author` is absent).
+        var disputedAuthors: [DeviceAuthor]?
         var kind: InsightKind?
         var evidenceSource: String?
         var influence: Influence?
@@ -76,8 +78,9 @@ struct Export: AsyncParsableCommand {
         var text: String
         var invalidFields: [String]?
 
-        init(_ insight: InsightRecord, author: DeviceAuthor?) {
-            (id, space, session, prompt, self.author) = (insight.id, insight.space, insight.session, insight.prompt, author)
+        init(_ insight: InsightRecord, authorship: EntityAuthorship?) {
+            (id, space, session, prompt, author) = (insight.id, insight.space, insight.session, insight.prompt, authorship?.author)
+            if case .disputed(let claimants) = authorship { disputedAuthors = claimants }
             (kind, evidenceSource, influence, hallmarks) = (insight.kind, insight.evidenceSource, insight.influence, insight.hallmarks)
             (text, invalidFields) = (insight.text, insight.invalidFields)
         }

@@ -108,7 +108,7 @@ struct Report: AsyncParsableCommand {
             // One person's devices count together; each unverified device apart.
             var byPerson: [String: (author: DeviceAuthor, count: Int)] = [:]
             for insight in insights {
-                guard let author = authors[insight.id] else { continue }
+                guard let author = authors[insight.id]?.author else { continue }  // none, or disputed
                 let key = author.member.map { "member \($0.id)" } ?? "device \(author.device)"
                 byPerson[key, default: (author, 0)].count += 1
             }

@@ -10,12 +10,13 @@ import Foundation
 /// or an action of its own.
 enum Render {
     /// Who wrote each insight of `records`: the member certified for the device that created
-    /// it (docs/TRUST.md, "Authorship"), or an unverified device; never what a change claims.
-    static func insightAuthors(_ records: [SessionRecord], replica: Replica) async throws -> [EntityID: DeviceAuthor] {
+    /// it (docs/TRUST.md, "Authorship"), an unverified device, or the claimants when its
+    /// authorship is disputed; never what a change claims.
+    static func insightAuthors(_ records: [SessionRecord], replica: Replica) async throws -> [EntityID: EntityAuthorship] {
         let names = try replica.authorNames()
-        var authors: [EntityID: DeviceAuthor] = [:]
+        var authors: [EntityID: EntityAuthorship] = [:]
         for insight in records.flatMap(\.insights) {
-            if let device = await replica.creator(of: insight.id) { authors[insight.id] = names.author(of: device) }
+            authors[insight.id] = await replica.authorship(ofEntity: insight.id, names: names)
         }
         return authors
     }
@@ -54,7 +55,11 @@ enum Render {
             lines += ["", "## Insights", ""]
             for insight in record.insights {
                 var meta: [String] = []
-                if let author = authors[insight.id] { meta.append("by \(line(author.description))") }
+                switch authors[insight.id] {
+                case .by(let author): meta.append("by \(line(author.description))")
+                case .disputed(let claimants): meta.append("authorship disputed: \(line(claimants.map(\.description).joined(separator: ", ")))")
+                case nil: break
+                }
                 if let kind = insight.kind { meta.append(kind.displayName.lowercased()) }
                 if let fields = insight.invalidFields { meta.append(fields.map { "\($0) \(invalid)" }.joined(separator: ", ")) }
                 if !insight.hallmarks.isEmpty {
@@ -92,16 +97,17 @@ enum Render {
     /// certified for the device that created it: `authors`; an unverified device has no id,
     /// and its name column says so); an action's is its owner (named by `owners`).
     static func csvRows(
-        _ record: SessionRecord, authors: [EntityID: DeviceAuthor], owners: (EntityID) -> (name: String, school: String)
+        _ record: SessionRecord, authors: [EntityID: EntityAuthorship], owners: (EntityID) -> (name: String, school: String)
     ) -> [String] {
         var rows: [String] = []
         for insight in record.insights {
-            let author = authors[insight.id]
+            let author = authors[insight.id]?.author
+            let disputed = authors[insight.id].flatMap { $0.author == nil ? $0.description : nil }
             rows.append(
                 csv([
                     "insight", insight.id.description, record.id.description, insight.text, author?.member?.id.description ?? "",
                     insight.isInvalid(DialogueModel.Insight.Field.kind) ? invalid : insight.kind?.rawValue ?? "",
-                    insight.hallmarks.joined(separator: ";"), "", author?.member?.name ?? author?.description ?? "",
+                    insight.hallmarks.joined(separator: ";"), "", disputed ?? author?.member?.name ?? author?.description ?? "",
                     author?.member?.schoolName ?? "",
                 ]))
         }
