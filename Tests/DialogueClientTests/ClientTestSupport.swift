@@ -125,6 +125,8 @@ final class LiveServer: @unchecked Sendable {
     let process: Process
     let port: Int
     let sharedSpace: String
+    /// The partnership's id (North Partnership, Hill and Vale its schools).
+    let partnership: String
     let tokens: [String: String]
     let members: [String: String]
     let schools: [String: String]
@@ -134,9 +136,10 @@ final class LiveServer: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
 
     private init(
-        process: Process, port: Int, sharedSpace: String, tokens: [String: String], members: [String: String], schools: [String: String],
-        data: String, home: String
+        process: Process, port: Int, sharedSpace: String, partnership: String, tokens: [String: String], members: [String: String],
+        schools: [String: String], data: String, home: String
     ) {
+        self.partnership = partnership
         self.data = data
         self.home = home
         self.process = process
@@ -179,7 +182,8 @@ final class LiveServer: @unchecked Sendable {
         let port = try port ?? freeTCPPort()
         let process = try await serve(data: data, home: home, port: port, log: scratch.path("\(name).log"))
         return LiveServer(
-            process: process, port: port, sharedSpace: partnership["sharedSpace"] as! String, tokens: tokens, members: members,
+            process: process, port: port, sharedSpace: partnership["sharedSpace"] as! String, partnership: partnershipID, tokens: tokens,
+            members: members,
             schools: schools, data: data, home: home)
     }
 

@@ -69,8 +69,8 @@ struct AuthorizationTests {
                         #expect(try await h.held() == before)
                     }
                 case .partnerSchool, .unknown:
-                    try expectRefusal(read, 403, .forbidden)
-                    try expectRefusal(write, 403, .forbidden)
+                    try expectRefusal(read, 403, .spaceNotPermitted)
+                    try expectRefusal(write, 403, .spaceNotPermitted)
                     #expect(try await h.held() == before)
                     forbiddenBodies[target.rawValue] = [try Self.anonymised(read, space), try Self.anonymised(write, space)]
                 }
@@ -125,8 +125,8 @@ struct AuthorizationTests {
             try await h.store.removeSchool(h.accounts.vale.id, fromPartnership: h.accounts.partnership.id)
             let before = try await h.held()
             (read, write) = try await Self.readAndWrite(h, token: "vale-member", space: shared)
-            try expectRefusal(read, 403, .forbidden)
-            try expectRefusal(write, 403, .forbidden)
+            try expectRefusal(read, 403, .spaceNotPermitted)
+            try expectRefusal(write, 403, .spaceNotPermitted)
             #expect(try await h.held() == before)
             // Its own space is untouched, and the other school still shares.
             (read, write) = try await Self.readAndWrite(h, token: "vale-member", space: h.accounts.vale.privateSpace)

@@ -247,7 +247,7 @@ struct RouteTests {
                     RouteHarness.push(author.creates(1), to: space),
                 ] {
                     let before = try await h.held()
-                    var body = try expectRefusal(try await h.sync(request), 403, .forbidden)
+                    var body = try expectRefusal(try await h.sync(request), 403, .spaceNotPermitted)
                     #expect(try await h.held() == before)
                     body.error.message = body.error.message.replacingOccurrences(of: "\(space)", with: "<space>")
                     answers.append(body)
@@ -259,7 +259,7 @@ struct RouteTests {
             var own = ChangeAuthor(space: h.accounts.hill.privateSpace)
             var request = RouteHarness.push(own.creates(2), to: own.space)
             request.spaces.append(.init(space: unknown, have: VersionVector()))
-            try expectRefusal(try await h.sync(request), 403, .forbidden)
+            try expectRefusal(try await h.sync(request), 403, .spaceNotPermitted)
             #expect(try await h.store.vector(of: own.space).counters.isEmpty)
         }
     }

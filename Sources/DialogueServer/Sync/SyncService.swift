@@ -93,7 +93,7 @@ public struct SyncService: Sendable {
         // Forbidden is the same answer for a space that exists elsewhere and one that does not.
         for section in request.spaces {
             guard access.spaces.contains(section.space) else {
-                throw Failure(403, .forbidden, "this token may not use space \(section.space)")
+                throw Failure(403, .spaceNotPermitted, "this token may not use space \(section.space)")
             }
             if pushedBySpace[section.space]?.isEmpty == false, !access.member.access.canWrite {
                 throw Failure(403, .forbidden, "this token may read but not write (role \(access.member.access.rawValue))")

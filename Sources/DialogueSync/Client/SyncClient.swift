@@ -93,6 +93,13 @@ public struct SyncClient: Sendable {
         public var unverifiable = 0
         /// Changes that depend on those, not pushed until their authors push them signed.
         public var waiting = 0
+        /// Spaces the server refused as `space_not_permitted` (the others synced).
+        public var notPermitted: [SpaceID] = []
+        /// Of those, the spaces this replica stopped holding, their content erased
+        /// (``Replica/leave(_:)``): no longer in the member's verified space directory, and
+        /// held from the server or from other devices. A space only this device ever wrote,
+        /// never synced, is kept (refused, not left: its notes exist nowhere else).
+        public var left: [Replica.LeftSpace] = []
     }
 
     public let configuration: Configuration
@@ -146,10 +153,38 @@ public struct SyncClient: Sendable {
             do { chosen = try replica.heldVectors().keys.sorted() } catch { throw .local(error) }
         }
         for space in chosen {
-            try await sync(space, of: replica, into: &summary, progress: progress)
-            summary.spaces.append(space)
+            do {
+                try await sync(space, of: replica, into: &summary, progress: progress)
+                summary.spaces.append(space)
+            } catch {
+                guard case .refused(403, SyncErrorCode.spaceNotPermitted.rawValue, _, _) = error else { throw error }
+                summary.notPermitted.append(space)  // the others still sync
+            }
         }
+        if !summary.notPermitted.isEmpty { try await leaveWithdrawnSpaces(of: replica, into: &summary) }
         return summary
+    }
+
+    /// Stops holding the spaces the server refused that the member's space directory no
+    /// longer lists (docs/TRUST.md: devices learn who may hold what from the directory).
+    /// The directory came with the other spaces' answers; when none answered, it is asked
+    /// for (a login's registration, which changes nothing on the server).
+    private func leaveWithdrawnSpaces(of replica: Replica, into summary: inout Summary) async throws(SyncClientError) {
+        if summary.spaces.isEmpty { _ = try await registerDevice(replica) }
+        let server = configuration.server.absoluteString
+        do {
+            let directory = try replica.spaceDirectory()
+            let synced = Set(try replica.lastSyncs().filter { $0.server == server }.map(\.space))
+            let vectors = try replica.heldVectors()
+            for space in summary.notPermitted where directory?.entry(for: space) == nil {
+                let fromOthers = vectors[space]?.lastDots.contains { $0.replica != replica.id } ?? false
+                guard synced.contains(space) || fromOthers else { continue }
+                summary.left.append(try await replica.leave(space))
+                logger.notice("left a space no longer in the space directory", metadata: ["space": "\(space)"])
+            }
+        } catch {
+            throw .local(error)
+        }
     }
 
     private func sync(

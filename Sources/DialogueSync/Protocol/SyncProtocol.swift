@@ -369,7 +369,13 @@ public enum SyncErrorCode: String, Codable, Sendable, CaseIterable {
     case unsupportedProtocol = "unsupported_protocol"
     case payloadTooLarge = "payload_too_large"
     case unauthorized
+    /// A write with an observer token.
     case forbidden
+    /// A space the token may not use: not in the member's space directory (never was, or
+    /// no longer: their school left the partnership, their access ended). The same answer
+    /// whether or not the space exists. A client stops holding such a space
+    /// (``SyncClient/Summary/notPermitted``).
+    case spaceNotPermitted = "space_not_permitted"
     case notFound = "not_found"
     case invalidChanges = "invalid_changes"
     case conflict

@@ -26,6 +26,10 @@ struct Sync: AsyncParsableCommand {
         var unverifiable: Int
         /// Changes that depend on those, not sent until their authors send them signed.
         var waiting: Int
+        /// Spaces the server refused (`space_not_permitted`); exit 77.
+        var notPermitted: [SpaceID]
+        /// Of those, the spaces this replica stopped holding, their content erased.
+        var left: [SpaceID]
     }
 
     func validate() throws {
@@ -45,20 +49,33 @@ struct Sync: AsyncParsableCommand {
             configuration.retry.maxAttempts = attempts
             let client = SyncClient(configuration: configuration)
             let showProgress = isatty(STDERR_FILENO) == 1 && !global.json
-            let names = try await replica.spaceNames()
+            let names = try await replica.spaceNames()  // before any space is left: its name is shown
             let progress = showProgress ? Self.progressDisplay(names) : nil
             let summary = try await client.sync(replica, spaces: spaces, progress: progress)
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             let held = try replica.heldVectors()
             for space in summary.spaces { config.serverHas[space.description] = held[space] }
+            for left in summary.left { config.serverHas[left.space.description] = nil }
             try config.save(global.configPath)
+            let left = Set(summary.left.map(\.space))
+            var lines = [
+                "synced \(summary.spaces.count) space\(summary.spaces.count == 1 ? "" : "s"): sent \(summary.pushed), received \(summary.pulled) changes"
+                    + Output.heldBack(unverifiable: summary.unverifiable, waiting: summary.waiting)
+            ]
+            for space in summary.notPermitted {
+                let name = names.space(space).oneLine.description
+                lines.append(
+                    left.contains(space)
+                        ? "left \(name): the server no longer lets you use it and your space directory no longer lists it; its notes were erased from this device"
+                        : "not permitted: \(name): the server does not let you use it; nothing was sent or received for it (`dialogue-client spaces leave` stops holding it)")
+            }
             try global.emit(
                 Result(
                     pushed: summary.pushed, pulled: summary.pulled, requests: summary.requests, spaces: summary.spaces,
-                    unverifiable: summary.unverifiable, waiting: summary.waiting),
-                "synced \(summary.spaces.count) space\(summary.spaces.count == 1 ? "" : "s"): sent \(summary.pushed), received \(summary.pulled) changes"
-                    + Output.heldBack(unverifiable: summary.unverifiable, waiting: summary.waiting)
-            )
+                    unverifiable: summary.unverifiable, waiting: summary.waiting, notPermitted: summary.notPermitted,
+                    left: summary.left.map(\.space)),
+                lines.joined(separator: "\n"))
+            if !summary.notPermitted.isEmpty { throw ExitCode(Exit.noPermission) }
         }
     }
 

@@ -19,6 +19,9 @@ enum Exit {
     static let unavailable: Int32 = 69
     /// The local replica or a local file could not be read or written.
     static let ioError: Int32 = 74
+    /// `sync`: the server no longer lets this member use one or more spaces (the others
+    /// synced; a space no longer in the directory was left, its content erased here).
+    static let noPermission: Int32 = 77
 
     static let table = """
         Exit codes:
@@ -29,6 +32,8 @@ enum Exit {
           69  unavailable: server unreachable, refused the token or this device, presented
               a key other than the pinned one, or broke the protocol
           74  I/O: the local replica or a local file could not be read or written
+          77  no permission: sync synced the other spaces, but the server no longer
+              lets you use one or more (those no longer yours were left)
         """
 }
 
