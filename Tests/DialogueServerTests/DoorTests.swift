@@ -37,17 +37,18 @@ struct DoorTests {
                 }
             }
             for connection in [silent, halfHead, trickle] {
-                let outcome = await connection.readUntilClosed(timeout: .seconds(5))
-                #expect(outcome.closed, "still open after 5 s")
+                let outcome = await connection.readUntilClosed(timeout: .seconds(20))
+                #expect(outcome.closed, "still open after 20 s")
                 #expect(!outcome.text.contains("200"))
             }
             trickling.cancel()
             let elapsed = ContinuousClock.now - started
-            #expect(elapsed >= .milliseconds(350) && elapsed < .seconds(5), "\(elapsed)")
+            // Generous: on a loaded 2-core machine the event loop lags; without the timeout they never close.
+            #expect(elapsed >= .milliseconds(350) && elapsed < .seconds(20), "\(elapsed)")
             // The server still answers.
             let probe = try PeerSocket(port: port)
             probe.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            #expect(await probe.readUntilClosed(timeout: .seconds(5)).text.hasPrefix("HTTP/1.1 200"))
+            #expect(await probe.readUntilClosed(timeout: .seconds(20)).text.hasPrefix("HTTP/1.1 200"))
         }
     }
 
@@ -63,7 +64,7 @@ struct DoorTests {
                 "POST /v1/sync HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(accounts.tokens["hill-member"]!)\r\n"
                     + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"protocol\":1,")
             let started = ContinuousClock.now
-            let outcome = await connection.readUntilClosed(timeout: .seconds(5))
+            let outcome = await connection.readUntilClosed(timeout: .seconds(20))
             #expect(outcome.closed)
             #expect(ContinuousClock.now - started >= .milliseconds(350))
         }
@@ -82,7 +83,7 @@ struct DoorTests {
             probe.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             #expect(await probe.read(for: .seconds(1)).isEmpty, "answered beyond the cap")
             idle.removeAll()  // closes them
-            #expect(await probe.readUntilClosed(timeout: .seconds(5)).text.hasPrefix("HTTP/1.1 200"))
+            #expect(await probe.readUntilClosed(timeout: .seconds(20)).text.hasPrefix("HTTP/1.1 200"))
         }
     }
 

@@ -70,11 +70,12 @@ struct SyncClientTests {
         let directory = ServerTestDirectory()
         let store = try SQLiteSyncStore(path: directory.path("server.sqlite"))
         let accounts = try await AccountFixture.make(store)
-        let space = accounts.vale.privateSpace  // not hill's: forbidden
+        let space = accounts.hill.privateSpace
         let replica = try await Self.replica(directory, "a.sqlite", space: space, sessions: 1)
         let sleeps = SleepRecorder()
         try await withLiveServer(store: store) { url in
-            let client = SyncClient(configuration: .init(server: url, token: accounts.tokens["hill-member"]!), sleep: sleeps.sleep)
+            // An observer pushing a session: 403 forbidden.
+            let client = SyncClient(configuration: .init(server: url, token: accounts.tokens["hill-observer"]!), sleep: sleeps.sleep)
             _ = try await client.registerDevice(replica)
             await #expect {
                 try await client.sync(replica)
@@ -84,6 +85,30 @@ struct SyncClientTests {
             }
         }
         #expect(sleeps.delays.withLock { $0 }.isEmpty)
+    }
+
+    @Test("a space the token may not use is reported, not retried, and the other spaces still sync; a space written only here is kept")
+    func notPermittedSpaceIsSkipped() async throws {
+        let directory = ServerTestDirectory()
+        let store = try SQLiteSyncStore(path: directory.path("server.sqlite"))
+        let accounts = try await AccountFixture.make(store)
+        let forbidden = accounts.vale.privateSpace  // not hill's
+        let own = accounts.hill.privateSpace
+        let replica = try await Self.replica(directory, "a.sqlite", space: forbidden, sessions: 1)
+        try await replica.addSpace(own)
+        try await replica.edit(in: own) { editor in _ = try editor.createSession(title: "Ours") }
+        let sleeps = SleepRecorder()
+        try await withLiveServer(store: store) { url in
+            let client = SyncClient(configuration: .init(server: url, token: accounts.tokens["hill-member"]!), sleep: sleeps.sleep)
+            _ = try await client.registerDevice(replica)
+            let summary = try await client.sync(replica)
+            #expect(summary.notPermitted == [forbidden])
+            #expect(summary.spaces == [own] && summary.pushed >= 1)
+            #expect(summary.left.isEmpty, "only this device wrote in it and never synced it: kept")
+            #expect(await replica.spaces.contains(forbidden))
+        }
+        #expect(sleeps.delays.withLock { $0 }.isEmpty)
+        #expect(try await store.vector(of: own).counters.count == 1)
     }
 
     @Test("an unreachable server is retried up to the limit, then reported")
