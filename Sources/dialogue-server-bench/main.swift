@@ -11,6 +11,7 @@ let usage = """
       send), then back to back (not with --paced-only). Then, in a space of 10,000 changes, an honest
       member's pushes alone and while another member sends N refused pushes (default 1000; 0: skip).
       Exit 1 if any request failed.
+      dialogue-server-bench subject-access --help: the subject access benchmark (issue 13).
 
     """
 
@@ -20,6 +21,10 @@ func fail(_ message: String, code: Int32 = 64) -> Never {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "subject-access" {
+    await SubjectAccessBenchmark.main(Array(arguments.dropFirst()))
+    exit(0)
+}
 var json = false
 var database: String?
 var cold = 100_000

@@ -444,6 +444,8 @@ struct NeverStore: SyncStore {
     func members() async throws -> [MemberAccount] { throw Unused() }
     func token(forTokenHash hash: [UInt8]) async throws -> TokenAccess? { throw Unused() }
     func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry] { throw Unused() }
+    func tokens(ofMember member: UUID) async throws -> [TokenListing] { throw Unused() }
+    func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector] { throw Unused() }
     func serverKeys(creatingIfAbsent candidate: ServerKeyRecord) async throws -> [ServerKeyRecord] { throw Unused() }
     func rotateServerKey(from previous: [UInt8], to new: ServerKeyRecord) async throws { throw Unused() }
     func registerDevice(_ device: DeviceRecord) async throws -> DeviceRegistrationOutcome { throw Unused() }

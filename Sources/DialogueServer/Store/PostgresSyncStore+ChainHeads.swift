@@ -41,7 +41,7 @@ extension PostgresSyncStore {
     }
 
     /// The legacy vectors of `spaces` (a space the database held nothing of is absent).
-    func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector] {
+    public func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector] {
         guard !spaces.isEmpty else { return [:] }
         let rows = try await client.query(
             "SELECT space_id, replica, counter FROM legacy_vectors WHERE space_id = ANY(\(spaces.map(\.uuid))::uuid[])", logger: logger)

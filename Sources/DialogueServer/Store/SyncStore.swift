@@ -64,6 +64,12 @@ public protocol SyncStore: Sendable {
     /// The spaces a school's members may hold, named: its private space (after the school)
     /// and the shared spaces of its partnerships (after the partnership), sorted by space.
     func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry]
+    /// Every token issued to a member, revoked ones included (never the token or its hash),
+    /// by issue time: for subject access (``SubjectAccess``).
+    func tokens(ofMember member: UUID) async throws -> [TokenListing]
+    /// The legacy vectors of `spaces` (docs/TRUST.md, "Migration": what the store held of
+    /// each before signing); a space the store held nothing of then is absent.
+    func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector]
 
     // MARK: Trust (docs/TRUST.md)
 
@@ -178,6 +184,24 @@ public struct TokenRecord: Sendable, Equatable {
     public var member: UUID
     public var label: String
     public var issuedAt: Date
+}
+
+/// A token as subject access shows it: what it is called and when it was issued and
+/// revoked, never the token or its hash.
+public struct TokenListing: Codable, Sendable, Hashable {
+    public var id: UUID
+    public var label: String
+    /// Milliseconds since 1970.
+    public var issuedAt: Int64
+    /// Milliseconds since 1970; `nil` while the token is valid.
+    public var revokedAt: Int64?
+
+    public init(id: UUID, label: String, issuedAt: Int64, revokedAt: Int64?) {
+        self.id = id
+        self.label = label
+        self.issuedAt = issuedAt
+        self.revokedAt = revokedAt
+    }
 }
 
 extension SyncStore {
