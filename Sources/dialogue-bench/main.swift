@@ -7,6 +7,7 @@ let usage = """
     usage: dialogue-bench trace PATH [--json] [--runs N]
            dialogue-bench replica [--json] [--edits N] [--changes N] [--runs N] [--trace PATH | --no-trace]
            dialogue-bench bundle make PATH [--changes N] | bundle import PATH [--runs N]
+           dialogue-bench chain [--changes N] [--runs N]
       Replays an editing trace (editing-traces format, sequential or concurrent, .json or .json.gz),
       verifies the final text against endContent (exit 1 on a mismatch), and prints local-edit and
       merge rates, peak memory and the encoded size of all changes.
@@ -16,6 +17,7 @@ let usage = """
       figure is the median of N runs (default 3) that alternate replica and raw SQLite.
       `bundle` writes the replica benchmark's bundle to a file, or imports a bundle into fresh
       replicas and prints changes/s: a merge alone, to profile.
+      `chain` times the hash chain alone on one core (ns per change: whole, digests, links).
       The sync server has its own: dialogue-server-bench --help.
 
     """
@@ -57,6 +59,23 @@ if arguments.first == "replica" {
         let report = try await ReplicaBenchmark.run(edits: edits, merges: changes, tracePath: trace, runs: replicaRuns)
         print(json ? report.json : report.table)
         exit(report.traceVerified || trace == nil ? 0 : 1)
+    } catch {
+        fail("dialogue-bench: \(error)", code: 1)
+    }
+}
+if arguments.first == "chain" {
+    arguments.removeFirst()
+    var changes = 100_000
+    var runs = 5
+    while !arguments.isEmpty {
+        let argument = arguments.removeFirst()
+        guard argument == "--changes" || argument == "--runs", let value = arguments.first.flatMap(Int.init), value > 0 else { fail(usage) }
+        arguments.removeFirst()
+        if argument == "--changes" { changes = value } else { runs = value }
+    }
+    do {
+        try ChainBenchmark.run(changes: changes, runs: runs)
+        exit(0)
     } catch {
         fail("dialogue-bench: \(error)", code: 1)
     }

@@ -247,6 +247,49 @@ struct ChainVerifierTests {
         }
     }
 
+    /// Digests computed ahead (as DialogueSync does, on other cores) change no verdict: on
+    /// random histories, every alteration of every change is refused with the same error as
+    /// when the verifier hashes as it links, and the honest runs end at the same chain.
+    @Test(arguments: 0..<6)
+    func digestsComputedAheadGiveTheSameVerdicts(seed: UInt64) throws {
+        var random = SplitMix64(seed: 0xD16E_0000 + seed)
+        let history = SignedHistory.random(using: &random)
+
+        func verdict(_ runs: [[Change]], heads: [ChainHead], key: SignedHistory.Key, ahead: Bool) -> Result<DeviceChain, TrustError> {
+            var verifier = ChainVerifier(ring: history.ring)
+            var held = DeviceChain(space: key.space, replica: key.replica)
+            do {
+                for run in runs {
+                    held = try verifier.verify(
+                        run, extending: held, heads: heads, certificate: history.certificates[key.replica], revocation: nil,
+                        digests: ahead ? ChangeDigest.of(run) : nil)
+                }
+                return .success(held)
+            } catch {
+                return .failure(error)
+            }
+        }
+
+        for key in history.logs.keys.sorted(by: { ($0.space, $0.replica.rawValue) < ($1.space, $1.replica.rawValue) }) {
+            let log = history.logs[key]!
+            let runs = SignedHistory.runs(of: log, using: &random)
+            #expect(verdict(runs, heads: log.heads, key: key, ahead: true) == .success(log.chain))
+            for position in log.changes.indices {
+                for (what, altered) in alterations(of: log.changes[position]) {
+                    var changes = log.changes
+                    changes[position] = altered
+                    let altRuns = SignedHistory.runs(of: Self.log(log, changes), using: &random)
+                    let inline = verdict(altRuns, heads: log.heads, key: key, ahead: false)
+                    guard case .failure = inline else {
+                        Issue.record("seed \(seed): \(what) of \(altered.id) accepted")
+                        continue
+                    }
+                    #expect(verdict(altRuns, heads: log.heads, key: key, ahead: true) == inline, "seed \(seed): \(what) of \(altered.id)")
+                }
+            }
+        }
+    }
+
     private static func log(_ log: SignedHistory.Log, _ changes: [Change]) -> SignedHistory.Log {
         var copy = log
         copy.changes = changes

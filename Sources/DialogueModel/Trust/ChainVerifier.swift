@@ -36,11 +36,14 @@ public struct ChainVerifier: Sendable {
     ///     (others are ignored, so a page's heads can be passed whole).
     ///   - certificate: R's certificate, or `nil` when none is known.
     ///   - revocation: R's revocation, or `nil` when R is not known to be revoked.
+    ///   - digests: the changes' digests when computed ahead (``ChangeDigest/of(_:)``, by
+    ///     the verifier itself, e.g. on another core), else `nil`: they are computed here.
+    ///     The outcome is the same either way.
     /// - Returns: the chain after the run (`held` itself when nothing is new).
     /// - Throws: ``TrustError``; nothing is accepted then.
     public mutating func verify(
         _ changes: [Change], extending held: DeviceChain, heads: [ChainHead], certificate: DeviceCertificate?,
-        revocation: DeviceRevocation?
+        revocation: DeviceRevocation?, digests: [ChangeDigest]? = nil
     ) throws(TrustError) -> DeviceChain {
         let replica = held.replica
         let space = held.space
@@ -75,15 +78,16 @@ public struct ChainVerifier: Sendable {
         }
 
         // 3. Every head passed matches the chain recomputed, the run ends at one.
-        return try Self.link(run, extending: held, heads: heads, key: certificate.publicKey)
+        return try Self.link(run, digests: digests, extending: held, heads: heads, key: certificate.publicKey)
     }
 
     /// Verifies a run of this device's own changes (a replica receiving back what it
     /// wrote): as ``verify(_:extending:heads:certificate:revocation:)``, but the heads
     /// must be signed by `deviceKey` itself, so no certificate is needed.
-    public func verify(_ changes: [Change], extending held: DeviceChain, heads: [ChainHead], signedBy deviceKey: PublicSigningKey)
-        throws(TrustError) -> DeviceChain
-    {
+    public func verify(
+        _ changes: [Change], extending held: DeviceChain, heads: [ChainHead], signedBy deviceKey: PublicSigningKey,
+        digests: [ChangeDigest]? = nil
+    ) throws(TrustError) -> DeviceChain {
         if let foreign = changes.first(where: { $0.replica != held.replica || $0.space != held.space }) {
             throw .badSignature(
                 replica: foreign.replica, counter: foreign.id.counter,
@@ -91,14 +95,18 @@ public struct ChainVerifier: Sendable {
         }
         guard let first = changes.first else { return held }
         guard first.id.counter == held.counter &+ 1 else { throw .counterGap(held.replica, held: held.counter, first: first.id.counter) }
-        return try Self.link(changes[...], extending: held, heads: heads, key: deviceKey)
+        return try Self.link(changes[...], digests: digests, extending: held, heads: heads, key: deviceKey)
     }
 
     /// Rule 3: links the run (non-empty, starting right after `held`), checking every head
     /// of its author it passes against the chain recomputed and `key`; the run must end at one.
-    private static func link(_ run: ArraySlice<Change>, extending held: DeviceChain, heads: [ChainHead], key: PublicSigningKey)
-        throws(TrustError) -> DeviceChain
-    {
+    private static func link(
+        _ run: ArraySlice<Change>, digests: [ChangeDigest]?, extending held: DeviceChain, heads: [ChainHead], key: PublicSigningKey
+    ) throws(TrustError) -> DeviceChain {
+        if let digests { precondition(digests.count == run.count, "one digest per change") }
+        func advance(_ chain: inout DeviceChain, over range: some RangeExpression<Int>) throws(TrustError) {
+            if let digests { try chain.advance(over: run[range], digests: digests[range]) } else { try chain.advance(over: run[range]) }
+        }
         let replica = held.replica
         let space = held.space
         let end = run.last!.lastCounter
@@ -112,7 +120,7 @@ public struct ChainVerifier: Sendable {
             let changeEnd = run[index].lastCounter
             guard nextHead < passed.endIndex, passed[nextHead].counter <= changeEnd else { continue }
             // The heads up to this change's end: link the segment once, then check them.
-            try chain.advance(over: run[segmentStart...index])
+            try advance(&chain, over: segmentStart...index)
             segmentStart = index + 1
             while nextHead < passed.endIndex, passed[nextHead].counter <= changeEnd {
                 let head = passed[nextHead]
@@ -139,7 +147,7 @@ public struct ChainVerifier: Sendable {
         // unsigned, even one claiming a counter already passed).
         guard segmentStart == run.endIndex, lastSigned == end else {
             // Link the rest, so a gap or a foreign change is reported as such first.
-            try chain.advance(over: run[segmentStart...])
+            try advance(&chain, over: segmentStart...)
             throw .badSignature(
                 replica: replica, counter: end,
                 reason:

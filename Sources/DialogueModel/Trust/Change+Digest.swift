@@ -26,6 +26,37 @@ extension Change {
     }
 }
 
+/// A change's ``Change/digest``, computed ahead of linking: `digest(c)` depends on the change
+/// alone (only the link is sequential), so a verifier or an author may compute the digests
+/// of many changes elsewhere, on another core, and link them in order with
+/// ``DeviceChain/advance(over:digests:)``. Only ever computed by the party that links: a
+/// digest received from elsewhere proves nothing.
+public struct ChangeDigest: @unchecked Sendable, Equatable {  // SHA256Digest: 32 bytes held inline, not marked Sendable
+    /// The change it is the digest of (linking checks it is given with that change).
+    let id: Dot
+    let value: SHA256Digest
+
+    /// The digest of `change`.
+    public init(of change: Change) {
+        var hasher = ChangeHasher()
+        self.init(change, hasher: &hasher)
+    }
+
+    init(_ change: Change, hasher: inout ChangeHasher) {
+        id = change.id
+        value = hasher.digest(of: change)
+    }
+
+    /// The digests of `changes`, in their order, through one scratch buffer.
+    public static func of(_ changes: some Collection<Change>) -> [ChangeDigest] {
+        var hasher = ChangeHasher()
+        var digests: [ChangeDigest] = []
+        digests.reserveCapacity(changes.count)
+        for change in changes { digests.append(ChangeDigest(change, hasher: &hasher)) }
+        return digests
+    }
+}
+
 /// Hashes changes through one reused scratch buffer: the chain's fast path allocates
 /// nothing per change once the buffer has grown.
 struct ChangeHasher {

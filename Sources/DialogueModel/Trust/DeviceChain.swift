@@ -55,6 +55,26 @@ public struct DeviceChain: Hashable, Sendable, CustomStringConvertible {
         self = copy
     }
 
+    /// Links many changes in counter order whose digests were computed ahead
+    /// (``ChangeDigest/of(_:)``, `digests[i]` the digest of `changes[i]`): only the link
+    /// hashes are computed here. Refuses exactly what linking them one by one refuses; on a throw, the chain is left where it was.
+    /// - Precondition: `digests` are those of `changes`, in order.
+    public mutating func advance(over changes: ArraySlice<Change>, digests: ArraySlice<ChangeDigest>) throws(TrustError) {
+        precondition(changes.count == digests.count, "one digest per change")
+        var copy = self
+        var current = ChainHash(hash)
+        var digest = digests.startIndex
+        for change in changes {
+            precondition(digests[digest].id == change.id, "the digests are not those of the changes")
+            try copy.check(change)
+            current.set(ChangeHasher.link(current, digests[digest].value))
+            copy.counter = change.lastCounter
+            digest += 1
+        }
+        copy.hash = current.bytes
+        self = copy
+    }
+
     /// The ``ChainHead`` of where the chain stands, signed by the device's key: what a
     /// device makes at the end of each local transaction.
     public func head(signedBy deviceKey: SigningKeyPair) -> ChainHead {
@@ -66,6 +86,14 @@ public struct DeviceChain: Hashable, Sendable, CustomStringConvertible {
     private mutating func link<Hash: ChainHashStorage>(
         _ change: Change, hasher: inout ChangeHasher, hash: inout Hash
     ) throws(TrustError) {
+        try check(change)
+        let digest = hasher.digest(of: change)
+        hash.set(ChangeHasher.link(hash, digest))
+        counter = change.lastCounter
+    }
+
+    /// Whether `change` may extend the chain where it stands (see ``advance(over:)``).
+    private func check(_ change: Change) throws(TrustError) {
         guard change.replica == replica, change.space == space else {
             throw .badSignature(
                 replica: change.replica, counter: change.id.counter,
@@ -79,9 +107,6 @@ public struct DeviceChain: Hashable, Sendable, CustomStringConvertible {
                 replica: replica, counter: change.id.counter,
                 reason: "change \(change.id) occupies no counter, or runs past the largest counter")
         }
-        let digest = hasher.digest(of: change)
-        hash.set(ChangeHasher.link(hash, digest))
-        counter = change.lastCounter
     }
 }
 

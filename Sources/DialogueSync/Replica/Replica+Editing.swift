@@ -42,14 +42,16 @@ extension Replica {
         let changes = editor.changes
         var materializer = Materializer(space: space, after: editor.document, conflicted: conflictedRegisters)
         var chain = ownChains[space]
+        // A transaction of many changes is signed on another core while its rows are written.
+        let signing = chain.flatMap { changes.count >= Self.changesSignedAside ? TransactionSigning(changes, from: $0, key: deviceKey) : nil }
         do {
             // The clock is not stored: every timestamp it issued is in the changes stored
             // here, and opening the replica takes the clock from them (one page less per edit).
             try write { db in
                 try Self.appendBlock(changes, space: space, db)
                 try Self.storeVector(of: changes, space: space, db)
-                chain = try self.sign(changes, in: space, from: chain, db)
                 try materializer.refresh(Materializer.touches(of: changes), in: db)
+                chain = try self.sign(changes, in: space, from: chain, signing, db)
             }
         } catch {
             restore(space, nil)
@@ -63,30 +65,36 @@ extension Replica {
     }
 
     /// Advances this device's chain in `space` (`chain`, or where the database says it
-    /// stands) over a local transaction's changes, stores the signed head and the new
-    /// position, and returns the chain.
-    private nonisolated func sign(_ changes: [Change], in space: SpaceID, from chain: DeviceChain?, _ db: Database) throws -> DeviceChain {
-        var chain = try chain ?? ChainStore.held(of: id, in: space, upTo: changes[0].id.counter &- 1, db)
-        var heads: [ChainHead] = []
-        var start = changes.startIndex
-        while start < changes.endIndex {
-            // A very large transaction gets a head every `changesPerHead` changes, so pages
-            // (cut at heads) and requests stay bounded; a usual one gets one, at its end.
-            let end = min(start + Self.changesPerHead, changes.endIndex)
-            do { try chain.advance(over: changes[start..<end]) } catch {
-                throw ReplicaError.storage("cannot sign the edit: this device's chain in space \(space) does not continue: \(error)")
-            }
-            heads.append(chain.head(signedBy: deviceKey))
-            start = end
+    /// stands) over a local transaction's changes (or takes `signing`'s result, the same
+    /// work done on another core), stores the signed heads and the new position, and
+    /// returns the chain.
+    private nonisolated func sign(
+        _ changes: [Change], in space: SpaceID, from chain: DeviceChain?, _ signing: TransactionSigning?, _ db: Database
+    ) throws -> DeviceChain {
+        let signed: Result<TransactionSigning.Signed, TrustError>
+        if let signing {
+            signed = signing.result()
+        } else {
+            let held = try chain ?? ChainStore.held(of: id, in: space, upTo: changes[0].id.counter &- 1, db)
+            signed = Result { () throws(TrustError) in try TransactionSigning.sign(changes, from: held, key: deviceKey) }
         }
-        try ChainStore.store(heads, db)
-        try ChainStore.store(chain, db)
-        return chain
+        switch signed {
+        case .success(let signed):
+            try ChainStore.store(signed.heads, db)
+            try ChainStore.store(signed.chain, db)
+            return signed.chain
+        case .failure(let error):
+            throw ReplicaError.storage("cannot sign the edit: this device's chain in space \(space) does not continue: \(error)")
+        }
     }
 
     /// The most changes of one transaction a single head covers (one signature per this
     /// many changes at most, so a page runs over its limit by less than this).
     static let changesPerHead = 1000
+
+    /// From this many changes, a transaction is signed on another core while its rows are
+    /// written (below, handing the work over costs about what it saves).
+    static let changesSignedAside = 32
 
     /// Puts a space's document back after a failed write: the given one when it is known
     /// to be unchanged, otherwise rebuilt from what the database holds.

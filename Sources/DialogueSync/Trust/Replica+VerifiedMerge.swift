@@ -21,15 +21,18 @@ extension Replica {
     public func merge(_ signed: SignedChanges, evidence: DeviceEvidence = DeviceEvidence()) throws(ReplicaError) -> MergeReport {
         guard !signed.changes.isEmpty else { return MergeReport() }
         var frames = [signed].makeIterator()
-        return try merge(signedFrames: { frames.next().map { ($0, nil) } }, evidence: evidence)
+        return try merge(
+            signedFrames: { frames.next().map { ($0, nil, ParallelDigests.of($0.changes)) } }, evidence: evidence)
     }
 
     /// Applies signed frames pulled one at a time (a bundle's) in one transaction, each
     /// verified as ``merge(_:evidence:)`` verifies a batch before it applies: a frame that
     /// does not verify refuses the whole merge and nothing is stored. Each author's run in a
-    /// frame must end at one of the frame's heads; runs continue across frames.
+    /// frame must end at one of the frame's heads; runs continue across frames. A frame may
+    /// come with its changes' digests computed ahead (on another core; `nil`: computed here
+    /// as the runs verify): the outcome is the same.
     func merge(
-        signedFrames nextFrame: () throws -> (signed: SignedChanges, encoded: Data?)?, evidence: DeviceEvidence,
+        signedFrames nextFrame: () throws -> (signed: SignedChanges, encoded: Data?, digests: [ChangeDigest]?)?, evidence: DeviceEvidence,
         receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil
     ) throws(ReplicaError) -> MergeReport {
         // What the replica holds of each entity, for the authorship check (AuthorshipRule),
@@ -42,15 +45,17 @@ extension Replica {
                 CreationsSeen.union(documents[space]?.authorshipOrigin(of: entity), created.origin(of: entity, in: space))
             })
         var heads: [ChainHead] = []
+        var digests: [ChangeDigest]?
         return try merge(
             nextFrame: {
-                guard let (signed, encoded) = try nextFrame() else { return nil }
+                guard let (signed, encoded, computed) = try nextFrame() else { return nil }
                 heads = signed.heads
+                digests = computed
                 return (signed.changes, encoded)
             },
             receivedTouches: receivedTouches,
             verify: { db, changes in
-                try check.verifyAndRecord(SignedChanges(changes: changes, heads: heads), db)
+                try check.verifyAndRecord(SignedChanges(changes: changes, heads: heads), digests: digests, db)
                 created.record(changes)
             })
     }
@@ -89,21 +94,38 @@ private struct SignedRunCheck {
     let deviceKey: PublicSigningKey
     /// What the replica holds of an entity of a space, before the batch.
     let origin: (SpaceID, EntityID) -> AuthorshipRule.Origin?
+    /// The merge's verifier, kept from one frame to the next.
+    fileprivate let verifiers = KeptVerifier()
+
+    fileprivate final class KeptVerifier {
+        var kept: ChainVerifier?
+    }
 
     private struct Run: Hashable {
         var space: SpaceID
         var author: ReplicaID
     }
 
-    func verifyAndRecord(_ signed: SignedChanges, _ db: Database) throws {
-        guard let ring = try TrustCache.ring(db) else { throw ReplicaError.noPinnedServerKey }
-        var verifier = ChainVerifier(ring: ring)
+    /// `digests`, when given, are those of `signed.changes` (computed ahead, in order).
+    func verifyAndRecord(_ signed: SignedChanges, digests: [ChangeDigest]?, _ db: Database) throws {
+        // One verifier for the whole merge: the pinned keys do not change inside it, and each
+        // certificate and revocation is then checked once, not once per frame.
+        var verifier: ChainVerifier
+        if let kept = verifiers.kept {
+            verifier = kept
+        } else {
+            guard let ring = try TrustCache.ring(db) else { throw ReplicaError.noPinnedServerKey }
+            verifier = ChainVerifier(ring: ring)
+        }
+        defer { verifiers.kept = verifier }
         var order: [Run] = []
         var runs: [Run: [Change]] = [:]
-        for change in signed.changes {
+        var runDigests: [Run: [ChangeDigest]] = [:]
+        for (index, change) in signed.changes.enumerated() {
             let run = Run(space: change.space, author: change.replica)
             if runs[run] == nil { order.append(run) }
             runs[run, default: []].append(change)
+            if let digests { runDigests[run, default: []].append(digests[index]) }
         }
         var accepted: [(from: UInt64, signedTo: UInt64, chain: DeviceChain)] = []
         var used: [DeviceCertificate] = []
@@ -111,8 +133,12 @@ private struct SignedRunCheck {
         var legacyVectors: [SpaceID: VersionVector] = [:]
         for run in order {
             let held = try ChainStore.held(of: run.author, in: run.space, upTo: try Self.vectorCounter(run, db), db)
-            let fresh = runs[run]!.filter { $0.lastCounter > held.counter }
+            let all = runs[run]!
+            let fresh = all.filter { $0.lastCounter > held.counter }
             guard !fresh.isEmpty else { continue }
+            let freshDigests = runDigests[run].map { digests in
+                zip(all, digests).lazy.filter { $0.0.lastCounter > held.counter }.map(\.1)
+            }.map(Array.init)
             // What follows the author's last head offered is accepted only as written before
             // signing: at or below the space's legacy vector (docs/TRUST.md, "Migration").
             let signedEnd = Self.signedPrefixEnd(of: fresh, heads: signed.heads, after: held.counter)
@@ -128,11 +154,13 @@ private struct SignedRunCheck {
                             + "what the server held before signing (legacy vector: \(legacyVectors[run.space]![run.author]))"))
             }
             let checked = isLegacy ? Array(fresh[..<signedEnd]) : fresh
+            let checkedDigests = freshDigests.map { isLegacy ? Array($0[..<signedEnd]) : $0 }
             var chain = held
             if !checked.isEmpty {
                 if run.author == me {
                     do throws(TrustError) {
-                        chain = try verifier.verify(checked, extending: held, heads: signed.heads, signedBy: deviceKey)
+                        chain = try verifier.verify(
+                            checked, extending: held, heads: signed.heads, signedBy: deviceKey, digests: checkedDigests)
                     } catch { throw ReplicaError.unverifiedChanges(error) }
                 } else {
                     let supplied = evidence.certificates.last { $0.replica == run.author }
@@ -141,7 +169,8 @@ private struct SignedRunCheck {
                         try evidence.revocations.last { $0.replica == run.author } ?? TrustCache.revocation(of: run.author, db)
                     do throws(TrustError) {
                         chain = try verifier.verify(
-                            checked, extending: held, heads: signed.heads, certificate: certificate, revocation: revocation)
+                            checked, extending: held, heads: signed.heads, certificate: certificate, revocation: revocation,
+                            digests: checkedDigests)
                         // Authorship is derived: a writer field names the certified member, and
                         // only the entity's creator writes it (docs/TRUST.md, "Authorship").
                         if let member = certificate?.member {
