@@ -22,6 +22,8 @@ enum ServerBenchmark {
         var errors = 0
         var changesPushed = 0
         var changesPulled = 0
+        /// Device certificates the answers carried (a client lists those it holds, so few).
+        var certificatesReceived = 0
         var p50Milliseconds = 0.0
         var p99Milliseconds = 0.0
 
@@ -31,7 +33,7 @@ enum ServerBenchmark {
             [
                 "intervalMilliseconds": intervalMilliseconds ?? 0, "seconds": seconds, "requests": requests, "errors": errors,
                 "requestsPerSecond": Int(requestsPerSecond), "changesPushedPerSecond": Int(Double(changesPushed) / seconds),
-                "changesPulledPerSecond": Int(Double(changesPulled) / seconds),
+                "changesPulledPerSecond": Int(Double(changesPulled) / seconds), "certificatesReceived": certificatesReceived,
                 "p50Milliseconds": p50Milliseconds, "p99Milliseconds": p99Milliseconds,
             ]
         }
@@ -67,6 +69,11 @@ enum ServerBenchmark {
                             format: "%.0f requests/s; changes %.0f/s pushed, %.0f/s pulled", load.requestsPerSecond,
                             Double(load.changesPushed) / load.seconds, Double(load.changesPulled) / load.seconds)),
                     row("  latency p50 / p99", String(format: "%.1f / %.1f ms", load.p50Milliseconds, load.p99Milliseconds)),
+                    row(
+                        "  certificates received",
+                        String(
+                            format: "%d (%.2f per answer)", load.certificatesReceived,
+                            Double(load.certificatesReceived) / Double(max(load.requests, 1)))),
                 ]
             }
             let interval = paced.intervalMilliseconds ?? 0
@@ -173,7 +180,7 @@ enum ServerBenchmark {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .seconds(seconds)
-        let results = try await withThrowingTaskGroup(of: (latencies: [Double], errors: Int, pushed: Int, pulled: Int).self) { group in
+        let results = try await withThrowingTaskGroup(of: (latencies: [Double], errors: Int, pushed: Int, pulled: Int, certificates: Int).self) { group in
             for index in 0..<clients {
                 // Paced clients start spread over one interval, so requests arrive evenly.
                 let first = interval.map { start + $0 * (Double(index) / Double(clients)) } ?? start
@@ -183,7 +190,7 @@ enum ServerBenchmark {
                         interval: interval, until: deadline, session: session)
                 }
             }
-            var all: [(latencies: [Double], errors: Int, pushed: Int, pulled: Int)] = []
+            var all: [(latencies: [Double], errors: Int, pushed: Int, pulled: Int, certificates: Int)] = []
             for try await result in group { all.append(result) }
             return all
         }
@@ -194,6 +201,7 @@ enum ServerBenchmark {
         load.errors = results.reduce(0) { $0 + $1.errors }
         load.changesPushed = results.reduce(0) { $0 + $1.pushed }
         load.changesPulled = results.reduce(0) { $0 + $1.pulled }
+        load.certificatesReceived = results.reduce(0) { $0 + $1.certificates }
         if !latencies.isEmpty {
             load.p50Milliseconds = (latencies[latencies.count / 2] * 10_000).rounded() / 10
             load.p99Milliseconds = (latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 10_000).rounded() / 10
@@ -291,7 +299,7 @@ enum ServerBenchmark {
     static func clientLoop(
         replica: ReplicaID, url: URL, token: String, space: SpaceID, first: ContinuousClock.Instant, interval: Duration?,
         until deadline: ContinuousClock.Instant, session: URLSession
-    ) async throws -> (latencies: [Double], errors: Int, pushed: Int, pulled: Int) {
+    ) async throws -> (latencies: [Double], errors: Int, pushed: Int, pulled: Int, certificates: Int) {
         let clock = ContinuousClock()
         var document = SpaceDocument(space: space)
         let entity = EntityID(UUID())
@@ -299,6 +307,8 @@ enum ServerBenchmark {
         var errors = 0
         var pushed = 0
         var pulled = 0
+        var certificates = 0
+        var certified: [ReplicaID: Int64] = [:]  // the certificates this client holds, as a replica's trust cache does
         var have = VersionVector()
         var cursor: Int64 = 0
         var first = first
@@ -327,7 +337,11 @@ enum ServerBenchmark {
             have[replica] = document.vector[replica]
             let request = SyncRequest(
                 replica: replica,
-                spaces: [.init(space: space, have: have, changes: changes, heads: try signer.sign(changes), binary: true, after: cursor)],
+                spaces: [
+                    .init(
+                        space: space, have: have, changes: changes, heads: try signer.sign(changes), binary: true, after: cursor,
+                        certified: certified.filter { have[$0.key] > 0 })
+                ],
                 limit: 100, binary: true)
             var urlRequest = URLRequest(url: url.appendingPathComponent("v1/sync"))
             urlRequest.httpMethod = "POST"
@@ -347,12 +361,14 @@ enum ServerBenchmark {
                 // Remember what was pulled, so the next request asks only for newer changes.
                 let received = try result.allChanges()
                 pulled += received.count
+                certificates += result.certificates.count
+                for certificate in result.certificates { certified[certificate.replica] = certificate.issuedAt }
                 for change in received { have.record(Dot(change.replica, change.lastCounter)) }
                 cursor = result.cursor
             } catch {
                 errors += 1
             }
         }
-        return (latencies, errors, pushed, pulled)
+        return (latencies, errors, pushed, pulled, certificates)
     }
 }

@@ -162,6 +162,7 @@ struct OpenAPITests {
             var request = RouteHarness.push(author.creates(1), to: author.space)
             request.limit = 10
             request = try await h.signed(request, token: "hill-member")  // with its heads
+            request.spaces[0].certified = [author.replica: 1]  // the certificates it holds, optional
             let requestObject = try #require(try JSONSerialization.jsonObject(with: Data(try encodeJSON(request))) as? [String: Any])
             let response = try await h.syncAsSent(request)
             let responseObject = try #require(try JSONSerialization.jsonObject(with: Data(response.bytes)) as? [String: Any])

@@ -52,6 +52,7 @@ extension SyncServer {
         ]
         do {
             let answer = try await authority.register(registration, token: token)
+            service.statements.forget(registration.replica)  // the renewed certificate is the one to send
             Counter(label: "dialogue_devices_registered_total").increment()
             context.logger.info(
                 "device registered", metadata: metadata.merging(["key.fingerprint": "\(registration.publicKey.fingerprint)"]) { $1 })

@@ -89,11 +89,12 @@ public final class SQLiteSyncStore: SyncStore {
 
     static func vector(of space: SpaceID, _ db: Database) throws -> VersionVector {
         var vector = VersionVector()
-        let rows = try Row.fetchAll(
+        // Read on every push and pull: a cursor and columns by position (no row copies, no name lookups).
+        let rows = try Row.fetchCursor(
             db.cachedStatement(sql: "SELECT replica, counter FROM server_vectors WHERE space_id = ?"), arguments: [space.storeBlob])
-        for row in rows {
-            let replica = try row.required("replica", of: "server_vectors", \.storedReplicaID)
-            vector[replica] = try row.required("counter", of: "server_vectors", \.storedCounter)
+        while let row = try rows.next() {
+            let replica = try row.required(at: 0, "replica", of: "server_vectors", \.storedReplicaID)
+            vector[replica] = try row.required(at: 1, "counter", of: "server_vectors", \.storedCounter)
         }
         return vector
     }

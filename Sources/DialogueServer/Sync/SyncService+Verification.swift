@@ -14,7 +14,7 @@ extension SyncService {
     /// `members` gets the certified member of each author whose run verified, for the
     /// authorship check (``AuthorshipRule``) made against the space's document.
     func verifySignatures(
-        _ new: [Change], heads: [ChainHead], in space: SpaceID, verifier: inout ChainVerifier, authority: ServerAuthority,
+        _ new: [Change], heads: [ChainHead], in space: SpaceID, verifier: inout ChainVerifier,
         members: inout [ReplicaID: UUID]
     ) async throws -> [Rejection] {
         var runs: [ReplicaID: [Change]] = [:]
@@ -24,8 +24,8 @@ extension SyncService {
             runs[change.replica, default: []].append(change)
         }
         guard !authors.isEmpty else { return [] }
-        let certificates = try await authority.certificates(of: authors)
-        let revocations = try await authority.revocations(of: authors)
+        let certificates = try await statements.certificates(of: authors, store: store)
+        let revocations = try await statements.revocations(of: authors, store: store)
         let positions = try await heldChains(of: authors, in: space)
         var rejected: [Rejection] = []
         for author in authors {

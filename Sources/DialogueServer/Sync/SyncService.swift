@@ -13,6 +13,8 @@ public struct SyncService: Sendable {
     let logger: Logger
     /// The pure state of the spaces served, for checking references before storing.
     let documents: SpaceDocuments
+    /// Device certificates decoded once; revocations read fresh at every use.
+    let statements: DeviceStatements
 
     public init(store: any SyncStore, limits: ServerLimits = ServerLimits(), wallClock: any WallClock = SystemWallClock(), logger: Logger) {
         self.store = store
@@ -20,7 +22,16 @@ public struct SyncService: Sendable {
         self.wallClock = wallClock
         self.logger = logger
         documents = SpaceDocuments(capacity: limits.documentCacheSpaces, logger: logger)
+        statements = DeviceStatements()
     }
+
+    /// How many device certificates were read and decoded from the store so far (each is
+    /// read once, then kept: docs/TRUST.md, "Costs").
+    public var certificateReads: Int { statements.certificateReads }
+
+    /// How many device certificates sync answers carried so far (a replica that lists a
+    /// certificate as held is not sent it again).
+    public var certificatesSent: Int { statements.certificatesSent }
 
     /// A refusal with its HTTP status and JSON body.
     public struct Failure: Error, Sendable {
@@ -102,6 +113,9 @@ public struct SyncService: Sendable {
         let limit = min(max(request.limit ?? limits.pageSize, 1), limits.pageSize)
         var results: [SyncResponse.SpaceResult] = []
         var accepted: [SpaceID: (new: [Change], held: Int)] = [:]
+        // The server's keys, read once per request (a rotation takes effect at the next one).
+        let authority = ServerAuthority(store: store, wallClock: wallClock)
+        let keys = try await authority.keys()
         // Validate everything, then store; a concurrent writer (another server process)
         // makes the store refuse with a conflict, and the whole request is checked again.
         for attempt in 1...3 {
@@ -115,13 +129,12 @@ public struct SyncService: Sendable {
             }
             if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
             // Every run must be signed by its author's certified device (docs/TRUST.md).
-            let authority = ServerAuthority(store: store, wallClock: wallClock)
-            var verifier = ChainVerifier(ring: try await authority.keys().ring)
+            var verifier = ChainVerifier(ring: try keys.ring)
             var members: [ReplicaID: UUID] = [:]
             for section in request.spaces {
                 guard let new = accepted[section.space]?.new, !new.isEmpty else { continue }
                 rejected += try await verifySignatures(
-                    new, heads: headsBySpace[section.space] ?? [], in: section.space, verifier: &verifier, authority: authority,
+                    new, heads: headsBySpace[section.space] ?? [], in: section.space, verifier: &verifier,
                     members: &members)
             }
             if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
@@ -161,7 +174,6 @@ public struct SyncService: Sendable {
         }
         let binary = request.encoding == "binary"
         var counts = Counts(pushed: pushed, stored: accepted.values.reduce(0) { $0 + $1.new.count })
-        let authority = ServerAuthority(store: store, wallClock: wallClock)
         for section in request.spaces {
             let have = section.have.vector
             var signed = try await signedPage(in: section.space, missingFrom: have, after: max(0, section.after ?? 0), limit: limit)
@@ -175,22 +187,41 @@ public struct SyncService: Sendable {
                 if let held = signed.page.held { serverHas = held } else { serverHas = try await store.vector(of: section.space) }
             }
             let page = signed.page
-            // The statements that let the replica verify the page: its authors' certificates
-            // and revocations (signed by the server; the replica checks them against its pin).
-            let certificates = try await authority.certificates(of: signed.authors)
-            let revocations = try await authority.revocations(of: signed.authors)
+            let (certificates, revocations) = try await statements(for: signed.authors, of: section)
             let outcome = accepted[section.space]
             counts.returned += page.changes.count
             results.append(
                 .init(
                     space: section.space, accepted: outcome?.new.count ?? 0, alreadyHeld: outcome?.held ?? 0, changes: page.changes,
-                    heads: signed.heads, certificates: signed.authors.compactMap { certificates[$0] },
-                    revocations: signed.authors.compactMap { revocations[$0] }, more: page.more, serverHas: serverHas,
+                    heads: signed.heads, certificates: certificates, revocations: revocations, more: page.more, serverHas: serverHas,
                     cursor: page.cursor, binary: binary))
         }
-        let keys = try await authority.keys()
         let directory = try await authority.directory(for: access.member, keys: keys)
         return (SyncResponse(spaces: results, directory: directory, endorsements: keys.endorsements), counts)
+    }
+
+    /// The statements that let the replica verify a page (signed by the server; it checks
+    /// them against its pin): the certificates of the page's `authors` that the request does
+    /// not list as held at the same or a later `issuedAt`, and the revocations of every
+    /// revoked device among the page's authors and the devices the replica holds changes of
+    /// (`have`), always, whatever it lists: a replica holding a revoked device's changes
+    /// learns of the revocation at its next sync.
+    func statements(
+        for authors: [ReplicaID], of section: SyncRequest.SpaceSync
+    ) async throws -> (certificates: [DeviceCertificate], revocations: [DeviceRevocation]) {
+        let known = try await statements.certificates(of: authors, store: store)
+        var certificates: [DeviceCertificate] = []
+        for author in authors {
+            guard let certificate = known[author] else { continue }
+            if let held = section.certified[author], held >= certificate.issuedAt { continue }
+            certificates.append(certificate)
+        }
+        statements.recordSent(certificates.count)
+        var concerned = authors
+        var seen = Set(authors)
+        for dot in section.have.vector.lastDots where seen.insert(dot.replica).inserted { concerned.append(dot.replica) }
+        let revoked = try await statements.revocations(of: concerned, store: store)
+        return (certificates, concerned.compactMap { revoked[$0] })
     }
 
     /// The refusal of a request in another protocol version: protocol 1 clients sent

@@ -219,8 +219,12 @@ public struct SyncClient: Sendable {
             } catch {
                 throw .local(error)
             }
+            // The certificates held of the devices whose changes it holds: the server sends only the others.
+            let certified: [ReplicaID: Int64]
+            do { certified = try replica.certificatesHeld().filter { have[$0.key] > 0 } } catch { throw .local(error) }
             let request = SyncRequest(
-                replica: replica.id, spaces: [.init(space: space, have: have, changes: push, heads: pushHeads, binary: true, after: cursor)],
+                replica: replica.id,
+                spaces: [.init(space: space, have: have, changes: push, heads: pushHeads, binary: true, after: cursor, certified: certified)],
                 limit: pageSize, binary: true)
             let response: SyncResponse
             do {

@@ -71,11 +71,20 @@ public struct SyncRequest: Codable, Sendable, Equatable {
         public var after: Int64?
         /// Whether `have` travels in its binary form.
         public var binaryVector: Bool
+        /// The device certificates the replica holds, by device: the `issuedAt` of the one
+        /// held. The server leaves out of its answer a certificate listed here at the same
+        /// or a later `issuedAt` (the replica verifies with the one it holds); left out or
+        /// empty, every certificate the page needs comes. Revocations are never left out.
+        /// Sent as `certified` (JSON object, like `have`) or, in the binary encoding, as
+        /// `certifiedBinary` (base64 of a vector's binary form, `issuedAt` as the counter).
+        public var certified: [ReplicaID: Int64]
 
         public init(
-            space: SpaceID, have: VersionVector, changes: [Change] = [], heads: [ChainHead] = [], binary: Bool = false, after: Int64? = nil
+            space: SpaceID, have: VersionVector, changes: [Change] = [], heads: [ChainHead] = [], binary: Bool = false, after: Int64? = nil,
+            certified: [ReplicaID: Int64] = [:]
         ) {
             self.space = space
+            self.certified = certified.filter { $0.value > 0 }
             self.have = VersionVectorText(vector: have)
             if binary, !changes.isEmpty {
                 self.changes = []
@@ -95,7 +104,7 @@ public struct SyncRequest: Codable, Sendable, Equatable {
         public func allHeads() throws -> [ChainHead] { try SyncProtocol.heads(heads, binary: headsBinary) }
 
         enum CodingKeys: String, CodingKey {
-            case space, have, haveBinary, changes, changesBinary, heads, headsBinary, after
+            case space, have, haveBinary, changes, changesBinary, heads, headsBinary, after, certified, certifiedBinary
         }
 
         public init(from decoder: any Decoder) throws {
@@ -107,6 +116,17 @@ public struct SyncRequest: Codable, Sendable, Equatable {
             heads = try container.decodeUnlessNull([ChainHead].self, forKey: .heads) ?? []
             headsBinary = try container.decodeUnlessNull(String.self, forKey: .headsBinary)
             after = try container.decodeUnlessNull(Int64.self, forKey: .after)
+            certified = [:]
+            if container.contains(.certified) || container.contains(.certifiedBinary) {
+                let (held, _) = try VersionVectorText.decode(from: container, json: .certified, binary: .certifiedBinary)
+                for dot in held.vector.lastDots {
+                    guard let issuedAt = Int64(exactly: dot.counter) else {
+                        throw DecodingError.dataCorruptedError(
+                            forKey: .certified, in: container, debugDescription: "an issuedAt past the largest time in milliseconds")
+                    }
+                    certified[dot.replica] = issuedAt
+                }
+            }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -118,6 +138,11 @@ public struct SyncRequest: Codable, Sendable, Equatable {
             if !heads.isEmpty { try container.encode(heads, forKey: .heads) }
             try container.encodeIfPresent(headsBinary, forKey: .headsBinary)
             try container.encodeIfPresent(after, forKey: .after)
+            if !certified.isEmpty {
+                var vector = VersionVector()
+                for (replica, issuedAt) in certified where issuedAt > 0 { vector[replica] = UInt64(issuedAt) }
+                try VersionVectorText(vector: vector).encode(to: &container, json: .certified, binary: binaryVector ? .certifiedBinary : nil)
+            }
         }
     }
 

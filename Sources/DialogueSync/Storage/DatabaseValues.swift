@@ -120,6 +120,14 @@ extension Row {
         return converted
     }
 
+    /// Like ``required(_:of:_:)``, by the column's position in the statement (no lookup of
+    /// its name, for reads done on every request); `column` names it in a ``DamagedRow``.
+    package func required<T>(at index: Int, _ column: String, of table: String, _ convert: (DatabaseValue) -> T?) throws(DamagedRow) -> T {
+        let value = self[index] as DatabaseValue? ?? .null
+        guard let converted = convert(value) else { throw DamagedRow(table: table, column: column, found: value.storedSummary) }
+        return converted
+    }
+
     /// Like ``required(_:of:_:)`` for a column that may hold NULL: `nil` then.
     package func nullable<T>(_ column: String, of table: String, _ convert: (DatabaseValue) -> T?) throws(DamagedRow) -> T? {
         if stored(column).isNull { return nil }

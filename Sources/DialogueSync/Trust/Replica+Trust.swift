@@ -28,6 +28,12 @@ extension Replica {
         try readTrust { db in try TrustCache.certificates(db) }
     }
 
+    /// The `issuedAt` of each device certificate held, by device (what a sync request lists
+    /// as `certified`, so the server leaves those certificates out of its answer).
+    public nonisolated func certificatesHeld() throws(ReplicaError) -> [ReplicaID: Int64] {
+        try readTrust { db in try TrustCache.certificatesHeld(db) }
+    }
+
     /// The revocations held, by replica id.
     public nonisolated func revocations() throws(ReplicaError) -> [DeviceRevocation] {
         try readTrust { db in try TrustCache.revocations(db) }

@@ -70,6 +70,16 @@ enum TrustCache {
         try Data.fetchAll(db, sql: "SELECT statement FROM device_certificates ORDER BY replica").map { try decode(DeviceCertificate.self, $0) }
     }
 
+    static func certificatesHeld(_ db: Database) throws -> [ReplicaID: Int64] {
+        var held: [ReplicaID: Int64] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT replica, issued_at FROM device_certificates")
+        while let row = try rows.next() {
+            guard let replica = ReplicaID(storedValue: row[0]) else { continue }
+            held[replica] = row[1]
+        }
+        return held
+    }
+
     static func revocations(_ db: Database) throws -> [DeviceRevocation] {
         try Data.fetchAll(db, sql: "SELECT statement FROM device_revocations ORDER BY replica").map { try decode(DeviceRevocation.self, $0) }
     }
