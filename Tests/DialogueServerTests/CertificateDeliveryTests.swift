@@ -129,6 +129,38 @@ struct CertificateCacheStoreTests {
     }
 }
 
+extension CertificateCacheStoreTests {
+    @Test(
+        "both stores: an answer's directory is signed once and reused while the member's spaces and the server's key stay; a new partnership or a rotation gets a fresh one",
+        arguments: StoreKind.allCases)
+    func directoryFollowsSpacesAndKey(_ kind: StoreKind) async throws {
+        try await withFreshStore(kind) { fresh in
+            let store = fresh.store
+            let accounts = try await AccountFixture.make(store)
+            let service = SyncService(store: store, logger: quietLogger("dialogue.test.directory"))
+            let found = try #require(try await store.access(forTokenHash: Tokens.hash(accounts.tokens["hill-member"]!)))
+            let access = SyncService.Access(member: found.member, spaces: found.spaces)
+            func directory() async throws -> SpaceDirectory {
+                let pull = SyncRequest(replica: .random(), spaces: [.init(space: accounts.partnership.sharedSpace, have: VersionVector())])
+                return try #require(try await service.sync(pull, access: access).directory)
+            }
+            let first = try await directory()
+            #expect(try await directory() == first)  // the same signed statement, not signed again
+
+            let other = try await store.createPartnership(name: "South Partnership")
+            try await store.addSchool(accounts.hill.id, toPartnership: other.id)
+            let widened = try await directory()
+            #expect(widened.entry(for: other.sharedSpace)?.name == "South Partnership")
+            #expect(widened.signer == first.signer)
+
+            let endorsement = try await ServerAuthority(store: store).rotateKey()
+            let rotated = try await directory()
+            #expect(rotated.signer == endorsement.newKey)
+            try rotated.verify(trusting: try ServerKeyRing(pinned: first.signer, endorsements: [endorsement]))
+        }
+    }
+}
+
 /// `SyncClient`'s side: it lists the certificates it holds of the devices whose changes it holds.
 struct CertificateDeliveryClientTests {
     @Test("a fresh replica gets every certificate it needs and verifies everything; its next sync is sent none of them again")

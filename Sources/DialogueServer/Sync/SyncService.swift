@@ -129,7 +129,7 @@ public struct SyncService: Sendable {
             }
             if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
             // Every run must be signed by its author's certified device (docs/TRUST.md).
-            var verifier = ChainVerifier(ring: try keys.ring)
+            var verifier = statements.verifier(for: try keys.ring)
             var members: [ReplicaID: UUID] = [:]
             for section in request.spaces {
                 guard let new = accepted[section.space]?.new, !new.isEmpty else { continue }
@@ -137,6 +137,7 @@ public struct SyncService: Sendable {
                     new, heads: headsBySpace[section.space] ?? [], in: section.space, verifier: &verifier,
                     members: &members)
             }
+            statements.keep(verifier)
             if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
             // References into the CRDT state (text origins, list items) are checked against
             // the server's documents, under the spaces' locks until the changes are stored.
@@ -196,7 +197,7 @@ public struct SyncService: Sendable {
                     heads: signed.heads, certificates: certificates, revocations: revocations, more: page.more, serverHas: serverHas,
                     cursor: page.cursor, binary: binary))
         }
-        let directory = try await authority.directory(for: access.member, keys: keys)
+        let directory = try await signedDirectory(for: access.member, keys: keys, authority: authority)
         return (SyncResponse(spaces: results, directory: directory, endorsements: keys.endorsements), counts)
     }
 
@@ -222,6 +223,18 @@ public struct SyncService: Sendable {
         for dot in section.have.vector.lastDots where seen.insert(dot.replica).inserted { concerned.append(dot.replica) }
         let revoked = try await statements.revocations(of: concerned, store: store)
         return (certificates, concerned.compactMap { revoked[$0] })
+    }
+
+    /// The member's space directory: the one signed for an earlier answer while it lists the
+    /// same spaces (names, kinds, legacy vectors, read from the store at every answer) under
+    /// the same key, else a fresh one.
+    func signedDirectory(for member: MemberAccount, keys: ServerAuthority.Keys, authority: ServerAuthority) async throws -> SpaceDirectory {
+        let entries = try await store.spaceListings(ofSchool: member.school)
+        let now = Int64(clamping: wallClock.millisecondsSinceEpoch())
+        if let kept = statements.directory(for: member.id, entries: entries, signer: keys.current.publicKey, now: now) { return kept }
+        let directory = authority.directory(for: member, entries: entries, keys: keys)
+        statements.keep(directory)
+        return directory
     }
 
     /// The refusal of a request in another protocol version: protocol 1 clients sent

@@ -21,6 +21,9 @@ final class DeviceStatements: Sendable {
         var revocations: [ReplicaID: (json: Data, statement: DeviceRevocation)] = [:]
         var certificateReads = 0
         var certificatesSent = 0
+        var verifier: ChainVerifier?
+        var verifierUses = 0
+        var directories: [UUID: SpaceDirectory] = [:]
     }
 
     private let state = Mutex(State())
@@ -98,6 +101,54 @@ final class DeviceStatements: Sendable {
             }
         }
         return revocations
+    }
+
+    // MARK: What a push or an answer would otherwise check or sign again
+
+    /// A verifier for `ring` that remembers the certificates and revocations it checked
+    /// before (each signature checked once, not once per push); a fresh one when the
+    /// server's keys changed. Revocations are still passed to it fresh from the store.
+    func verifier(for ring: ServerKeyRing) -> ChainVerifier {
+        state.withLock { state in
+            if let kept = state.verifier, kept.ring == ring { return kept }
+            return ChainVerifier(ring: ring)
+        }
+    }
+
+    /// Keeps `verifier` for the next push; every `capacity`-th push starts a fresh one, so
+    /// what it remembers stays bounded.
+    func keep(_ verifier: ChainVerifier) {
+        state.withLock { state in
+            state.verifierUses += 1
+            if state.verifierUses >= capacity {
+                state.verifierUses = 0
+                state.verifier = nil
+            } else {
+                state.verifier = verifier
+            }
+        }
+    }
+
+    /// The directory signed earlier for `member` if it lists exactly `entries`, was signed
+    /// by `signer` and is younger than an hour at `now` (one Ed25519 signature less per
+    /// answer); `nil` otherwise, and the caller signs a fresh one.
+    func directory(for member: UUID, entries: [SpaceDirectory.Entry], signer: PublicSigningKey, now: Int64) -> SpaceDirectory? {
+        state.withLock { state in
+            guard let kept = state.directories[member], kept.signer == signer, now >= kept.issuedAt, now - kept.issuedAt < 3_600_000,
+                kept.entries == entries.sorted(by: { $0.space < $1.space })
+            else { return nil }
+            return kept
+        }
+    }
+
+    /// Keeps a signed directory for ``directory(for:entries:signer:now:)``.
+    func keep(_ directory: SpaceDirectory) {
+        state.withLock { state in
+            if state.directories.count >= capacity, state.directories[directory.member] == nil {
+                state.directories.remove(at: state.directories.startIndex)
+            }
+            state.directories[directory.member] = directory
+        }
     }
 
     /// Forgets the certificate kept of `replica` (after this process registered it again:

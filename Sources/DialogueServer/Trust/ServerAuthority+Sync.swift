@@ -6,8 +6,12 @@ import Foundation
 extension ServerAuthority {
     /// The member's space directory (names, kinds and legacy vectors), signed by the current key.
     public func directory(for member: MemberAccount, keys: Keys) async throws -> SpaceDirectory {
+        directory(for: member, entries: try await store.spaceListings(ofSchool: member.school), keys: keys)
+    }
+
+    /// The member's space directory listing `entries`, signed now by the current key.
+    func directory(for member: MemberAccount, entries: [SpaceDirectory.Entry], keys: Keys) -> SpaceDirectory {
         SpaceDirectory.issue(
-            member: member.id, issuedAt: Int64(clamping: wallClock.millisecondsSinceEpoch()),
-            entries: try await store.spaceListings(ofSchool: member.school), signedBy: keys.current)
+            member: member.id, issuedAt: Int64(clamping: wallClock.millisecondsSinceEpoch()), entries: entries, signedBy: keys.current)
     }
 }
