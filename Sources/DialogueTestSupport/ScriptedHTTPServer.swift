@@ -25,11 +25,30 @@ public final class ScriptedHTTPServer: Sendable {
         public var status: Int
         public var headers: [(String, String)]
         public var body: [UInt8]
+        /// A body sent piece by piece instead of `body`, for a server that keeps talking.
+        public var stream: Stream?
 
-        public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], stream: Stream? = nil) {
             self.status = status
             self.headers = headers
             self.body = body
+            self.stream = stream
+        }
+    }
+
+    /// A body that arrives as `piece` over and over, `interval` apart (zero: as fast as the
+    /// connection takes it), until `declaredLength` bytes are sent, or for ever when it is
+    /// nil (chunked); it stops when the client hangs up or the server is stopped.
+    public struct Stream: Sendable {
+        public var piece: [UInt8]
+        public var interval: Duration
+        /// The `Content-Length` announced; nil: `Transfer-Encoding: chunked`, never ending.
+        public var declaredLength: Int?
+
+        public init(piece: [UInt8], interval: Duration = .zero, declaredLength: Int?) {
+            self.piece = piece
+            self.interval = interval
+            self.declaredLength = declaredLength
         }
     }
 
@@ -80,9 +99,9 @@ public final class ScriptedHTTPServer: Sendable {
                 guard poll(&poller, 1, 50) > 0 else { continue }
                 let connection = accept(listener, nil, nil)
                 guard connection >= 0 else { continue }
-                if let request = Self.read(connection) {
+                if let request = Self.read(connection, until: state) {
                     state.received.withLock { $0.append(request) }
-                    Self.write(respond(request), to: connection)
+                    Self.write(respond(request), to: connection, until: state)
                 }
                 close(connection)
             }
@@ -102,7 +121,7 @@ public final class ScriptedHTTPServer: Sendable {
 
     /// Reads one request: the head up to a blank line, then `Content-Length` bytes (or a
     /// chunked body). Answers `Expect: 100-continue` so curl sends the body at once.
-    private static func read(_ connection: Int32) -> Request? {
+    private static func read(_ connection: Int32, until state: State) -> Request? {
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var buffer: [UInt8] = []
@@ -121,7 +140,9 @@ public final class ScriptedHTTPServer: Sendable {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        if headers["expect"]?.lowercased() == "100-continue" { sendAll(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), to: connection) }
+        if headers["expect"]?.lowercased() == "100-continue" {
+            sendAll(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), to: connection, until: state)
+        }
         var body = Array(buffer[headEnd!...])
         if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
             while body.firstRange(of: Array("0\r\n\r\n".utf8)) == nil, let chunk = receive(connection) { body += chunk }
@@ -137,20 +158,44 @@ public final class ScriptedHTTPServer: Sendable {
         return count > 0 ? Array(chunk[..<count]) : nil
     }
 
-    private static func write(_ response: Response, to connection: Int32) {
+    private static func write(_ response: Response, to connection: Int32, until state: State) {
         var head = "HTTP/1.1 \(response.status) Scripted\r\n"
         for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
-        sendAll(Array(head.utf8) + response.body, to: connection)
+        guard let stream = response.stream else {
+            head += "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
+            sendAll(Array(head.utf8) + response.body, to: connection, until: state)
+            return
+        }
+        head += stream.declaredLength.map { "Content-Length: \($0)\r\n" } ?? "Transfer-Encoding: chunked\r\n"
+        guard sendAll(Array((head + "Connection: close\r\n\r\n").utf8), to: connection, until: state) else { return }
+        let chunk = Array((String(stream.piece.count, radix: 16) + "\r\n").utf8) + stream.piece + Array("\r\n".utf8)
+        var left = stream.declaredLength ?? Int.max
+        while left > 0, !state.stopped.load(ordering: .acquiring) {
+            let piece = stream.declaredLength == nil ? chunk : Array(stream.piece.prefix(left))
+            guard sendAll(piece, to: connection, until: state) else { return }
+            if stream.declaredLength != nil { left -= piece.count }
+            if stream.interval > .zero { Thread.sleep(forTimeInterval: Double(stream.interval / .microseconds(1)) / 1e6) }
+        }
     }
 
-    private static func sendAll(_ bytes: [UInt8], to connection: Int32) {
+    /// Sends every byte; false when the client hung up or the server was stopped. (A send
+    /// that waits a second for a client that reads nothing looks at `stopped` again.)
+    @discardableResult
+    private static func sendAll(_ bytes: [UInt8], to connection: Int32, until state: State) -> Bool {
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var offset = 0
         while offset < bytes.count {
             // MSG_NOSIGNAL: a client that hangs up (as one refusing a bomb does) must not kill the tests with SIGPIPE.
             let sent = bytes[offset...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { return }
-            offset += sent
+            if sent > 0 {
+                offset += sent
+            } else if sent < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR, !state.stopped.load(ordering: .acquiring) {
+                continue
+            } else {
+                return false
+            }
         }
+        return true
     }
 }

@@ -67,12 +67,37 @@ struct HostileServerCLITests {
         print("gzip bomb (labelled: \(labelled)): peak RSS of dialogue-client sync \(peak >> 20) MiB, \(server.requests.count) requests")
     }
 
+    @Test(
+        "a redirect whose body never ends is cut at 32 MiB: sync exits 69 within seconds and its memory stays bounded",
+        arguments: [(307, nil), (301, 268_435_456)] as [(Int, Int?)])
+    func endlessRedirectBody(status: Int, declaredLength: Int?) async throws {
+        let scratch = Scratch()
+        // 64 KiB pieces at line rate, chunked for ever or under a 256 MiB Content-Length.
+        let endless = ScriptedHTTPServer.Stream(piece: [UInt8](repeating: 0x20, count: 64 << 10), declaredLength: declaredLength)
+        let server = try ScriptedHTTPServer { _ in .init(status: status, headers: [("Location", "/v1/sync")], stream: endless) }
+        defer { server.stop() }
+        let leader = try await Self.loggedIn(scratch, server: server.url)
+        let err = scratch.path("err")
+        let started = ContinuousClock.now
+        let pid = try ChildProcesses.spawn(
+            try builtBinary("dialogue-client"), ["sync", "--attempts", "1", "--replica", leader.replica],
+            environment: childEnvironment(home: leader.home), stdin: "/dev/null", stdout: scratch.path("out"), stderr: err)
+        // Before, URLSession kept the body where nothing could stop it: 162 MiB after 120 s and growing.
+        let (exit, peak) = try await Self.waitMeasuringPeak(pid, upTo: .seconds(60))
+        let elapsed = ContinuousClock.now - started
+        let stderr = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+        #expect(exit.status == 69, "\(stderr)")
+        #expect(stderr.contains("larger than 33554432 bytes"), "\(stderr)")
+        #expect(peak < 100 << 20, "peak resident memory \(peak >> 20) MiB")
+        print("endless \(status) body: dialogue-client sync exited \(exit.status) after \(elapsed), peak RSS \(peak >> 20) MiB")
+    }
+
     /// Waits for the child (bounded), reading its peak resident memory (`VmHWM`) from /proc
     /// as it runs. `wait4`'s `ru_maxrss` cannot be used: Linux carries the parent's (this
     /// test process's) high-water mark across posix_spawn's vfork and exec.
-    static func waitMeasuringPeak(_ pid: pid_t) async throws -> (ChildProcesses.Exit, Int) {
+    static func waitMeasuringPeak(_ pid: pid_t, upTo limit: Duration = .seconds(120)) async throws -> (ChildProcesses.Exit, Int) {
         var peak = 0
-        let deadline = ContinuousClock.now + .seconds(120)
+        let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
                 let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
@@ -84,6 +109,6 @@ struct HostileServerCLITests {
             try await Task.sleep(for: .milliseconds(5))
         }
         kill(pid, SIGKILL)
-        throw SetupFailure(description: "dialogue-client sync did not end within 120 s")
+        throw SetupFailure(description: "dialogue-client sync did not end within \(limit) (peak RSS so far \(peak >> 20) MiB)")
     }
 }

@@ -8,6 +8,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Synchronization
 import Testing
 
 /// The sync client against a server that is hostile or compromised (issue 11, "the client
@@ -25,11 +26,95 @@ struct HostileServerTests {
         return replica
     }
 
-    static func client(_ server: String, maxResponseBytes: Int? = nil) -> SyncClient {
+    static func client(_ server: String, maxResponseBytes: Int? = nil, timeout: TimeInterval? = nil) -> SyncClient {
         var configuration = SyncClient.Configuration(server: URL(string: server)!, token: token)
         configuration.retry.maxAttempts = 1
         if let maxResponseBytes { configuration.maxResponseBytes = maxResponseBytes }
+        if let timeout { configuration.timeout = timeout }
         return SyncClient(configuration: configuration, sleep: { _ in })
+    }
+
+    /// How `sync` ended, and after how long; nil if it had not ended within `limit` (it is
+    /// then left alone: the URLSession transport's redirect body ignored cancellation, and
+    /// its `cancel()` blocked the cancelling thread, so waiting or cancelling hung the suite
+    /// rather than failing the test).
+    static func outcome(
+        within limit: Duration, _ sync: @escaping @Sendable () async throws -> SyncClient.Summary
+    ) async -> (result: Result<SyncClient.Summary, any Error>, elapsed: Duration)? {
+        let started = ContinuousClock.now
+        let task = Task { try await sync() }
+        /// Whichever of the sync and the deadline comes first resumes the wait.
+        final class First: Sendable {
+            let waiting = Mutex<CheckedContinuation<Result<SyncClient.Summary, any Error>?, Never>?>(nil)
+            func resume(_ result: Result<SyncClient.Summary, any Error>?) { waiting.withLock { $0.take() }?.resume(returning: result) }
+        }
+        let first = First()
+        let result = await withCheckedContinuation { continuation in
+            first.waiting.withLock { $0 = continuation }
+            Task { first.resume(await task.result) }
+            Task {
+                try? await Task.sleep(for: limit)
+                first.resume(nil)
+            }
+        }
+        return result.map { ($0, ContinuousClock.now - started) }
+    }
+
+    @Test(
+        "a redirect whose body never ends is cut at the limit: the sync stops in bounded time and memory",
+        arguments: [(307, nil), (301, 268_435_456)] as [(Int, Int?)])
+    func endlessRedirectBodyIsCut(status: Int, declaredLength: Int?) async throws {
+        let directory = ServerTestDirectory()
+        let replica = try await Self.replica(directory)
+        // 64 KiB pieces at line rate, chunked for ever or under a 256 MiB Content-Length.
+        let endless = ScriptedHTTPServer.Stream(piece: [UInt8](repeating: 0x20, count: 64 << 10), declaredLength: declaredLength)
+        let server = try ScriptedHTTPServer { _ in .init(status: status, headers: [("Location", "/v1/sync")], stream: endless) }
+        defer { server.stop() }
+        let client = Self.client(server.url, maxResponseBytes: 1 << 20)
+        let outcome = try #require(await Self.outcome(within: .seconds(30)) { try await client.sync(replica) }, "sync still running after 30 s")
+        #expect(throws: SyncClientError.responseTooLarge(limit: 1 << 20)) { try outcome.result.get() }
+        #expect((1...5).contains(server.requests.count))
+        print("endless \(status) body: sync refused it after \(outcome.elapsed), \(server.requests.count) requests")
+    }
+
+    @Test("a gzip bomb in a 307 (Content-Encoding: gzip) is refused at its headers, not inflated or followed")
+    func gzipBombInRedirectIsRefused() async throws {
+        let directory = ServerTestDirectory()
+        let replica = try await Self.replica(directory)
+        let bomb = Gzip.compress([UInt8](repeating: 0, count: 256 << 20))
+        let server = try ScriptedHTTPServer { _ in
+            .init(status: 307, headers: [("Location", "/v1/sync"), ("Content-Encoding", "gzip")], body: bomb)
+        }
+        defer { server.stop() }
+        let client = Self.client(server.url, maxResponseBytes: 1 << 20)
+        let outcome = try #require(await Self.outcome(within: .seconds(30)) { try await client.sync(replica) }, "sync still running after 30 s")
+        #expect {
+            try outcome.result.get()
+        } throws: { error in
+            guard case .protocolViolation(let reason) = error as? SyncClientError else { return false }
+            return reason.contains("Content-Encoding 'gzip'")
+        }
+        #expect(server.requests.count == 1)
+    }
+
+    @Test("a body that drips a byte every 100 ms past the request's timeout ends in a timeout, not a sync that never ends")
+    func drippingBodyTimesOut() async throws {
+        let directory = ServerTestDirectory()
+        let replica = try await Self.replica(directory)
+        // 3,000 bytes at 10 a second: 300 s of a body that never stops moving.
+        let drip = ScriptedHTTPServer.Stream(piece: [0x20], interval: .milliseconds(100), declaredLength: 3000)
+        let server = try ScriptedHTTPServer { _ in .init(status: 200, headers: [("Content-Type", "application/json")], stream: drip) }
+        defer { server.stop() }
+        let client = Self.client(server.url, timeout: 2)
+        let outcome = try #require(await Self.outcome(within: .seconds(30)) { try await client.sync(replica) }, "sync still running after 30 s")
+        #expect {
+            try outcome.result.get()
+        } throws: { error in
+            guard case .unreachable(let reason) = error as? SyncClientError else { return false }
+            return reason.contains("timed out")
+        }
+        #expect(server.requests.count == 1)
+        print("dripping body: sync timed out after \(outcome.elapsed)")
     }
 
     enum Elsewhere: String, CaseIterable, Sendable {

@@ -1,45 +1,67 @@
+import AsyncHTTPClient
 import Foundation
-import Synchronization
+import NIOCore
+import NIOHTTP1
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// The HTTP exchanges of a ``SyncClient``, guarded against a hostile or compromised server:
+/// The HTTP exchanges of a ``SyncClient``, guarded against a hostile or compromised server.
+/// Built on AsyncHTTPClient on every platform (docs/RELIABILITY.md, "The client", says why
+/// not URLSession: on Linux it buffers a redirect's body where nothing can bound it).
 ///
-/// - a redirect is never followed here: URLSession would re-send every header, the
-///   `Authorization` with the token included, to whatever host the `Location` names (and
-///   on Linux it drops the body of a 307). The 3xx comes back as the answer, and
-///   ``SyncClient`` decides (it re-sends a 307/308 within the same origin only);
-/// - an answer with a `Content-Encoding` is refused as soon as its headers arrive: URLSession
-///   (libcurl on Linux, CFNetwork on Darwin) would inflate it before our code sees a byte.
-///   ``SyncClient`` asks for `identity`, so an honest server never sends one;
-/// - a body is collected chunk by chunk and the task cancelled as soon as it passes
-///   `maxBodyBytes`;
-/// - on Linux the delegate runs on an ``InlineQueue``: libcurl keeps inflating a body after
-///   the task is cancelled (nothing stops its read loop from a delegate), and on a real
-///   operation queue the inflated chunks pile up faster than the delegate drops them (a
-///   256 KiB gzip bomb held 323 MiB). Run inline, each chunk is dropped as it is made.
+/// - a redirect is never followed here (`redirectConfiguration: .disallow`): the 3xx comes
+///   back as the answer, and ``SyncClient`` decides (it re-sends a 307/308 within the same
+///   origin only, so the token never goes anywhere else);
+/// - nothing is inflated here (`decompression: .disabled`), and an answer with a
+///   `Content-Encoding` is refused at its headers, before a byte of its body is read
+///   (``SyncClient`` asks for `identity`, so an honest server never sends one);
+/// - every body, of every status (3xx included), is counted as it streams and the transfer
+///   stopped as soon as it passes `maxBodyBytes`; one that announces more is stopped at its
+///   headers. A redirect's body is counted and dropped, never kept;
+/// - each exchange has one deadline, `timeout` after it starts, that holds while bytes flow:
+///   a body that drips forever ends as ``Failed`` ("timed out").
+///
+/// One `HTTPClient` per transport (its connection pool kept between the requests of a sync),
+/// on the process's shared event loop group, so no thread is started per client; it is shut
+/// down, without blocking, when the transport (the last copy of its ``SyncClient``) goes away.
 final class GuardedTransport: Sendable {
-    private let session: URLSession
-    private let guardian: Guardian
+    private let client: HTTPClient
+    /// `timeout` for AsyncHTTPClient, whose own deadline ends at the answer's headers.
+    private let headDeadline: TimeAmount
+    let maxBodyBytes: Int
+    let timeout: Duration
 
     init(maxBodyBytes: Int, timeout: TimeInterval) {
-        guardian = Guardian(maxBodyBytes: maxBodyBytes)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.httpShouldSetCookies = false
-        #if canImport(FoundationNetworking)
-            session = URLSession(configuration: configuration, delegate: guardian, delegateQueue: InlineQueue())
-        #else
-            session = URLSession(configuration: configuration, delegate: guardian, delegateQueue: nil)
-        #endif
+        self.maxBodyBytes = maxBodyBytes
+        let milliseconds = Int64((min(max(0, timeout), 1e9) * 1000).rounded(.up))
+        self.timeout = .milliseconds(milliseconds)
+        headDeadline = .milliseconds(milliseconds)
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
+        // A failed connection fails the request at once; SyncClient has its own retries and backoff.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    // The session keeps its delegate until it is invalidated.
-    deinit { session.finishTasksAndInvalidate() }
+    // The callback form does not block (syncShutdown would, and must not run on the
+    // cooperative pool); it keeps the client alive until its connections are closed.
+    deinit { client.shutdown { _ in } }
 
-    /// The body passed `maxBodyBytes`; the transfer was stopped there.
+    /// What is sent: always a POST.
+    struct Request: Sendable {
+        var url: URL
+        var headers: [(name: String, value: String)]
+        var body: [UInt8]
+    }
+
+    /// What came back: the whole body, at most `maxBodyBytes` (empty for a 3xx).
+    struct Answer: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+
+        /// The first value of a header, by name in any case.
+        func header(_ name: String) -> String? { headers.first(name: name) }
+    }
+
+    /// The body passed (or announced more than) `maxBodyBytes`; the transfer was stopped there.
     struct TooLarge: Error {}
 
     /// The answer came with this `Content-Encoding`; the transfer was stopped at its headers.
@@ -47,112 +69,71 @@ final class GuardedTransport: Sendable {
         var encoding: String
     }
 
-    /// Sends `request` and returns the whole body (at most `maxBodyBytes`) and the response.
-    func send(_ request: URLRequest) async throws -> (Data, HTTPURLResponse) {
-        let task = session.dataTask(with: request)
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                guardian.start(task, continuation)
-                task.resume()
-                // Cancelled before the task existed: the handler below had nothing to cancel.
-                if Task.isCancelled { task.cancel() }
+    /// The exchange failed before a whole answer arrived (no connection, connection lost,
+    /// TLS, the deadline): worth another attempt. `description` says why, for a person.
+    struct Failed: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Sends `request` and returns the answer, within `timeout` from now whatever the server
+    /// does. Throws ``TooLarge``, ``Encoded``, ``Failed`` or `CancellationError`.
+    func send(_ request: Request) async throws -> Answer {
+        let timeout = timeout
+        do {
+            return try await withThrowingTaskGroup(of: Answer?.self) { group in
+                group.addTask { try await self.exchange(request) }
+                // AsyncHTTPClient's own deadline ends at the answer's headers; this one covers the body too.
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard case let answer?? = try await group.next() else { throw Failed(description: "the request timed out after \(timeout)") }
+                return answer
             }
-        } onCancel: {
-            task.cancel()
+        } catch let error as HTTPClientError {
+            if Task.isCancelled || error == .cancelled { throw CancellationError() }
+            switch error {
+            case .deadlineExceeded, .readTimeout: throw Failed(description: "the request timed out after \(timeout)")
+            case .connectTimeout: throw Failed(description: "the connection timed out")
+            default: throw Failed(description: error.shortDescription.lowercased())
+            }
+        } catch let error as TooLarge {
+            throw error
+        } catch let error as Encoded {
+            throw error
+        } catch let error as Failed {
+            throw error
+        } catch {
+            if Task.isCancelled || error is CancellationError { throw CancellationError() }
+            throw Failed(description: "\(error)")  // connection refused, reset, TLS…: NIO's own words
         }
     }
 
-    /// The session's delegate: per-task bodies, no redirects, the size bound.
-    private final class Guardian: NSObject, URLSessionDataDelegate, Sendable {
-        let maxBodyBytes: Int
-        private let exchanges = Mutex<[Int: Exchange]>([:])
-
-        struct Exchange {
-            var continuation: CheckedContinuation<(Data, HTTPURLResponse), any Error>
-            var body = Data()
-            var tooLarge = false
-            var encoding: String?
+    private func exchange(_ request: Request) async throws -> Answer {
+        var outgoing = HTTPClientRequest(url: request.url.absoluteString)
+        outgoing.method = .POST
+        for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
+        outgoing.body = .bytes(ByteBuffer(bytes: request.body))
+        let response = try await client.execute(outgoing, timeout: headDeadline)
+        // Leaving without reading `response.body` cancels the transfer and closes the connection.
+        if let encoding = response.headers.first(name: "Content-Encoding")?.trimmingCharacters(in: CharacterSet.whitespaces),
+            !encoding.isEmpty, encoding.lowercased() != "identity"
+        {
+            throw Encoded(encoding: encoding)
         }
-
-        init(maxBodyBytes: Int) {
-            self.maxBodyBytes = maxBodyBytes
+        if let announced = response.headers.first(name: "Content-Length").flatMap(Int.init), announced > maxBodyBytes {
+            throw TooLarge()
         }
-
-        func start(_ task: URLSessionTask, _ continuation: CheckedContinuation<(Data, HTTPURLResponse), any Error>) {
-            exchanges.withLock { $0[task.taskIdentifier] = Exchange(continuation: continuation) }
+        let status = Int(response.status.code)
+        let kept = !(300...399).contains(status)  // a redirect's body is read by nobody: counted, not kept
+        var body: [UInt8] = []
+        var received = 0
+        for try await piece in response.body {
+            received += piece.readableBytes
+            guard received <= maxBodyBytes else { throw TooLarge() }
+            if kept { body.append(contentsOf: piece.readableBytesView) }
         }
-
-        func urlSession(
-            _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-            newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-        ) {
-            completionHandler(nil)  // the task completes with the 3xx itself
-        }
-
-        func urlSession(
-            _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-            completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
-        ) {
-            let encoding = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Encoding")?
-                .trimmingCharacters(in: .whitespaces)
-            guard let encoding, !encoding.isEmpty, encoding.lowercased() != "identity" else {
-                completionHandler(.allow)
-                return
-            }
-            exchanges.withLock { $0[dataTask.taskIdentifier]?.encoding = encoding }
-            completionHandler(.cancel)
-            Self.cancel(dataTask)
-        }
-
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            let tooLarge = exchanges.withLock { exchanges -> Bool in
-                guard var exchange = exchanges[dataTask.taskIdentifier], !exchange.tooLarge, exchange.encoding == nil else {
-                    return false
-                }
-                guard exchange.body.count + data.count <= maxBodyBytes else {
-                    exchange.tooLarge = true
-                    exchange.body = Data()
-                    exchanges[dataTask.taskIdentifier] = exchange
-                    return true
-                }
-                exchanges[dataTask.taskIdentifier] = nil  // one owner of the body while it grows, so append does not copy
-                exchange.body.append(data)
-                exchanges[dataTask.taskIdentifier] = exchange
-                return false
-            }
-            if tooLarge { Self.cancel(dataTask) }
-        }
-
-        /// Cancels `task` from another thread: on Linux, `cancel()` waits for the session's work
-        /// queue, the very queue an ``InlineQueue`` runs this delegate on.
-        private static func cancel(_ task: URLSessionTask) {
-            DispatchQueue.global().async { task.cancel() }
-        }
-
-        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-            guard let exchange = exchanges.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
-            if let encoding = exchange.encoding {
-                exchange.continuation.resume(throwing: Encoded(encoding: encoding))
-            } else if exchange.tooLarge {
-                exchange.continuation.resume(throwing: TooLarge())
-            } else if let error {
-                exchange.continuation.resume(throwing: error)
-            } else if let response = task.response as? HTTPURLResponse {
-                exchange.continuation.resume(returning: (exchange.body, response))
-            } else {
-                exchange.continuation.resume(throwing: URLError(.badServerResponse))
-            }
-        }
+        return Answer(status: status, headers: response.headers, body: body)
     }
 }
-
-#if canImport(FoundationNetworking)
-    /// A delegate queue that runs each callback at once, on the thread that hands it over:
-    /// swift-corelibs-foundation's URLSession calls `addOperation` from libcurl's write
-    /// callback, so the delegate sees (and can drop) each inflated chunk before libcurl
-    /// makes the next one, instead of finding them all queued in memory.
-    private final class InlineQueue: OperationQueue, @unchecked Sendable {
-        override func addOperation(_ block: @Sendable @escaping () -> Void) { block() }
-        override func addOperation(_ operation: Operation) { operation.start() }
-    }
-#endif

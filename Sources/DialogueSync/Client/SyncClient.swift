@@ -3,10 +3,6 @@ import DialogueModel
 import Foundation
 import Logging
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// Syncs a ``Replica`` with a Dialogue server over HTTP (`POST /v1/sync`).
 ///
 /// Each round trip pushes a page of what the server lacks and pulls a page of what the
@@ -301,18 +297,16 @@ public struct SyncClient: Sendable {
         let transport = try transport.get()
         var body: Data
         do { body = try JSONEncoder().encode(request) } catch { throw .protocolViolation("cannot encode the request: \(error)") }
-        var urlRequest = URLRequest(url: configuration.server.appendingPathComponent(path))
-        urlRequest.httpMethod = "POST"
-        urlRequest.timeoutInterval = configuration.timeout
-        urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        // identity: an answer the transport inflates cannot be bounded as it arrives (see GuardedTransport).
-        urlRequest.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
-        urlRequest.setValue("Bearer \(configuration.token)", forHTTPHeaderField: "Authorization")
+        var headers = [
+            // identity: an encoded answer is refused unread (see GuardedTransport).
+            ("Content-Type", "application/json"), ("Accept-Encoding", "identity"), ("Authorization", "Bearer \(configuration.token)"),
+        ]
         if configuration.compressRequests, body.count > 1024 {
             body = Data(Gzip.compress([UInt8](body)))
-            urlRequest.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
+            headers.append(("Content-Encoding", "gzip"))
         }
-        urlRequest.httpBody = body
+        var outgoing = GuardedTransport.Request(
+            url: configuration.server.appendingPathComponent(path), headers: headers.map { (name: $0.0, value: $0.1) }, body: [UInt8](body))
         var attempt = 0
         var redirects = 0
         while true {
@@ -321,14 +315,14 @@ public struct SyncClient: Sendable {
             // How long the server asked us to wait (429's Retry-After), if longer than the backoff.
             var serverDelay: Duration = .zero
             do {
-                let (data, http) = try await transport.send(urlRequest)
-                if (300...399).contains(http.statusCode) {
-                    urlRequest.url = try redirectTarget(of: http, from: urlRequest.url!)
+                let http = try await transport.send(outgoing)
+                if (300...399).contains(http.status) {
+                    outgoing.url = try redirectTarget(of: http, from: outgoing.url)
                     redirects += 1
                     guard redirects <= 5 else { throw SyncClientError.protocolViolation("the server redirected more than 5 times") }
                     continue
                 }
-                var payload = [UInt8](data)
+                var payload = http.body
                 // A gzip'd body without a Content-Encoding is inflated here, under the same bound.
                 if payload.starts(with: [0x1F, 0x8B]) {
                     do { payload = try Gzip.decompress(payload, limit: configuration.maxResponseBytes) } catch let failure as Gzip.Failure {
@@ -339,14 +333,14 @@ public struct SyncClient: Sendable {
                         throw SyncClientError.protocolViolation("the server's gzip answer cannot be read: \(error)")
                     }
                 }
-                switch http.statusCode {
+                switch http.status {
                 case 200:
                     do { return try JSONDecoder().decode(Answer.self, from: Data(payload)) } catch {
                         throw SyncClientError.protocolViolation("the server's answer cannot be read: \(error)")
                     }
                 case 409 where retryingConflicts, 500...599:
                     // 409: the same changes were being stored concurrently; worth another try.
-                    reason = "server answered \(http.statusCode)"
+                    reason = "server answered \(http.status)"
                 case 429 where Self.retryAfter(http).map({ $0 <= configuration.retry.maxDelay }) ?? false:
                     // Rate limited for a moment: wait as long as the server asks, then try again.
                     serverDelay = Self.retryAfter(http)!
@@ -354,7 +348,7 @@ public struct SyncClient: Sendable {
                 default:
                     let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(payload))
                     throw SyncClientError.refused(
-                        status: http.statusCode, code: error?.error.code ?? "http_\(http.statusCode)",
+                        status: http.status, code: error?.error.code ?? "http_\(http.status)",
                         message: error?.error.message ?? String(decoding: payload.prefix(200), as: UTF8.self),
                         rejected: error?.error.rejected ?? [])
                 }
@@ -368,10 +362,10 @@ public struct SyncClient: Sendable {
                         + "refusing it unread (an encoded answer can inflate without bound)")
             } catch is CancellationError {
                 throw .cancelled
-            } catch let error as URLError where error.code == .cancelled {
-                throw .cancelled
+            } catch let failed as GuardedTransport.Failed {
+                reason = failed.description
             } catch {
-                reason = "\(error.localizedDescription)"
+                reason = "\(error)"
             }
             attempt += 1
             guard attempt < configuration.retry.maxAttempts else {
@@ -387,16 +381,16 @@ public struct SyncClient: Sendable {
     /// A 429's `Retry-After` in seconds (the HTTP-date form is not used by the server), if any.
     /// A wait longer than the retry policy's `maxDelay` is not waited for: the sync stops with
     /// the server's `rate_limited` refusal instead of hanging.
-    static func retryAfter(_ response: HTTPURLResponse) -> Duration? {
-        guard let value = response.value(forHTTPHeaderField: "Retry-After"), let seconds = Int(value), seconds >= 0 else { return nil }
+    static func retryAfter(_ response: GuardedTransport.Answer) -> Duration? {
+        guard let value = response.header("Retry-After"), let seconds = Int(value), seconds >= 0 else { return nil }
         return .seconds(seconds)
     }
 
     /// Where a 3xx may be followed: a 307 or 308 (method and body kept) to the configured
     /// server's own origin. Anything else is refused before the token goes anywhere.
-    func redirectTarget(of response: HTTPURLResponse, from url: URL) throws(SyncClientError) -> URL {
-        let status = response.statusCode
-        guard let location = response.value(forHTTPHeaderField: "Location"),
+    func redirectTarget(of response: GuardedTransport.Answer, from url: URL) throws(SyncClientError) -> URL {
+        let status = response.status
+        guard let location = response.header("Location"),
             let target = URL(string: location, relativeTo: url)?.absoluteURL
         else { throw .protocolViolation("the server answered \(status) without a usable Location") }
         guard [307, 308].contains(status), let origin = ServerAddress.Origin(target),
