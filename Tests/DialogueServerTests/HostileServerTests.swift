@@ -34,6 +34,10 @@ struct HostileServerTests {
         return SyncClient(configuration: configuration, sleep: { _ in })
     }
 
+    /// How long a sync that must end is given: a few seconds alone, but the full suite on two
+    /// busy cores has stretched a 2 s request deadline to 20 s. The old transport never ended.
+    static let patience: Duration = .seconds(120)
+
     /// How `sync` ended, and after how long; nil if it had not ended within `limit` (it is
     /// then left alone: the URLSession transport's redirect body ignored cancellation, and
     /// its `cancel()` blocked the cancelling thread, so waiting or cancelling hung the suite
@@ -71,7 +75,8 @@ struct HostileServerTests {
         let server = try ScriptedHTTPServer { _ in .init(status: status, headers: [("Location", "/v1/sync")], stream: endless) }
         defer { server.stop() }
         let client = Self.client(server.url, maxResponseBytes: 1 << 20)
-        let outcome = try #require(await Self.outcome(within: .seconds(30)) { try await client.sync(replica) }, "sync still running after 30 s")
+        let outcome = try #require(
+            await Self.outcome(within: Self.patience) { try await client.sync(replica) }, "sync still running after \(Self.patience)")
         #expect(throws: SyncClientError.responseTooLarge(limit: 1 << 20)) { try outcome.result.get() }
         #expect((1...5).contains(server.requests.count))
         print("endless \(status) body: sync refused it after \(outcome.elapsed), \(server.requests.count) requests")
@@ -87,7 +92,8 @@ struct HostileServerTests {
         }
         defer { server.stop() }
         let client = Self.client(server.url, maxResponseBytes: 1 << 20)
-        let outcome = try #require(await Self.outcome(within: .seconds(30)) { try await client.sync(replica) }, "sync still running after 30 s")
+        let outcome = try #require(
+            await Self.outcome(within: Self.patience) { try await client.sync(replica) }, "sync still running after \(Self.patience)")
         #expect {
             try outcome.result.get()
         } throws: { error in
@@ -106,7 +112,8 @@ struct HostileServerTests {
         let server = try ScriptedHTTPServer { _ in .init(status: 200, headers: [("Content-Type", "application/json")], stream: drip) }
         defer { server.stop() }
         let client = Self.client(server.url, timeout: 2)
-        let outcome = try #require(await Self.outcome(within: .seconds(30)) { try await client.sync(replica) }, "sync still running after 30 s")
+        let outcome = try #require(
+            await Self.outcome(within: Self.patience) { try await client.sync(replica) }, "sync still running after \(Self.patience)")
         #expect {
             try outcome.result.get()
         } throws: { error in

@@ -88,7 +88,9 @@ final class GuardedTransport: Sendable {
                     return nil
                 }
                 defer { group.cancelAll() }
-                guard case let answer?? = try await group.next() else { throw Failed(description: "the request timed out after \(timeout)") }
+                guard case let answer?? = try await group.next() else {
+                    throw Failed(description: "the request timed out after \(timeout)")
+                }
                 return answer
             }
         } catch let error as HTTPClientError {

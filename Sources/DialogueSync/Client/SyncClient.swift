@@ -33,7 +33,8 @@ public struct SyncClient: Sendable {
         public var retry = RetryPolicy()
         /// Gzip request bodies larger than 1 KiB.
         public var compressRequests = true
-        /// Per-request timeout.
+        /// Deadline of each request, its answer's body included: a server that sends slowly
+        /// for longer fails the request as timed out (then retried like a network failure).
         public var timeout: TimeInterval = 60
 
         public init(server: URL, token: String) {
