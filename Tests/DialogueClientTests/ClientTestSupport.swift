@@ -189,7 +189,7 @@ final class LiveServer: @unchecked Sendable {
 
     /// Runs `dialogue-server serve` over `data` on `port` (output to `log`) and waits, bounded
     /// by `wait`, until it answers /health; otherwise stops it and throws with the log.
-    static func serve(data: String, home: String, port: Int, log: String, wait: Duration = .seconds(15)) async throws -> Process {
+    static func serve(data: String, home: String, port: Int, log: String, wait: Duration = .seconds(120)) async throws -> Process {
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         let process = Process()

@@ -119,7 +119,7 @@ struct FilePermissionTests {
             stderr: log)
         let store = data + "/dialogue-server.sqlite"
         // Generous: the full suite starts many processes at once on a small machine.
-        let deadline = ContinuousClock.now + .seconds(90)
+        let deadline = ContinuousClock.now + .seconds(300)
         while ContinuousClock.now < deadline {
             if ["", "-wal", "-shm"].allSatisfy({ FileManager.default.fileExists(atPath: store + $0) }) { return pid }
             if let exit = ChildProcesses.exitIfEnded(pid) {

@@ -43,7 +43,7 @@ struct UpgradeFromPreSigningTests {
         let home = scratch.path("home-server")
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         // A busy machine starts it slowly over the old store.
-        let process = try await LiveServer.serve(data: data, home: home, port: port, log: scratch.path("server.log"), wait: .seconds(60))
+        let process = try await LiveServer.serve(data: data, home: home, port: port, log: scratch.path("server.log"), wait: .seconds(300))
         return (process, "http://127.0.0.1:\(port)", store)
     }
 

@@ -68,19 +68,34 @@ struct AuthorshipMergeTests {
 struct RecreationAuthorshipTests {
     let space = SpaceID(UUID())
 
-    @Test("a partner's delete and re-create of Ada's insight does not make it theirs; setting its author after is author_mismatch")
-    func recreationKeepsTheOriginalAuthor() async throws {
+    /// Ada's and Ben's logged-in replicas holding the space, and an insight Ada captured.
+    struct Partners {
         let directory = TemporaryDirectory()
         var network = SignedNetwork()
-        let ada = try Replica(path: directory.path("ada.sqlite"))
-        let ben = try Replica(path: directory.path("ben.sqlite"))
-        let (adaMember, benMember) = (EntityID(UUID()), EntityID(UUID()))
-        try await network.login(ada, member: adaMember)
-        try await network.login(ben, member: benMember)
-        for replica in [ada, ben] { try await replica.addSpace(space) }
-        let insight = try await ada.edit(in: space) { editor in
-            try editor.captureInsight(in: try editor.createSession(title: "Visit"), text: "Questions first")
+        let ada: Replica
+        let ben: Replica
+        let adaMember = EntityID(UUID())
+        let benMember = EntityID(UUID())
+        var insight = EntityID(UUID())
+
+        init(space: SpaceID) async throws {
+            ada = try Replica(path: directory.path("ada.sqlite"))
+            ben = try Replica(path: directory.path("ben.sqlite"))
+            try await network.login(ada, member: adaMember)
+            try await network.login(ben, member: benMember)
+            for replica in [ada, ben] { try await replica.addSpace(space) }
+            insight = try await ada.edit(in: space) { editor in
+                try editor.captureInsight(in: try editor.createSession(title: "Visit"), text: "Questions first")
+            }
         }
+    }
+
+    @Test("a partner's delete and re-create of Ada's insight does not make it theirs; setting its author after is author_mismatch")
+    func recreationKeepsTheOriginalAuthor() async throws {
+        let partners = try await Partners(space: space)
+        let (ada, ben, adaMember, benMember, insight, network) = (
+            partners.ada, partners.ben, partners.adaMember, partners.benMember, partners.insight, partners.network
+        )
         try await signedSync(space, from: ada, to: ben, evidence: network.evidence)
 
         // Ben's device, through the ordinary editor: delete, create again under Ada's id.
@@ -97,17 +112,10 @@ struct RecreationAuthorshipTests {
 
     @Test("a run that deletes, re-creates and then claims Ada's insight (author = Ben) is author_mismatch at merge")
     func recreateThenClaimIsRefused() async throws {
-        let directory = TemporaryDirectory()
-        var network = SignedNetwork()
-        let ada = try Replica(path: directory.path("ada.sqlite"))
-        let ben = try Replica(path: directory.path("ben.sqlite"))
-        let (adaMember, benMember) = (EntityID(UUID()), EntityID(UUID()))
-        try await network.login(ada, member: adaMember)
-        try await network.login(ben, member: benMember)
-        for replica in [ada, ben] { try await replica.addSpace(space) }
-        let insight = try await ada.edit(in: space) { editor in
-            try editor.captureInsight(in: try editor.createSession(title: "Visit"), text: "Questions first")
-        }
+        let partners = try await Partners(space: space)
+        let (ada, ben, adaMember, benMember, insight, network) = (
+            partners.ada, partners.ben, partners.adaMember, partners.benMember, partners.insight, partners.network
+        )
         try await signedSync(space, from: ada, to: ben, evidence: network.evidence)
         // Ben's device signs, in one run: delete, create again (naming Ada's creation, as the
         // editor does), set the author to Ben. The re-creation made it "a creator" before.
@@ -135,17 +143,10 @@ struct RecreationAuthorshipTests {
 
     @Test("a forged second creation (no predecessors, an earlier timestamp) makes the authorship disputed, never the forger's")
     func forgedEarlierCreationIsDisputed() async throws {
-        let directory = TemporaryDirectory()
-        var network = SignedNetwork()
-        let ada = try Replica(path: directory.path("ada.sqlite"))
-        let ben = try Replica(path: directory.path("ben.sqlite"))
-        let (adaMember, benMember) = (EntityID(UUID()), EntityID(UUID()))
-        try await network.login(ada, member: adaMember)
-        try await network.login(ben, member: benMember)
-        for replica in [ada, ben] { try await replica.addSpace(space) }
-        let insight = try await ada.edit(in: space) { editor in
-            try editor.captureInsight(in: try editor.createSession(title: "Visit"), text: "Questions first")
-        }
+        let partners = try await Partners(space: space)
+        let (ada, ben, adaMember, benMember, insight, network) = (
+            partners.ada, partners.ben, partners.adaMember, partners.benMember, partners.insight, partners.network
+        )
         // Ben's device signs a creation of the same id that overwrote nothing, dated 1970.
         let forged = Change(
             id: Dot(ben.id, 1), timestamp: HLCTimestamp(wallTime: 1), space: space, entity: insight,

@@ -61,8 +61,15 @@ final class GuardedTransport: Sendable {
         func header(_ name: String) -> String? { headers.first(name: name) }
     }
 
-    /// The body passed (or announced more than) `maxBodyBytes`; the transfer was stopped there.
-    struct TooLarge: Error {}
+    /// The body passed (or announced more than) `limit` (`maxBodyBytes`, or
+    /// ``redirectBodyLimit`` for a 3xx); the transfer was stopped there.
+    struct TooLarge: Error {
+        var limit: Int
+    }
+
+    /// A redirect's body is read by nobody: past this, the transfer is stopped (an honest
+    /// server's is a line of HTML, a hostile one's may never end).
+    static let redirectBodyLimit = 64 << 10
 
     /// The answer came with this `Content-Encoding`; the transfer was stopped at its headers.
     struct Encoded: Error {
@@ -124,16 +131,17 @@ final class GuardedTransport: Sendable {
         {
             throw Encoded(encoding: encoding)
         }
-        if let announced = response.headers.first(name: "Content-Length").flatMap(Int.init), announced > maxBodyBytes {
-            throw TooLarge()
-        }
         let status = Int(response.status.code)
         let kept = !(300...399).contains(status)  // a redirect's body is read by nobody: counted, not kept
+        let limit = kept ? maxBodyBytes : min(maxBodyBytes, Self.redirectBodyLimit)
+        if let announced = response.headers.first(name: "Content-Length").flatMap(Int.init), announced > limit {
+            throw TooLarge(limit: limit)
+        }
         var body: [UInt8] = []
         var received = 0
         for try await piece in response.body {
             received += piece.readableBytes
-            guard received <= maxBodyBytes else { throw TooLarge() }
+            guard received <= limit else { throw TooLarge(limit: limit) }
             if kept { body.append(contentsOf: piece.readableBytesView) }
         }
         return Answer(status: status, headers: response.headers, body: body)

@@ -355,8 +355,8 @@ public struct SyncClient: Sendable {
                 }
             } catch let error as SyncClientError {
                 throw error
-            } catch is GuardedTransport.TooLarge {
-                throw .responseTooLarge(limit: configuration.maxResponseBytes)
+            } catch let tooLarge as GuardedTransport.TooLarge {
+                throw .responseTooLarge(limit: tooLarge.limit)
             } catch let encoded as GuardedTransport.Encoded {
                 throw .protocolViolation(
                     "the server answered with Content-Encoding '\(encoded.encoding)' though the client asked for identity; "
