@@ -93,8 +93,11 @@ extension Replica {
     static let changesPerHead = 1000
 
     /// From this many changes, a transaction is signed on another core while its rows are
-    /// written (below, handing the work over costs about what it saves).
-    static let changesSignedAside = 32
+    /// written. Not for ordinary edits: at 32, clustered edits in transactions of 100 ran
+    /// at 217-230k edits/s against 303-317k signed inline (three alternating pairs, quiet
+    /// machine, docs/PERFORMANCE.md): the hand-over cost more than the overlap saved. Left
+    /// for very large transactions (an import), where it is not measured to lose.
+    static let changesSignedAside = 5_000
 
     /// Puts a space's document back after a failed write: the given one when it is known
     /// to be unchanged, otherwise rebuilt from what the database holds.

@@ -35,9 +35,10 @@ extension Replica {
                 try db.execute(sql: "PRAGMA secure_delete = ON")
                 defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
                 try db.inTransaction {
-                    changes = try Int.fetchOne(
-                        db, sql: "SELECT coalesce(sum(change_count), 0) FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace)",
-                        arguments: [space.blob]) ?? 0
+                    changes =
+                        try Int.fetchOne(
+                            db, sql: "SELECT coalesce(sum(change_count), 0) FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace)",
+                            arguments: [space.blob]) ?? 0
                     for statement in Self.leavingStatements { try db.execute(sql: statement, arguments: [space.blob]) }
                     // Ids the left space shared with a space still held are materialised from that one.
                     for (other, document) in kept {

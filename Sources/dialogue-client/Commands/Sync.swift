@@ -67,7 +67,8 @@ struct Sync: AsyncParsableCommand {
                 lines.append(
                     left.contains(space)
                         ? "left \(name): the server no longer lets you use it and your space directory no longer lists it; its notes were erased from this device"
-                        : "not permitted: \(name): the server does not let you use it; nothing was sent or received for it (`dialogue-client spaces leave` stops holding it)")
+                        : "not permitted: \(name): the server does not let you use it; nothing was sent or received for it (`dialogue-client spaces leave` stops holding it)"
+                )
             }
             try global.emit(
                 Result(
