@@ -100,7 +100,16 @@ private struct ChangeGenerator {
 
     mutating func value() -> FieldValue { value(Int.random(in: 0..<Self.valueKinds, using: &random)) }
 
-    static let operationKinds = 10
+    static let operationKinds = 11
+    static let approvalKey = try! SigningKeyPair(rawRepresentation: [UInt8](repeating: 7, count: 32))
+
+    mutating func erasureTarget() -> Erasure.Target {
+        switch Int.random(in: 0..<3, using: &random) {
+        case 0: .entity(pick(entities))
+        case 1: .field(pick(entities), name())
+        default: .contributions(member: pick(entities).uuid, replicas: Array(Set((0...2).map { _ in pick(replicas) })).sorted())
+        }
+    }
 
     mutating func operation(_ kind: Int) -> DialogueModel.Operation {
         switch kind {
@@ -122,7 +131,15 @@ private struct ChangeGenerator {
             return .deleteText(ranges)
         case 7: return .insertItem(originLeft: origin(), originRight: origin(), value: value())
         case 8: return .moveItem(element: dot(), originLeft: origin(), originRight: origin(), predecessors: dots())
-        default: return .removeItem(element: dot())
+        case 9: return .removeItem(element: dot())
+        default:
+            let target = erasureTarget()
+            let approval =
+                bool()
+                ? ErasureApproval.issue(
+                    space: pick(spaces), replica: pick(replicas), target: bool() ? target : erasureTarget(), issuedAt: int64(),
+                    signedBy: Self.approvalKey) : nil
+            return .erase(Erasure(target: target, approval: approval))
         }
     }
 
@@ -142,6 +159,8 @@ private struct ChangeGenerator {
         changes += (0..<Int.random(in: 0...12, using: &random)).map { _ in
             change(operation(Int.random(in: 0..<Self.operationKinds, using: &random)))
         }
+        // Every content-carrying kind once more, its content erased (kept hash, placeholders).
+        changes += [2, 3, 4, 5, 7].map { change(operation($0)).erasingContent() }
         changes.shuffle(using: &random)
         return changes
     }
@@ -252,6 +271,8 @@ private func utf8Strings(_ change: Change) -> [[UInt8]] {
     case .create(let kind, _): strings.append(Array(kind.utf8))
     case .set(let v, _), .add(let v), .remove(let v, _), .insertItem(_, _, let v): strings += value(v)
     case .insertText(_, _, let text): strings.append(Array(text.utf8))
+    case .erase(let erasure):
+        if case .field(_, let field) = erasure.target { strings.append(Array(field.utf8)) }
     case .delete, .deleteText, .moveItem, .removeItem: break
     }
     return strings
@@ -547,7 +568,7 @@ struct ChangeCodecTests {
         #expect(batch.bytes == ChangeCodec.encode([expected]))
     }
 
-    @Test(arguments: [UInt8(10), 11, 0x80, 0xFF])
+    @Test(arguments: [UInt8(11), 12, 0x7F, 0x8B, 0xFF])
     func unknownOperationTag(tag: UInt8) {
         var batch = CraftedBatch.single(tag: tag)
         batch.ops.byte(0)

@@ -66,12 +66,16 @@ struct ConvergenceSimulation {
     /// Whether replicas sometimes reopen: a fresh document replays what it holds, so its
     /// authors' bookkeeping (which dependencies are covered) starts afresh.
     var reopens = false
+    /// Whether replicas sometimes erase (an entity, a field's history or a replica's
+    /// contributions); each replica then rebuilds from its stripped log, as a store does.
+    var erasures = false
 
     init(seed: UInt64) {
         self.seed = seed
         random = SplitMix64(seed: seed)
         let count = Int.random(in: 3...5, using: &random)
         for index in 0..<count {
+            defer { documents[index].startJournal(omittingVerbatimHead: false) }
             // Replica IDs in random order so that tie-breaks are exercised both ways.
             replicas.append(ReplicaID(rawValue: UInt64.random(in: 1...1000, using: &random) * 8 + UInt64(index))!)
             documents.append(SpaceDocument(space: space))
@@ -112,7 +116,19 @@ struct ConvergenceSimulation {
         batch = batch.filter { _ in fraction >= 1 || Double.random(in: 0..<1, using: &random) < fraction }
         batch += batch.filter { _ in Int.random(in: 0..<5, using: &random) == 0 }  // duplicates
         batch.shuffle(using: &random)
+        let erasuresBefore = documents[to].erasures.count
         for change in batch { try documents[to].apply(change) }
+        if documents[to].erasures.count > erasuresBefore { try rebuild(to) }
+    }
+
+    /// Rewrites a replica's log without what its erasures erase and rebuilds its document
+    /// from it, as a replica or a server does after applying an erasure.
+    mutating func rebuild(_ index: Int) throws {
+        let log = documents[index].strippingErased(documents[index].journal ?? []).changes
+        var fresh = try documents[index].rebuilt(from: log)
+        fresh.startJournal(omittingVerbatimHead: false)
+        fresh.journal = log
+        documents[index] = fresh
     }
 
     /// Replaces a replica's document by one rebuilt from what it holds (in random order:
@@ -122,9 +138,24 @@ struct ConvergenceSimulation {
         let log = allChanges.values.filter { held.contains(Dot($0.replica, $0.lastCounter)) }
             .sorted { ($0.replica, $0.id.counter) < ($1.replica, $1.id.counter) }
         var fresh = SpaceDocument(space: space)
+        fresh.startJournal(omittingVerbatimHead: false)
         try fresh.apply(log.shuffled(using: &random))  // checked, as when received
         try fresh.apply(documents[index].pendingChanges)
         documents[index] = fresh
+        if !fresh.erasures.isEmpty { try rebuild(index) }
+    }
+
+    mutating func eraseRandomly(_ index: Int, entity: EntityID) throws {
+        let target: Erasure.Target
+        switch Int.random(in: 0..<4, using: &random) {
+        case 0: target = .entity(entity)
+        case 1: target = .field(entity, "summary")
+        case 2: target = .field(entity, ["title", "participants", "agenda"].randomElement(using: &random)!)
+        default: target = .contributions(member: UUID(), replicas: [replicas.randomElement(using: &random)!])
+        }
+        let change = documents[index].erase(Erasure(target: target), by: context(index))
+        record([change])
+        try rebuild(index)
     }
 
     mutating func context(_ replica: Int) -> EditContext {
@@ -138,8 +169,13 @@ struct ConvergenceSimulation {
 
     mutating func editRandomly(_ index: Int) throws {
         let entity = entityPool.randomElement(using: &random)!
+        if erasures, Int.random(in: 0..<15, using: &random) == 0 {
+            try eraseRandomly(index, entity: entity)
+            return
+        }
         var document = documents[index]
         defer { documents[index] = document }
+        guard !document.isErased(entity) else { return }  // an editor refuses an erased entity
         guard document.kind(of: entity) != nil else {
             record([document.create(entity, kind: EntityKind.session.rawValue, by: context(index))])
             return

@@ -199,6 +199,8 @@ func alterations(of change: Change) -> [(String, Change)] {
         alter("predecessors") { $0.operation = .moveItem(element: element, originLeft: left, originRight: right, predecessors: predecessors.map(flip)) }
     case .removeItem(let element):
         alter("element") { $0.operation = .removeItem(element: flip(element)) }
+    case .erase(let erasure):
+        alter("target") { $0.operation = .erase(Erasure(target: .field($0.entity, "altered"), approval: erasure.approval)) }
     }
     return result
 }

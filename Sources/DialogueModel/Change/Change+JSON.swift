@@ -9,10 +9,12 @@ import Foundation
 ///  "op": {"kind": "insertText", "left": "00000000000000a1@41", "right": null, "text": "Hello"}}
 /// ```
 /// Dots are `replica@counter`; timestamps `wallTime.logical`. Operation kinds and their
-/// fields are listed in `docs/PROTOCOL.md`.
+/// fields are listed in `docs/PROTOCOL.md`. A change whose content was erased has
+/// `"erased": "<base64 of its 32-byte content hash>"` and placeholders in its operation
+/// (values `null`, text of U+001A).
 extension Change: Codable {
     enum CodingKeys: String, CodingKey {
-        case id, hlc, space, entity, field, deps, op
+        case id, hlc, space, entity, field, deps, op, erased
     }
 
     public init(from decoder: any Decoder) throws {
@@ -24,6 +26,9 @@ extension Change: Codable {
             field: try container.decode(String.self, forKey: .field),
             dependencies: try container.decodeIfPresent([Dot].self, forKey: .deps) ?? [],
             operation: try container.decode(Operation.self, forKey: .op))
+        if container.contains(.erased) {
+            erasedContentHash = try container.decodeBase64(forKey: .erased, count: 32)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -35,6 +40,7 @@ extension Change: Codable {
         try container.encode(field, forKey: .field)
         try container.encode(dependencies, forKey: .deps)
         try container.encode(operation, forKey: .op)
+        if let erasedContentHash { try container.encodeBase64(erasedContentHash, forKey: .erased) }
     }
 }
 
@@ -87,11 +93,11 @@ extension Dot {
 
 extension Operation: Codable {
     enum CodingKeys: String, CodingKey {
-        case kind, entityKind, predecessors, observed, value, left, right, text, ranges, element
+        case kind, entityKind, predecessors, observed, value, left, right, text, ranges, element, target, approval
     }
 
     enum Kind: String, Codable {
-        case create, delete, set, add, remove, insertText, deleteText, insertItem, moveItem, removeItem
+        case create, delete, set, add, remove, insertText, deleteText, insertItem, moveItem, removeItem, erase
     }
 
     public init(from decoder: any Decoder) throws {
@@ -127,6 +133,11 @@ extension Operation: Codable {
                 predecessors: try c.decodeIfPresent([Dot].self, forKey: .predecessors) ?? [])
         case .removeItem:
             self = .removeItem(element: try c.decode(Dot.self, forKey: .element))
+        case .erase:
+            self = .erase(
+                Erasure(
+                    target: try c.decode(Erasure.Target.self, forKey: .target),
+                    approval: try c.decodeIfPresent(ErasureApproval.self, forKey: .approval)))
         }
     }
 
@@ -173,6 +184,10 @@ extension Operation: Codable {
         case .removeItem(let element):
             try c.encode(Kind.removeItem, forKey: .kind)
             try c.encode(element, forKey: .element)
+        case .erase(let erasure):
+            try c.encode(Kind.erase, forKey: .kind)
+            try c.encode(erasure.target, forKey: .target)
+            try c.encodeIfPresent(erasure.approval, forKey: .approval)
         }
     }
 }

@@ -23,6 +23,10 @@ public struct Change: Hashable, Sendable {
     private var storedOperation: Operation
     /// How many counters the change occupies (stored: counting a run's scalars is O(n)).
     public private(set) var counterSpan: UInt64
+    /// Set when an erasure dropped the change's content: the hash of the content it had
+    /// (32 bytes), which its digest links in place of hashing the placeholder operation
+    /// now held (see ``erasingContent()``), so that the author's chain still verifies.
+    public internal(set) var erasedContentHash: [UInt8]?
 
     public init(
         id: Dot, timestamp: HLCTimestamp, space: SpaceID, entity: EntityID, field: String, dependencies: [Dot] = [],

@@ -8,6 +8,10 @@ struct BatchDecoder {
     var entities: [EntityID] = []
     var strings: [String] = []
     var count = 0
+    /// Erased characters still allowed in this batch: a stripped insertion stores only its
+    /// length, so lengths are capped as a whole (32 Mi, the largest body anyone accepts),
+    /// or a small hostile batch could claim gigabytes of placeholders.
+    var erasedScalarsLeft = 1 << 25
     var heads: ByteReader
     var places: ByteReader
     var deps: ByteReader
@@ -68,7 +72,9 @@ struct BatchDecoder {
             let logicalRaw = try heads.varint()
             guard logicalRaw <= UInt64(UInt16.max) else { throw .malformed(section: "heads", reason: "logical clock overflow") }
             let tagByte = try heads.byte()
-            guard let tag = ChangeCodec.OperationTag(rawValue: tagByte) else { throw .unknownOperation(tagByte) }
+            let erased = tagByte & ChangeCodec.erasedFlag != 0
+            guard let tag = ChangeCodec.OperationTag(rawValue: tagByte & ~ChangeCodec.erasedFlag) else { throw .unknownOperation(tagByte) }
+            let erasedHash = erased ? Array(try ops.raw(32)) : nil
             let space = spaces[try places.count(atMost: spaces.count - 1, "space index")]
             let entity = entities[try places.count(atMost: entities.count - 1, "entity index")]
             let field = strings[try places.count(atMost: strings.count - 1, "field index")]
@@ -76,10 +82,14 @@ struct BatchDecoder {
             for _ in 0..<(try deps.count(atMost: deps.remaining, "dependency count")) {
                 dependencies.append(try Self.dot(from: &deps, replicas: replicas))
             }
-            let operation = try self.operation(tag, own: counter)
-            let change = Change(
+            let operation = try self.operation(tag, own: counter, erased: erased)
+            var change = Change(
                 id: Dot(replica, counter), timestamp: HLCTimestamp(wallTime: wall, logical: UInt16(logicalRaw)), space: space,
                 entity: entity, field: field, dependencies: dependencies, operation: operation)
+            if let erasedHash {
+                change.markContentErased(hash: erasedHash)
+                if let problem = change.erasureShapeProblem { throw .malformed(section: "operations", reason: problem) }
+            }
             guard change.counterSpan >= 1, counter <= UInt64.max - change.counterSpan else {
                 throw .malformed(section: "operations", reason: "change \(change.id) occupies no counters or overflows")
             }
@@ -92,7 +102,7 @@ struct BatchDecoder {
         return changes
     }
 
-    mutating func operation(_ tag: ChangeCodec.OperationTag, own: UInt64) throws(CodecError) -> Operation {
+    mutating func operation(_ tag: ChangeCodec.OperationTag, own: UInt64, erased: Bool) throws(CodecError) -> Operation {
         switch tag {
         case .create:
             let kind = strings[try ops.count(atMost: strings.count - 1, "kind index")]
@@ -110,6 +120,11 @@ struct BatchDecoder {
         case .insertText:
             let originLeft = try origin(own: own)
             let originRight = try origin(own: own)
+            if erased {
+                let length = try ops.count(atMost: erasedScalarsLeft, "erased text length")
+                erasedScalarsLeft -= length
+                return .insertText(originLeft: originLeft, originRight: originRight, text: Change.erasedText(count: UInt64(length)))
+            }
             let length = try ops.count(atMost: texts.remaining, "text length")
             return .insertText(
                 originLeft: originLeft, originRight: originRight, text: try Self.utf8(try texts.raw(length), section: "texts"))
@@ -139,6 +154,41 @@ struct BatchDecoder {
         case .removeItem:
             guard let element = try origin(own: own) else { throw .malformed(section: "operations", reason: "remove without element") }
             return .removeItem(element: element)
+        case .erase:
+            let target = try self.target()
+            switch try ops.byte() {
+            case 0: return .erase(Erasure(target: target))
+            case 1:
+                let space = SpaceID(UUID(byteArray: Array(try ops.raw(16))))
+                let replica = replicas[try ops.count(atMost: replicas.count - 1, "replica index")]
+                let approved = try self.target()
+                let issuedAt = try ops.signed()
+                guard let signer = PublicSigningKey(rawRepresentation: Array(try ops.raw(32))) else {
+                    throw .malformed(section: "operations", reason: "an erasure approval's signer is not a key")
+                }
+                let signature = Array(try ops.raw(64))
+                let approval = ErasureApproval(
+                    space: space, replica: replica, target: approved, issuedAt: issuedAt, signer: signer, signature: signature)
+                return .erase(Erasure(target: target, approval: approval))
+            case let flag: throw .malformed(section: "operations", reason: "unknown erasure approval flag \(flag)")
+            }
+        }
+    }
+
+    mutating func target() throws(CodecError) -> Erasure.Target {
+        switch try ops.byte() {
+        case 0: return .entity(entities[try ops.count(atMost: entities.count - 1, "entity index")])
+        case 1:
+            let entity = entities[try ops.count(atMost: entities.count - 1, "entity index")]
+            return .field(entity, strings[try ops.count(atMost: strings.count - 1, "field index")])
+        case 2:
+            let member = UUID(byteArray: Array(try ops.raw(16)))
+            var erased: [ReplicaID] = []
+            for _ in 0..<(try ops.count(atMost: ops.remaining, "device count")) {
+                erased.append(replicas[try ops.count(atMost: replicas.count - 1, "replica index")])
+            }
+            return .contributions(member: member, replicas: erased)
+        case let kind: throw .malformed(section: "operations", reason: "unknown erasure target \(kind)")
         }
     }
 

@@ -50,6 +50,12 @@ public enum CodecError: Error, Equatable, Sendable, CustomStringConvertible {
 ///   ops:    per operation kind (origins as replica index + 1 or 0 for none, then the
 ///           counter as zz delta from the change's own counter; values tagged)
 ///   texts:  UTF-8 of inserted text, concatenated (lengths in ops)
+/// erase (tag 10): target (0 entity index · 1 entity index, field string index · 2 member
+///   16 bytes, count, replica index each) · approval (0, or 1 then space 16 bytes,
+///   replica index, target as before, issued-at zz, signer 32 bytes, signature 64 bytes)
+/// a change whose content was erased: its tag or'ed with 0x80, its ops entry led by the
+///   kept 32-byte content hash, a text insertion's length counting erased characters
+///   that the texts column does not hold
 /// ```
 /// Grouping alike values into columns is what lets gzip find the patterns (as in
 /// Automerge's columnar format).
@@ -59,8 +65,13 @@ public enum ChangeCodec {
     static let magic: [UInt8] = Array("DLGC".utf8)
 
     enum OperationTag: UInt8 {
-        case create = 0, delete, set, add, remove, insertText, deleteText, insertItem, moveItem, removeItem
+        case create = 0, delete, set, add, remove, insertText, deleteText, insertItem, moveItem, removeItem, erase
     }
+
+    /// Or'ed into an operation tag: the change's content was erased; its kept content hash
+    /// (32 bytes) leads its entry in the operations column, and a stripped text insertion
+    /// has only its length there (its characters are ``Change/erasedScalar``, not stored).
+    static let erasedFlag: UInt8 = 0x80
 
     enum ValueTag: UInt8 {
         case null = 0, falseValue, trueValue, int, string, timestamp, reference
@@ -232,6 +243,13 @@ private struct BatchEncoder {
             deps.varint(dot.counter)
         }
         let own = change.id.counter
+        let flag: UInt8
+        if let erased = change.erasedContentHash {
+            flag = ChangeCodec.erasedFlag
+            ops.raw(erased)
+        } else {
+            flag = 0
+        }
         switch change.operation {
         case .create(let kind, let predecessors):
             heads.byte(ChangeCodec.OperationTag.create.rawValue)
@@ -241,22 +259,22 @@ private struct BatchEncoder {
             heads.byte(ChangeCodec.OperationTag.delete.rawValue)
             dotList(observed.lastDots)
         case .set(let value, let predecessors):
-            heads.byte(ChangeCodec.OperationTag.set.rawValue)
+            heads.byte(ChangeCodec.OperationTag.set.rawValue | flag)
             self.value(value)
             dotList(predecessors)
         case .add(let value):
-            heads.byte(ChangeCodec.OperationTag.add.rawValue)
+            heads.byte(ChangeCodec.OperationTag.add.rawValue | flag)
             self.value(value)
         case .remove(let value, let observed):
-            heads.byte(ChangeCodec.OperationTag.remove.rawValue)
+            heads.byte(ChangeCodec.OperationTag.remove.rawValue | flag)
             self.value(value)
             dotList(observed)
         case .insertText(let originLeft, let originRight, let text):
-            heads.byte(ChangeCodec.OperationTag.insertText.rawValue)
+            heads.byte(ChangeCodec.OperationTag.insertText.rawValue | flag)
             origin(originLeft, own: own)
             origin(originRight, own: own)
             ops.varint(text.utf8.count)
-            texts.raw(text.utf8)
+            if flag == 0 { texts.raw(text.utf8) }  // erased characters are one byte each
         case .deleteText(let ranges):
             heads.byte(ChangeCodec.OperationTag.deleteText.rawValue)
             ops.varint(ranges.count)
@@ -266,7 +284,7 @@ private struct BatchEncoder {
                 ops.varint(range.length)
             }
         case .insertItem(let originLeft, let originRight, let value):
-            heads.byte(ChangeCodec.OperationTag.insertItem.rawValue)
+            heads.byte(ChangeCodec.OperationTag.insertItem.rawValue | flag)
             origin(originLeft, own: own)
             origin(originRight, own: own)
             self.value(value)
@@ -279,6 +297,37 @@ private struct BatchEncoder {
         case .removeItem(let element):
             heads.byte(ChangeCodec.OperationTag.removeItem.rawValue)
             origin(element, own: own)
+        case .erase(let erasure):
+            heads.byte(ChangeCodec.OperationTag.erase.rawValue)
+            target(erasure.target)
+            if let approval = erasure.approval {
+                ops.byte(1)
+                ops.raw(approval.space.uuid.bytes)
+                ops.varint(intern(approval.replica))
+                target(approval.target)
+                ops.signed(approval.issuedAt)
+                ops.raw(approval.signer.rawRepresentation)
+                ops.raw(approval.signature)
+            } else {
+                ops.byte(0)
+            }
+        }
+    }
+
+    mutating func target(_ target: Erasure.Target) {
+        switch target {
+        case .entity(let entity):
+            ops.byte(0)
+            ops.varint(intern(entity))
+        case .field(let entity, let field):
+            ops.byte(1)
+            ops.varint(intern(entity))
+            ops.varint(intern(name: field))
+        case .contributions(let member, let replicas):
+            ops.byte(2)
+            ops.raw(member.bytes)
+            ops.varint(replicas.count)
+            for replica in replicas { ops.varint(intern(replica)) }
         }
     }
 

@@ -22,6 +22,9 @@ public enum Operation: Hashable, Sendable {
     case moveItem(element: Dot, originLeft: Dot?, originRight: Dot?, predecessors: [Dot])
     /// Removes a list element.
     case removeItem(element: Dot)
+    /// Erases content written in the space (see ``Erasure``): written on the erased entity
+    /// (or the nil entity for a member's contributions) with the empty field name.
+    case erase(Erasure)
 
     /// How many counters the operation occupies.
     public var counterSpan: UInt64 {
@@ -40,7 +43,7 @@ public enum Operation: Hashable, Sendable {
     /// The kind of field state the operation acts on.
     public var fieldType: FieldType {
         switch self {
-        case .create, .delete: .lifecycle
+        case .create, .delete, .erase: .lifecycle
         case .set: .register
         case .add, .remove: .set
         case .insertText, .deleteText: .text

@@ -171,6 +171,10 @@ extension SpaceDocument {
     // MARK: Plumbing
 
     /// Applies a locally built operation through the same path as remote changes.
+    mutating func commitLocal(_ entity: EntityID, _ field: String, _ operation: Operation, _ context: EditContext) -> Change {
+        commit(entity, field, operation, context)
+    }
+
     private mutating func commit(_ entity: EntityID, _ field: String, _ operation: Operation, _ context: EditContext) -> Change {
         let dependencies = dependencies(for: context.replica)
         let change = Change(

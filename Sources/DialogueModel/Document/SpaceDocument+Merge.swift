@@ -103,7 +103,7 @@ extension SpaceDocument {
         case .create(_, let predecessors), .set(_, let predecessors), .moveItem(_, _, _, let predecessors): named = predecessors
         case .remove(_, let observed): named = observed
         case .delete(let observed): named = observed.lastDots
-        case .add, .insertText, .deleteText, .insertItem, .removeItem: return  // references are checked as applied
+        case .add, .insertText, .deleteText, .insertItem, .removeItem, .erase: return  // references are checked as applied
         }
         guard !named.isEmpty else { return }
         if change.dependencies.isEmpty {
@@ -122,7 +122,7 @@ extension SpaceDocument {
     /// causally ready: its entity's creation, in its causal past, is then held by every
     /// replica alike. (Local edits are not checked here: the replica's editor checks them first.)
     private mutating func checkValue(_ change: Change) throws(ChangeError) {
-        guard checksFieldValues, !change.field.isEmpty else { return }
+        guard checksFieldValues, !change.field.isEmpty, !change.isContentErased else { return }
         let kind: EntityKind?
         if let last = lastCheckedKind, last.entity == change.entity {
             kind = last.kind
@@ -145,9 +145,17 @@ extension SpaceDocument {
     /// the concurrent integration if one runs; a drained one (whose refusal must leave it
     /// unrecorded) is integrated in line, after everything queued.
     mutating func applyReady(_ change: Change, held: UInt64, asGiven: Bool = false) throws(ChangeError) {
-        let original = change.id
-        let whole = change.id.counter > held
-        let change = whole ? change : change.dropping(countersThrough: held)
+        var received = change
+        var asGiven = asGiven
+        if !erasureIndex.isEmpty, !received.isContentErased, erases(received) {
+            // Content an erasure covers never lands, from a stale device or a concurrent
+            // edit alike; the journal gets the stripped change, not the one handed over.
+            received = received.erasingContent()
+            asGiven = false
+        }
+        let original = received.id
+        let whole = received.id.counter > held
+        let change = whole ? received : received.dropping(countersThrough: held)
         let ref = FieldRef(change.entity, change.field)
         let dot = change.id
         do {
@@ -168,18 +176,26 @@ extension SpaceDocument {
             case .remove(let value, let observed):
                 sets[ref, default: ORSet()].remove(value, observed: observed)
             case .insertText, .deleteText:
+                // An erased insertion keeps its characters' places (later edits may be
+                // anchored on them) and applies them deleted.
+                let erasedRun =
+                    change.isContentErased ? Operation.deleteText([DotRange(checked: dot.replica, firstCounter: dot.counter, length: change.counterSpan)]) : nil
                 if let integration = textIntegration {
                     if asGiven {
                         integration.enqueue(.init(change: original, ref: ref, dot: dot, operation: change.operation))
                     } else {
                         try integration.whenIdle { texts throws(ChangeError) in
-                            do throws(SequenceError) { try texts.apply(change.operation, to: ref, first: dot) } catch {
+                            do throws(SequenceError) {
+                                try texts.apply(change.operation, to: ref, first: dot)
+                                if let erasedRun { try texts.apply(erasedRun, to: ref, first: dot) }
+                            } catch {
                                 throw .invalidReference(dot, error)
                             }
                         }
                     }
                 } else {
                     try textStore.apply(change.operation, to: ref, first: dot)
+                    if let erasedRun { try textStore.apply(erasedRun, to: ref, first: dot) }
                 }
             case .insertItem(let originLeft, let originRight, let value):
                 try lists[ref, default: MovableList()].integrateInsert(
@@ -194,6 +210,8 @@ extension SpaceDocument {
             case .removeItem(let element):
                 guard lists[ref] != nil else { throw SequenceError.unknownElement(element) }
                 try lists[ref]!.integrateRemove(element: element)
+            case .erase(let erasure):
+                erasureIndex.record(erasure, dot: dot)
             }
         } catch let error as SequenceError {
             // A refused change leaves no trace, not even an empty field.
@@ -261,7 +279,7 @@ extension SpaceDocument {
         vector.record(last)
         lastRecorded = last
         switch change.operation {
-        case .create, .delete: break
+        case .create, .delete, .erase: break  // an erasure is no edit: it never keeps an entity alive
         default: recordEdit(of: change.entity, last)
         }
     }
@@ -276,9 +294,16 @@ extension Change {
         guard counterSpan >= 1 else { return "the operation is empty" }
         guard id.counter <= UInt64.max - counterSpan else { return "counter overflow" }
         if dependencies.contains(where: { $0.replica == replica }) { return "a change cannot name its own author as a dependency" }
+        if let problem = erasureShapeProblem { return problem }
         switch operation {
         case .deleteText(let ranges) where ranges.contains(where: { $0.length == 0 }): return "empty deletion range"
         case .create(let kind, _) where kind.isEmpty: return "empty entity kind"
+        case .erase(let erasure):
+            if let problem = erasure.shapeProblem { return problem }
+            guard field.isEmpty, entity == erasure.entity else {
+                return "an erasure is written on the erased entity (or the nil entity) with no field name"
+            }
+            return nil
         default: return nil
         }
     }

@@ -10,9 +10,9 @@ extension SpaceDocument {
         registers[FieldRef(entity, field)]?.value
     }
 
-    /// The members of a set field, in the canonical order.
+    /// The members of a set field, in the canonical order (erased members, `null`, left out).
     public func members(_ field: String, of entity: EntityID) -> [FieldValue] {
-        (sets[FieldRef(entity, field)]?.elements).map { $0.sorted() } ?? []
+        (sets[FieldRef(entity, field)]?.elements).map { $0.filter { $0 != .null }.sorted() } ?? []
     }
 
     /// The text of a text field ("" when never written).
@@ -25,9 +25,10 @@ extension SpaceDocument {
         texts[FieldRef(entity, field)]
     }
 
-    /// The visible items of a list field, in order, with their identities.
+    /// The visible items of a list field, in order, with their identities (erased items,
+    /// `null`, left out).
     public func items(_ field: String, of entity: EntityID) -> [(id: Dot, value: FieldValue)] {
-        lists[FieldRef(entity, field)]?.items ?? []
+        lists[FieldRef(entity, field)]?.items.filter { $0.value != .null } ?? []
     }
 
     /// The kind of an entity, if its creation has arrived.
@@ -38,7 +39,7 @@ extension SpaceDocument {
     /// The kind of a live (created, not deleted) entity, or `nil`: ``kind(of:)`` and
     /// ``isDeleted(_:)`` in one lookup.
     public func liveKind(of entity: EntityID) -> String? {
-        guard let stored = entityStore[entity], let kind = stored.kind.value else { return nil }
+        guard let stored = entityStore[entity], let kind = stored.kind.value, !isErased(entity) else { return nil }
         guard !stored.deletions.isEmpty else { return kind }
         return lifecycle(of: entity)?.isDeleted == true ? nil : kind
     }
@@ -49,8 +50,9 @@ extension SpaceDocument {
         entityStore[entity]?.deletions.isEmpty == false
     }
 
-    /// Whether the entity is hidden by a deletion that saw all its edits.
+    /// Whether the entity is hidden by a deletion that saw all its edits, or erased.
     public func isDeleted(_ entity: EntityID) -> Bool {
+        if isErased(entity) { return true }
         // Most entities were never deleted: answer without assembling the lifecycle.
         guard entityStore[entity]?.deletions.isEmpty == false else { return false }
         return lifecycle(of: entity)?.isDeleted ?? false

@@ -45,6 +45,8 @@ public struct SpaceDocument: Sendable {
     var lastRecorded: Dot?
     /// What each author could have seen, for checking what changes name (see `CausalPasts`).
     var causalPasts = CausalPasts()
+    /// The erasures applied (see ``Erasure``, ``erases(_:)``).
+    var erasureIndex = ErasureIndex()
     /// Off while replaying changes accepted once already (``replay(_:)``).
     var checksHistory = true
     /// Buffered changes that turned out invalid when their turn came, with the reason.

@@ -2,7 +2,8 @@
 /// "…" marking a cut) and its full length.
 ///
 /// JSON: `{"type": "created"|"deleted"|"set"|"added"|"removed"|"insertedText"|"deletedText"
-/// |"listInserted"|"listMoved"|"listRemoved", …}` with `kind` (created), `value` (set,
+/// |"listInserted"|"listMoved"|"listRemoved"|"erased"|"erasure", …}` with `target` (erasure:
+/// an ``Erasure/Target``), `kind` (created), `value` (set,
 /// added, removed, listInserted: a ``FieldValue``), `excerpt` and `length` (text; a
 /// deletion's excerpt is left out when the deleted characters are not held).
 public enum HistoryEditKind: Sendable, Hashable, Codable {
@@ -27,6 +28,10 @@ public enum HistoryEditKind: Sendable, Hashable, Codable {
     case listMoved
     /// A list element was removed.
     case listRemoved
+    /// An edit whose content an erasure dropped: only that it happened is held.
+    case erased
+    /// An erasure of this target.
+    case erasure(Erasure.Target)
 
     /// The most characters an excerpt holds before it is cut.
     public static let excerptLimit = 40
@@ -38,7 +43,7 @@ public enum HistoryEditKind: Sendable, Hashable, Codable {
         return String(view) + (scalars.count > excerptLimit ? "…" : "")
     }
 
-    private enum CodingKeys: String, CodingKey { case type, kind, value, excerpt, length }
+    private enum CodingKeys: String, CodingKey { case type, kind, value, excerpt, length, target }
 
     /// The `type` in JSON.
     public var type: String {
@@ -53,6 +58,8 @@ public enum HistoryEditKind: Sendable, Hashable, Codable {
         case .listInserted: "listInserted"
         case .listMoved: "listMoved"
         case .listRemoved: "listRemoved"
+        case .erased: "erased"
+        case .erasure: "erasure"
         }
     }
 
@@ -69,7 +76,8 @@ public enum HistoryEditKind: Sendable, Hashable, Codable {
         case .deletedText(let excerpt, let length):
             try container.encodeIfPresent(excerpt, forKey: .excerpt)
             try container.encode(length, forKey: .length)
-        case .deleted, .listMoved, .listRemoved: break
+        case .erasure(let target): try container.encode(target, forKey: .target)
+        case .deleted, .listMoved, .listRemoved, .erased: break
         }
     }
 
@@ -92,6 +100,8 @@ public enum HistoryEditKind: Sendable, Hashable, Codable {
         case "listInserted": self = .listInserted(try container.decode(FieldValue.self, forKey: .value))
         case "listMoved": self = .listMoved
         case "listRemoved": self = .listRemoved
+        case "erased": self = .erased
+        case "erasure": self = .erasure(try container.decode(Erasure.Target.self, forKey: .target))
         default:
             throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown edit type \(type)")
         }
@@ -110,9 +120,9 @@ public struct EditDescriber: Sendable {
     /// Creates a describer that has recorded no insertion yet.
     public init() {}
 
-    /// Records the text a change inserted (other changes are ignored).
+    /// Records the text a change inserted (other changes, and erased text, are ignored).
     public mutating func record(_ change: Change) {
-        guard case .insertText(_, _, let text) = change.operation else { return }
+        guard !change.isContentErased, case .insertText(_, _, let text) = change.operation else { return }
         runs[change.replica, default: []].append((change.id.counter, Array(text.unicodeScalars)))
     }
 
@@ -123,6 +133,11 @@ public struct EditDescriber: Sendable {
             return run.scalars[Int(counter - run.first)]
         }
         return nil
+    }
+
+    /// What `change` did: ``HistoryEditKind/erased`` when an erasure dropped its content.
+    public func describe(_ change: Change) -> HistoryEditKind {
+        change.isContentErased ? .erased : describe(change.operation)
     }
 
     /// What `operation` did, a text deletion with an excerpt of the characters recorded.
@@ -153,6 +168,7 @@ public struct EditDescriber: Sendable {
         case .insertItem(_, _, let value): return .listInserted(value)
         case .moveItem: return .listMoved
         case .removeItem: return .listRemoved
+        case .erase(let erasure): return .erasure(erasure.target)
         }
     }
 }

@@ -13,8 +13,10 @@ import Foundation
 /// Tags are length-prefixed ASCII, as in statements; the content is hashed apart so that
 /// an erased change's content can be dropped while its digest stays computable.
 extension Change {
-    /// SHA-256 of the change's operation (32 bytes).
+    /// SHA-256 of the change's operation (32 bytes); for a change whose content was
+    /// erased, the hash of the content it had (``erasedContentHash``).
     public var contentHash: [UInt8] {
+        if let erasedContentHash { return erasedContentHash }
         var hasher = ChangeHasher()
         return hasher.contentHash(of: operation).bytes
     }
@@ -74,7 +76,7 @@ struct ChangeHasher {
     }
 
     mutating func digest(of change: Change) -> SHA256Digest {
-        let content = contentHash(of: change.operation)
+        let computed = change.erasedContentHash == nil ? contentHash(of: change.operation) : nil
         scratch.bytes.removeAll(keepingCapacity: true)
         scratch.raw(Self.changeTag)
         scratch.replica(change.id.replica)
@@ -86,7 +88,11 @@ struct ChangeHasher {
         scratch.uuid(change.entity.uuid)
         scratch.string(change.field)
         scratch.dots(change.dependencies)
-        content.withUnsafeBytes { scratch.bytes.append(contentsOf: $0) }
+        if let computed {
+            computed.withUnsafeBytes { scratch.bytes.append(contentsOf: $0) }
+        } else {
+            scratch.raw(change.erasedContentHash!)  // kept when the content was erased
+        }
         return Self.sha256(scratch.bytes)
     }
 

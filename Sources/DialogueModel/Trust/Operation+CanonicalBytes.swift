@@ -4,7 +4,7 @@
 ///
 /// ```
 /// kind byte: 0 create · 1 delete · 2 set · 3 add · 4 remove · 5 insertText · 6 deleteText
-///            7 insertItem · 8 moveItem · 9 removeItem
+///            7 insertItem · 8 moveItem · 9 removeItem · 10 erase
 /// then its fields in declaration order:
 ///   dot            replica (8 bytes LE) · counter (LEB128)
 ///   optional dot   0, or 1 then the dot
@@ -13,6 +13,8 @@
 ///   dot ranges     count, then (replica · first counter · length) as listed
 ///   value          0 null · 1 bool (then 0/1) · 2 int (zig-zag) · 3 string · 4 timestamp (zig-zag) · 5 reference (16 bytes)
 ///   string, text   LEB128 byte count, then UTF-8
+///   erase          target (``Erasure/Target/canonicalBytes``) · approval: 0, or 1 then
+///                  its canonical bytes and its 64-byte signature
 /// ```
 extension Operation {
     /// The operation's canonical bytes (what ``Change/contentHash`` hashes after its tag).
@@ -70,6 +72,16 @@ extension Operation {
         case .removeItem(let element):
             writer.byte(9)
             writer.dot(element)
+        case .erase(let erasure):
+            writer.byte(10)
+            erasure.target.writeCanonical(to: &writer)
+            if let approval = erasure.approval {
+                writer.byte(1)
+                writer.raw(approval.canonicalBytes)
+                writer.raw(approval.signature)
+            } else {
+                writer.byte(0)
+            }
         }
     }
 }

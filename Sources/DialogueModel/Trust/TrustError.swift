@@ -30,9 +30,13 @@ public enum TrustError: Error, Hashable, Sendable, CustomStringConvertible {
     case counterGap(ReplicaID, held: UInt64, first: UInt64)
     /// Bytes that should be a key are not one.
     case invalidKey(reason: String)
+    /// An erasure its author may not write: neither approved by the server (an admin's)
+    /// nor the author's own insight (``ErasureAuthority``).
+    case erasureNotPermitted(Dot, reason: String)
 
     /// The stable code: `unknown_device`, `bad_signature`, `revoked_device`,
-    /// `replica_taken`, `author_mismatch`, `untrusted_server_key`, `counter_gap`, `invalid_key`.
+    /// `replica_taken`, `author_mismatch`, `untrusted_server_key`, `counter_gap`, `invalid_key`,
+    /// `erasure_not_permitted`.
     public var code: String {
         switch self {
         case .unknownDevice: "unknown_device"
@@ -43,13 +47,14 @@ public enum TrustError: Error, Hashable, Sendable, CustomStringConvertible {
         case .untrustedServerKey: "untrusted_server_key"
         case .counterGap: "counter_gap"
         case .invalidKey: "invalid_key"
+        case .erasureNotPermitted: "erasure_not_permitted"
         }
     }
 
     /// The change concerned, when the refusal names one.
     public var dot: Dot? {
         switch self {
-        case .authorMismatch(let dot, _, _), .reattributed(let dot, _, _): dot
+        case .authorMismatch(let dot, _, _), .reattributed(let dot, _, _), .erasureNotPermitted(let dot, _): dot
         default: nil
         }
     }
@@ -61,7 +66,7 @@ public enum TrustError: Error, Hashable, Sendable, CustomStringConvertible {
             .counterGap(let replica, _, _):
             replica
         case .badSignature(let replica, _, _): replica
-        case .authorMismatch(let dot, _, _), .reattributed(let dot, _, _): dot.replica
+        case .authorMismatch(let dot, _, _), .reattributed(let dot, _, _), .erasureNotPermitted(let dot, _): dot.replica
         case .untrustedServerKey, .invalidKey: nil
         }
     }
@@ -95,6 +100,7 @@ public enum TrustError: Error, Hashable, Sendable, CustomStringConvertible {
         case .counterGap(let replica, let held, let first):
             "changes of device \(replica) start at counter \(first), but \(held) is held: send \(held + 1) first"
         case .invalidKey(let reason): "invalid key: \(reason)"
+        case .erasureNotPermitted(let dot, let reason): "erasure \(dot) is not permitted: \(reason)"
         }
     }
 }

@@ -115,7 +115,7 @@ struct SpaceFindings {
                 standing: standing(entity, kind: kind.flatMap(EntityKind.init(rawValue:)), edits: edits),
                 edits: edits.map { change in
                     SubjectAccessReport.Edit(
-                        field: Self.isLifecycle(change) ? "" : change.field, edit: describer.describe(change.operation),
+                        field: Self.isLifecycle(change) ? "" : change.field, edit: describer.describe(change),
                         at: Int64(clamping: change.timestamp.wallTime), device: change.replica, counter: change.id.counter,
                         signing: HistorySigning.classify(change, signedUpTo: signedUpTo, legacy: legacyRanges))
                 })

@@ -218,6 +218,10 @@ private struct MarkdownWriter {
         case .listInserted(let value): "inserted \(self.value(value))"
         case .listMoved: "moved an item"
         case .listRemoved: "removed an item"
+        case .erased: "an edit whose content was erased"
+        case .erasure(.entity): "erased the whole record"
+        case .erasure(.field(_, let field)): "erased the history of \(field)"
+        case .erasure(.contributions(let member, _)): "erased everything written by member \(member.uuidString.lowercased())"
         }
     }
 }

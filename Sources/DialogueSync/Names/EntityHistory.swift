@@ -75,7 +75,7 @@ extension Replica {
         for change in changes { inserted.record(change) }
         let edits = changes.map { change in
             HistoryEdit(
-                field: Self.isLifecycle(change) ? "" : change.field, edit: inserted.describe(change.operation),
+                field: Self.isLifecycle(change) ? "" : change.field, edit: inserted.describe(change),
                 timestamp: change.timestamp, dot: change.id, author: names.author(of: change.replica),
                 signing: HistorySigning.classify(change, signedUpTo: signedUpTo, legacy: legacy))
         }

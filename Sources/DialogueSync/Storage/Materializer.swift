@@ -31,7 +31,7 @@ struct Materializer {
 
         mutating func note(_ change: Change) {
             switch change.operation {
-            case .create, .delete: lifecycle = true
+            case .create, .delete, .erase: lifecycle = true
             default: if !fields.contains(change.field) { fields.append(change.field) }
             }
         }

@@ -101,6 +101,10 @@ struct History: AsyncParsableCommand {
         case .listInserted(let new): return "added to the list: \(await value(new))"
         case .listMoved: return "moved an item of the list"
         case .listRemoved: return "removed an item from the list"
+        case .erased: return "(erased)"
+        case .erasure(.entity): return "erased the whole record"
+        case .erasure(.field(_, let field)): return "erased the history of \(field)"
+        case .erasure(.contributions(let member, _)): return "erased everything written by member \(member.uuidString.lowercased())"
         }
     }
 }

@@ -1,0 +1,44 @@
+import Foundation
+
+/// Who may erase (issue 13 item 1; docs/PRIVACY.md, "Erasure"): an admin of the space,
+/// whose erasure carries the server's ``ErasureApproval``; and the author of an insight,
+/// for that insight (or one of its fields), with no approval needed. The same rule at the
+/// server's verification and at every replica's verified merge (sync pages, bundles,
+/// relays), run after the author's chain verified, like ``AuthorshipRule``. Pure.
+public enum ErasureAuthority {
+    /// Checks every erasure in a verified run of one device whose certificate names `member`.
+    ///
+    /// - Parameters:
+    ///   - ring: the server keys trusted, for approvals.
+    ///   - origin: what the checker holds of an entity before the run: its kind and the
+    ///     members certified for the devices of its original creations (`nil`: no creation held).
+    /// - Throws: ``TrustError/erasureNotPermitted(_:reason:)``, or the approval's own
+    ///   failure (`bad_signature`, `untrusted_server_key`).
+    public static func check(
+        _ run: [Change], member: UUID, trusting ring: ServerKeyRing, origin: (EntityID) -> (kind: String, creators: Set<UUID>)?
+    ) throws(TrustError) {
+        for change in run {
+            guard case .erase(let erasure) = change.operation else { continue }
+            if let approval = erasure.approval {
+                try approval.verify(for: change, target: erasure.target, trusting: ring)
+                continue
+            }
+            let entity: EntityID
+            switch erasure.target {
+            case .entity(let erased), .field(let erased, _): entity = erased
+            case .contributions:
+                throw .erasureNotPermitted(change.id, reason: "erasing a member's contributions needs an admin's approval from the server")
+            }
+            guard let held = origin(entity) else {
+                throw .erasureNotPermitted(change.id, reason: "\(entity) is not held, so its author cannot be known")
+            }
+            guard held.kind == EntityKind.insight.rawValue else {
+                throw .erasureNotPermitted(
+                    change.id, reason: "only an admin may erase a \(held.kind); an author may erase their own insight")
+            }
+            guard held.creators == [member] else {
+                throw .erasureNotPermitted(change.id, reason: "\(entity) is not an insight of member \(member.uuidString.lowercased())")
+            }
+        }
+    }
+}
