@@ -94,7 +94,7 @@ struct ChoiceStream {
 /// What a change may refer to: the dots, text runs, list items, entities and fields the
 /// document holds, learned from the corpus and from every change applied since.
 struct ReferencePools {
-    static let operationKinds = 10
+    static let operationKinds = 11
     var dots: [Dot] = []
     var textRuns: [(first: Dot, length: UInt64)] = []
     var items: [Dot] = []
@@ -135,14 +135,38 @@ struct ReferencePools {
         var dependencies: [Dot] = []
         for _ in 0..<choices.pick(3) { dependencies.append(pickDot(&choices)) }
         let operation = makeOperation(&choices)
-        let field =
+        var field =
             switch choices.pick(8) {
             case 7: choices.text()
             default: choices.element(fields[operation.fieldType] ?? []) ?? "summary"
             }
-        return Change(
-            id: Dot(replica, counter), timestamp: timestamp, space: space, entity: entity, field: field, dependencies: dependencies,
+        var placed = entity
+        if case .erase(let erasure) = operation, choices.pick(4) != 0 {
+            placed = erasure.entity  // mostly where an erasure belongs, so it reaches the document
+            field = ""
+        }
+        var change = Change(
+            id: Dot(replica, counter), timestamp: timestamp, space: space, entity: placed, field: field, dependencies: dependencies,
             operation: operation)
+        switch choices.pick(10) {
+        case 8: change = change.erasingContent()  // what a relay holding an erasure passes on
+        case 9: change.markContentErased(hash: (0..<32).map { _ in choices.byte() })  // words under a kept hash
+        default: break
+        }
+        return change
+    }
+
+    private func pickErasureTarget(_ choices: inout ChoiceStream) -> Erasure.Target {
+        let entity = choices.element(entities) ?? FuzzCorpus.session
+        switch choices.pick(4) {
+        case 0: return .entity(entity)
+        case 1: return .field(entity, choices.element(Array(fields.values.joined())) ?? "summary")
+        case 2: return .field(entity, choices.pick(4) == 0 ? "" : choices.text())
+        default:
+            var erased = (0...choices.pick(3)).map { _ in pickReplica(&choices) }
+            if choices.pick(4) != 0 { erased = Array(Set(erased)).sorted() }  // sometimes unsorted or repeated
+            return .contributions(member: FuzzCorpus.member.uuid, replicas: choices.pick(8) == 0 ? [] : erased)
+        }
     }
 
     private func pickReplica(_ choices: inout ChoiceStream) -> ReplicaID {
@@ -252,8 +276,12 @@ struct ReferencePools {
             let left = choices.pick(3) == 0 ? nil : choices.element(items)
             let right = choices.pick(3) == 0 ? nil : choices.element(items)
             return .moveItem(element: element, originLeft: left, originRight: right, predecessors: pickDots(&choices))
-        default:
+        case 9:
             return .removeItem(element: choices.pick(4) == 0 ? pickDot(&choices) : choices.element(items) ?? pickDot(&choices))
+        default:
+            var erasure = Erasure(target: .entity(FuzzCorpus.session))
+            erasure.target = pickErasureTarget(&choices)  // as given: the document must refuse what is malformed
+            return .erase(erasure)
         }
     }
 }

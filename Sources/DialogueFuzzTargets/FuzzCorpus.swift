@@ -2,8 +2,10 @@ import DialogueModel
 import Foundation
 
 /// A small, realistic history every target starts from: two leaders' devices planning a
-/// session together, concurrently editing its summary and agenda, one deleting a prompt.
-/// Fixed identifiers and timestamps, so seeds are the same on every run.
+/// session together, concurrently editing its summary and agenda, one deleting a prompt,
+/// then the text of an insight erased by its author (so the log holds an erasure and
+/// stripped changes, as a store's does after one). Fixed identifiers and timestamps,
+/// so seeds are the same on every run.
 enum FuzzCorpus {
     static let space = SpaceID(UUID(uuidString: "5ba7ed00-0000-4000-8000-000000000001")!)
     static let hill = ReplicaID(rawValue: 0xA1)!
@@ -43,6 +45,7 @@ enum FuzzCorpus {
             record([try! hillDocument.appendToAgenda(prompt.id, of: session, by: by(hill))], into: &valeDocument)
         }
         record([hillDocument.create(note, kind: "insight", by: by(hill))], into: &valeDocument)
+        record(try! hillDocument.editText(Insight.Field.text, of: note, at: 0, insert: "Pupil A froze at the board", by: by(hill)), into: &valeDocument)
         // Concurrent edits on both devices, then each receives the other's.
         var hillEdits: [Change] = []
         hillEdits += try! hillDocument.editText(
@@ -62,7 +65,9 @@ enum FuzzCorpus {
         record(
             try! valeDocument.editText(DialogueSession.Field.summary, of: session, at: 0, delete: 2, insert: "Two schools", by: by(vale)),
             into: &hillDocument)
-        return log
+        // Hill erases the text of the insight she wrote (her own: no approval needed).
+        record([hillDocument.erase(Erasure(target: .field(note, Insight.Field.text)), by: by(hill))], into: &valeDocument)
+        return hillDocument.strippingErased(log).changes
     }
 
     /// The document holding the whole history.
