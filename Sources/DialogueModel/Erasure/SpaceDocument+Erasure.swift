@@ -70,11 +70,20 @@ extension SpaceDocument {
 
     /// A document holding `log` (changes accepted once, in a causal order, as stored)
     /// and this document's waiting changes: what a store builds after rewriting its log
-    /// for an erasure, so that no erased content stays in memory either.
+    /// for an erasure, so that no erased content stays in memory either. A waiting change
+    /// to an erased entity waits stripped (``waitingStripped``); the others are stripped
+    /// when they apply, if an erasure covers them then.
     public func rebuilt(from log: [Change]) throws(ChangeError) -> SpaceDocument {
         var fresh = SpaceDocument(space: space)
         try fresh.replay(log)
-        for change in pendingChanges { _ = try? fresh.apply(change) }
+        for change in fresh.waitingStripped(pendingChanges) { _ = try? fresh.apply(change) }
         return fresh
+    }
+
+    /// `waiting` (changes not yet causally ready) with those to an erased entity stripped:
+    /// only an entity's erasure can be judged before a change's causal past is held.
+    public func waitingStripped(_ waiting: [Change]) -> [Change] {
+        guard !erasureIndex.entities.isEmpty else { return waiting }
+        return waiting.map { isErased($0.entity) ? $0.erasingContent() : $0 }
     }
 }

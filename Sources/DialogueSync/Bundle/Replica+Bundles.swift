@@ -111,7 +111,7 @@ extension Replica {
                 }
                 return frame.map { (SignedChanges(changes: $0.changes, heads: $0.heads), $0.encoded, $0.digests) }
             },
-            evidence: evidence, receivedTouches: { frames.touches })
+            evidence: evidence, receivedTouches: { frames.touches }, justifyingStripped: true)
     }
 }
 

@@ -43,7 +43,7 @@ extension SyncClient {
         do {
             try await replica.merge(
                 SignedChanges(changes: received, heads: heads),
-                evidence: DeviceEvidence(certificates: result.certificates, revocations: result.revocations))
+                evidence: DeviceEvidence(certificates: result.certificates, revocations: result.revocations), fromOwnServer: true)
         } catch .unverifiedChanges(let error) {
             throw .unverifiedAnswer("\(error.code): \(error)")
         } catch {

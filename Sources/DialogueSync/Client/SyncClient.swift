@@ -438,6 +438,9 @@ public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible
     /// The replica has not logged in: no server key is pinned, so nothing it pushes would
     /// be accepted and nothing it receives could be verified. Nothing was sent.
     case notLoggedIn(ReplicaID)
+    /// The server refused an erasure approval (403 `erasure_not_permitted`): this member is
+    /// not an admin who may use the space; `message` is the server's.
+    case erasureNotPermitted(String)
 
     public var description: String {
         switch self {
@@ -471,6 +474,9 @@ public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible
         case .notLoggedIn(let replica):
             "this replica (\(replica)) has not logged in: sync needs its device registered and the server's key pinned; "
                 + "run `dialogue-client login --server URL --token-file FILE` first (nothing was sent)"
+        case .erasureNotPermitted(let message):
+            "the server refused to approve the erasure (403 erasure_not_permitted): \(message); "
+                + "only an admin of the space may erase what others wrote (an author may erase their own insight)"
         case .revokedDevice(let replica, let message):
             "the server refused this device (403 revoked_device): device \(replica) was revoked (\(message)); "
                 + "ask an admin for a new token and log in from a fresh replica (`dialogue-client init --replica NEW_PATH`)"

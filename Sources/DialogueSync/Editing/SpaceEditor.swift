@@ -227,3 +227,15 @@ extension SpaceEditor {
         guard claimed == certifiedMember else { throw .authorNotCertified(claimed: claimed, certified: certifiedMember) }
     }
 }
+
+extension SpaceEditor {
+    /// Writes an erasure (``Replica/forget(_:in:approval:)`` decides whether this device
+    /// may, and rewrites the storage once it is written).
+    mutating func erase(_ erasure: Erasure) -> Change {
+        lastLive = nil
+        let context = context()
+        let change = document.erase(erasure, by: context)
+        changes.append(change)
+        return change
+    }
+}

@@ -21,6 +21,13 @@ extension Replica {
     /// }
     /// ```
     public func edit<T: Sendable>(in space: SpaceID, _ body: @Sendable (inout SpaceEditor) throws -> T) throws -> T {
+        try editStoring(in: space, body).value
+    }
+
+    /// ``edit(in:_:)``, saying how many stored changes an erasure among the edits stripped.
+    func editStoring<T: Sendable>(
+        in space: SpaceID, _ body: @Sendable (inout SpaceEditor) throws -> T
+    ) throws -> (value: T, stripped: Int) {
         // The document moves into the editor so it is edited in place, not copied; it comes
         // back when the edit is stored, or is rebuilt from the log if a partial edit fails.
         guard let document = documents.removeValue(forKey: space) else { throw ReplicaError.unknownSpace(space) }
@@ -37,31 +44,52 @@ extension Replica {
         }
         guard !editor.changes.isEmpty else {
             documents[space] = editor.document
-            return result
+            return (result, 0)
         }
         let changes = editor.changes
         var materializer = Materializer(space: space, after: editor.document, conflicted: conflictedRegisters)
         var chain = ownChains[space]
         // A transaction of many changes is signed on another core while its rows are written.
         let signing = chain.flatMap { changes.count >= Self.changesSignedAside ? TransactionSigning(changes, from: $0, key: deviceKey) : nil }
+        // An erasure rewrites the space's storage in the same transaction (ErasureRewrite).
+        let erasing = ErasureRewrite.holdsErasure(changes)
+        let erasingFrom = erasing ? editor.document : nil
+        var rebuilt: SpaceDocument?
+        var stripped = 0
         do {
             // The clock is not stored: every timestamp it issued is in the changes stored
             // here, and opening the replica takes the clock from them (one page less per edit).
             try write { db in
+                if erasing { try SecureErase.begin(db) }
+                defer { if erasing { SecureErase.end(db) } }
                 try Self.appendBlock(changes, space: space, db)
                 try Self.storeVector(of: changes, space: space, db)
-                try materializer.refresh(Materializer.touches(of: changes), in: db)
+                var touches = Materializer.touches(of: changes)
+                if let erasingFrom {
+                    let rewrite = try ErasureRewrite.apply(erasingFrom, db)
+                    rebuilt = rewrite.document
+                    stripped = rewrite.stripped
+                    materializer = Materializer(space: space, after: rewrite.document, conflicted: conflictedRegisters)
+                    for (entity, touch) in rewrite.touches { touches[entity, default: .init()].formUnion(touch) }
+                }
+                try materializer.refresh(touches, in: db)
                 chain = try self.sign(changes, in: space, from: chain, signing, db)
+                if erasing { try SecureErase.mergeSearchIndex(db) }
             }
         } catch {
             restore(space, nil)
             throw error
         }
-        documents[space] = editor.document
+        if let rebuilt {
+            documents[space] = rebuilt
+            truncateWALAfterErasure()
+        } else {
+            documents[space] = editor.document
+        }
         conflictedRegisters = materializer.conflicted
         clock = editor.clock
         ownChains[space] = chain
-        return result
+        return (result, stripped)
     }
 
     /// Advances this device's chain in `space` (`chain`, or where the database says it

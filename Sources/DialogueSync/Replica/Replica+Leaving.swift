@@ -31,29 +31,21 @@ extension Replica {
         let kept = documents.filter { $0.key != space }
         var changes = 0
         do {
-            try database.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA secure_delete = ON")
-                defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
-                try db.inTransaction {
-                    changes =
-                        try Int.fetchOne(
-                            db, sql: "SELECT coalesce(sum(change_count), 0) FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace)",
-                            arguments: [space.blob]) ?? 0
-                    for statement in Self.leavingStatements { try db.execute(sql: statement, arguments: [space.blob]) }
-                    // Ids the left space shared with a space still held are materialised from that one.
-                    for (other, document) in kept {
-                        let shared = left.entities.keys.filter { document.entities[$0] != nil }
-                        guard !shared.isEmpty else { continue }
-                        var touches: [EntityID: Materializer.Touch] = [:]
-                        for id in shared { touches[id] = Materializer.Touch(fields: [], lifecycle: true) }
-                        var materializer = Materializer(space: other, after: document, conflicted: conflictedRegisters)
-                        try materializer.refresh(touches, in: db)
-                    }
-                    // FTS5 keeps a deleted row's terms in its index segments until they merge.
-                    try db.execute(sql: "INSERT INTO search_index (search_index) VALUES ('optimize')")
-                    return .commit
+            try SecureErase.transaction(database) { db in
+                changes =
+                    try Int.fetchOne(
+                        db, sql: "SELECT coalesce(sum(change_count), 0) FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace)",
+                        arguments: [space.blob]) ?? 0
+                for statement in Self.leavingStatements { try db.execute(sql: statement, arguments: [space.blob]) }
+                // Ids the left space shared with a space still held are materialised from that one.
+                for (other, document) in kept {
+                    let shared = left.entities.keys.filter { document.entities[$0] != nil }
+                    guard !shared.isEmpty else { continue }
+                    var touches: [EntityID: Materializer.Touch] = [:]
+                    for id in shared { touches[id] = Materializer.Touch(fields: [], lifecycle: true) }
+                    var materializer = Materializer(space: other, after: document, conflicted: conflictedRegisters)
+                    try materializer.refresh(touches, in: db)
                 }
-                try db.checkpoint(.truncate)
             }
         } catch {
             logger.error("leaving a space failed", metadata: ["space": "\(space)", "error": "\(error)"])

@@ -47,9 +47,14 @@ extension Replica {
     /// `verify`, when given, runs in the merge's transaction before each frame applies: it
     /// checks the frame and stores what vouches for it (heads, positions), or throws and
     /// nothing of the whole merge is stored.
+    ///
+    /// `justifyingStripped`: every change received stripped of its content must be covered
+    /// by an erasure the space's document holds once every frame is applied (docs/TRUST.md,
+    /// "Erasure"), else the merge is refused with `erasure_not_permitted`.
     func merge(
         nextFrame: () throws -> (changes: [Change], encoded: Data?)?,
         receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil,
+        justifyingStripped: Bool = false,
         verify: ((Database, [Change]) throws -> Void)? = nil
     ) throws(ReplicaError) -> MergeReport {
         // Documents touched by the merge move out of `documents` so they change in place;
@@ -64,10 +69,23 @@ extension Replica {
         var clock = self.clock
         var report = MergeReport()
         let logger = self.logger
+        // Erasures: each space's count before the merge (a space that gains one has its
+        // storage rewritten), and whether what is freed is zeroed (SecureErase) from the
+        // first frame that brings one or touches a space that holds one.
+        var erasuresBefore: [SpaceID: Int] = [:]
+        var secureDelete = false
+        var scrub = false  // erased content was stored or freed: merge the search index, truncate the WAL
+        var withheld: [Change] = []  // received stripped, to be justified
         do {
             try write { db in
+                defer { if secureDelete { SecureErase.end(db) } }
                 while let (frame, encoded) = try nextFrame() {
                     try verify?(db, frame)
+                    if justifyingStripped { withheld.append(contentsOf: frame.lazy.filter(\.isContentErased)) }
+                    if !secureDelete, ErasureRewrite.holdsErasure(frame) {
+                        try SecureErase.begin(db)
+                        secureDelete = true
+                    }
                     var order: [SpaceID] = []
                     var bySpace: [SpaceID: [Change]] = [:]
                     if let first = frame.first?.space, frame.allSatisfy({ $0.space == first }) {
@@ -82,6 +100,11 @@ extension Replica {
                         if working[space] == nil {
                             spaceOrder.append(space)
                             if let held = documents.removeValue(forKey: space) {
+                                erasuresBefore[space] = held.erasures.count
+                                if !secureDelete, !held.erasures.isEmpty {
+                                    try SecureErase.begin(db)
+                                    secureDelete = true
+                                }
                                 working[space] = held
                                 moved.insert(space)
                             } else {
@@ -137,6 +160,8 @@ extension Replica {
                         document.journal = nil
                         let asReceived = tail.isEmpty && head == batch.count
                         let applied = asReceived ? batch : Array(batch[..<head]) + tail
+                        // Content an erasure held here covers arrived and was stripped (its copy is freed).
+                        if secureDelete, tail.contains(where: \.isContentErased) { scrub = true }
                         let verbatim = encoded != nil && order.count == 1 && asReceived
                         if let encoded, verbatim {
                             try Self.appendEncodedBlock(encoded, count: batch.count, space: space, db)
@@ -163,6 +188,20 @@ extension Replica {
                         for (entity, touch) in touched { touches[space, default: [:]][entity, default: .init()].formUnion(touch) }
                     }
                 }
+                for change in withheld where !ErasureRewrite.covers(&working[change.space]!, change) {
+                    throw ReplicaError.unverifiedChanges(
+                        .erasureNotPermitted(
+                            change.id,
+                            reason: "its content was withheld (stripped) without an erasure that covers it; "
+                                + "a relay may not hide someone's words"))
+                }
+                // A space that gained an erasure: its log rewritten, its document rebuilt.
+                for space in spaceOrder where working[space]!.erasures.count > erasuresBefore[space] ?? 0 {
+                    let rewrite = try ErasureRewrite.apply(working[space]!, db)
+                    working[space] = rewrite.document
+                    for (entity, touch) in rewrite.touches { touches[space, default: [:]][entity, default: .init()].formUnion(touch) }
+                    scrub = true
+                }
                 for space in working.keys {
                     let document = working[space]!
                     report.waiting += document.pendingCount
@@ -181,6 +220,7 @@ extension Replica {
                         materialized = materializer.conflicted
                     }
                 }
+                if scrub { try SecureErase.mergeSearchIndex(db) }
             }
         } catch {
             // A text change refused on an integration thread came before whatever stopped
@@ -196,6 +236,7 @@ extension Replica {
         for space in working.keys { ownChains[space] = nil }
         conflictedRegisters = materialized
         self.clock = clock
+        if scrub { truncateWALAfterErasure() }
         logger.debug("merged", metadata: ["applied": "\(report.applied)", "held": "\(report.alreadyHeld)", "waiting": "\(report.waiting)"])
         return report
     }

@@ -48,6 +48,10 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A stored row holds what no version of Dialogue writes there (the replica file is
     /// damaged, or was edited by hand): the operation stopped before changing anything.
     case damagedRow(DamagedRow)
+    /// This device may not write the erasure asked for (``Replica/forget(_:in:approval:)``):
+    /// `error` says why (``TrustError/code`` `erasure_not_permitted`, or an approval that
+    /// does not verify: `bad_signature`, `untrusted_server_key`). Nothing was written.
+    case erasureRefused(TrustError)
 
     public var description: String {
         switch self {
@@ -84,6 +88,7 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
         case .spaceNotPermitted(let space, nil):
             "bundle refused: it carries the space \(space), which your space directory does not list, so your member may not hold it; nothing was imported"
         case .loginRequired(let reason): "\(reason): log in first (`dialogue-client login`)"
+        case .erasureRefused(let error): "erasure refused (\(error.code)): \(error); nothing was changed"
         case .damagedRow(let row):
             "the replica file is damaged: \(row), which Dialogue never writes there; nothing was changed. "
                 + "Restore the replica from a backup, or move it aside and sync (or import a bundle) into a new one "
@@ -93,7 +98,10 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// The stable code of a trust refusal (`bad_signature`…), `nil` for other errors.
     public var trustCode: String? {
-        if case .unverifiedChanges(let error) = self { error.code } else { nil }
+        switch self {
+        case .unverifiedChanges(let error), .erasureRefused(let error): error.code
+        default: nil
+        }
     }
 
     /// Maps a failure met reading or writing the database: a damaged row keeps its

@@ -15,9 +15,18 @@ struct Materializer {
     /// Registers whose conflict rows are stored (kept by the replica, updated here), so
     /// a register that stops conflicting has its rows removed without a query per write.
     var conflicted: Set<FieldRef>
+    /// The register writes erasures stripped: never shown as concurrent values.
+    private let erasedWrites: ErasedWrites
     /// The tables written so far, so observation is told about those alone (a few names:
     /// an array, not a set that hashes each name for every entity).
     private(set) var changedTables: [String] = []
+
+    init(space: SpaceID, after: SpaceDocument, conflicted: Set<FieldRef>) {
+        self.space = space
+        self.after = after
+        self.conflicted = conflicted
+        erasedWrites = ErasedWrites(after)
+    }
 
     private mutating func noteChanged(_ table: String) {
         if !changedTables.contains(table) { changedTables.append(table) }
@@ -84,6 +93,8 @@ struct Materializer {
     private mutating func refresh(_ id: EntityID, _ touch: Touch, _ db: Database) throws {
         // Entities of kinds this version does not know are stored and forwarded, not shown.
         guard let kind = after.entityKind(of: id), let spec = MaterializedTables.spec(for: kind) else { return }
+        // An erased entity is gone for good: its rows go, not merely marked deleted.
+        if !erasedWrites.isEmpty, after.isErased(id) { return try remove(id, spec, db) }
         // An entity with deletions is rewritten whole on any edit: the edit may overrule a
         // deletion (edit wins), which changes `deleted` and the search entry.
         let all = touch.lifecycle || after.hasDeletions(id)
@@ -148,8 +159,9 @@ struct Materializer {
     private mutating func refreshConflicts(
         _ db: Database, entity: EntityID, key: Data, kind: EntityKind, field: String, register: LWWRegister<FieldValue>?
     ) throws {
-        let now = register?.writes ?? []
         let ref = FieldRef(entity, field)
+        var now = register?.writes ?? []
+        if !erasedWrites.isEmpty { now.removeAll { erasedWrites.contains($0, of: ref) } }
         guard now.count > 1 || (!conflicted.isEmpty && conflicted.contains(ref)) else { return }
         noteChanged("field_conflicts")
         try run(db, "DELETE FROM field_conflicts WHERE entity_id = ? AND field = ?", [key, field])
@@ -173,6 +185,24 @@ struct Materializer {
                     Int64(bitPattern: write.timestamp.wallTime), Int(write.timestamp.logical), index == 0,
                 ])
         }
+    }
+
+    /// Deletes every row of an erased entity: its row, child rows, conflict rows and search entry.
+    private mutating func remove(_ id: EntityID, _ spec: MaterializedTables.Spec, _ db: Database) throws {
+        let key = id.blob
+        for child in spec.children {
+            noteChanged(child.table)
+            try run(db, child.deleteSQL, [key])
+        }
+        noteChanged("search_entities")
+        try run(
+            db, "DELETE FROM search_index WHERE rowid IN (SELECT search_rowid FROM search_entities WHERE entity_id = ?)", [key])
+        try run(db, "DELETE FROM search_entities WHERE entity_id = ?", [key])
+        noteChanged("field_conflicts")
+        try run(db, "DELETE FROM field_conflicts WHERE entity_id = ?", [key])
+        conflicted = conflicted.filter { $0.entity != id }
+        noteChanged(spec.table)
+        try run(db, "DELETE FROM \(spec.table) WHERE \(spec.key) = ?", [key])
     }
 
     /// Replaces an entity's full-text entry (none while it is deleted).

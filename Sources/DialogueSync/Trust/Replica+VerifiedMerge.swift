@@ -17,12 +17,23 @@ extension Replica {
     /// the whole batch with ``ReplicaError/unverifiedChanges(_:)`` and nothing is stored;
     /// otherwise the changes merge as ``merge(_:)`` does and the heads passed, the authors'
     /// new positions and the certificates used are stored in the same transaction.
+    ///
+    /// Erasures are checked as the server checks them (``ErasureAuthority``: an admin's
+    /// approval, or the author erasing their own insight; `erasure_not_permitted`). A change
+    /// whose content arrives stripped must be covered by an erasure this replica holds once
+    /// the batch is applied, else the batch is refused (`erasure_not_permitted`): a relay
+    /// may not withhold someone's words while their chain still verifies. Only pages pulled
+    /// from this replica's own server (`fromOwnServer`), which checked them and could
+    /// withhold changes anyway, are taken as they come (docs/TRUST.md, "Erasure").
     @discardableResult
-    public func merge(_ signed: SignedChanges, evidence: DeviceEvidence = DeviceEvidence()) throws(ReplicaError) -> MergeReport {
+    public func merge(
+        _ signed: SignedChanges, evidence: DeviceEvidence = DeviceEvidence(), fromOwnServer: Bool = false
+    ) throws(ReplicaError) -> MergeReport {
         guard !signed.changes.isEmpty else { return MergeReport() }
         var frames = [signed].makeIterator()
         return try merge(
-            signedFrames: { frames.next().map { ($0, nil, ParallelDigests.of($0.changes)) } }, evidence: evidence)
+            signedFrames: { frames.next().map { ($0, nil, ParallelDigests.of($0.changes)) } }, evidence: evidence,
+            justifyingStripped: !fromOwnServer)
     }
 
     /// Applies signed frames pulled one at a time (a bundle's) in one transaction, each
@@ -30,10 +41,11 @@ extension Replica {
     /// does not verify refuses the whole merge and nothing is stored. Each author's run in a
     /// frame must end at one of the frame's heads; runs continue across frames. A frame may
     /// come with its changes' digests computed ahead (on another core; `nil`: computed here
-    /// as the runs verify): the outcome is the same.
+    /// as the runs verify): the outcome is the same. `justifyingStripped`: every stripped
+    /// change received must be covered by an erasure held once the frames are applied.
     func merge(
         signedFrames nextFrame: () throws -> (signed: SignedChanges, encoded: Data?, digests: [ChangeDigest]?)?, evidence: DeviceEvidence,
-        receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil
+        receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil, justifyingStripped: Bool
     ) throws(ReplicaError) -> MergeReport {
         // What the replica holds of each entity, for the authorship check (AuthorshipRule),
         // and the creations of the frames already verified in this merge.
@@ -53,7 +65,7 @@ extension Replica {
                 digests = computed
                 return (signed.changes, encoded)
             },
-            receivedTouches: receivedTouches,
+            receivedTouches: receivedTouches, justifyingStripped: justifyingStripped,
             verify: { db, changes in
                 try check.verifyAndRecord(SignedChanges(changes: changes, heads: heads), digests: digests, db)
                 created.record(changes)
@@ -175,6 +187,10 @@ private struct SignedRunCheck {
                         // only the entity's creator writes it (docs/TRUST.md, "Authorship").
                         if let member = certificate?.member {
                             try AuthorshipRule.check(checked, member: member) { origin(run.space, $0) }
+                            // Who may erase: the same rule as the server's (ErasureAuthority).
+                            if ErasureRewrite.holdsErasure(checked) {
+                                try checkErasures(checked, space: run.space, member: member, ring: verifier.ring, db)
+                            }
                         }
                     } catch { throw ReplicaError.unverifiedChanges(error) }
                     if let supplied { used.append(supplied) }
@@ -196,6 +212,24 @@ private struct SignedRunCheck {
         }
         for (range, chain) in legacy { try LegacyChanges.record(range, of: chain.replica, in: chain.space, db) }
         for certificate in used { try TrustCache.store(certificate, db) }
+    }
+
+    /// Runs ``ErasureAuthority`` over a verified run of a device certified for `member`:
+    /// an entity's creators are what the replica held before the batch and the run's own
+    /// original creations, each mapped to the member certified for its device.
+    private func checkErasures(_ run: [Change], space: SpaceID, member: UUID, ring: ServerKeyRing, _ db: Database) throws(TrustError) {
+        let author = run[0].replica
+        try ErasureAuthority.check(run, member: member, trusting: ring) { entity in
+            var known = origin(space, entity)
+            for change in run where change.entity == entity {
+                guard case .create(let kind, let predecessors) = change.operation, predecessors.isEmpty else { continue }
+                known = CreationsSeen.union(known, AuthorshipRule.Origin(kind: kind, creators: [change.replica]))
+            }
+            return Replica.erasureOrigin(known) { replica in
+                if replica == author { return member }
+                return evidence.certificates.last { $0.replica == replica }?.member ?? (try? TrustCache.certificate(of: replica, db))??.member
+            }
+        }
     }
 
     /// The index in `fresh` (one author's run in one space, after `held`) just past the

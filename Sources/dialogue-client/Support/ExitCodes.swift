@@ -20,7 +20,8 @@ enum Exit {
     /// The local replica or a local file could not be read or written.
     static let ioError: Int32 = 74
     /// `sync`: the server no longer lets this member use one or more spaces (the others
-    /// synced; a space no longer in the directory was left, its content erased here).
+    /// synced; a space no longer in the directory was left, its content erased here);
+    /// `forget`: this member may not erase that (`erasure_not_permitted`).
     static let noPermission: Int32 = 77
 
     static let table = """
@@ -33,7 +34,8 @@ enum Exit {
               a key other than the pinned one, or broke the protocol
           74  I/O: the local replica or a local file could not be read or written
           77  no permission: sync synced the other spaces, but the server no longer
-              lets you use one or more (those no longer yours were left)
+              lets you use one or more (those no longer yours were left); forget:
+              you may not erase that
         """
 }
 
@@ -89,6 +91,7 @@ struct ClientError: Error, CustomStringConvertible {
         // Not logged in is one condition, whichever operation meets it: exit 66, `not_logged_in`.
         case .noPinnedServerKey, .loginRequired: .notFound(error.description).with(code: "not_logged_in")
         case .spaceNotPermitted: .data(error.description).with(code: "space_not_permitted")
+        case .erasureRefused: ClientError(code: Exit.noPermission, message: error.description).with(code: error.trustCode ?? "erasure_not_permitted")
         }
     }
 
@@ -121,6 +124,7 @@ struct ClientError: Error, CustomStringConvertible {
         case .refused, .unreachable, .protocolViolation, .cancelled, .redirectRefused, .responseTooLarge:
             .unavailable(error.description + (error.isUnreachable ? "; check the server is running and the URL given to `login`" : ""))
         case .local(let local): replica(local)
+        case .erasureNotPermitted: ClientError(code: Exit.noPermission, message: error.description).with(code: "erasure_not_permitted")
         }
     }
 }

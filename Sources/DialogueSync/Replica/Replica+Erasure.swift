@@ -1,0 +1,110 @@
+import DialogueModel
+import Foundation
+import GRDB
+import Logging
+
+/// Erasure (issue 13, item 1; docs/PRIVACY.md, "Erasure"): content removed for good, on
+/// this replica now and on every other one and the server as the erasure syncs.
+extension Replica {
+    /// What ``forget(_:in:approval:)`` did.
+    public struct Forgotten: Sendable, Equatable {
+        /// The erasure change written (it syncs and travels in bundles like any change).
+        public var erasure: Dot
+        /// The space it was written in.
+        public var space: SpaceID
+        /// Changes of this replica's log (and waiting changes) whose content it dropped.
+        public var stripped: Int
+    }
+
+    /// Erases `target` in `space`: an entity and everything written to it, one field's
+    /// history, or every contribution of a member's devices. Written like any local edit
+    /// (signed into this device's chain in the space, one transaction), then applied to
+    /// this replica's storage in that same transaction: the change log is rewritten without
+    /// the erased content (ids, dots and content hashes stay, so every chain still
+    /// verifies), waiting changes to an erased entity are stripped, the space's document is
+    /// rebuilt from the rewritten log, an erased entity's rows and search entry are deleted
+    /// and an erased field's columns emptied, and the write runs with SQLite's
+    /// `secure_delete`, the search index merged and the WAL truncated afterwards, so the
+    /// content is not recoverable from the replica's files. Others receive the erasure at
+    /// their next sync (or bundle import) and apply it the same way.
+    ///
+    /// Who may erase is one rule, ``ErasureAuthority``, checked here against what this
+    /// replica holds before anything is written, and again by the server and every replica
+    /// that receives the erasure: the author of an insight may erase it (or one of its
+    /// fields) with no `approval`; anything else needs the server's ``ErasureApproval`` for
+    /// this device and this target (an admin's: ``SyncClient/requestErasureApproval(space:target:)``).
+    ///
+    /// - Throws: ``ReplicaError/erasureRefused(_:)`` (code `erasure_not_permitted`, or the
+    ///   approval's `bad_signature` / `untrusted_server_key`); ``ReplicaError/loginRequired(_:)``
+    ///   before the first login; ``ReplicaError/unknownSpace(_:)``;
+    ///   ``ReplicaError/entityNotFound(_:)`` for an entity not held or already erased;
+    ///   ``ReplicaError/invalidField(kind:field:reason:)`` for a field its kind lacks.
+    @discardableResult
+    public func forget(_ target: Erasure.Target, in space: SpaceID, approval: ErasureApproval? = nil) throws(ReplicaError) -> Forgotten {
+        guard let document = documents[space] else { throw .unknownSpace(space) }
+        guard let member = certifiedMember, let ring = try serverKeyRing() else {
+            throw .loginRequired("erasing needs this device's certificate and the server's key")
+        }
+        var origins: [EntityID: (kind: String, creators: Set<UUID>)] = [:]
+        switch target {
+        case .entity(let entity), .field(let entity, _):
+            guard document.kind(of: entity) != nil, !document.isErased(entity) else { throw .entityNotFound(entity) }
+            if case .field(_, let field) = target, let known = document.entityKind(of: entity), known.field(named: field) == nil {
+                throw .invalidField(
+                    kind: known, field: field,
+                    reason: "no such field (fields: \(known.fields.map { $0.name }.joined(separator: ", ")))")
+            }
+            origins[entity] = Self.erasureOrigin(document.authorshipOrigin(of: entity)) { replica in
+                (try? self.certificate(of: replica))??.member
+            }
+        case .contributions:
+            break
+        }
+        let erasure = Erasure(target: target, approval: approval)
+        let held = origins
+        let author = member.uuid
+        let written: (value: Dot, stripped: Int)
+        do {
+            written = try editStoring(in: space) { editor in
+                let change = editor.erase(erasure)
+                // The rule every receiver applies, run before anything is stored.
+                do throws(TrustError) {
+                    try ErasureAuthority.check([change], member: author, trusting: ring) { held[$0] }
+                } catch {
+                    throw ReplicaError.erasureRefused(error)
+                }
+                return change.id
+            }
+        } catch let error as ReplicaError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+        logger.notice("erased", metadata: ["space.id": "\(space)", "erasure": "\(written.value)", "stripped": "\(written.stripped)"])
+        return Forgotten(erasure: written.value, space: space, stripped: written.stripped)
+    }
+
+    /// What the members certified for an entity's original creators are, for
+    /// ``ErasureAuthority`` (its `origin`): a creator whose certificate is not held counts as
+    /// nobody's (the nil UUID), so it never makes the entity a member's own.
+    static func erasureOrigin(
+        _ origin: AuthorshipRule.Origin?, member: (ReplicaID) -> UUID?
+    ) -> (kind: String, creators: Set<UUID>)? {
+        guard let origin else { return nil }
+        return (origin.kind, Set(origin.creators.map { member($0) ?? Self.nobody }))
+    }
+
+    /// Stands for a creator with no certificate held.
+    private static let nobody = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
+    /// Checkpoints and truncates the WAL once an erasure has committed (``SecureErase``).
+    /// A reader holding an old snapshot can keep the WAL from truncating: then the next
+    /// erasure, or the replica's last close, finishes the job; logged.
+    func truncateWALAfterErasure() {
+        do {
+            try database.writeWithoutTransaction { db in try SecureErase.truncateWAL(db) }
+        } catch {
+            logger.warning("could not truncate the WAL after an erasure", metadata: ["error": "\(error)"])
+        }
+    }
+}
