@@ -15,7 +15,7 @@ struct DialogueClient: AsyncParsableCommand {
             """,
         subcommands: [
             Init.self, Login.self, Status.self, Sessions.self, Prompts.self, Insights.self, Actions.self, Members.self,
-            Schools.self, Conflicts.self, History.self, Sync.self, BundleCommand.self, Export.self, Report.self, Spaces.self,
+            Schools.self, Conflicts.self, History.self, Sync.self, BundleCommand.self, Export.self, Report.self, Spaces.self, Forget.self,
         ]
     )
 }
