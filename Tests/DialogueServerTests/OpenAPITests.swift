@@ -427,6 +427,7 @@ struct NeverStore: SyncStore {
     func vector(of space: SpaceID) async throws -> VersionVector { throw Unused() }
     func storedChanges(in space: SpaceID, replica: ReplicaID, counters: ClosedRange<UInt64>) async throws -> [Change] { throw Unused() }
     func append(_ changes: [Change], heads: [ChainHead], to space: SpaceID) async throws { throw Unused() }
+    func rewrite(_ changes: [Change], in space: SpaceID) async throws { throw Unused() }
     func chainHeads(in space: SpaceID, covering ranges: [ReplicaID: ClosedRange<UInt64>]) async throws -> [ChainHead] { throw Unused() }
     func latestChainHeads(in space: SpaceID, of replicas: some Collection<ReplicaID>) async throws -> [ReplicaID: ChainHead] { throw Unused() }
     func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {

@@ -10,11 +10,13 @@ import NIOCore
 import Prometheus
 import Testing
 
-/// The app in-process (`app.test(.router)`) over a fresh SQLite store with the account fixture.
+/// The app in-process (`app.test(.router)`) over a fresh store (SQLite unless asked) with the account fixture.
 struct RouteHarness: Sendable {
     let store: any SyncStore
     let accounts: AccountFixture
     let client: any TestClientProtocol
+    /// Where the store lives (its SQLite file, or its PostgreSQL database).
+    let fresh: FreshStore
     /// The devices that sign the handcrafted pushes (``sync(_:token:headers:)``).
     let devices = TestDevices()
 
@@ -78,25 +80,28 @@ extension TestResponse {
     }
 }
 
-/// Runs `body` with the app over a fresh SQLite store holding the account fixture.
+/// Runs `body` with the app over a fresh store of `kind` (SQLite unless asked) holding the account fixture.
 func withRouteHarness<T: Sendable>(
-    limits: ServerLimits = ServerLimits(), metrics: PrometheusCollectorRegistry? = nil,
+    _ kind: StoreKind = .sqlite, limits: ServerLimits = ServerLimits(), metrics: PrometheusCollectorRegistry? = nil,
     wrap: @Sendable (any SyncStore) -> any SyncStore = { $0 },
     _ body: @escaping @Sendable (RouteHarness) async throws -> T
 ) async throws -> T {
-    let directory = ServerTestDirectory()
-    let sqlite = try SQLiteSyncStore(path: directory.path("server.sqlite"))
-    let store = wrap(sqlite)
-    let accounts = try await AccountFixture.make(store)
-    let logger = quietLogger("dialogue.server.route-test")
-    let server = SyncServer(service: SyncService(store: store, limits: limits, logger: logger), metrics: metrics, logger: logger)
-    let app = Application(router: server.router(), logger: logger)
-    let result = try await app.test(.router) { client in
-        try await body(RouteHarness(store: store, accounts: accounts, client: client))
+    let fresh = try await FreshStore.make(kind)
+    do {
+        let store = wrap(fresh.store)
+        let accounts = try await AccountFixture.make(store)
+        let logger = quietLogger("dialogue.server.route-test")
+        let server = SyncServer(service: SyncService(store: store, limits: limits, logger: logger), metrics: metrics, logger: logger)
+        let app = Application(router: server.router(), logger: logger)
+        let result = try await app.test(.router) { client in
+            try await body(RouteHarness(store: store, accounts: accounts, client: client, fresh: fresh))
+        }
+        await fresh.dispose()
+        return result
+    } catch {
+        await fresh.dispose()
+        throw error
     }
-    try await sqlite.close()
-    _ = directory
-    return result
 }
 
 /// Checks a refusal: status, JSON content type, stable code; returns the body.

@@ -95,6 +95,7 @@ final class FlakyStore: SyncStore {
         if fail { throw Injected() }
         try await base.append(changes, heads: heads, to: space)
     }
+    func rewrite(_ changes: [Change], in space: SpaceID) async throws { try await base.rewrite(changes, in: space) }
     func chainHeads(in space: SpaceID, covering ranges: [ReplicaID: ClosedRange<UInt64>]) async throws -> [ChainHead] {
         try await base.chainHeads(in: space, covering: ranges)
     }

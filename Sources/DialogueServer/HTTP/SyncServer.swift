@@ -82,6 +82,7 @@ public struct SyncServer: Sendable {
             ),
             (.post, "/v1/sync", { request, context in try await sync(request, context) }),
             (.post, "/v1/devices", { request, context in try await registerDevice(request, context) }),
+            (.post, "/v1/erasures/approval", { request, context in try await approveErasure(request, context) }),
         ]
     }
 

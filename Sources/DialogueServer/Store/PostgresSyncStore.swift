@@ -195,6 +195,41 @@ public final class PostgresSyncStore: SyncStore {
         }
     }
 
+    public func rewrite(_ changes: [Change], in space: SpaceID) async throws {
+        guard !changes.isEmpty else { return }
+        var replicas: [Int64] = []
+        var counters: [Int64] = []
+        var bodies: [ByteBuffer] = []
+        for change in changes {
+            replicas.append(Int64(bitPattern: change.replica.rawValue))
+            counters.append(Int64(bitPattern: change.id.counter))
+            bodies.append(ByteBuffer(bytes: ChangeCodec.encode([change])))
+        }
+        // One statement: its own transaction. The rows keep their seq (pulls' cursors).
+        let rows = try await client.query(
+            """
+            UPDATE server_changes AS c SET body = t.body
+            FROM unnest(\(replicas)::int8[], \(counters)::int8[], \(bodies)::bytea[]) AS t(replica, counter, body)
+            WHERE c.space_id = \(space.uuid) AND c.replica = t.replica AND c.counter = t.counter
+            RETURNING c.seq
+            """, logger: logger)
+        var updated = 0
+        for try await _ in rows.decode(Int64.self) { updated += 1 }
+        guard updated == changes.count else {
+            throw StoreError.notFound("\(changes.count - updated) of the changes to rewrite in space \(space)")
+        }
+        // The old rows stay in the table's files as dead tuples until vacuumed. VACUUM runs
+        // outside any transaction, after the commit above; a failure is logged, not fatal
+        // (autovacuum removes them later): docs/DEPLOYMENT.md, "Erasure".
+        do {
+            try await client.query("VACUUM server_changes", logger: logger)
+        } catch {
+            logger.error(
+                "VACUUM after an erasure failed; the erased content stays in dead tuples until autovacuum runs",
+                metadata: ["space.id": "\(space)", "error": "\(String(reflecting: error))"])
+        }
+    }
+
     public func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
         var changes: [Change] = []
         var positions: [Int64] = []

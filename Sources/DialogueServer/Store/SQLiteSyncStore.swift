@@ -26,7 +26,10 @@ public final class SQLiteSyncStore: SyncStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0")
+            // secure_delete: content freed anywhere (a row rewritten for an erasure, a page
+            // rebuilt by a split) is overwritten with zeros, so no stale copy of an erased
+            // change stays in a page's free space (docs/DEPLOYMENT.md, "Erasure").
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON")
         }
         database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
@@ -144,6 +147,29 @@ public final class SQLiteSyncStore: SyncStore {
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw StoreError.conflict
+        }
+    }
+
+    public func rewrite(_ changes: [Change], in space: SpaceID) async throws {
+        guard !changes.isEmpty else { return }
+        // secure_delete is on for every connection of the store (see init): the old bodies'
+        // bytes are zeroed as the rows are rewritten. Then the WAL, which holds earlier
+        // images of the pages, is checkpointed and truncated, as the replica does
+        // (`SecureErase` in DialogueSync).
+        try await database.writeWithoutTransaction { db in
+            try db.inTransaction {
+                let update = try db.cachedStatement(
+                    sql: "UPDATE server_changes SET body = ? WHERE space_id = ? AND replica = ? AND counter = ?")
+                for change in changes {
+                    try update.execute(arguments: [
+                        Data(ChangeCodec.encode([change])), space.storeBlob, Int64(bitPattern: change.replica.rawValue),
+                        Int64(bitPattern: change.id.counter),
+                    ])
+                    guard db.changesCount == 1 else { throw StoreError.notFound("stored change \(change.id) of space \(space)") }
+                }
+                return .commit
+            }
+            try db.checkpoint(.truncate)
         }
     }
 

@@ -27,6 +27,13 @@ public protocol SyncStore: Sendable {
     /// `chain_heads`, kept to relay them: docs/TRUST.md) in one transaction. A head
     /// already stored is kept as it is.
     func append(_ changes: [Change], heads: [ChainHead], to space: SpaceID) async throws
+    /// Replaces stored changes by their stripped form (``Change/erasingContent()``: an
+    /// erasure covers them), each matched by its author and first counter, in one
+    /// transaction; their storage positions stay, so pulls' cursors stay valid. Then makes
+    /// the old content unrecoverable from the store's files (docs/DEPLOYMENT.md, "Erasure"):
+    /// SQLite writes with `secure_delete` and checkpoints and truncates its WAL; PostgreSQL
+    /// vacuums the change table after the commit.
+    func rewrite(_ changes: [Change], in space: SpaceID) async throws
     /// The heads stored of `space` whose replica is a key of `ranges` and whose counter is
     /// in that replica's range, by replica and counter.
     func chainHeads(in space: SpaceID, covering ranges: [ReplicaID: ClosedRange<UInt64>]) async throws -> [ChainHead]

@@ -31,6 +31,12 @@ actor SpaceDocuments {
         let space: SpaceID
         fileprivate let document: SpaceDocument
         fileprivate let cursor: Int64
+        /// The request's changes as they are to be stored: stripped of what an erasure the
+        /// document holds covers (what it journals), never as received.
+        let stored: [Change]
+        /// Whether the request holds an erasure: once stored, the space's stored changes it
+        /// covers are rewritten stripped (``commitErasing(_:store:)``).
+        let erasing: Bool
     }
 
     private let capacity: Int
@@ -87,8 +93,16 @@ actor SpaceDocuments {
     /// `members` is the certified member of each author (its verified certificate's): a
     /// field naming the writer is checked against it and the entity's creator
     /// (``AuthorshipRule``, `author_mismatch`) before anything is applied.
+    ///
+    /// Erasures (docs/PRIVACY.md, "Erasure"), once the whole request is applied: each must
+    /// be permitted to its writer (``ErasureAuthority``: an approval signed by a key of
+    /// `ring`, or the author erasing their own insight, whose creators' members
+    /// `certifiedMembers` gives), and each stripped change received must be covered by an
+    /// erasure the document then holds, else a relay could withhold someone's words while
+    /// their chain still verifies; both refusals are `erasure_not_permitted`.
     func check(
-        _ changes: [Change], in space: SpaceID, members: [ReplicaID: UUID], store: any SyncStore
+        _ changes: [Change], in space: SpaceID, members: [ReplicaID: UUID], ring: ServerKeyRing,
+        certifiedMembers: @Sendable ([ReplicaID]) async throws -> [ReplicaID: UUID], store: any SyncStore
     ) async throws -> Result<Checked, Refusal> {
         let entry = try await caughtUp(space, store: store)
         var scratch = entry.document
@@ -119,7 +133,59 @@ actor SpaceDocuments {
             rejected.append(Rejection(id: change.id, code: RejectionCode(error), reason: error.description))
         }
         guard rejected.isEmpty else { return .failure(Refusal(rejected: rejected)) }
-        return .success(Checked(space: space, document: scratch, cursor: entry.cursor))
+        let erasing = changes.contains(where: \.isErasure)
+        if erasing {
+            rejected += try await erasureRefusals(runs, members: members, in: scratch, ring: ring, certifiedMembers: certifiedMembers)
+        }
+        for change in changes where change.isContentErased && !scratch.erases(change) {
+            rejected.append(
+                Rejection(
+                    id: change.id, code: .erasureNotPermitted,
+                    reason: "the content of \(change.id) was withheld (sent stripped) without an erasure that covers it"))
+        }
+        guard rejected.isEmpty else { return .failure(Refusal(rejected: rejected)) }
+        let stored = scratch.erasures.isEmpty ? changes : scratch.strippingErased(changes).changes
+        return .success(Checked(space: space, document: scratch, cursor: entry.cursor, stored: stored, erasing: erasing))
+    }
+
+    /// The refusals of the erasures in `runs` (one per author) by ``ErasureAuthority``,
+    /// judged against `applied` (the request applied: an insight created and erased in one
+    /// request is its author's). An approval that does not verify keeps its own code.
+    private func erasureRefusals(
+        _ runs: [ReplicaID: [Change]], members: [ReplicaID: UUID], in applied: SpaceDocument, ring: ServerKeyRing,
+        certifiedMembers: @Sendable ([ReplicaID]) async throws -> [ReplicaID: UUID]
+    ) async throws -> [Rejection] {
+        var creators: Set<ReplicaID> = []
+        for run in runs.values {
+            for change in run {
+                guard case .erase(let erasure) = change.operation else { continue }
+                switch erasure.target {
+                case .entity(let entity), .field(let entity, _):
+                    creators.formUnion(applied.authorshipOrigin(of: entity)?.creators ?? [])
+                case .contributions: break
+                }
+            }
+        }
+        let certified = try await certifiedMembers(creators.sorted())
+        // A creator no certificate names is nobody: the set then never equals one member.
+        let unknown = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        var rejected: [Rejection] = []
+        for (author, run) in runs.sorted(by: { $0.key < $1.key }) where run.contains(where: \.isErasure) {
+            guard let member = members[author] else { continue }  // verified without one: cannot happen
+            do throws(TrustError) {
+                try ErasureAuthority.check(run, member: member, trusting: ring) { entity in
+                    guard let origin = applied.authorshipOrigin(of: entity) else { return nil }
+                    return (origin.kind, Set(origin.creators.map { certified[$0] ?? unknown }))
+                }
+            } catch {
+                if case .erasureNotPermitted(let dot, _) = error {
+                    rejected.append(Rejection(id: dot, code: .erasureNotPermitted, reason: error.description))
+                } else {
+                    rejected.append(SyncService.rejection(error, of: run))
+                }
+            }
+        }
+        return rejected
     }
 
     /// The refusals of one space's check.
@@ -135,8 +201,43 @@ actor SpaceDocuments {
         entries[checked.space]!.cursor = checked.cursor
     }
 
+    /// Keeps a checked document whose request held an erasure, once its changes are stored:
+    /// every stored change of the space an erasure covers is rewritten stripped in the store
+    /// (``SyncStore/rewrite(_:in:)``), and the cached document is rebuilt from the stripped
+    /// log, so no erased content stays in memory either. Call under the space's lock, after
+    /// the append. If the rewrite fails the cached document is dropped: the next check
+    /// builds it from the store and finishes the rewrite (``caughtUp(_:store:)``).
+    func commitErasing(_ checked: Checked, store: any SyncStore) async throws {
+        entries[checked.space] = nil
+        try await remember(settled(checked.document, in: checked.space, store: store), for: checked.space)
+    }
+
+    /// `document` (holding everything stored of `space` and an erasure) rebuilt from the
+    /// stored log once the store's changes it erases are rewritten stripped; the entry
+    /// holds the log up to its end.
+    private func settled(_ document: SpaceDocument, in space: SpaceID, store: any SyncStore) async throws -> Entry {
+        var document = document
+        var log: [Change] = []
+        var cursor: Int64 = 0
+        while true {
+            let page = try await store.changes(in: space, missingFrom: VersionVector(), after: cursor, limit: 10_000)
+            log += page.changes
+            cursor = page.cursor
+            if !page.more { break }
+        }
+        let stripped = document.strippingErased(log).changes
+        let rewritten = zip(log, stripped).filter { !$0.0.isContentErased && $0.1.isContentErased }.map(\.1)
+        if !rewritten.isEmpty {
+            try await store.rewrite(rewritten, in: space)
+            logger.notice("erased content rewritten", metadata: ["space.id": "\(space)", "changes": "\(rewritten.count)"])
+        }
+        return Entry(document: try document.rebuilt(from: stripped), cursor: cursor, lastUsed: 0)
+    }
+
     /// The space's cached document (built from the store on a miss) with every change the
-    /// store holds applied; it stays in the cache.
+    /// store holds applied; it stays in the cache. When the changes caught up hold an
+    /// erasure (stored by another process, or before a crash cut its rewrite short), the
+    /// store's changes it covers are rewritten stripped and the document rebuilt.
     private func caughtUp(_ space: SpaceID, store: any SyncStore) async throws -> Entry {
         // Out of the dictionary while it changes, so the document is edited in place.
         var entry: Entry
@@ -147,6 +248,7 @@ actor SpaceDocuments {
             rebuilds += 1
             rebuildCounter.increment()
         }
+        var sawErasure = false
         while true {
             let page: ChangePageResult
             do {
@@ -156,6 +258,7 @@ actor SpaceDocuments {
                 throw error
             }
             for change in page.changes {
+                if change.isErasure { sawErasure = true }
                 do { try entry.document.replay(CollectionOfOne(change)) } catch {  // stored: accepted once already
                     logger.error("a stored change cannot be applied", metadata: ["change": "\(change.id)", "error": "\(error)"])
                 }
@@ -163,6 +266,7 @@ actor SpaceDocuments {
             entry.cursor = page.cursor
             if !page.more { break }
         }
+        if sawErasure { entry = try await settled(entry.document, in: space, store: store) }
         remember(entry, for: space)
         return entry
     }
@@ -175,5 +279,12 @@ actor SpaceDocuments {
         if entries.count > capacity, let oldest = entries.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
             entries[oldest] = nil
         }
+    }
+}
+
+extension Change {
+    /// Whether this change is an erasure (``Operation/erase(_:)``).
+    var isErasure: Bool {
+        if case .erase = operation { true } else { false }
     }
 }

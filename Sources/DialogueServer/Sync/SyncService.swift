@@ -50,6 +50,15 @@ public struct SyncService: Sendable {
         static func refused(_ rejected: [Rejection], of pushed: Int) -> Failure {
             Failure(422, .invalidChanges, "\(rejected.count) of \(pushed) changes were refused; nothing was stored", rejected: rejected)
         }
+
+        /// An erasure its writer may not make, or content withheld (stripped changes no
+        /// erasure covers): 403 `erasure_not_permitted`, the whole request refused.
+        static func erasureRefused(_ rejected: [Rejection], of pushed: Int) -> Failure {
+            let reasons = rejected.filter { $0.code == RejectionCode.erasureNotPermitted.rawValue }.map(\.reason)
+            return Failure(
+                403, .erasureNotPermitted, "\(reasons.joined(separator: "; ")); nothing of the \(pushed) changes was stored",
+                rejected: rejected)
+        }
     }
 
     /// What the authenticated caller may touch.
@@ -143,6 +152,11 @@ public struct SyncService: Sendable {
             // the server's documents, under the spaces' locks until the changes are stored.
             let writing = accepted.filter { !$0.value.new.isEmpty }.map(\.key).sorted()
             let new = accepted.mapValues(\.new)
+            let ring = try keys.ring
+            let (statements, store) = (statements, store)
+            let certifiedMembers: @Sendable ([ReplicaID]) async throws -> [ReplicaID: UUID] = { replicas in
+                try await statements.certificates(of: replicas, store: store).mapValues(\.member)
+            }
             do {
                 rejected = try await documents.withLock(writing) {
                     // Each space's changes go to a scratch copy of its document; the copies
@@ -151,18 +165,29 @@ public struct SyncService: Sendable {
                     var checked: [SpaceDocuments.Checked] = []
                     var refused: [Rejection] = []
                     for space in writing {
-                        switch try await documents.check(new[space]!, in: space, members: members, store: store) {
+                        switch try await documents.check(
+                            new[space]!, in: space, members: members, ring: ring, certifiedMembers: certifiedMembers, store: store)
+                        {
                         case .success(let document): checked.append(document)
                         case .failure(let refusal): refused += refusal.rejected
                         }
                     }
                     guard refused.isEmpty else { return refused }
-                    for space in writing {
-                        let heads = Self.heads(headsBySpace[space] ?? [], signing: new[space]!, in: space)
-                        try await store.append(new[space]!, heads: heads, to: space)
+                    for document in checked {
+                        let heads = Self.heads(headsBySpace[document.space] ?? [], signing: new[document.space]!, in: document.space)
+                        try await store.append(document.stored, heads: heads, to: document.space)
                     }
-                    for document in checked { await documents.commit(document) }
+                    for document in checked {
+                        if document.erasing {
+                            try await documents.commitErasing(document, store: store)
+                        } else {
+                            await documents.commit(document)
+                        }
+                    }
                     return []
+                }
+                if rejected.contains(where: { $0.code == RejectionCode.erasureNotPermitted.rawValue }) {
+                    throw Failure.erasureRefused(rejected, of: pushed)
                 }
                 if !rejected.isEmpty { throw Failure.refused(rejected, of: pushed) }
                 break
@@ -251,6 +276,16 @@ public struct SyncService: Sendable {
             "this server speaks sync protocol \(SyncProtocol.version), the request used \(version); update the server or use a matching client")
     }
 
+    /// Whether a stored change and a pushed one hold the same counters alike. A change the
+    /// store holds stripped (an erasure covered it) agrees with its content as its author
+    /// wrote it (a stale device sending it again), and the other way round: only the kept
+    /// hashes are compared then.
+    static func agrees(_ stored: Change, _ pushed: Change) -> Bool {
+        if stored.agrees(with: pushed) { return true }
+        guard stored.isContentErased || pushed.isContentErased else { return false }
+        return stored.erasingContent().agrees(with: pushed.erasingContent())
+    }
+
     /// Whether `have` plus `page` holds everything in `serverHas`.
     static func covers(_ have: VersionVector, _ page: [Change], _ serverHas: VersionVector) -> Bool {
         var after = have
@@ -311,7 +346,7 @@ public struct SyncService: Sendable {
                 if id.counter <= stored[change.replica] {
                     let overlap = try await store.storedChanges(
                         in: space, replica: change.replica, counters: id.counter...min(change.lastCounter, stored[change.replica]))
-                    if let clash = overlap.first(where: { !$0.agrees(with: change) }) {
+                    if let clash = overlap.first(where: { !Self.agrees($0, change) }) {
                         rejected.append(
                             Rejection(id: id, code: .conflictingDuplicate, reason: "the server holds \(clash.id) with different content"))
                         continue

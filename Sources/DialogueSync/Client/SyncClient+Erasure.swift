@@ -2,18 +2,6 @@ import DialogueModel
 import Foundation
 import Logging
 
-/// `POST /v1/erasures/approval` (docs/PROTOCOL.md): the server's consent to an admin's erasure.
-struct ErasureApprovalRequest: Codable, Sendable {
-    var space: SpaceID
-    var replica: ReplicaID
-    var target: Erasure.Target
-}
-
-/// The answer: `{"approval": …}`.
-struct ErasureApprovalResponse: Codable, Sendable {
-    var approval: ErasureApproval
-}
-
 extension SyncClient {
     /// Asks the server to approve `replica`'s device erasing `target` in `space`
     /// (`POST /v1/erasures/approval` with the device's token): it approves for a member

@@ -415,6 +415,11 @@ public enum SyncErrorCode: String, Codable, Sendable, CaseIterable {
     case replicaTaken = "replica_taken"
     /// The device (or the token it used) was revoked; nothing changed.
     case revokedDevice = "revoked_device"
+    /// An erasure its writer may not make (not an admin's approved erasure, nor an author
+    /// erasing their own insight), stripped changes no erasure covers (content withheld
+    /// by a relay), or an approval asked for by someone who may not have one
+    /// (docs/PRIVACY.md, "Erasure"); nothing was stored.
+    case erasureNotPermitted = "erasure_not_permitted"
 }
 
 /// Why one pushed change was refused.
@@ -455,6 +460,10 @@ public enum RejectionCode: String, Codable, Sendable, CaseIterable {
     /// It names as the writer (an insight's author) someone else than the member certified
     /// for its signing device, or sets who wrote an entity its device did not create.
     case authorMismatch = "author_mismatch"
+    /// An erasure its device's member may not write (no valid approval, and not their own
+    /// insight), or a change sent stripped that no erasure covers (content withheld by a
+    /// relay). The request is answered 403 `erasure_not_permitted`.
+    case erasureNotPermitted = "erasure_not_permitted"
 
     /// The stable code of a change a document refused: the one mapping shared by the
     /// server's rejections and a replica's ``ReplicaError/changeRejected(_:code:reason:)``.
