@@ -140,6 +140,26 @@ struct ReplicaErasureTests {
         #expect(try LeavingTests.files(of: ada, containing: secret).isEmpty)
     }
 
+    @Test("an admin's approved erasure of a member's contributions strips everything her devices wrote, in every entity; others' words stay")
+    func forgetContributions() async throws {
+        let directory = TemporaryDirectory()
+        let trust = BundleTrust()
+        let (ada, ben, _) = try await partners(directory, trust: trust)
+        let target = Erasure.Target.contributions(member: BundleTrust.member(of: ada.id), replicas: [ada.id])
+        await #expect(throws: ReplicaError.self) { try await ben.forget(target, in: self.shared) }
+        let approval = ErasureApproval.issue(space: shared, replica: ben.id, target: target, issuedAt: 1, signedBy: trust.server)
+        try await ben.forget(target, in: shared, approval: approval)
+        for word in [secret, kept, "Visit"] { #expect(try heldIn(ben, word).isEmpty, "\(word) is still in Ben's files") }
+        #expect(!(try heldIn(ben, "Ben adds")).isEmpty, "Ben's own words went too")
+        try await carry(from: ben, to: ada, directory)
+        for word in [secret, kept] { #expect(try heldIn(ada, word).isEmpty, "\(word) is still in Ada's files") }
+        #expect(await ada.document(shared)?.canonicalExport() == ben.document(shared)?.canonicalExport())
+    }
+
+    private func heldIn(_ replica: Replica, _ word: String) throws -> [String] {
+        try LeavingTests.files(of: replica, containing: word)
+    }
+
     @Test("a bundle carrying Ada's changes stripped without the erasure is refused whole: a relay may not hide words")
     func strippedWithoutErasureRefused() async throws {
         let directory = TemporaryDirectory()
