@@ -41,10 +41,38 @@ extension Replica {
     ///   ``ReplicaError/invalidField(kind:field:reason:)`` for a field its kind lacks.
     @discardableResult
     public func forget(_ target: Erasure.Target, in space: SpaceID, approval: ErasureApproval? = nil) throws(ReplicaError) -> Forgotten {
-        guard let document = documents[space] else { throw .unknownSpace(space) }
         guard let member = certifiedMember, let ring = try serverKeyRing() else {
             throw .loginRequired("erasing needs this device's certificate and the server's key")
         }
+        let (origins, next) = try erasureContext(of: target, in: space)
+        let erasure = Erasure(target: target, approval: approval)
+        // The rule every receiver applies, run on the change about to be written (its
+        // space, device and next counter) before anything is stored.
+        let probe = Change(
+            id: next, timestamp: .zero, space: space, entity: erasure.entity, field: "", operation: .erase(erasure))
+        do throws(TrustError) {
+            try ErasureAuthority.check([probe], member: member.uuid, trusting: ring) { origins[$0] }
+        } catch {
+            throw .erasureRefused(error)
+        }
+        let written: (value: Dot, stripped: Int)
+        do {
+            written = try editStoring(in: space) { editor in editor.erase(erasure).id }
+        } catch {
+            throw ReplicaError(storageFailure: error)
+        }
+        logger.notice("erased", metadata: ["space.id": "\(space)", "erasure": "\(written.value)", "stripped": "\(written.stripped)"])
+        return Forgotten(erasure: written.value, space: space, stripped: written.stripped)
+    }
+
+    /// What the rule needs of what the replica holds: the erased entity's kind and creators'
+    /// members, and the dot the erasure will have. Checks the entity (held, not erased) and
+    /// the field (its kind has it). A function of its own so the space's document is not
+    /// kept referenced while the edit changes it (which would copy it).
+    private func erasureContext(
+        of target: Erasure.Target, in space: SpaceID
+    ) throws(ReplicaError) -> (origins: [EntityID: (kind: String, creators: Set<UUID>)], next: Dot) {
+        guard let document = documents[space] else { throw .unknownSpace(space) }
         var origins: [EntityID: (kind: String, creators: Set<UUID>)] = [:]
         switch target {
         case .entity(let entity), .field(let entity, _):
@@ -60,28 +88,7 @@ extension Replica {
         case .contributions:
             break
         }
-        let erasure = Erasure(target: target, approval: approval)
-        let held = origins
-        let author = member.uuid
-        let written: (value: Dot, stripped: Int)
-        do {
-            written = try editStoring(in: space) { editor in
-                let change = editor.erase(erasure)
-                // The rule every receiver applies, run before anything is stored.
-                do throws(TrustError) {
-                    try ErasureAuthority.check([change], member: author, trusting: ring) { held[$0] }
-                } catch {
-                    throw ReplicaError.erasureRefused(error)
-                }
-                return change.id
-            }
-        } catch let error as ReplicaError {
-            throw error
-        } catch {
-            throw .storage("\(error)")
-        }
-        logger.notice("erased", metadata: ["space.id": "\(space)", "erasure": "\(written.value)", "stripped": "\(written.stripped)"])
-        return Forgotten(erasure: written.value, space: space, stripped: written.stripped)
+        return (origins, Dot(id, document.vector[id] + 1))
     }
 
     /// What the members certified for an entity's original creators are, for
