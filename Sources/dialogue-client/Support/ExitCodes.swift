@@ -114,6 +114,8 @@ struct ClientError: Error, CustomStringConvertible {
         case .refused(let status, _, _, _) where status == 401:
             .unavailable(
                 "\(error.description); the token is unknown or revoked: ask an admin for a new one and run `dialogue-client login`")
+        case .refused(403, "erasure_not_permitted", _, _):
+            ClientError(code: Exit.noPermission, message: error.description + "; only an admin of the space may erase what others wrote")
         case .refused(let status, _, _, _) where status == 403:
             .unavailable("\(error.description); your school may not use this space (ask an admin to turn sharing on)")
         case .refused(let status, _, _, _) where status == 422 || status == 409:
