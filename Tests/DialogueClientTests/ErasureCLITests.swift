@@ -47,7 +47,9 @@ struct ErasureCLITests {
         return insight
     }
 
-    @Test("Ada forgets her insight (no server needed) and a bundle carries the erasure: neither replica's files nor the bundle hold the words; unconfirmed, nothing happens (exit 64)")
+    @Test(
+        "Ada forgets her insight (no server needed) and a bundle carries the erasure: neither replica's files nor the bundle hold the words; unconfirmed, nothing happens (exit 64)"
+    )
     func forgetByBundle() async throws {
         let scratch = Scratch()
         let server = try await LiveServer.start(in: scratch)

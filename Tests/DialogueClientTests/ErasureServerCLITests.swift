@@ -8,7 +8,9 @@ import Testing
 @Suite("dialogue-client: forget through the server")
 struct ErasureServerCLITests {
     typealias Fixture = ErasureCLITests
-    @Test("Ada forgets her insight; sync and a bundle carry it: no file of any replica, the server's store or the bundle holds the words; all agree")
+    @Test(
+        "Ada forgets her insight; sync and a bundle carry it: no file of any replica, the server's store or the bundle holds the words; all agree"
+    )
     func forgetReachesEveryone() async throws {
         let scratch = Scratch()
         let server = try await LiveServer.start(in: scratch)
@@ -40,7 +42,9 @@ struct ErasureServerCLITests {
 
         // Every replica verified what it received (sync and import refuse what does not) and they agree.
         try await carl.ok(["sync"])
-        let exports = try await [ada, ben, carl].asyncMap { try await $0.ok(["export", "--space", server.sharedSpace, "--format", "json"]) }
+        let exports = try await [ada, ben, carl].asyncMap {
+            try await $0.ok(["export", "--space", server.sharedSpace, "--format", "json"])
+        }
         #expect(exports[0] == exports[1] && exports[1] == exports[2], "the replicas differ")
         #expect(exports[0].contains(Fixture.kept) && !exports[0].contains(insight), "\(exports[0])")
         let sessions = try await [ada, ben, carl].asyncMap { try await $0.ok(["sessions", "list", "--json"]) }
@@ -71,7 +75,9 @@ struct ErasureServerCLITests {
         #expect(exports[0] == exports[1])
     }
 
-    @Test("refusals: Ben may not erase Ada's insight (exit 77, erasure_not_permitted, nothing changed); no --yes without a terminal (exit 64)")
+    @Test(
+        "refusals: Ben may not erase Ada's insight (exit 77, erasure_not_permitted, nothing changed); no --yes without a terminal (exit 64)"
+    )
     func othersInsightRefused() async throws {
         let scratch = Scratch()
         let server = try await LiveServer.start(in: scratch)
@@ -89,7 +95,9 @@ struct ErasureServerCLITests {
         #expect(error["error"]?["code"] as? String == "erasure_not_permitted", "\(refused.stderr)")
         let text = try await ben.client(["forget", "insight", insight, "--yes"])
         #expect(text.status == 77 && text.stderr.contains("erasure_not_permitted") && text.stderr.contains("admin"), "\(text.stderr)")
-        #expect(try await ben.ok(["export", "--space", server.sharedSpace, "--format", "json"]) == before, "a refused erasure changed something")
+        #expect(
+            try await ben.ok(["export", "--space", server.sharedSpace, "--format", "json"]) == before, "a refused erasure changed something"
+        )
         #expect(!(try LeavingCLITests.files(of: ben, containing: Fixture.secret)).isEmpty)
     }
 

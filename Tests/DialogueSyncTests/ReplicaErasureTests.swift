@@ -50,7 +50,9 @@ struct ReplicaErasureTests {
         try Data(contentsOf: url).range(of: Data(text.utf8)) != nil
     }
 
-    @Test("the author forgets her insight: gone from the log, rows, search and every file; the erasure syncs by bundle and the receiver's files are clean; both converge")
+    @Test(
+        "the author forgets her insight: gone from the log, rows, search and every file; the erasure syncs by bundle and the receiver's files are clean; both converge"
+    )
     func authorForgetsHerInsight() async throws {
         let directory = TemporaryDirectory()
         let trust = BundleTrust()
@@ -140,7 +142,8 @@ struct ReplicaErasureTests {
         #expect(try LeavingTests.files(of: ada, containing: secret).isEmpty)
     }
 
-    @Test("an admin's approved erasure of a member's contributions strips everything her devices wrote, in every entity; others' words stay")
+    @Test(
+        "an admin's approved erasure of a member's contributions strips everything her devices wrote, in every entity; others' words stay")
     func forgetContributions() async throws {
         let directory = TemporaryDirectory()
         let trust = BundleTrust()
@@ -196,7 +199,8 @@ struct ReplicaErasureTests {
         var signer = ChangeSigner()
         var document = try #require(await ada.document(shared))
         let erasure = document.erase(
-            Erasure(target: .entity(insight)), by: EditContext(replica: mallory, timestamp: HLCTimestamp(wallTime: UInt64(Date().timeIntervalSince1970 * 1000), logical: 0)))
+            Erasure(target: .entity(insight)),
+            by: EditContext(replica: mallory, timestamp: HLCTimestamp(wallTime: UInt64(Date().timeIntervalSince1970 * 1000), logical: 0)))
         let url = directory.url.appendingPathComponent("honest.dlgb")
         try ada.exportBundle(to: url)
         var (header, frames) = try bundles.open(url)

@@ -33,7 +33,8 @@ extension Replica {
         guard let document = documents.removeValue(forKey: space) else { throw ReplicaError.unknownSpace(space) }
         // `consume`: a second reference kept to the end of the scope would make the first
         // edit copy the document's tables (and the scope's end free the old ones).
-        var editor = SpaceEditor(space: space, document: consume document, clock: clock, replica: id, makeEntityID: makeEntityID,
+        var editor = SpaceEditor(
+            space: space, document: consume document, clock: clock, replica: id, makeEntityID: makeEntityID,
             certifiedMember: certifiedMember)
         let result: T
         do {
@@ -50,7 +51,9 @@ extension Replica {
         var materializer = Materializer(space: space, after: editor.document, conflicted: conflictedRegisters)
         var chain = ownChains[space]
         // A transaction of many changes is signed on another core while its rows are written.
-        let signing = chain.flatMap { changes.count >= Self.changesSignedAside ? TransactionSigning(changes, from: $0, key: deviceKey) : nil }
+        let signing = chain.flatMap {
+            changes.count >= Self.changesSignedAside ? TransactionSigning(changes, from: $0, key: deviceKey) : nil
+        }
         // An erasure rewrites the space's storage in the same transaction (ErasureRewrite).
         let erasing = ErasureRewrite.holdsErasure(changes)
         let erasingFrom = erasing ? editor.document : nil

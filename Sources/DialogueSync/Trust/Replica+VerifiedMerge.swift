@@ -227,7 +227,8 @@ private struct SignedRunCheck {
             }
             return Replica.erasureOrigin(known) { replica in
                 if replica == author { return member }
-                return evidence.certificates.last { $0.replica == replica }?.member ?? (try? TrustCache.certificate(of: replica, db))??.member
+                return evidence.certificates.last { $0.replica == replica }?.member
+                    ?? (try? TrustCache.certificate(of: replica, db))??.member
             }
         }
     }

@@ -110,7 +110,9 @@ struct Forget: AsyncParsableCommand {
         var approval: ErasureApproval?
         if needsApproval {
             let config = try LoginConfig.load(options.global.configPath)
-            guard let url = URL(string: config.server) else { throw ClientError.data("the stored server URL is malformed; run login again") }
+            guard let url = URL(string: config.server) else {
+                throw ClientError.data("the stored server URL is malformed; run login again")
+            }
             var configuration = SyncClient.Configuration(server: url, token: config.token)
             configuration.allowInsecureHTTP = options.allowInsecureHTTP || config.allowInsecureHTTP == true
             approval = try await SyncClient(configuration: configuration).requestErasureApproval(space: space, target: target, for: replica)

@@ -91,7 +91,8 @@ struct ClientError: Error, CustomStringConvertible {
         // Not logged in is one condition, whichever operation meets it: exit 66, `not_logged_in`.
         case .noPinnedServerKey, .loginRequired: .notFound(error.description).with(code: "not_logged_in")
         case .spaceNotPermitted: .data(error.description).with(code: "space_not_permitted")
-        case .erasureRefused: ClientError(code: Exit.noPermission, message: error.description).with(code: error.trustCode ?? "erasure_not_permitted")
+        case .erasureRefused:
+            ClientError(code: Exit.noPermission, message: error.description).with(code: error.trustCode ?? "erasure_not_permitted")
         }
     }
 
