@@ -6,10 +6,10 @@ import Logging
 /// `dialogue-server admin …`: partnerships, schools, members and device tokens.
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create partnerships, schools and members; issue and revoke device tokens; manage the server's key; answer subject access requests.",
+        abstract: "Create partnerships, schools and members; issue and revoke device tokens; manage the server's key; answer subject access requests; set and apply retention policies.",
         subcommands: [
             CreatePartnership.self, CreateSchool.self, AddSchool.self, RemoveSchool.self, CreateMember.self, IssueToken.self,
-            RevokeToken.self, List.self, ListDevices.self, ServerKey.self, RotateKey.self, SubjectAccessCommand.self,
+            RevokeToken.self, List.self, ListDevices.self, ServerKey.self, RotateKey.self, SubjectAccessCommand.self, Retention.self,
         ])
 
     /// Options every admin command shares.

@@ -448,6 +448,8 @@ struct NeverStore: SyncStore {
     func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry] { throw Unused() }
     func tokens(ofMember member: UUID) async throws -> [TokenListing] { throw Unused() }
     func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector] { throw Unused() }
+    func setRetentionPolicy(_ record: RetentionPolicyRecord) async throws { throw Unused() }
+    func retentionPolicies() async throws -> [RetentionPolicyRecord] { throw Unused() }
     func serverKeys(creatingIfAbsent candidate: ServerKeyRecord) async throws -> [ServerKeyRecord] { throw Unused() }
     func rotateServerKey(from previous: [UInt8], to new: ServerKeyRecord) async throws { throw Unused() }
     func registerDevice(_ device: DeviceRecord) async throws -> DeviceRegistrationOutcome { throw Unused() }

@@ -136,6 +136,8 @@ final class FlakyStore: SyncStore {
     func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry] { try await base.spaceListings(ofSchool: school) }
     func tokens(ofMember member: UUID) async throws -> [TokenListing] { try await base.tokens(ofMember: member) }
     func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector] { try await base.legacyVectors(of: spaces) }
+    func setRetentionPolicy(_ record: RetentionPolicyRecord) async throws { try await base.setRetentionPolicy(record) }
+    func retentionPolicies() async throws -> [RetentionPolicyRecord] { try await base.retentionPolicies() }
     func serverKeys(creatingIfAbsent candidate: ServerKeyRecord) async throws -> [ServerKeyRecord] {
         try await base.serverKeys(creatingIfAbsent: candidate)
     }

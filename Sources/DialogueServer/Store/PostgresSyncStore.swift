@@ -90,7 +90,7 @@ public final class PostgresSyncStore: SyncStore {
                     label text NOT NULL, issued_at bigint NOT NULL, revoked_at bigint
                 )
                 """,
-            ] + Self.trustTables + Self.chainHeadTables
+            ] + Self.trustTables + Self.chainHeadTables + [Self.retentionTable]
         try await client.withTransaction(logger: logger) { connection in
             // One migrator at a time when several servers start together.
             try await connection.query("SELECT pg_advisory_xact_lock(4242)", logger: self.logger)

@@ -68,6 +68,7 @@ public final class SQLiteSyncStore: SyncStore {
         migrator.registerMigration("v2-trust") { db in try createTrustTables(db) }
         migrator.registerMigration("v3-chain-heads") { db in try createChainHeadTables(db) }
         migrator.registerMigration("v4-legacy-vectors") { db in try recordLegacyVectors(db) }
+        migrator.registerMigration("v6-retention-policies") { db in try db.execute(sql: retentionTable) }
         return migrator
     }
 

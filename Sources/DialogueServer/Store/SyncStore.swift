@@ -78,6 +78,13 @@ public protocol SyncStore: Sendable {
     /// each before signing); a space the store held nothing of then is absent.
     func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector]
 
+    // MARK: Retention (docs/PRIVACY.md, "Retention")
+
+    /// Sets (or, for an empty policy, removes) the retention policy of `space`.
+    func setRetentionPolicy(_ record: RetentionPolicyRecord) async throws
+    /// Every space's retention policy, by space.
+    func retentionPolicies() async throws -> [RetentionPolicyRecord]
+
     // MARK: Trust (docs/TRUST.md)
 
     /// The server's signing keys, oldest first: the last is the current one. When the store

@@ -24,6 +24,8 @@ final class DeviceStatements: Sendable {
         var verifier: ChainVerifier?
         var verifierUses = 0
         var directories: [UUID: SpaceDirectory] = [:]
+        /// The server's own device and its certificate, once asked for (see ``ServerDevice``).
+        var serverDevice: (replica: ReplicaID, certificate: DeviceCertificate)?
     }
 
     private let state = Mutex(State())
@@ -59,6 +61,11 @@ final class DeviceStatements: Sendable {
         for (replica, json) in try await store.deviceCertificates(of: missing) {
             read[replica] = try JSONDecoder().decode(DeviceCertificate.self, from: json)
         }
+        if read.count < missing.count {
+            // Not registered: the server's own device (retention's erasures), or unknown.
+            let server = try await serverDevice(store: store)
+            if missing.contains(server.replica), read[server.replica] == nil { read[server.replica] = server.certificate }
+        }
         state.withLock { state in
             state.certificateReads += read.count
             for (replica, certificate) in read {
@@ -69,6 +76,16 @@ final class DeviceStatements: Sendable {
             }
         }
         return found.merging(read) { $1 }
+    }
+
+    /// The server's own device's replica and certificate (derived from the store's keys once).
+    func serverDevice(store: any SyncStore) async throws -> (replica: ReplicaID, certificate: DeviceCertificate) {
+        if let known = state.withLock({ $0.serverDevice }) { return known }
+        let keys = try await ServerAuthority(store: store).keys()
+        let device = try ServerDevice(keys: keys.records)
+        let entry = (device.replica, device.certificate(signedBy: keys.current))
+        state.withLock { $0.serverDevice = entry }
+        return entry
     }
 
     /// The signed revocations of those of `replicas` that are revoked, as the store holds
