@@ -372,7 +372,9 @@ final class ServerProcess: @unchecked Sendable {
         self.logURL = logURL
     }
 
-    /// Starts the server on a free port and waits (≤ 10 s) until /health answers.
+    /// Starts the server on a free port and waits until /health answers: at most 120 s, since
+    /// a full test run on two loaded cores can starve a starting debug server for many
+    /// seconds (it returns as soon as the server answers).
     static func start(_ store: [String], directory: ServerTestDirectory, name: String, port fixed: Int? = nil) async throws -> ServerProcess
     {
         var lastLog = ""
@@ -391,12 +393,12 @@ final class ServerProcess: @unchecked Sendable {
             try ChildProcesses.launch(process)
             try? handle.close()
             let server = ServerProcess(process: process, port: port, logURL: logURL)
-            if try await server.waitUntilHealthy(timeout: .seconds(10)) { return server }
+            if try await server.waitUntilHealthy(timeout: .seconds(120)) { return server }
             lastLog = server.log
             server.kill()
             if fixed != nil || !lastLog.contains("in use") { break }  // only a port race is worth another try
         }
-        throw TestSetupFailure(description: "dialogue-server did not answer /health within 10 s:\n\(lastLog)")
+        throw TestSetupFailure(description: "dialogue-server did not answer /health within 120 s:\n\(lastLog)")
     }
 
     func waitUntilHealthy(timeout: Duration) async throws -> Bool {
