@@ -13,6 +13,7 @@ import Logging
 public final class SQLiteSyncStore: SyncStore {
     let database: DatabasePool
     private let checkpointer: WALCheckpointer
+    private let logger: Logger
 
     /// Opens or creates the store at `path`, migrating its schema. The file and its
     /// `-wal`/`-shm` are private to the server's user (0600), whatever the umask; an
@@ -31,6 +32,7 @@ public final class SQLiteSyncStore: SyncStore {
             // change stays in a page's free space (docs/DEPLOYMENT.md, "Erasure").
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON")
         }
+        self.logger = logger
         database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
         checkpointer = WALCheckpointer(
@@ -170,7 +172,29 @@ public final class SQLiteSyncStore: SyncStore {
                 }
                 return .commit
             }
-            try db.checkpoint(.truncate)
+            try Self.truncateWAL(db, logger: logger)
+        }
+    }
+
+    /// Checkpoints the WAL and truncates it to nothing, once the rewrite has committed.
+    /// The store's own checkpointer (another connection) or a reader still on an older
+    /// snapshot makes SQLite answer busy: try again, ten times a tenth of a second apart (holding
+    /// the writer, so the WAL does not grow meanwhile), then log that the old pages may
+    /// stay in the WAL until later writes overwrite them. The rewrite stands either way.
+    private static func truncateWAL(_ db: Database, logger: Logger) throws {
+        for attempt in 1...10 {
+            do {
+                try db.checkpoint(.truncate)
+                return
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                if attempt == 10 {
+                    logger.error(
+                        "the WAL could not be truncated after an erasure; the erased content may stay in the -wal file until it is overwritten",
+                        metadata: ["error": "\(error)"])
+                    return
+                }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
         }
     }
 

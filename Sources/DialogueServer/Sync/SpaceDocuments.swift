@@ -236,8 +236,10 @@ actor SpaceDocuments {
 
     /// The space's cached document (built from the store on a miss) with every change the
     /// store holds applied; it stays in the cache. When the changes caught up hold an
-    /// erasure (stored by another process, or before a crash cut its rewrite short), the
-    /// store's changes it covers are rewritten stripped and the document rebuilt.
+    /// erasure (stored by another process, or before a crash cut its rewrite short), or a
+    /// change stored with content that an erasure held covers (another process stored it
+    /// before it saw the erasure), the store's changes the erasures cover are rewritten
+    /// stripped and the document rebuilt.
     private func caughtUp(_ space: SpaceID, store: any SyncStore) async throws -> Entry {
         // Out of the dictionary while it changes, so the document is edited in place.
         var entry: Entry
@@ -248,7 +250,7 @@ actor SpaceDocuments {
             rebuilds += 1
             rebuildCounter.increment()
         }
-        var sawErasure = false
+        var needsSettling = false
         while true {
             let page: ChangePageResult
             do {
@@ -258,15 +260,19 @@ actor SpaceDocuments {
                 throw error
             }
             for change in page.changes {
-                if change.isErasure { sawErasure = true }
                 do { try entry.document.replay(CollectionOfOne(change)) } catch {  // stored: accepted once already
                     logger.error("a stored change cannot be applied", metadata: ["change": "\(change.id)", "error": "\(error)"])
+                }
+                // An erasure, or a change stored with content that an erasure held covers
+                // (another process stored it before it saw the erasure): settle the store.
+                if !needsSettling, change.isErasure || (!change.isContentErased && entry.document.erases(change)) {
+                    needsSettling = true
                 }
             }
             entry.cursor = page.cursor
             if !page.more { break }
         }
-        if sawErasure { entry = try await settled(entry.document, in: space, store: store) }
+        if needsSettling { entry = try await settled(entry.document, in: space, store: store) }
         remember(entry, for: space)
         return entry
     }
