@@ -140,7 +140,10 @@ struct NamesCLITests {
         try await hill.ok(["sessions", "create", "--title", "Shared session"])
         try await hill.ok(["sync"])
         let status = try await hill.ok(["status"])
-        #expect(status.contains("North Partnership  shared  \(server.sharedSpace)"), "\(status)")
+        // Beside the member's personal space, by name and kind.
+        let rows = status.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(rows.contains { $0.starts(with: ["North", "Partnership", "shared", Substring(server.sharedSpace)]) }, "\(status)")
+        #expect(rows.contains { $0.starts(with: ["Personal", "reflection", "(Leader", "at", "hill)", "personal"]) }, "\(status)")
         let statusJSON = try #require(try await hill.json(["status"]) as? [String: Any])
         let row = try #require((statusJSON["spaces"] as? [[String: Any]])?.first)
         #expect(row["name"] as? String == "North Partnership" && row["kind"] as? String == "shared")

@@ -83,21 +83,25 @@ struct UpgradeFromPreSigningTests {
         let login = try await ada.ok(["login", "--server", url, "--token-file", tokenFile])
         #expect(login.contains("logged in as Ada, Hill Primary"), "\(login)")
         let synced = try await ada.ok(["sync"])
-        #expect(count("sent", in: synced) == own, "\(synced)")
+        // Her own changes, and the personal reflection prompts seeded in the personal space the
+        // upgraded store gave her (a create and three fields each).
+        let seeded = PromptLibrary.personalReflection.count * 4
+        #expect(count("sent", in: synced) == own + seeded, "\(synced)")
         #expect(count("received", in: synced) == Self.oldDeviceChanges, "\(synced)")
         #expect(!synced.contains("cannot be verified"), "\(synced)")
         let again = try await ada.ok(["sync"])
         #expect(count("sent", in: again) == 0 && count("received", in: again) == 0, "\(again)")
         let status = try #require(try await ada.json(["status"]) as? [String: Any])
         let spaces = try #require(status["spaces"] as? [[String: Any]])
-        #expect(spaces.map { $0["unsyncedChanges"] as? Int } == [0], "\(spaces)")
-        #expect(spaces.map { $0["unverifiableChanges"] as? Int } == [0], "\(spaces)")
+        #expect(spaces.map { $0["unsyncedChanges"] as? Int } == [0, 0], "\(spaces)")
+        #expect(spaces.map { $0["unverifiableChanges"] as? Int } == [0, 0], "\(spaces)")
+        #expect(Set(spaces.compactMap { $0["kind"] as? String }) == ["shared", "personal"], "\(spaces)")
 
         let fresh = Leader(replica: scratch.path("fresh.sqlite"), home: scratch.path("home-fresh"))
         try await fresh.ok(["init", "--space", Self.space.description])
         try await fresh.ok(["login", "--server", url, "--token-file", tokenFile])
         let pulled = try await fresh.ok(["sync"])
-        #expect(count("received", in: pulled) == own + Self.oldDeviceChanges, "\(pulled)")
+        #expect(count("received", in: pulled) == own + Self.oldDeviceChanges + seeded, "\(pulled)")
         stop(server)
 
         // Both replicas hold the same space; the old device's changes are marked as unsigned
@@ -117,6 +121,10 @@ struct UpgradeFromPreSigningTests {
         let vector = try await upgraded.vector(of: Self.space)
         #expect(try await upgraded.latestChainHeads(in: Self.space, of: [Self.fixtureReplica])[Self.fixtureReplica]?.counter == vector[Self.fixtureReplica])
         #expect(vector[Self.fixtureReplica] > 0)
+        // The migration gave the existing member a personal space, the one her directory lists.
+        let personal = try #require(try await upgraded.personalSpaces().values.first)
+        #expect(try await upgraded.personalSpaces().count == 1)
+        #expect(try adaReplica.personalSpace()?.space == personal)
         try await upgraded.close()
     }
 }

@@ -38,6 +38,18 @@ enum TrustFixtures {
             ], signedBy: serverKey)
     }
 
+    /// A member's own personal space (kind 2, owned by the member) beside their school's.
+    static let personalSpace = SpaceID("21111111-2222-4333-8444-555555555555")!
+
+    static var personalDirectory: SpaceDirectory {
+        .issue(
+            member: member, issuedAt: 1_765_000_000_700,
+            entries: [
+                .init(space: personalSpace, name: "Personal reflection (Ada Lovelace)", kind: .personal, owner: member),
+                .init(space: space2, name: "Nord private", kind: .private, owner: school),
+            ], signedBy: serverKey)
+    }
+
     static var endorsement: ServerKeyEndorsement {
         .issue(newKey: newServerKey.publicKey, issuedAt: 1_765_001_000_000, signedBy: serverKey)
     }

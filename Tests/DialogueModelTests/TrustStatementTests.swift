@@ -130,6 +130,33 @@ struct TrustStatementTests {
         try head.verify(signedBy: F.deviceKey.publicKey)
     }
 
+    /// A directory listing a personal space (kind byte 2, owner the member), computed apart
+    /// with Python's `cryptography` from docs/TRUST.md (/tmp script in the commit message).
+    @Test func frozenPersonalDirectory() throws {
+        let directory = F.personalDirectory
+        #expect(
+            directory.canonicalBytes.hex
+                == "1a6469616c6f6775652f73706163652d6469726563746f72792f326f1c2a3b4d5e4f608a7b9c0d1e2f3a4bf8d295a3de6602011111112222433384445555555555550c4e6f72642070726976617465000a1b2c3d4e5f4a6b8c7d8e9fa0b1c2d3002111111122224333844455555555555522506572736f6e616c207265666c656374696f6e2028416461204c6f76656c61636529026f1c2a3b4d5e4f608a7b9c0d1e2f3a4b0079b5562e8fe654f94078b112e8a98ba7901f853ae695bed7e0e3910bad049664"
+        )
+        var foreign = directory
+        foreign.signature = Array(
+            Data(base64Encoded: "yAiTkPiqm7LX69mk4NER+sRv41bdMLlL000IqiP7+ebFDoJHMiZ4PGzafM7NOMd3X/qmH8vAMDhY4JkTNP0WCA==")!)
+        try foreign.verify(trusting: ring)
+        let object = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(directory)) as? [String: Any])
+        let entries = try #require(object["entries"] as? [[String: Any]])
+        #expect(entries.map { $0["kind"] as? String } == ["private", "personal"])
+        #expect(entries.last?["owner"] as? String == F.member.uuidString.lowercased())
+        #expect(try roundTrip(directory).canonicalBytes == directory.canonicalBytes)
+        // The kind is signed: a personal entry relabelled shared no longer verifies.
+        var relabelled = directory
+        var listed = relabelled.entries
+        listed[1].kind = .shared
+        relabelled = SpaceDirectory(
+            member: directory.member, issuedAt: directory.issuedAt, entries: listed, signer: directory.signer,
+            signature: directory.signature)
+        #expect(throws: TrustError.self) { try relabelled.verify(trusting: ring) }
+    }
+
     // MARK: JSON
 
     private func roundTrip<S: Codable & Equatable>(_ statement: S) throws -> S {

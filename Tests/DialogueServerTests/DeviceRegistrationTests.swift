@@ -77,10 +77,13 @@ struct DeviceRegistrationTests {
             #expect(certificate.member == member.id && certificate.memberName == "hill-member")
             #expect(certificate.school == accounts.hill.id && certificate.schoolName == "Hill Primary")
             #expect(certificate.signer == answer.serverKey)
-            // The directory: the school's private space after the school, the shared one after the partnership.
+            // The directory: the school's private space after the school, the shared one after the
+            // partnership, the member's personal space after the member.
             #expect(answer.directory.member == member.id)
+            let personal = try await store.personalSpace(of: member.id)
             #expect(
                 Set(answer.directory.entries) == [
+                    SpaceDirectory.Entry(space: personal, name: "Personal reflection (hill-member)", kind: .personal, owner: member.id),
                     SpaceDirectory.Entry(space: accounts.hill.privateSpace, name: "Hill Primary", kind: .private, owner: accounts.hill.id),
                     SpaceDirectory.Entry(
                         space: accounts.partnership.sharedSpace, name: "North Partnership", kind: .shared, owner: accounts.partnership.id),

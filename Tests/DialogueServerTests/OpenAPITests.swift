@@ -450,6 +450,8 @@ struct NeverStore: SyncStore {
     func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector] { throw Unused() }
     func setRetentionPolicy(_ record: RetentionPolicyRecord) async throws { throw Unused() }
     func retentionPolicies() async throws -> [RetentionPolicyRecord] { throw Unused() }
+    func personalSpace(of member: UUID) async throws -> SpaceID { throw Unused() }
+    func personalSpaces() async throws -> [UUID: SpaceID] { throw Unused() }
     func serverKeys(creatingIfAbsent candidate: ServerKeyRecord) async throws -> [ServerKeyRecord] { throw Unused() }
     func rotateServerKey(from previous: [UInt8], to new: ServerKeyRecord) async throws { throw Unused() }
     func registerDevice(_ device: DeviceRecord) async throws -> DeviceRegistrationOutcome { throw Unused() }

@@ -138,6 +138,8 @@ final class FlakyStore: SyncStore {
     func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector] { try await base.legacyVectors(of: spaces) }
     func setRetentionPolicy(_ record: RetentionPolicyRecord) async throws { try await base.setRetentionPolicy(record) }
     func retentionPolicies() async throws -> [RetentionPolicyRecord] { try await base.retentionPolicies() }
+    func personalSpace(of member: UUID) async throws -> SpaceID { try await base.personalSpace(of: member) }
+    func personalSpaces() async throws -> [UUID: SpaceID] { try await base.personalSpaces() }
     func serverKeys(creatingIfAbsent candidate: ServerKeyRecord) async throws -> [ServerKeyRecord] {
         try await base.serverKeys(creatingIfAbsent: candidate)
     }

@@ -41,6 +41,12 @@ struct SubjectAccessScenario: Sendable {
     let entities: [String: EntityID]
     /// What each device pushed, by space.
     let pushed: [String: [Change]]
+    /// Each member's personal space, by first name (ada, ben, cara): nothing is written there
+    /// in the scenario itself (``PersonalSpaceAdminTests`` writes in them).
+    let personal: [String: SpaceID]
+    /// The device keys by device name, and the raw tokens by label, to write more as them.
+    let signingKeys: [String: SigningKeyPair]
+    let rawTokens: [String: String]
 
     /// Builds the scenario in `store` through the sync service, as devices would push it.
     static func build(in store: any SyncStore) async throws -> SubjectAccessScenario {
@@ -185,7 +191,11 @@ struct SubjectAccessScenario: Sendable {
         return SubjectAccessScenario(
             partnership: partnership, hill: hill, vale: vale, ada: ada, ben: ben, cara: cara, tokens: listings, devices: devices,
             fingerprints: fingerprints, entities: ["s1": s1, "a1": a1, "ib": ib, "i1": i1, "i2": i2, "s2": s2, "hillSchool": hillSchool],
-            pushed: pushed)
+            pushed: pushed,
+            personal: [
+                "ada": try await store.personalSpace(of: ada.id), "ben": try await store.personalSpace(of: ben.id),
+                "cara": try await store.personalSpace(of: cara.id),
+            ], signingKeys: signers.mapValues(\.key), rawTokens: raw)
     }
 
     /// What `device` pushed in `space`.
@@ -279,6 +289,10 @@ struct SubjectAccessScenario: Sendable {
             R.SpaceSection(
                 space: vale.privateSpace, name: "Vale Academy", kind: "private", owner: EntityID(vale.id), changesHeld: 0, changesByMember: 0,
                 memberRecord: nil, named: [], wrote: [], unattributable: []),
+            // Her own personal space (empty here); Ben's and Cara's are never searched.
+            R.SpaceSection(
+                space: personal["ada"]!, name: "Personal reflection (Ada Lovelace)", kind: "personal", owner: EntityID(ada.id),
+                changesHeld: 0, changesByMember: 0, memberRecord: nil, named: [], wrote: [], unattributable: []),
         ]
         spaces.sort { ($0.name, $0.space) < ($1.name, $1.space) }
         return SubjectAccessReport(
@@ -308,8 +322,13 @@ struct SubjectAccessScenario: Sendable {
                     detail: "edits made on a device of theirs and not synced yet are on that device only: the server cannot see "
                         + "them (sync each device first, or export from the device with dialogue-client)"),
                 .init(
+                    code: "personal_spaces_of_others",
+                    detail: "the personal spaces of 2 other member(s) were not searched: each member's personal reflection "
+                        + "is shared with nobody, the server's operator included; what they wrote there about this person is "
+                        + "reached only through them (their own subject access, or an export from their device)"),
+                .init(
                     code: "spaces_not_held",
-                    detail: "only the 3 spaces this server holds were searched: spaces of other servers, bundle files passed "
+                    detail: "only the 4 spaces listed were searched: spaces of other servers, bundle files passed "
                         + "between devices and backups are not"),
             ],
             references: [

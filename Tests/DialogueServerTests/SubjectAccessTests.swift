@@ -35,7 +35,8 @@ struct SubjectAccessTests {
             #expect(report.devices == expected.devices)
             #expect(report.cannotSee == expected.cannotSee)
             #expect(report.references == expected.references)
-            #expect(report.spaces.map(\.name) == ["Hill Primary", "North Partnership", "Vale Academy"])
+            #expect(
+                report.spaces.map(\.name) == ["Hill Primary", "North Partnership", "Personal reflection (Ada Lovelace)", "Vale Academy"])
             for (found, wanted) in zip(report.spaces, expected.spaces) {
                 #expect(found.memberRecord == wanted.memberRecord, "\(wanted.name)")
                 #expect(found.named == wanted.named, "\(wanted.name)")
@@ -151,6 +152,7 @@ struct SubjectAccessTests {
             for expected in [
                 "# Subject access report: Ada Lovelace", "## What this report could not see", "## Tokens", "## Devices",
                 "## School space: Hill Primary", "## Partnership space: North Partnership", "## School space: Vale Academy",
+                "## Their personal space: Personal reflection (Ada Lovelace)", "(`personal_spaces_of_others`)",
                 "### Their member record", "- Role: Teacher", "- Home school: Hill Primary (`\(scenario.entities["hillSchool"]!)`)",
                 "- Facilitator of session “Cross-school reading review” (`\(scenario.entities["s1"]!)`)",
                 "- Owner of action “Share the reading plan”", "- Participant of session “Hill staff meeting”",

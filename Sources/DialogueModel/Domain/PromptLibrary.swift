@@ -11,6 +11,9 @@ public struct StarterPrompt: Sendable, Hashable {
     public let theme: String
     /// Where it comes from.
     public let source: String
+
+    /// Whether it comes from one of the source's "Personal reflection" sections.
+    public var isPersonalReflection: Bool { source.contains("Personal reflection") }
 }
 
 /// The built-in library of reflective prompts.
@@ -60,6 +63,13 @@ public enum PromptLibrary {
             "Would these strategies work equally well with partners who are external to the school, particularly when you may not have regular face-to-face contact? How would you manage each of these techniques?",
             Theme.learningCentredLeadership, list: 2, question: 2),
     ]
+
+    /// The starter prompts of the source's "Personal reflection" sections: the questions a
+    /// member answers for themself. Devices put them in the member's personal space
+    /// (``SpaceDirectory/Kind/personal``), never in a school's or a partnership's.
+    public static var personalReflection: [StarterPrompt] {
+        starter.filter(\.isPersonalReflection)
+    }
 
     /// The starter prompt with the given identifier.
     public static func starterPrompt(_ id: EntityID) -> StarterPrompt? {

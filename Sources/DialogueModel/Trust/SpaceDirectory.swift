@@ -6,15 +6,25 @@ import Foundation
 public struct SpaceDirectory: Hashable, Sendable, Codable {
     public static let tag = "dialogue/space-directory/2"
 
-    /// Whether a space belongs to one school or is shared by a partnership.
+    /// Whether a space belongs to one school, is shared by a partnership, or is one
+    /// member's own.
     public enum Kind: String, Hashable, Sendable, Codable {
         /// A school's own space: leaves a device only when named.
         case `private`
         /// A partnership's space, shared by its schools.
         case shared
+        /// One member's personal space (their personal reflection): listed only in that
+        /// member's directory, held only by their devices, leaves a device only when named.
+        case personal
 
-        /// The canonical byte: 0 private, 1 shared.
-        var byte: UInt8 { self == .private ? 0 : 1 }
+        /// The canonical byte: 0 private, 1 shared, 2 personal.
+        var byte: UInt8 {
+            switch self {
+            case .private: 0
+            case .shared: 1
+            case .personal: 2
+            }
+        }
     }
 
     /// One space the member may hold.
@@ -22,7 +32,8 @@ public struct SpaceDirectory: Hashable, Sendable, Codable {
         public var space: SpaceID
         public var name: String
         public var kind: Kind
-        /// The school (private space) or partnership (shared space) that owns it.
+        /// The school (private space), partnership (shared space) or member (personal
+        /// space) that owns it.
         public var owner: UUID
         /// What the server held of the space when it first ran a version that signs
         /// (docs/TRUST.md, "Migration"): changes at or below it were written before

@@ -201,7 +201,7 @@ public struct SyncServer: Sendable {
     /// failed too often is refused before the lookup; every failure is counted and logged.
     func authenticate(_ request: Request, _ context: DialogueRequestContext) async throws -> SyncService.Access {
         let access = try await authenticated(request, context) { try await service.store.access(forTokenHash: $0) }
-        return SyncService.Access(member: access.member, spaces: access.spaces)
+        return SyncService.Access(member: access.member, spaces: access.spaces, personalSpace: access.personal)
     }
 
     /// What `lookup` finds for the hash of the request's bearer token, through the door:

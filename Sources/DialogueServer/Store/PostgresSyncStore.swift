@@ -90,7 +90,7 @@ public final class PostgresSyncStore: SyncStore {
                     label text NOT NULL, issued_at bigint NOT NULL, revoked_at bigint
                 )
                 """,
-            ] + Self.trustTables + Self.chainHeadTables + [Self.retentionTable]
+            ] + Self.trustTables + Self.chainHeadTables + [Self.retentionTable] + Self.personalSpaceTables
         try await client.withTransaction(logger: logger) { connection in
             // One migrator at a time when several servers start together.
             try await connection.query("SELECT pg_advisory_xact_lock(4242)", logger: self.logger)
@@ -293,9 +293,15 @@ public final class PostgresSyncStore: SyncStore {
     public func createMember(name: String, school: UUID, role: MemberAccess) async throws -> MemberAccount {
         try await requireExists("schools", "school_id", school, "school \(school)")
         let account = MemberAccount(id: UUID(), name: name, school: school, access: role)
+        // The member and their personal space in one statement (so one transaction).
         try await client.query(
-            "INSERT INTO members (member_id, name, school_id, access) VALUES (\(account.id), \(name), \(school), \(role.rawValue))",
-            logger: logger)
+            """
+            WITH member AS (
+                INSERT INTO members (member_id, name, school_id, access) VALUES (\(account.id), \(name), \(school), \(role.rawValue))
+                RETURNING member_id
+            )
+            INSERT INTO personal_spaces (member_id, space_id) SELECT member_id, \(UUID()) FROM member
+            """, logger: logger)
         return account
     }
 
@@ -320,21 +326,30 @@ public final class PostgresSyncStore: SyncStore {
         return nil
     }
 
-    public func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>)? {
+    public func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>, personal: SpaceID)? {
         // One round trip per request: the member, their school's space and its partnerships' spaces.
         let rows = try await client.query(
             """
             SELECT m.member_id, m.name, m.school_id, m.access, s.private_space,
                 ARRAY(SELECT p.shared_space FROM partnership_schools ps JOIN partnerships p ON p.partnership_id = ps.partnership_id
-                      WHERE ps.school_id = m.school_id)
+                      WHERE ps.school_id = m.school_id),
+                (SELECT ps.space_id FROM personal_spaces ps WHERE ps.member_id = m.member_id)
             FROM tokens t JOIN members m ON m.member_id = t.member_id JOIN schools s ON s.school_id = m.school_id
             WHERE t.token_hash = \(ByteBuffer(bytes: hash)) AND t.revoked_at IS NULL
             """, logger: logger)
-        for try await (id, name, school, access, own, shared) in rows.decode((UUID, String, UUID, String, UUID, [UUID]).self) {
+        var found: (member: MemberAccount, spaces: Set<SpaceID>, personal: UUID?)?
+        for try await (id, name, school, access, own, shared, personal) in rows.decode(
+            (UUID, String, UUID, String, UUID, [UUID], UUID?).self)
+        {
             let member = MemberAccount(id: id, name: name, school: school, access: MemberAccess(rawValue: access) ?? .observer)
-            return (member, Set([SpaceID(own)] + shared.map(SpaceID.init)))
+            found = (member, Set([SpaceID(own)] + shared.map(SpaceID.init)), personal)
         }
-        return nil
+        guard let found else { return nil }
+        // Their own personal space, never another member's (made now if they have none yet).
+        var personal = found.personal.map(SpaceID.init)
+        if personal == nil { personal = try await personalSpace(of: found.member.id) }
+        guard let personal else { return nil }
+        return (found.member, found.spaces.union([personal]), personal)
     }
 
     public func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> {

@@ -71,6 +71,7 @@ public final class SQLiteSyncStore: SyncStore {
         migrator.registerMigration("v3-chain-heads") { db in try createChainHeadTables(db) }
         migrator.registerMigration("v4-legacy-vectors") { db in try recordLegacyVectors(db) }
         migrator.registerMigration("v6-retention-policies") { db in try db.execute(sql: retentionTable) }
+        migrator.registerMigration("v7-personal-spaces") { db in try createPersonalSpaces(db) }
         return migrator
     }
 
@@ -276,6 +277,7 @@ public final class SQLiteSyncStore: SyncStore {
             try db.execute(
                 sql: "INSERT INTO members (member_id, name, school_id, access) VALUES (?, ?, ?, ?)",
                 arguments: [account.id.storeBlob, name, school.storeBlob, role.rawValue])
+            _ = try Self.personalSpace(of: account.id, db)
         }
         return account
     }
@@ -306,8 +308,8 @@ public final class SQLiteSyncStore: SyncStore {
         }
     }
 
-    public func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>)? {
-        try await database.read { db in
+    public func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>, personal: SpaceID)? {
+        let found = try await database.read { db -> (member: MemberAccount, spaces: Set<SpaceID>, personal: SpaceID?)? in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(
@@ -317,8 +319,14 @@ public final class SQLiteSyncStore: SyncStore {
                             """), arguments: [Data(hash)])
             else { return nil }
             let member = try Self.member(row)
-            return (member, try Self.spaces(ofSchool: member.school, db))
+            return (member, try Self.spaces(ofSchool: member.school, db), try Self.storedPersonalSpace(of: member.id, db))
         }
+        guard let found else { return nil }
+        // Their own personal space, never another member's (made now if they have none yet).
+        var personal = found.personal
+        if personal == nil { personal = try await personalSpace(of: found.member.id) }
+        guard let personal else { return nil }
+        return (found.member, found.spaces.union([personal]), personal)
     }
 
     public func spaces(ofSchool school: UUID) async throws -> Set<SpaceID> {

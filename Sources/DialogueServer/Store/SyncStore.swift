@@ -58,8 +58,9 @@ public protocol SyncStore: Sendable {
     func storeToken(_ token: TokenRecord) async throws
     /// The member behind a token hash, unless revoked.
     func member(forTokenHash hash: [UInt8]) async throws -> MemberAccount?
-    /// The member behind a token hash and the spaces they may use, in one round trip.
-    func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>)?
+    /// The member behind a token hash and the spaces they may use (their school's and their
+    /// own personal space, never another member's), in one round trip.
+    func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>, personal: SpaceID)?
     /// The spaces a school's members may use: its own private space and the shared
     /// spaces of the partnerships it belongs to.
     func spaces(ofSchool school: UUID) async throws -> Set<SpaceID>
@@ -84,6 +85,17 @@ public protocol SyncStore: Sendable {
     func setRetentionPolicy(_ record: RetentionPolicyRecord) async throws
     /// Every space's retention policy, by space.
     func retentionPolicies() async throws -> [RetentionPolicyRecord]
+
+    // MARK: Personal spaces (docs/PRIVACY.md, "The personal space")
+
+    /// The personal space of `member`: made with the member, or here when the member has
+    /// none yet (a member made by an older server process), race-free (insert-if-absent,
+    /// then read back, so processes asking at once agree on one). Throws
+    /// ``StoreError/notFound(_:)`` for an unknown member.
+    func personalSpace(of member: UUID) async throws -> SpaceID
+    /// Every member's personal space, by member: the ids only, so that what serves many
+    /// members (subject access) can leave out the personal spaces of everyone else.
+    func personalSpaces() async throws -> [UUID: SpaceID]
 
     // MARK: Trust (docs/TRUST.md)
 
@@ -223,9 +235,22 @@ extension SyncStore {
         try await append(changes, heads: [], to: space)
     }
 
-    public func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>)? {
+    public func access(forTokenHash hash: [UInt8]) async throws -> (member: MemberAccount, spaces: Set<SpaceID>, personal: SpaceID)? {
         guard let member = try await member(forTokenHash: hash) else { return nil }
-        return (member, try await spaces(ofSchool: member.school))
+        let personal = try await personalSpace(of: member.id)
+        return (member, try await spaces(ofSchool: member.school).union([personal]), personal)
+    }
+
+    /// What `member`'s space directory lists: their school's spaces
+    /// (``spaceListings(ofSchool:)``) and their own personal space, sorted by space. No
+    /// other member's personal space is ever listed.
+    public func spaceListings(of member: MemberAccount) async throws -> [SpaceDirectory.Entry] {
+        var listings = try await spaceListings(ofSchool: member.school)
+        listings.append(
+            SpaceDirectory.Entry(
+                space: try await personalSpace(of: member.id), name: PersonalSpace.name(of: member.name), kind: .personal,
+                owner: member.id))
+        return listings.sorted { $0.space < $1.space }
     }
 
     /// Changes of `space` that `vector` lacks, scanning from the start of the space.

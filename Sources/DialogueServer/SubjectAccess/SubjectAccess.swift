@@ -29,6 +29,12 @@ public enum SubjectAccess {
 
         var spaces = schools.map { HeldSpace(space: $0.privateSpace, name: $0.name, kind: "private", owner: EntityID($0.id)) }
         spaces += partnerships.map { HeldSpace(space: $0.sharedSpace, name: $0.name, kind: "shared", owner: EntityID($0.id)) }
+        // Their own personal space, and nobody else's: a member shares theirs with no one,
+        // the operator included, even where it names this person (docs/PRIVACY.md).
+        let personalSpaces = try await store.personalSpaces()
+        if let personal = personalSpaces[id] {
+            spaces.append(HeldSpace(space: personal, name: PersonalSpace.name(of: member.name), kind: "personal", owner: EntityID(id)))
+        }
         spaces.sort { ($0.name, $0.space) < ($1.name, $1.space) }
         let legacy = try await store.legacyVectors(of: spaces.map(\.space))
 
@@ -100,10 +106,19 @@ public enum SubjectAccess {
                 code: "unsynced_local_edits",
                 detail: "edits made on a device of theirs and not synced yet are on that device only: the server cannot see "
                     + "them (sync each device first, or export from the device with dialogue-client)"))
+        let others = personalSpaces.keys.filter { $0 != id }.count
+        if others > 0 {
+            gaps.append(
+                .init(
+                    code: "personal_spaces_of_others",
+                    detail: "the personal spaces of \(others) other member(s) were not searched: each member's personal reflection "
+                        + "is shared with nobody, the server's operator included; what they wrote there about this person is "
+                        + "reached only through them (their own subject access, or an export from their device)"))
+        }
         gaps.append(
             .init(
                 code: "spaces_not_held",
-                detail: "only the \(spaces.count) spaces this server holds were searched: spaces of other servers, bundle files "
+                detail: "only the \(spaces.count) spaces listed were searched: spaces of other servers, bundle files "
                     + "passed between devices and backups are not"))
 
         let school = schools.first { $0.id == member.school }

@@ -2,6 +2,15 @@ import DialogueModel
 import Foundation
 
 extension SubjectAccessReport {
+    /// A space section's heading by the space's kind.
+    static func heading(ofKind kind: String) -> String {
+        switch kind {
+        case "shared": "Partnership space"
+        case "personal": "Their personal space"
+        default: "School space"
+        }
+    }
+
     /// The report as a readable Markdown document: what could not be seen first, then the
     /// member's tokens and devices, then a section per space (their record, where they are
     /// named, what they wrote with each edit). Names are shown where known, with ids beside
@@ -57,7 +66,7 @@ extension SubjectAccessReport {
     }
 
     private func write(_ space: SpaceSection, to out: inout MarkdownWriter) {
-        out.line("## \(space.kind == "shared" ? "Partnership" : "School") space: \(out.text(space.name))")
+        out.line("## \(Self.heading(ofKind: space.kind)): \(out.text(space.name))")
         out.line()
         out.line(
             "Space `\(space.space)`, owned by `\(space.owner)`. The server holds \(space.changesHeld) changes of it; "

@@ -87,7 +87,8 @@ public struct SubjectAccessReport: Sendable, Hashable, Codable {
         public var space: SpaceID
         /// The school's or partnership's name.
         public var name: String
-        /// `private` (a school's) or `shared` (a partnership's).
+        /// `private` (a school's), `shared` (a partnership's) or `personal` (the subject's own
+        /// personal space: another member's is never in the report).
         public var kind: String
         /// The school or partnership that owns it.
         public var owner: EntityID

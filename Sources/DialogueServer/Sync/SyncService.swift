@@ -64,12 +64,18 @@ public struct SyncService: Sendable {
     /// What the authenticated caller may touch.
     public struct Access: Sendable {
         public var member: MemberAccount
+        /// Their school's spaces and their own personal space.
         public var spaces: Set<SpaceID>
+        /// Their own personal space, which they write whatever their role.
+        public var personalSpace: SpaceID?
 
-        public init(member: MemberAccount, spaces: Set<SpaceID>) {
+        public init(member: MemberAccount, spaces: Set<SpaceID>, personalSpace: SpaceID? = nil) {
             self.member = member
             self.spaces = spaces
+            self.personalSpace = personalSpace
         }
+
+        func isPersonal(_ space: SpaceID) -> Bool { personalSpace == space && spaces.contains(space) }
     }
 
     /// How many changes one request pushed, stored and received (for metrics and logs).
@@ -115,7 +121,10 @@ public struct SyncService: Sendable {
             guard access.spaces.contains(section.space) else {
                 throw Failure(403, .spaceNotPermitted, "this token may not use space \(section.space)")
             }
-            if pushedBySpace[section.space]?.isEmpty == false, !access.member.access.canWrite {
+            // An observer reads their school's spaces but writes their own personal space.
+            if pushedBySpace[section.space]?.isEmpty == false, !access.member.access.canWrite,
+                !access.isPersonal(section.space)
+            {
                 throw Failure(403, .forbidden, "this token may read but not write (role \(access.member.access.rawValue))")
             }
         }
@@ -254,7 +263,7 @@ public struct SyncService: Sendable {
     /// same spaces (names, kinds, legacy vectors, read from the store at every answer) under
     /// the same key, else a fresh one.
     func signedDirectory(for member: MemberAccount, keys: ServerAuthority.Keys, authority: ServerAuthority) async throws -> SpaceDirectory {
-        let entries = try await store.spaceListings(ofSchool: member.school)
+        let entries = try await store.spaceListings(of: member)
         let now = Int64(clamping: wallClock.millisecondsSinceEpoch())
         if let kept = statements.directory(for: member.id, entries: entries, signer: keys.current.publicKey, now: now) { return kept }
         let directory = authority.directory(for: member, entries: entries, keys: keys)

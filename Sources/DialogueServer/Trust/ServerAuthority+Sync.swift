@@ -6,7 +6,7 @@ import Foundation
 extension ServerAuthority {
     /// The member's space directory (names, kinds and legacy vectors), signed by the current key.
     public func directory(for member: MemberAccount, keys: Keys) async throws -> SpaceDirectory {
-        directory(for: member, entries: try await store.spaceListings(ofSchool: member.school), keys: keys)
+        directory(for: member, entries: try await store.spaceListings(of: member), keys: keys)
     }
 
     /// The member's space directory listing `entries`, signed now by the current key.

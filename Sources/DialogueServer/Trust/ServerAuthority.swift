@@ -68,7 +68,7 @@ public struct ServerAuthority: Sendable {
     public func register(_ request: DeviceRegistrationRequest, token: TokenAccess) async throws -> DeviceRegistrationResponse {
         let keys = try await keys()
         let member = token.member
-        let listings = try await store.spaceListings(ofSchool: member.school)
+        let listings = try await store.spaceListings(of: member)
         guard let school = listings.first(where: { $0.kind == .private && $0.owner == member.school }) else {
             throw StoreError.notFound("school \(member.school)")
         }

@@ -100,8 +100,9 @@ public enum BundleFormat {
         public var changes: Int
         public var bytes: Int
         public var spaces: [SpaceID]
-        /// The private spaces exported (named by the caller): whoever gets the file can read
-        /// them, so the caller warns, naming each.
+        /// The spaces exported that are not shared (named by the caller): a school's private
+        /// space or the member's personal space (see each entry's `kind`). Whoever gets the
+        /// file can read them, so the caller warns, naming each.
         public var privateSpaces: [SpaceDirectory.Entry]
     }
 

@@ -9,9 +9,9 @@ extension Replica {
     ///
     /// - Parameters:
     ///   - spaces: the spaces to include. Default: the shared spaces of this replica's space
-    ///     directory that it holds, never a school's private space: a private space leaves
-    ///     only when named, and the summary lists it (``BundleFormat/Summary/privateSpaces``)
-    ///     so the caller can warn.
+    ///     directory that it holds, never a school's private space nor the member's personal
+    ///     space: those leave only when named, and the summary lists them
+    ///     (``BundleFormat/Summary/privateSpaces``) so the caller can warn.
     ///   - vectors: what the recipient holds per space; a space without an entry is
     ///     exported whole.
     /// The file appears atomically (written beside it, then renamed). Before the first login
@@ -73,7 +73,7 @@ extension Replica {
         }
         return BundleFormat.Summary(
             changes: Int(writer.changes), bytes: writer.bytes, spaces: chosen,
-            privateSpaces: chosen.compactMap { directory.entry(for: $0) }.filter { $0.kind == .private })
+            privateSpaces: chosen.compactMap { directory.entry(for: $0) }.filter { $0.kind != .shared })
     }
 
     /// Imports a signed bundle file: checks it whole (magic, version, checksum, header),

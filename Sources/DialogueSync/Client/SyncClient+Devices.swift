@@ -17,7 +17,8 @@ extension SyncClient {
 
     /// Registers the replica's device with the server (`POST /v1/devices`): sends the token,
     /// the replica's id and its public key; verifies the answer; pins the server's key on
-    /// first use; stores the certificate and the space directory in the replica's trust cache.
+    /// first use; stores the certificate and the space directory in the replica's trust cache;
+    /// starts holding the member's personal space (``Replica/holdPersonalSpace()``).
     ///
     /// A server key that the pinned one does not lead to through endorsements is refused
     /// (``SyncClientError/serverKeyChanged(server:presented:pinned:)``) and nothing changes,
@@ -45,7 +46,10 @@ extension SyncClient {
         let verified = try answer.verified(
             for: replica.id, key: replica.devicePublicKey, pinned: pinned, replacing: replacingServerKey,
             server: configuration.server.absoluteString)
-        do { try await replica.adopt(verified) } catch { throw .local(error) }
+        do {
+            try await replica.adopt(verified)
+            try await replica.holdPersonalSpace()
+        } catch { throw .local(error) }
         logger.debug(
             "device registered",
             metadata: [

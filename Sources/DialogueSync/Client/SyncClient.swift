@@ -147,19 +147,51 @@ public struct SyncClient: Sendable {
         }
         var chosen = spaces ?? []
         if spaces == nil {
-            do { chosen = try replica.heldVectors().keys.sorted() } catch { throw .local(error) }
-        }
-        for space in chosen {
             do {
-                try await sync(space, of: replica, into: &summary, progress: progress)
-                summary.spaces.append(space)
-            } catch {
-                guard case .refused(403, SyncErrorCode.spaceNotPermitted.rawValue, _, _) = error else { throw error }
-                summary.notPermitted.append(space)  // the others still sync
-            }
+                // The member's personal space is held like the directory's other spaces.
+                try await replica.holdPersonalSpace()
+                chosen = try replica.heldVectors().keys.sorted()
+            } catch { throw .local(error) }
+        }
+        for space in chosen { try await syncAllowingRefusal(space, of: replica, into: &summary, progress: progress) }
+        if spaces == nil || chosen.contains(where: { (try? replica.personalSpace()?.space) == $0 }) {
+            try await syncPersonalSpace(of: replica, into: &summary, progress: progress)
         }
         if !summary.notPermitted.isEmpty { try await leaveWithdrawnSpaces(of: replica, into: &summary) }
         return summary
+    }
+
+    /// Syncs one space; a `space_not_permitted` refusal is recorded in the summary (the
+    /// other spaces still sync), any other failure thrown.
+    private func syncAllowingRefusal(
+        _ space: SpaceID, of replica: Replica, into summary: inout Summary, progress: (@Sendable (Progress) -> Void)?
+    ) async throws(SyncClientError) {
+        do {
+            try await sync(space, of: replica, into: &summary, progress: progress)
+            if !summary.spaces.contains(space) { summary.spaces.append(space) }
+        } catch {
+            guard case .refused(403, SyncErrorCode.spaceNotPermitted.rawValue, _, _) = error else { throw error }
+            summary.notPermitted.append(space)
+        }
+    }
+
+    /// The member's personal space after the others: held and synced when the directory
+    /// this sync brought lists it for the first time, then seeded with the personal
+    /// reflection prompts it has never held (after its pull, so a member's second device
+    /// finds the first one's) and synced again to push them.
+    private func syncPersonalSpace(
+        of replica: Replica, into summary: inout Summary, progress: (@Sendable (Progress) -> Void)?
+    ) async throws(SyncClientError) {
+        let personal: SpaceID?
+        do { personal = try await replica.holdPersonalSpace() } catch { throw .local(error) }
+        guard let personal, !summary.notPermitted.contains(personal) else { return }
+        if !summary.spaces.contains(personal) {
+            try await syncAllowingRefusal(personal, of: replica, into: &summary, progress: progress)
+            guard summary.spaces.contains(personal) else { return }
+        }
+        let seeded: Int
+        do { seeded = try await replica.seedPersonalReflection() } catch { throw .local(error) }
+        if seeded > 0 { try await sync(personal, of: replica, into: &summary, progress: progress) }
     }
 
     /// Stops holding the spaces the server refused that the member's space directory no

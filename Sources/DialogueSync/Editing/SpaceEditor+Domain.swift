@@ -123,6 +123,21 @@ extension SpaceEditor {
         return id
     }
 
+    /// Adds a starter prompt (``PromptLibrary/starter``) under its fixed id, so that every
+    /// device adding it creates the same entity; a deleted one is restored. Nothing is
+    /// written when the space holds it already, live.
+    public mutating func addStarterPrompt(_ starter: StarterPrompt) throws(ReplicaError) {
+        let kind = document.kind(of: starter.id)
+        if kind == EntityKind.prompt.rawValue, !document.isDeleted(starter.id) { return }
+        if kind != nil, kind != EntityKind.prompt.rawValue {
+            throw .wrongKind(starter.id, expected: .prompt, found: kind ?? "")
+        }
+        if kind == nil || document.isDeleted(starter.id) { try create(.prompt, id: starter.id) }
+        try set(Prompt.Field.text, of: starter.id, to: .string(starter.text))
+        try set(Prompt.Field.theme, of: starter.id, to: .string(starter.theme))
+        try set(Prompt.Field.source, of: starter.id, to: .string(starter.source))
+    }
+
     /// Adds a member (a person taking part).
     @discardableResult
     public mutating func createMember(

@@ -24,10 +24,15 @@ extension Replica {
     /// that another held space also holds (a member named in both) are written back from
     /// that space. Certificates and the space directory are kept (they hold no notes).
     ///
-    /// - Throws: ``ReplicaError/unknownSpace(_:)`` when the replica does not hold `space`.
+    /// - Throws: ``ReplicaError/unknownSpace(_:)`` when the replica does not hold `space`;
+    ///   ``ReplicaError/invalidValue(_:)`` for the member's own personal space while the
+    ///   verified directory lists it.
     @discardableResult
     public func leave(_ space: SpaceID) throws(ReplicaError) -> LeftSpace {
         guard let left = documents[space] else { throw .unknownSpace(space) }
+        if let personal = try personalSpace(), personal.space == space {
+            throw .invalidValue("«\(personal.name)» is your personal space: your devices hold it while your space directory lists it")
+        }
         let kept = documents.filter { $0.key != space }
         var changes = 0
         do {

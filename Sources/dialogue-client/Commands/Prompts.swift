@@ -135,12 +135,11 @@ struct Prompts: AsyncParsableCommand {
             let (prompt, index) = (prompt, position.map { $0 - 1 })
             let starter = PromptLibrary.starterPrompt(prompt)
             try await Sessions.change(session, global) { editor, id in
+                // A starter prompt goes on the agenda of this session's space (everyone holding the
+                // session must see its agenda), beside the copy in your personal space.
                 if editor.document.kind(of: prompt) != EntityKind.prompt.rawValue || editor.document.isDeleted(prompt) {
                     guard let starter else { throw ReplicaError.entityNotFound(prompt) }
-                    if editor.document.kind(of: prompt) == nil { try editor.create(.prompt, id: prompt) }
-                    try editor.set(Prompt.Field.text, of: prompt, to: .string(starter.text))
-                    try editor.set(Prompt.Field.theme, of: prompt, to: .string(starter.theme))
-                    try editor.set(Prompt.Field.source, of: prompt, to: .string(starter.source))
+                    try editor.addStarterPrompt(starter)
                 }
                 try editor.addToAgenda(prompt, of: id, at: index)
             }

@@ -100,7 +100,7 @@ struct BundleCommand: AsyncParsableCommand {
             abstract: "Write the changes of your shared spaces (or of each --space) to a signed file.",
             discussion: """
                 Without --space, the bundle holds the shared spaces of your space directory, never your \
-                school's private space: that leaves only when named, with a warning.
+                school's private space nor your personal space: those leave only when named, with a warning.
                 """)
         @Argument(help: "The bundle file to write.", completion: .file()) var file: String
         @Option(
@@ -116,10 +116,11 @@ struct BundleCommand: AsyncParsableCommand {
                 for space in spaces { chosen.append(try await replica.chooseSpace(space)) }
                 let summary = try replica.exportBundle(to: URL(fileURLWithPath: file), spaces: chosen.isEmpty ? nil : chosen)
                 for entry in summary.privateSpaces {
+                    let what = entry.kind == .personal ? "your personal space" : "the private space"
                     FileHandle.standardError.write(
                         Data(
                             Terminal.line(
-                                "warning: exporting the private space «\(entry.name)»: whoever gets \(file) can read all of its notes"
+                                "warning: exporting \(what) «\(entry.name)»: whoever gets \(file) can read all of its notes"
                             ).utf8 + [0x0A]))
                 }
                 struct Exported: Encodable {
@@ -128,11 +129,13 @@ struct BundleCommand: AsyncParsableCommand {
                     var bytes: Int
                     var spaces: [SpaceID]
                     var privateSpaces: [SpaceID]
+                    var personalSpaces: [SpaceID]
                 }
                 try global.emit(
                     Exported(
                         file: file, changes: summary.changes, bytes: summary.bytes, spaces: summary.spaces,
-                        privateSpaces: summary.privateSpaces.map(\.space)),
+                        privateSpaces: summary.privateSpaces.filter { $0.kind == .private }.map(\.space),
+                        personalSpaces: summary.privateSpaces.filter { $0.kind == .personal }.map(\.space)),
                     "wrote \(summary.changes) changes (\(summary.bytes) bytes) to \(file)")
             }
         }

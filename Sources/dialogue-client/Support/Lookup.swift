@@ -13,8 +13,9 @@ extension Replica {
         throw ClientError.notFound("no \(kind.displayName.lowercased()) \(id) in this replica; check the id (or sync first)")
     }
 
-    /// The space a command works in: `--space`, or the only one held. Errors list the
-    /// spaces held by name (from the verified directory) and id.
+    /// The space a command works in: `--space`, or the only one held besides the member's
+    /// personal space (which is chosen by naming it, unless it is the only space held).
+    /// Errors list the spaces held by name (from the verified directory) and id.
     func chooseSpace(_ given: SpaceID?) async throws -> SpaceID {
         let held = spaces
         if let given {
@@ -26,7 +27,10 @@ extension Replica {
             }
             return given
         }
-        guard held.count == 1, let only = held.first else {
+        // Your personal space is where you reflect alone: it is used when named.
+        let personal = try personalSpace()?.space
+        let candidates = held.count > 1 ? held.filter { $0 != personal } : held
+        guard candidates.count == 1, let only = candidates.first else {
             throw ClientError.usage(
                 held.isEmpty
                     ? "this replica holds no space; run `dialogue-client init --space UUID`"
