@@ -103,7 +103,9 @@ struct SyncClientTests {
             _ = try await client.registerDevice(replica)
             let summary = try await client.sync(replica)
             #expect(summary.notPermitted == [forbidden])
-            #expect(summary.spaces == [own] && summary.pushed >= 1)
+            // Her own space synced, and her personal space (held since the registration).
+            let personal = try #require(try replica.personalSpace()).space
+            #expect(Set(summary.spaces) == [own, personal] && summary.pushed >= 1)
             #expect(summary.left.isEmpty, "only this device wrote in it and never synced it: kept")
             #expect(await replica.spaces.contains(forbidden))
         }

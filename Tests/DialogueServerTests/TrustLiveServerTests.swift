@@ -212,7 +212,10 @@ struct TrustLiveServerTests {
             let key = try await LiveAccounts.admin(["server-key"], store, as: KeyJSON.self)
             #expect(first.serverKey.fingerprint == key.fingerprint)
             #expect(try ada.deviceCertificate()?.memberName == "Leader at hill")
-            #expect(try ada.spaceDirectory()?.entries.map(\.name).sorted() == ["Hill School", "North Partnership"])
+            #expect(
+                try ada.spaceDirectory()?.entries.map(\.name).sorted() == [
+                    "Hill School", "North Partnership", "Personal reflection (Leader at hill)",
+                ])
             // Ben takes a shot at Ada's replica id: refused; Ada logs in again unharmed.
             try await DeviceRegistrationTests.register(
                 url, token: accounts.tokens["vale"], replica: ada.id, key: SigningKeyPair().publicKey

@@ -154,9 +154,7 @@ public struct SyncClient: Sendable {
             } catch { throw .local(error) }
         }
         for space in chosen { try await syncAllowingRefusal(space, of: replica, into: &summary, progress: progress) }
-        if spaces == nil || chosen.contains(where: { (try? replica.personalSpace()?.space) == $0 }) {
-            try await syncPersonalSpace(of: replica, into: &summary, progress: progress)
-        }
+        if spaces == nil { try await syncNewlyListedPersonalSpace(of: replica, into: &summary, progress: progress) }
         if !summary.notPermitted.isEmpty { try await leaveWithdrawnSpaces(of: replica, into: &summary) }
         return summary
     }
@@ -175,23 +173,39 @@ public struct SyncClient: Sendable {
         }
     }
 
-    /// The member's personal space after the others: held and synced when the directory
-    /// this sync brought lists it for the first time, then seeded with the personal
-    /// reflection prompts it has never held (after its pull, so a member's second device
-    /// finds the first one's) and synced again to push them.
-    private func syncPersonalSpace(
+    /// The member's personal space when the directory this sync brought lists it for the
+    /// first time (a device logged in before personal spaces): held and synced now.
+    private func syncNewlyListedPersonalSpace(
         of replica: Replica, into summary: inout Summary, progress: (@Sendable (Progress) -> Void)?
     ) async throws(SyncClientError) {
         let personal: SpaceID?
         do { personal = try await replica.holdPersonalSpace() } catch { throw .local(error) }
-        guard let personal, !summary.notPermitted.contains(personal) else { return }
-        if !summary.spaces.contains(personal) {
-            try await syncAllowingRefusal(personal, of: replica, into: &summary, progress: progress)
-            guard summary.spaces.contains(personal) else { return }
-        }
+        guard let personal, !summary.spaces.contains(personal), !summary.notPermitted.contains(personal) else { return }
+        try await syncAllowingRefusal(personal, of: replica, into: &summary, progress: progress)
+    }
+
+    /// Puts in the member's personal space the personal reflection prompts it has never held
+    /// (``Replica/seedPersonalReflection()``) and sends them, once the space has synced with
+    /// this server: a member's second device then finds the first one's prompts (and
+    /// deletions) instead of writing them again. ``sync(_:spaces:progress:)`` never writes;
+    /// an app calls this after it (`dialogue-client sync` does). Returns how many were added.
+    @discardableResult
+    public func seedPersonalReflection(_ replica: Replica) async throws(SyncClientError) -> Int {
+        let server = configuration.server.absoluteString
         let seeded: Int
-        do { seeded = try await replica.seedPersonalReflection() } catch { throw .local(error) }
-        if seeded > 0 { try await sync(personal, of: replica, into: &summary, progress: progress) }
+        let personal: SpaceID
+        do {
+            guard let held = try await replica.holdPersonalSpace(),
+                try replica.lastSyncs().contains(where: { $0.server == server && $0.space == held })
+            else { return 0 }
+            personal = held
+            seeded = try await replica.seedPersonalReflection()
+        } catch { throw .local(error) }
+        if seeded > 0 {
+            var summary = Summary()
+            try await sync(personal, of: replica, into: &summary, progress: nil)
+        }
+        return seeded
     }
 
     /// Stops holding the spaces the server refused that the member's space directory no

@@ -30,6 +30,8 @@ struct Sync: AsyncParsableCommand {
         var notPermitted: [SpaceID]
         /// Of those, the spaces this replica stopped holding, their content erased.
         var left: [SpaceID]
+        /// Personal reflection prompts put in your personal space by this sync (its first).
+        var seededPrompts: Int
     }
 
     func validate() throws {
@@ -40,7 +42,9 @@ struct Sync: AsyncParsableCommand {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()
             var config = try LoginConfig.load(global.configPath)
-            let spaces = try await replica.spacesOrAll(space)
+            // No --space: every space held, and your personal space once the directory lists it.
+            var spaces: [SpaceID]?
+            if let space { spaces = [try await replica.chooseSpace(space)] }
             guard let url = URL(string: config.server) else {
                 throw ClientError.data("the stored server URL is malformed; run login again")
             }
@@ -53,6 +57,10 @@ struct Sync: AsyncParsableCommand {
             let progress = showProgress ? Self.progressDisplay(names) : nil
             let summary = try await client.sync(replica, spaces: spaces, progress: progress)
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            // Its first sync puts the personal reflection prompts in your personal space.
+            let personal = try replica.personalSpace()
+            var seeded = 0
+            if let personal, summary.spaces.contains(personal.space) { seeded = try await client.seedPersonalReflection(replica) }
             let held = try replica.heldVectors()
             for space in summary.spaces { config.serverHas[space.description] = held[space] }
             for left in summary.left { config.serverHas[left.space.description] = nil }
@@ -62,6 +70,9 @@ struct Sync: AsyncParsableCommand {
                 "synced \(summary.spaces.count) space\(summary.spaces.count == 1 ? "" : "s"): sent \(summary.pushed), received \(summary.pulled) changes"
                     + Output.heldBack(unverifiable: summary.unverifiable, waiting: summary.waiting)
             ]
+            if seeded > 0, let personal {
+                lines.append("added \(seeded) personal reflection prompts to \(Terminal.line(personal.name)) (`prompts list` shows them)")
+            }
             for space in summary.notPermitted {
                 let name = names.space(space).oneLine.description
                 lines.append(
@@ -74,7 +85,7 @@ struct Sync: AsyncParsableCommand {
                 Result(
                     pushed: summary.pushed, pulled: summary.pulled, requests: summary.requests, spaces: summary.spaces,
                     unverifiable: summary.unverifiable, waiting: summary.waiting, notPermitted: summary.notPermitted,
-                    left: summary.left.map(\.space)),
+                    left: summary.left.map(\.space), seededPrompts: seeded),
                 lines.joined(separator: "\n"))
             if !summary.notPermitted.isEmpty { throw ExitCode(Exit.noPermission) }
         }
