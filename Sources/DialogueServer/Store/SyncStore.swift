@@ -246,10 +246,14 @@ extension SyncStore {
     /// other member's personal space is ever listed.
     public func spaceListings(of member: MemberAccount) async throws -> [SpaceDirectory.Entry] {
         var listings = try await spaceListings(ofSchool: member.school)
-        listings.append(
-            SpaceDirectory.Entry(
-                space: try await personalSpace(of: member.id), name: PersonalSpace.name(of: member.name), kind: .personal,
-                owner: member.id))
+        do {
+            listings.append(
+                SpaceDirectory.Entry(
+                    space: try await personalSpace(of: member.id), name: PersonalSpace.name(of: member.name), kind: .personal,
+                    owner: member.id))
+        } catch StoreError.notFound {
+            // No such member account (the server's own retention device, ServerDevice): no personal space.
+        }
         return listings.sorted { $0.space < $1.space }
     }
 
