@@ -222,4 +222,28 @@ struct ReplicaErasureTests {
         try await carl.importBundle(from: accepted)
         #expect(try LeavingTests.files(of: carl, containing: secret).isEmpty)
     }
+
+    @Test("a push page holding stripped changes runs on to the erasure after them (the server takes them only with it)")
+    func pageWithStrippedChangesReachesTheErasure() async throws {
+        let directory = TemporaryDirectory()
+        let trust = BundleTrust()
+        let (ada, _, insight) = try await partners(directory, trust: trust)
+        try await ada.forget(.entity(insight), in: shared)
+        // Pages of one change, as small as a push can be: each is cut at a signed head.
+        var cursor = ChangeCursor.start
+        var pages: [[Change]] = []
+        while true {
+            let page = try ada.changes(in: shared, missingFrom: VersionVector(), after: cursor, limit: 1)
+            pages.append(page.changes)
+            guard let next = page.next else { break }
+            cursor = next
+        }
+        #expect(pages.contains { $0.contains(where: \.isContentErased) }, "the log holds stripped changes")
+        for page in pages where page.contains(where: \.isContentErased) {
+            let lastStripped = page.lastIndex(where: \.isContentErased)!
+            #expect(
+                page[lastStripped...].contains { if case .erase = $0.operation { true } else { false } },
+                "a page ends with stripped changes and no erasure after them: the server would refuse it")
+        }
+    }
 }

@@ -55,6 +55,11 @@ extension Replica {
     /// past `limit` to reach one. (Changes of an author after its last signed head, stored
     /// before signing existed, never hold a page back.)
     ///
+    /// A page holding a change whose content was erased is not cut before the next erasure
+    /// in the log after it: the server (like any receiver of a relayed batch) accepts a
+    /// stripped change only with an erasure that covers it, and a stripped change is
+    /// stored before the erasure that stripped it. (Docs/TRUST.md, "Erasure".)
+    ///
     /// `withholding` leaves out, per author, every change from that counter on (what
     /// ``changesHeldBack(in:serverHas:)`` says a push must leave out).
     public nonisolated func changes(
@@ -66,6 +71,7 @@ extension Replica {
             return try database.read { db in
                 var page: [Change] = []
                 var cut = PageCut(space: space, vector: vector)
+                var awaitingErasure = false  // a stripped change is in the page, no erasure after it yet
                 let blocks = try Row.fetchCursor(
                     db,
                     sql:
@@ -79,7 +85,12 @@ extension Replica {
                         if let held = withholding[changes[index].replica], changes[index].id.counter >= held { continue }
                         page.append(changes[index])
                         try cut.reach(changes[index], db)
-                        if page.count >= limit, cut.settled {
+                        if changes[index].isContentErased {
+                            awaitingErasure = true
+                        } else if case .erase = changes[index].operation {
+                            awaitingErasure = false
+                        }
+                        if page.count >= limit, cut.settled, !awaitingErasure {
                             return ChangePage(changes: page, heads: try cut.heads(db), next: ChangeCursor(block: blockID, index: index + 1))
                         }
                     }
