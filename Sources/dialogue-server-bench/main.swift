@@ -12,6 +12,7 @@ let usage = """
       member's pushes alone and while another member sends N refused pushes (default 1000; 0: skip).
       Exit 1 if any request failed.
       dialogue-server-bench subject-access --help: the subject access benchmark (issue 13).
+      dialogue-server-bench erasure --help: the erasure benchmark (issue 13).
 
     """
 
@@ -23,6 +24,10 @@ func fail(_ message: String, code: Int32 = 64) -> Never {
 var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "subject-access" {
     await SubjectAccessBenchmark.main(Array(arguments.dropFirst()))
+    exit(0)
+}
+if arguments.first == "erasure" {
+    await ErasureBenchmark.main(Array(arguments.dropFirst()))
     exit(0)
 }
 var json = false
