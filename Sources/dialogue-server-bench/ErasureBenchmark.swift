@@ -75,7 +75,7 @@ enum ErasureBenchmark {
             DeviceRegistrationRequest(replica: replica, publicKey: signer.key.publicKey), token: token)
         let keys = try await ServerAuthority(store: store).keys()
         let service = SyncService(store: store, logger: logger)
-        var document = try await load(space, store: store)
+        var document = try await store.document(of: space)
         let subjectDevices = try await store.devices().filter { $0.device.member == subject }.map(\.device.replica).sorted()
         // One insight of the subject's, and a sentence of theirs from another.
         let theirs = document.entities.keys.filter {
@@ -100,7 +100,7 @@ enum ErasureBenchmark {
             _ = try await service.sync(request, access: SyncService.Access(member: admin, spaces: [space]))
             let took = clock.now - start
             var stripped = 0
-            document = try await load(space, store: store)
+            document = try await store.document(of: space)
             var cursor: Int64 = 0
             while true {
                 let page = try await store.changes(in: space, missingFrom: VersionVector(), after: cursor, limit: 10_000)
@@ -151,18 +151,5 @@ enum ErasureBenchmark {
             try await store.close()
         }
         print(lines.joined(separator: "\n"))
-    }
-
-    /// The space as the store holds it.
-    static func load(_ space: SpaceID, store: any SyncStore) async throws -> SpaceDocument {
-        var document = SpaceDocument(space: space)
-        var cursor: Int64 = 0
-        while true {
-            let page = try await store.changes(in: space, missingFrom: VersionVector(), after: cursor, limit: 10_000)
-            try document.replay(page.changes)
-            guard page.more else { break }
-            cursor = page.cursor
-        }
-        return document
     }
 }

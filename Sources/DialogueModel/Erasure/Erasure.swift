@@ -47,21 +47,8 @@ public struct Erasure: Hashable, Sendable {
         }
     }
 
-    /// What makes the erasure malformed, if anything.
-    var shapeProblem: String? {
-        switch target {
-        case .entity: nil
-        case .field(_, let field): field.isEmpty ? "an erased field needs a name" : nil
-        case .contributions(_, let replicas):
-            if replicas.isEmpty {
-                "an erasure of contributions names no device"
-            } else if zip(replicas, replicas.dropFirst()).contains(where: { $0 >= $1 }) {
-                "erased devices must be sorted, each once"
-            } else {
-                nil
-            }
-        }
-    }
+    /// What makes the erasure malformed, if anything (see ``Target/shapeProblem``).
+    var shapeProblem: String? { target.shapeProblem }
 }
 
 extension UUID {
@@ -70,6 +57,24 @@ extension UUID {
 }
 
 extension Erasure.Target {
+    /// What makes a target malformed, if anything: a field without a name, or a member's
+    /// devices not listed sorted and each once. One rule for erasure changes and for the
+    /// approvals the server signs (which must name the same target).
+    public var shapeProblem: String? {
+        switch self {
+        case .entity: nil
+        case .field(_, let field): field.isEmpty ? "an erased field needs a name" : nil
+        case .contributions(_, let replicas):
+            if replicas.isEmpty {
+                "an erasure of contributions names no device"
+            } else if zip(replicas, replicas.dropFirst()).contains(where: { $0 >= $1 }) {
+                "the devices of an erasure of contributions must be sorted, each once"
+            } else {
+                nil
+            }
+        }
+    }
+
     /// The frozen canonical bytes (docs/TRUST.md): `0 entity (16) · 1 entity (16) field
     /// (string) · 2 member (16) count replicas (8 LE each)`. Signed by approvals and
     /// hashed into the erasure change's content.

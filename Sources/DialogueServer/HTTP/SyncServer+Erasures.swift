@@ -27,7 +27,7 @@ extension SyncServer {
         do { asked = try JSONDecoder().decode(ErasureApprovalRequest.self, from: Data(body)) } catch {
             return Self.error(400, .malformedRequest, "the body is not a valid erasure approval request: \(Self.describe(error))")
         }
-        if let problem = asked.target.approvalProblem { return Self.error(400, .malformedRequest, problem) }
+        if let problem = asked.target.shapeProblem { return Self.error(400, .malformedRequest, problem) }
         if let presented = Self.bearerToken(request) {
             do { try door.push(address: context.address, token: presented) } catch {
                 context.logger.notice(

@@ -37,7 +37,7 @@ public struct RetentionRunner: Sendable {
     public func run(asOf: Int64, dryRun: Bool, only: SpaceID? = nil) async throws -> Report {
         var report = Report(asOf: asOf, dryRun: dryRun, spaces: [])
         for record in try await service.store.retentionPolicies() where only == nil || record.space == only {
-            var document = try await Self.document(of: record.space, store: service.store)
+            var document = try await service.store.document(of: record.space)
             let due = RetentionSchedule.due(in: document, policy: record.policy, asOf: asOf)
                 .sorted { ($0.kind, $0.sessionDate, $0.entity) < ($1.kind, $1.sessionDate, $1.entity) }
             var erased = 0
@@ -80,13 +80,16 @@ public struct RetentionRunner: Sendable {
         _ = try await service.sync(request, access: access)
         return changes.count
     }
+}
 
-    /// The space as the store holds it (changes accepted once, replayed).
-    static func document(of space: SpaceID, store: any SyncStore) async throws -> SpaceDocument {
+extension SyncStore {
+    /// The space as the store holds it: every stored change (accepted once) replayed into a
+    /// fresh document, a page of 10,000 at a time.
+    public func document(of space: SpaceID) async throws -> SpaceDocument {
         var document = SpaceDocument(space: space)
         var cursor: Int64 = 0
         while true {
-            let page = try await store.changes(in: space, missingFrom: VersionVector(), after: cursor, limit: 10_000)
+            let page = try await changes(in: space, missingFrom: VersionVector(), after: cursor, limit: 10_000)
             try document.replay(page.changes)
             guard page.more else { break }
             cursor = page.cursor
