@@ -41,4 +41,18 @@ public enum ErasureAuthority {
             }
         }
     }
+
+    /// An entity's origin as ``check(_:member:trusting:origin:)`` takes it: its kind and the
+    /// members certified for the devices of its original creations (`member` looks one up).
+    /// A creator no certificate names counts as nobody (the nil UUID), so the entity is then
+    /// never one member's own. One mapping for the server and every replica.
+    public static func origin(
+        _ origin: AuthorshipRule.Origin?, member: (ReplicaID) -> UUID?
+    ) -> (kind: String, creators: Set<UUID>)? {
+        guard let origin else { return nil }
+        return (origin.kind, Set(origin.creators.map { member($0) ?? nobody }))
+    }
+
+    /// Stands for a creator whose certificate is not held.
+    static let nobody = UUID(uuid: UUID.nilBytes)
 }

@@ -74,9 +74,9 @@ public struct RetentionRunner: Sendable {
         let request = SyncRequest(
             replica: device.replica,
             spaces: [.init(space: space, have: document.vector, changes: changes, heads: [chain.head(signedBy: device.key)])], limit: 1)
-        let none = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         let access = SyncService.Access(
-            member: MemberAccount(id: none, name: ServerDevice.memberName, school: none, access: .admin), spaces: [space])
+            member: MemberAccount(id: ServerDevice.member, name: ServerDevice.memberName, school: ServerDevice.member, access: .admin),
+            spaces: [space])
         _ = try await service.sync(request, access: access)
         return changes.count
     }

@@ -12,7 +12,10 @@ import Foundation
 public struct ServerDevice: Sendable {
     public static let memberName = "Retention schedule (server)"
     public static let schoolName = "Dialogue server"
-    static let tag = ByteWriterTag.serverDevice
+    /// The member and school its certificate names: none (the nil UUID).
+    public static let member = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    /// What its key's derivation hashes before the server's first private key.
+    static let tag = "dialogue/server-device/1"
 
     public let key: SigningKeyPair
     public let replica: ReplicaID
@@ -35,14 +38,8 @@ public struct ServerDevice: Sendable {
 
     /// Its certificate, signed by `serverKey` (the current one).
     public func certificate(signedBy serverKey: SigningKeyPair) -> DeviceCertificate {
-        let none = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-        return DeviceCertificate.issue(
-            replica: replica, publicKey: key.publicKey, member: none, memberName: Self.memberName, school: none,
+        DeviceCertificate.issue(
+            replica: replica, publicKey: key.publicKey, member: Self.member, memberName: Self.memberName, school: Self.member,
             schoolName: Self.schoolName, issuedAt: issuedAt, signedBy: serverKey)
     }
-}
-
-/// Tags of derivations (length-prefixed in nothing signed: only hashed once).
-enum ByteWriterTag {
-    static let serverDevice = "dialogue/server-device/1"
 }

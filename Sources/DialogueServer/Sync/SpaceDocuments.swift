@@ -167,15 +167,12 @@ actor SpaceDocuments {
             }
         }
         let certified = try await certifiedMembers(creators.sorted())
-        // A creator no certificate names is nobody: the set then never equals one member.
-        let unknown = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         var rejected: [Rejection] = []
         for (author, run) in runs.sorted(by: { $0.key < $1.key }) where run.contains(where: \.isErasure) {
             guard let member = members[author] else { continue }  // verified without one: cannot happen
             do throws(TrustError) {
                 try ErasureAuthority.check(run, member: member, trusting: ring) { entity in
-                    guard let origin = applied.authorshipOrigin(of: entity) else { return nil }
-                    return (origin.kind, Set(origin.creators.map { certified[$0] ?? unknown }))
+                    ErasureAuthority.origin(applied.authorshipOrigin(of: entity)) { certified[$0] }
                 }
             } catch {
                 if case .erasureNotPermitted(let dot, _) = error {

@@ -82,7 +82,7 @@ extension Replica {
                     kind: known, field: field,
                     reason: "no such field (fields: \(known.fields.map { $0.name }.joined(separator: ", ")))")
             }
-            origins[entity] = Self.erasureOrigin(document.authorshipOrigin(of: entity)) { replica in
+            origins[entity] = ErasureAuthority.origin(document.authorshipOrigin(of: entity)) { replica in
                 (try? self.certificate(of: replica))??.member
             }
         case .contributions:
@@ -90,19 +90,6 @@ extension Replica {
         }
         return (origins, Dot(id, document.vector[id] + 1))
     }
-
-    /// What the members certified for an entity's original creators are, for
-    /// ``ErasureAuthority`` (its `origin`): a creator whose certificate is not held counts as
-    /// nobody's (the nil UUID), so it never makes the entity a member's own.
-    static func erasureOrigin(
-        _ origin: AuthorshipRule.Origin?, member: (ReplicaID) -> UUID?
-    ) -> (kind: String, creators: Set<UUID>)? {
-        guard let origin else { return nil }
-        return (origin.kind, Set(origin.creators.map { member($0) ?? Self.nobody }))
-    }
-
-    /// Stands for a creator with no certificate held.
-    private static let nobody = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     /// Checkpoints and truncates the WAL once an erasure has committed (``SecureErase``).
     /// A reader holding an old snapshot can keep the WAL from truncating: then the next

@@ -225,7 +225,7 @@ private struct SignedRunCheck {
                 guard case .create(let kind, let predecessors) = change.operation, predecessors.isEmpty else { continue }
                 known = CreationsSeen.union(known, AuthorshipRule.Origin(kind: kind, creators: [change.replica]))
             }
-            return Replica.erasureOrigin(known) { replica in
+            return ErasureAuthority.origin(known) { replica in
                 if replica == author { return member }
                 return evidence.certificates.last { $0.replica == replica }?.member
                     ?? (try? TrustCache.certificate(of: replica, db))??.member
