@@ -12,6 +12,9 @@ let sharedSwiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "dialogue",
+    // The floor of Synchronization's `Mutex`, which DialogueSync uses (README, "Layout");
+    // the server's Hummingbird needs less.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "DialogueModel", targets: ["DialogueModel"]),
         .library(name: "DialogueSync", targets: ["DialogueSync"]),

@@ -14,7 +14,7 @@ extension Admin {
                 counter it holds from the device (its changes up to there stay valid, later ones are refused)
                 and signs that revocation with its key.
                 """)
-        @Option(name: .customLong("token-id")) var tokenID: UUID
+        @Option(name: .customLong("token-id"), help: "The token's id (printed by issue-token and list-tokens).") var tokenID: UUID
         @OptionGroup var common: Common
 
         struct Revoked: Encodable {
@@ -24,7 +24,7 @@ extension Admin {
 
         func run() async throws {
             let result = try await Admin.withStore(common) { try await ServerAuthority(store: $0).revokeToken(id: tokenID) }
-            guard let result else { throw ValidationError("no active token \(tokenID)") }
+            guard let result else { throw NotFound("no active token \(tokenID)") }
             var lines = ["revoked token \(tokenID)"]
             if result.revocations.isEmpty { lines.append("no device was registered with it") }
             for revocation in result.revocations {
@@ -34,6 +34,82 @@ extension Admin {
                         + (counters.isEmpty ? "nothing of it was held (every later change refused)" : counters.joined(separator: ", ")))
             }
             try Admin.printResult(common.json, Revoked(revoked: tokenID, devices: result.revocations), lines.joined(separator: "\n"))
+        }
+    }
+
+    struct ListTokens: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List device tokens (never the tokens themselves): id, label, member, issued, revoked.")
+        @Option(help: "Only this member's tokens.") var member: UUID?
+        @Flag(help: "Only tokens not revoked.") var active = false
+        @OptionGroup var common: Common
+
+        struct Listed: Encodable {
+            var id: UUID
+            var label: String
+            var member: UUID
+            var memberName: String
+            /// Milliseconds since 1970.
+            var issuedAt: Int64
+            /// Milliseconds since 1970; absent while the token is valid.
+            var revokedAt: Int64?
+        }
+
+        func run() async throws {
+            let listed = try await Admin.withStore(common) { store in
+                let members = try await store.members()
+                if let member, !members.contains(where: { $0.id == member }) { throw NotFound("member \(member) does not exist") }
+                var listed: [Listed] = []
+                for account in members where member == nil || account.id == member {
+                    for token in try await store.tokens(ofMember: account.id) where !active || token.revokedAt == nil {
+                        listed.append(
+                            Listed(
+                                id: token.id, label: token.label, member: account.id, memberName: account.name, issuedAt: token.issuedAt,
+                                revokedAt: token.revokedAt))
+                    }
+                }
+                return listed.sorted { ($0.issuedAt, $0.id.uuidString) < ($1.issuedAt, $1.id.uuidString) }
+            }
+            let lines = listed.map { token in
+                "token \(token.id)  \(token.label)  member \(token.member) \(token.memberName)  issued \(Admin.time(token.issuedAt))  "
+                    + (token.revokedAt.map { "revoked \(Admin.time($0))" } ?? "active")
+            }
+            try Admin.printResult(common.json, listed, lines.isEmpty ? "(no tokens)" : lines.joined(separator: "\n"))
+        }
+    }
+
+    struct RevokeTokens: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke every active token of a member, and the devices registered with them (their access ends).")
+        @Option(help: "The member whose tokens to revoke.") var member: UUID
+        @OptionGroup var common: Common
+
+        struct Revoked: Encodable {
+            var member: UUID
+            var tokens: [UUID]
+            var devices: [DeviceRevocation]
+        }
+
+        func run() async throws {
+            let revoked = try await Admin.withStore(common) { store in
+                guard try await store.members().contains(where: { $0.id == member }) else {
+                    throw NotFound("member \(member) does not exist")
+                }
+                let authority = ServerAuthority(store: store)
+                var revoked = Revoked(member: member, tokens: [], devices: [])
+                for token in try await store.tokens(ofMember: member) where token.revokedAt == nil {
+                    // Revoked meanwhile by another admin: nothing left to do for it.
+                    guard let result = try await authority.revokeToken(id: token.id) else { continue }
+                    revoked.tokens.append(token.id)
+                    revoked.devices += result.revocations
+                }
+                return revoked
+            }
+            let text =
+                revoked.tokens.isEmpty
+                ? "member \(member) has no active token; nothing revoked"
+                : "revoked \(revoked.tokens.count) token(s) and \(revoked.devices.count) device(s) of member \(member)"
+            try Admin.printResult(common.json, revoked, text)
         }
     }
 

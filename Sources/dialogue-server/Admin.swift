@@ -6,10 +6,12 @@ import Logging
 /// `dialogue-server admin …`: partnerships, schools, members and device tokens.
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create partnerships, schools and members; issue and revoke device tokens; manage the server's key; answer subject access requests; set and apply retention policies.",
+        abstract:
+            "Create partnerships, schools and members; issue and revoke device tokens; manage the server's key; answer subject access requests; set and apply retention policies.",
         subcommands: [
             CreatePartnership.self, CreateSchool.self, AddSchool.self, RemoveSchool.self, CreateMember.self, IssueToken.self,
-            RevokeToken.self, List.self, ListDevices.self, ServerKey.self, RotateKey.self, SubjectAccessCommand.self, Retention.self,
+            ListTokens.self, RevokeToken.self, RevokeTokens.self, List.self, ListDevices.self, ServerKey.self, RotateKey.self,
+            SubjectAccessCommand.self, Retention.self,
         ])
 
     /// Options every admin command shares.
@@ -28,6 +30,7 @@ struct Admin: AsyncParsableCommand {
             return result
         } catch let error as StoreError {
             try? await store.close()
+            if case .notFound = error { throw NotFound(error.description) }
             throw ValidationError(error.description)
         } catch {
             try? await store.close()
@@ -35,14 +38,39 @@ struct Admin: AsyncParsableCommand {
         }
     }
 
+    /// An id that names nothing the store holds: said on stderr, exit 66 (as the client's
+    /// unknown ids), nothing changed.
+    struct NotFound: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Prints `object` as JSON with --json, else `text`. Ids are printed in lower case,
+    /// as the client prints them, whichever form Foundation gives.
     static func printResult(_ json: Bool, _ object: some Encodable, _ text: String) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(object), as: UTF8.self))
+            print(lowercasingIDs(String(decoding: try encoder.encode(object), as: UTF8.self)))
         } else {
-            print(text)
+            print(lowercasingIDs(text))
         }
+    }
+
+    /// `text` with every UUID in it lower-cased.
+    static func lowercasingIDs(_ text: String) -> String {
+        text.replacing(/[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/) { $0.output.lowercased() }
+    }
+
+    /// Warns on stderr when `name` is already used by one of `existing` (ignoring case and
+    /// surrounding spaces): two schools or members of one name are easy to mix up.
+    static func warnIfNameTaken(_ name: String, kind: String, among existing: [(id: UUID, name: String)]) {
+        let key = name.trimmingCharacters(in: .whitespaces).lowercased()
+        let taken = existing.filter { $0.name.trimmingCharacters(in: .whitespaces).lowercased() == key }
+        guard !taken.isEmpty else { return }
+        let ids = taken.map { $0.id.uuidString.lowercased() }.joined(separator: ", ")
+        FileHandle.standardError.write(
+            Data("warning: a \(kind) named \"\(name)\" already exists (\(ids)); created another one of the same name\n".utf8))
     }
 
     struct CreatePartnership: AsyncParsableCommand {
@@ -53,7 +81,12 @@ struct Admin: AsyncParsableCommand {
         func run() async throws {
             let name = name.trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty else { throw ValidationError("--name cannot be empty") }
-            let account = try await Admin.withStore(common) { try await $0.createPartnership(name: name) }
+            let account = try await Admin.withStore(common) { store in
+                let existing = try await store.partnerships().map { ($0.id, $0.name) }
+                let account = try await store.createPartnership(name: name)
+                Admin.warnIfNameTaken(name, kind: "partnership", among: existing)
+                return account
+            }
             try Admin.printResult(
                 common.json, account, "partnership \(account.id)  \(account.name)\nshared space \(account.sharedSpace)")
         }
@@ -69,7 +102,12 @@ struct Admin: AsyncParsableCommand {
             let name = name.trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty else { throw ValidationError("--name cannot be empty") }
             let account = try await Admin.withStore(common) { store in
+                if let partnership, try await !store.partnerships().contains(where: { $0.id == partnership }) {
+                    throw NotFound("partnership \(partnership) does not exist")
+                }
+                let existing = try await store.schools().map { ($0.id, $0.name) }
                 var school = try await store.createSchool(name: name)
+                Admin.warnIfNameTaken(name, kind: "school", among: existing)
                 if let partnership {
                     try await store.addSchool(school.id, toPartnership: partnership)
                     school.partnerships = [partnership]
@@ -82,8 +120,8 @@ struct Admin: AsyncParsableCommand {
 
     struct AddSchool: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Turn sharing on: a school joins a partnership's shared space.")
-        @Option var school: UUID
-        @Option var partnership: UUID
+        @Option(help: "The school's id (from `admin list`).") var school: UUID
+        @Option(help: "The partnership's id (from `admin list`).") var partnership: UUID
         @OptionGroup var common: Common
 
         func run() async throws {
@@ -95,12 +133,23 @@ struct Admin: AsyncParsableCommand {
 
     struct RemoveSchool: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Turn sharing off: a school leaves a partnership's shared space.")
-        @Option var school: UUID
-        @Option var partnership: UUID
+        @Option(help: "The school's id (from `admin list`).") var school: UUID
+        @Option(help: "The partnership's id (from `admin list`).") var partnership: UUID
         @OptionGroup var common: Common
 
         func run() async throws {
-            try await Admin.withStore(common) { try await $0.removeSchool(school, fromPartnership: partnership) }
+            try await Admin.withStore(common) { store in
+                guard try await store.partnerships().contains(where: { $0.id == partnership }) else {
+                    throw NotFound("partnership \(partnership) does not exist")
+                }
+                guard let account = try await store.schools().first(where: { $0.id == school }) else {
+                    throw NotFound("school \(school) does not exist")
+                }
+                guard account.partnerships.contains(partnership) else {
+                    throw ValidationError("school \(school) (\(account.name)) is not in partnership \(partnership): nothing to remove")
+                }
+                try await store.removeSchool(school, fromPartnership: partnership)
+            }
             try Admin.printResult(
                 common.json, ["school": school, "partnership": partnership], "school \(school) no longer shares with \(partnership)")
         }
@@ -117,7 +166,12 @@ struct Admin: AsyncParsableCommand {
             guard let access = MemberAccess(rawValue: role) else { throw ValidationError("--role must be member, observer or admin") }
             let name = name.trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty else { throw ValidationError("--name cannot be empty") }
-            let account = try await Admin.withStore(common) { try await $0.createMember(name: name, school: school, role: access) }
+            let account = try await Admin.withStore(common) { store in
+                let existing = try await store.members().map { ($0.id, $0.name) }
+                let account = try await store.createMember(name: name, school: school, role: access)
+                Admin.warnIfNameTaken(name, kind: "member", among: existing)
+                return account
+            }
             try Admin.printResult(common.json, account, "member \(account.id)  \(account.name) (\(account.access.rawValue))")
         }
     }

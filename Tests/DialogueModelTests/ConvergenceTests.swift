@@ -118,7 +118,11 @@ struct ConvergenceSimulation {
         batch.shuffle(using: &random)
         let erasuresBefore = documents[to].erasures.count
         for change in batch { try documents[to].apply(change) }
-        if documents[to].erasures.count > erasuresBefore { try rebuild(to) }
+        if documents[to].erasures.count > erasuresBefore {
+            try rebuild(to)
+        } else {
+            documents[to].settleWaiting()  // as a replica does before storing what waits
+        }
     }
 
     /// Rewrites a replica's log without what its erasures erase and rebuilds its document

@@ -218,6 +218,60 @@ struct ErasureTests {
         #expect(bens.canonicalExportText() == adas.canonicalExportText())
     }
 
+    @Test("a waiting change an erasure may cover is not kept with its words; it comes again and converges")
+    func waitingChangesSettle() throws {
+        let carol = ReplicaID(rawValue: 0xCA7)!
+        var adas = journaled()
+        let created = adas.create(note, kind: EntityKind.insight.rawValue, by: at(ada, 1))
+        let seen = try adas.editText("text", of: note, at: 0, insert: "Seen", by: at(ada, 2))
+        let more = try adas.editText("text", of: note, at: 4, insert: " more", by: at(ada, 3))
+        // Ben has all of Ada's and types, concurrently with the erasure below.
+        var bens = journaled()
+        try bens.apply([created] + seen + more)
+        let concurrent = try bens.editText("text", of: note, at: 9, insert: " Concurrent words", by: at(ben, 4))
+        // The admin has only the first words when erasing the field's history.
+        var admins = journaled()
+        try admins.apply([created] + seen)
+        let erasure = admins.erase(Erasure(target: .field(note, "text")), by: at(admin, 5))
+        admins = try rebuild(admins)
+        // Carol has everything, the erasure included, then writes: after it, kept.
+        var carols = journaled()
+        try carols.apply([created] + seen + more + [erasure])
+        carols = try rebuild(carols)
+        let after = try carols.editText("text", of: note, at: 0, insert: "After words", by: at(carol, 6))
+
+        // Both arrive at the admin before Ada's " more", on which they depend: they wait.
+        try admins.apply(concurrent + after)
+        #expect(admins.pendingCount == concurrent.count + after.count)
+        let settled = admins.settleWaiting()
+        #expect(settled.stripped == 0)
+        #expect(settled.dropped == concurrent.map(\.id), "may be covered: its past held does not show the erasure")
+        #expect(admins.pendingChanges == after, "known to follow the erasure (it names it): kept, words and all")
+        #expect(!admins.pendingChanges.contains { String(decoding: ChangeCodec.encode([$0]), as: UTF8.self).contains("Concurrent") })
+
+        // What was dropped is not held, so it comes again with the rest: judged exactly then.
+        try admins.apply(more + concurrent)
+        #expect(admins.pendingCount == 0)
+        admins = try rebuild(admins)
+        try bens.apply([erasure] + after)
+        bens = try rebuild(bens)
+        try carols.apply(concurrent)
+        for document in [admins, bens, carols] {
+            #expect(document.text("text", of: note) == "After words")
+            #expect(!document.canonicalExportText().contains("Concurrent"))
+        }
+        #expect(admins.canonicalExportText() == bens.canonicalExportText())
+        #expect(admins.canonicalExportText() == carols.canonicalExportText())
+
+        // A waiting change to an erased entity waits stripped: an entity's erasure covers everything.
+        var receiver = journaled()
+        try receiver.apply([created] + seen)
+        _ = receiver.erase(Erasure(target: .entity(note)), by: at(admin, 7))
+        try receiver.apply(concurrent)
+        #expect(receiver.settleWaiting().stripped == concurrent.count)
+        #expect(receiver.pendingChanges.allSatisfy { $0.isContentErased })
+    }
+
     @Test("random edits with erasures, delivered in any order, converge with no erased content left", arguments: 0..<150)
     func erasuresConverge(seed: UInt64) throws {
         var simulation = ConvergenceSimulation(seed: seed)
@@ -290,9 +344,9 @@ struct ErasureTests {
             entity == note
                 ? (EntityKind.insight.rawValue, [adaMember]) : entity == session ? (EntityKind.session.rawValue, [adaMember]) : nil
         }
-        func check(_ change: Change, member: UUID) -> String? {
+        func check(_ change: Change, member: UUID, personalOwner: UUID? = nil) -> String? {
             do throws(TrustError) {
-                try ErasureAuthority.check([change], member: member, trusting: ring, origin: origin)
+                try ErasureAuthority.check([change], member: member, trusting: ring, personalOwner: personalOwner, origin: origin)
                 return nil
             } catch { return error.code }
         }
@@ -318,5 +372,15 @@ struct ErasureTests {
         var altered = approval
         altered.issuedAt += 1
         #expect(check(erasure(everything, by: admin, approval: altered), member: benMember) == "bad_signature")
+        // In a member's personal space, that member erases anything without approval (no
+        // admin may hold it to approve); anyone else there is held to the usual rule.
+        let benWrote = Erasure.Target.contributions(member: benMember, replicas: [ben])
+        for target in [Erasure.Target.entity(session), .field(session, "title"), benWrote, .entity(EntityID(UUID()))] {
+            #expect(check(erasure(target, by: ada), member: adaMember, personalOwner: adaMember) == nil)
+            #expect(check(erasure(target, by: ben), member: benMember, personalOwner: adaMember) == "erasure_not_permitted")
+        }
+        #expect(
+            check(erasure(everything, by: ada, approval: forged), member: adaMember, personalOwner: adaMember) == "untrusted_server_key",
+            "an approval carried is still verified")
     }
 }

@@ -112,6 +112,51 @@ struct ReplicaErasureTests {
         #expect(await ada.document(shared)?.text(Insight.Field.text, of: insight) == "Rewritten")
     }
 
+    @Test(
+        "a change waiting for its past that a field's erasure may cover leaves no words in the files; it comes again with its past, stripped, and all converge"
+    )
+    func waitingChangeAnErasureMayCover() async throws {
+        let directory = TemporaryDirectory()
+        let trust = BundleTrust()
+        let (ada, ben, insight) = try await partners(directory, trust: trust)
+        let cy = try Replica(path: directory.path("cy.sqlite"))
+        try await trust.login(cy, shared: [shared])
+        try await cy.addSpace(shared)
+        try await carry(from: ada, to: cy, directory)
+        // Cy types; Ben sees it and types after it, before anyone erases anything.
+        try await cy.edit(in: shared) { editor in try editor.editText(Insight.Field.text, of: insight, at: 0, insert: "Cy: ") }
+        try await carry(from: cy, to: ben, directory)
+        let concurrent = "Quagmirezephyr"
+        try await ben.edit(in: shared) { editor in
+            try editor.editText(Insight.Field.text, of: insight, at: 0, insert: "\(concurrent) said ")
+        }
+        // A bundle of Ben's words without Cy's, on which they depend: at Ada they wait.
+        var claimed = try ada.heldVectors()
+        claimed[shared]![cy.id] = try cy.heldVectors()[shared]![cy.id]
+        let partial = directory.url.appendingPathComponent("partial.dlgb")
+        try ben.exportBundle(to: partial, spaces: [shared], recipientHolds: claimed)
+        let report = try await ada.importBundle(from: partial)
+        #expect(report.waiting > 0, "the test needs Ben's change to wait at Ada")
+        #expect(!(try heldIn(ada, concurrent)).isEmpty, "waiting, its words are on disk until an erasure covers it")
+
+        // Ada erases her insight's text: Ben's waiting words may be covered (he had not seen
+        // the erasure), so they are not kept while their past is missing.
+        try await ada.forget(.field(insight, Insight.Field.text), in: shared)
+        #expect(try heldIn(ada, concurrent).isEmpty, "a waiting change kept erased words in Ada's files")
+
+        // Cy's words and Ben's again, in any order: Ben's now apply, stripped (concurrent).
+        try await carry(from: ben, to: ada, directory)
+        try await carry(from: cy, to: ada, directory)
+        try await carry(from: ben, to: ada, directory)
+        #expect(try heldIn(ada, concurrent).isEmpty)
+        #expect(await ada.document(shared)?.pendingCount == 0)
+        for replica in [ben, cy] {
+            try await carry(from: ada, to: replica, directory)
+            #expect(try heldIn(replica, concurrent).isEmpty)
+            #expect(await replica.document(shared)?.canonicalExport() == ada.document(shared)?.canonicalExport())
+        }
+    }
+
     @Test("Ben may not forget Ada's insight without an approval: refused before anything is written")
     func othersInsightRefused() async throws {
         let directory = TemporaryDirectory()

@@ -1,8 +1,10 @@
 import Foundation
 
 /// Who may erase (issue 13 item 1; docs/PRIVACY.md, "Erasure"): an admin of the space,
-/// whose erasure carries the server's ``ErasureApproval``; and the author of an insight,
-/// for that insight (or one of its fields), with no approval needed. The same rule at the
+/// whose erasure carries the server's ``ErasureApproval``; the author of an insight, for
+/// that insight (or one of its fields), with no approval needed; and in a member's
+/// personal space (``SpaceDirectory/Kind/personal``), which nobody else holds and no admin
+/// may touch, that member, for anything in it, with no approval needed. The same rule at the
 /// server's verification and at every replica's verified merge (sync pages, bundles,
 /// relays), run after the author's chain verified, like ``AuthorshipRule``. Pure.
 public enum ErasureAuthority {
@@ -10,15 +12,20 @@ public enum ErasureAuthority {
     ///
     /// - Parameters:
     ///   - ring: the server keys trusted, for approvals.
+    ///   - personalOwner: the member whose personal space the run is in (as the server's
+    ///     records or the signed space directory say), `nil` for a school's or a
+    ///     partnership's space.
     ///   - origin: what the checker holds of an entity before the run: its kind and the
     ///     members certified for the devices of its original creations (`nil`: no creation held).
     /// - Throws: ``TrustError/erasureNotPermitted(_:reason:)``, or the approval's own
     ///   failure (`bad_signature`, `untrusted_server_key`).
     public static func check(
-        _ run: [Change], member: UUID, trusting ring: ServerKeyRing, origin: (EntityID) -> (kind: String, creators: Set<UUID>)?
+        _ run: [Change], member: UUID, trusting ring: ServerKeyRing, personalOwner: UUID?,
+        origin: (EntityID) -> (kind: String, creators: Set<UUID>)?
     ) throws(TrustError) {
         for change in run {
             guard case .erase(let erasure) = change.operation else { continue }
+            if personalOwner == member, erasure.approval == nil { continue }  // their own notes, whoever wrote them
             if let approval = erasure.approval {
                 try approval.verify(for: change, target: erasure.target, trusting: ring)
                 continue
@@ -42,7 +49,7 @@ public enum ErasureAuthority {
         }
     }
 
-    /// An entity's origin as ``check(_:member:trusting:origin:)`` takes it: its kind and the
+    /// An entity's origin as ``check(_:member:trusting:personalOwner:origin:)`` takes it: its kind and the
     /// members certified for the devices of its original creations (`member` looks one up).
     /// A creator no certificate names counts as nobody (the nil UUID), so the entity is then
     /// never one member's own. One mapping for the server and every replica.

@@ -69,21 +69,60 @@ extension SpaceDocument {
     }
 
     /// A document holding `log` (changes accepted once, in a causal order, as stored)
-    /// and this document's waiting changes: what a store builds after rewriting its log
-    /// for an erasure, so that no erased content stays in memory either. A waiting change
-    /// to an erased entity waits stripped (``waitingStripped``); the others are stripped
-    /// when they apply, if an erasure covers them then.
+    /// and this document's waiting changes, settled (``settleWaiting()``): what a store
+    /// builds after rewriting its log for an erasure, so that no erased content stays in
+    /// memory either.
     public func rebuilt(from log: [Change]) throws(ChangeError) -> SpaceDocument {
         var fresh = SpaceDocument(space: space)
         try fresh.replay(log)
-        for change in fresh.waitingStripped(pendingChanges) { _ = try? fresh.apply(change) }
+        for change in pendingChanges { _ = try? fresh.apply(change) }  // they wait there too
+        fresh.settleWaiting()
         return fresh
     }
 
-    /// `waiting` (changes not yet causally ready) with those to an erased entity stripped:
-    /// only an entity's erasure can be judged before a change's causal past is held.
-    public func waitingStripped(_ waiting: [Change]) -> [Change] {
-        guard !erasureIndex.entities.isEmpty else { return waiting }
-        return waiting.map { isErased($0.entity) ? $0.erasingContent() : $0 }
+    /// Settles the changes waiting for their causal past against the erasures held, so
+    /// that no erased words wait on disk for a past that may never come:
+    /// - one to an erased entity waits stripped (an entity's erasure covers every change to it);
+    /// - one an erasure of its field or of its author's contributions may cover is dropped,
+    ///   unless its past, as far as it is held, already shows it was made after every such
+    ///   erasure (then no erasure covers it and it waits as it is). Whether a change made
+    ///   concurrently is covered can only be judged once its whole past is held; until then
+    ///   its words are not kept. It is not held (the version vector does not count it), so
+    ///   the next sync or bundle that carries it brings it again, and it is judged then,
+    ///   by the exact rule (``erases(_:)``), stripped on arrival if covered.
+    ///
+    /// - Returns: how many waiting changes were stripped, and the dots of those dropped.
+    @discardableResult
+    public mutating func settleWaiting() -> (stripped: Int, dropped: [Dot]) {
+        guard !erasureIndex.isEmpty, !pending.isEmpty else { return (0, []) }
+        var stripped = 0
+        var dropped: [Dot] = []
+        for replica in pending.keys.sorted() {
+            var kept: [Change] = []
+            for change in pending[replica]! {
+                guard change.carriesContent, !change.isContentErased else {
+                    kept.append(change)
+                    continue
+                }
+                if isErased(change.entity) {
+                    kept.append(change.erasingContent())
+                    stripped += 1
+                } else if mayBeErased(waiting: change) {
+                    dropped.append(change.id)
+                } else {
+                    kept.append(change)
+                }
+            }
+            pending[replica] = kept.isEmpty ? nil : kept
+        }
+        return (stripped, dropped)
+    }
+
+    /// Whether an erasure of `change`'s field or of its author's contributions is not
+    /// shown in the part of `change`'s causal past held (a lower bound of its past:
+    /// ``CausalPasts`` folds only what is held), so that it may cover the change.
+    private mutating func mayBeErased(waiting change: Change) -> Bool {
+        let dots = (erasureIndex.fields[FieldRef(change.entity, change.field)] ?? []) + (erasureIndex.replicas[change.replica] ?? [])
+        return notAfterAll(dots, change)
     }
 }

@@ -96,12 +96,12 @@ actor SpaceDocuments {
     ///
     /// Erasures (docs/PRIVACY.md, "Erasure"), once the whole request is applied: each must
     /// be permitted to its writer (``ErasureAuthority``: an approval signed by a key of
-    /// `ring`, or the author erasing their own insight, whose creators' members
-    /// `certifiedMembers` gives), and each stripped change received must be covered by an
+    /// `ring`, the author erasing their own insight, whose creators' members
+    /// `certifiedMembers` gives, or `personalOwner` in their own personal space), and each stripped change received must be covered by an
     /// erasure the document then holds, else a relay could withhold someone's words while
     /// their chain still verifies; both refusals are `erasure_not_permitted`.
     func check(
-        _ changes: [Change], in space: SpaceID, members: [ReplicaID: UUID], ring: ServerKeyRing,
+        _ changes: [Change], in space: SpaceID, members: [ReplicaID: UUID], ring: ServerKeyRing, personalOwner: UUID?,
         certifiedMembers: @Sendable ([ReplicaID]) async throws -> [ReplicaID: UUID], store: any SyncStore
     ) async throws -> Result<Checked, Refusal> {
         let entry = try await caughtUp(space, store: store)
@@ -135,7 +135,8 @@ actor SpaceDocuments {
         guard rejected.isEmpty else { return .failure(Refusal(rejected: rejected)) }
         let erasing = changes.contains(where: \.isErasure)
         if erasing {
-            rejected += try await erasureRefusals(runs, members: members, in: scratch, ring: ring, certifiedMembers: certifiedMembers)
+            rejected += try await erasureRefusals(
+                runs, members: members, in: scratch, ring: ring, personalOwner: personalOwner, certifiedMembers: certifiedMembers)
         }
         for change in changes where change.isContentErased && !scratch.erases(change) {
             rejected.append(
@@ -153,7 +154,7 @@ actor SpaceDocuments {
     /// request is its author's). An approval that does not verify keeps its own code.
     private func erasureRefusals(
         _ runs: [ReplicaID: [Change]], members: [ReplicaID: UUID], in applied: SpaceDocument, ring: ServerKeyRing,
-        certifiedMembers: @Sendable ([ReplicaID]) async throws -> [ReplicaID: UUID]
+        personalOwner: UUID?, certifiedMembers: @Sendable ([ReplicaID]) async throws -> [ReplicaID: UUID]
     ) async throws -> [Rejection] {
         var creators: Set<ReplicaID> = []
         for run in runs.values {
@@ -171,7 +172,7 @@ actor SpaceDocuments {
         for (author, run) in runs.sorted(by: { $0.key < $1.key }) where run.contains(where: \.isErasure) {
             guard let member = members[author] else { continue }  // verified without one: cannot happen
             do throws(TrustError) {
-                try ErasureAuthority.check(run, member: member, trusting: ring) { entity in
+                try ErasureAuthority.check(run, member: member, trusting: ring, personalOwner: personalOwner) { entity in
                     ErasureAuthority.origin(applied.authorshipOrigin(of: entity)) { certified[$0] }
                 }
             } catch {

@@ -175,7 +175,9 @@ public struct SyncService: Sendable {
                     var refused: [Rejection] = []
                     for space in writing {
                         switch try await documents.check(
-                            new[space]!, in: space, members: members, ring: ring, certifiedMembers: certifiedMembers, store: store)
+                            new[space]!, in: space, members: members, ring: ring,
+                            personalOwner: access.isPersonal(space) ? access.member.id : nil, certifiedMembers: certifiedMembers,
+                            store: store)
                         {
                         case .success(let document): checked.append(document)
                         case .failure(let refusal): refused += refusal.rejected
@@ -282,7 +284,8 @@ public struct SyncService: Sendable {
         }
         return Failure(
             422, .unsupportedProtocol,
-            "this server speaks sync protocol \(SyncProtocol.version), the request used \(version); update the server or use a matching client")
+            "this server speaks sync protocol \(SyncProtocol.version), the request used \(version); update the server or use a matching client"
+        )
     }
 
     /// Whether a stored change and a pushed one hold the same counters alike. A change the

@@ -31,7 +31,8 @@ extension Replica {
     /// Who may erase is one rule, ``ErasureAuthority``, checked here against what this
     /// replica holds before anything is written, and again by the server and every replica
     /// that receives the erasure: the author of an insight may erase it (or one of its
-    /// fields) with no `approval`; anything else needs the server's ``ErasureApproval`` for
+    /// fields) with no `approval`, and so may a member anything in their own personal
+    /// space; anything else needs the server's ``ErasureApproval`` for
     /// this device and this target (an admin's: ``SyncClient/requestErasureApproval(space:target:)``).
     ///
     /// - Throws: ``ReplicaError/erasureRefused(_:)`` (code `erasure_not_permitted`, or the
@@ -41,20 +42,8 @@ extension Replica {
     ///   ``ReplicaError/invalidField(kind:field:reason:)`` for a field its kind lacks.
     @discardableResult
     public func forget(_ target: Erasure.Target, in space: SpaceID, approval: ErasureApproval? = nil) throws(ReplicaError) -> Forgotten {
-        guard let member = certifiedMember, let ring = try serverKeyRing() else {
-            throw .loginRequired("erasing needs this device's certificate and the server's key")
-        }
-        let (origins, next) = try erasureContext(of: target, in: space)
         let erasure = Erasure(target: target, approval: approval)
-        // The rule every receiver applies, run on the change about to be written (its
-        // space, device and next counter) before anything is stored.
-        let probe = Change(
-            id: next, timestamp: .zero, space: space, entity: erasure.entity, field: "", operation: .erase(erasure))
-        do throws(TrustError) {
-            try ErasureAuthority.check([probe], member: member.uuid, trusting: ring) { origins[$0] }
-        } catch {
-            throw .erasureRefused(error)
-        }
+        if let refusal = try authorityRefusal(of: erasure, in: space) { throw .erasureRefused(refusal) }
         let written: (value: Dot, stripped: Int)
         do {
             written = try editStoring(in: space) { editor in editor.erase(erasure).id }
@@ -63,6 +52,43 @@ extension Replica {
         }
         logger.notice("erased", metadata: ["space.id": "\(space)", "erasure": "\(written.value)", "stripped": "\(written.stripped)"])
         return Forgotten(erasure: written.value, space: space, stripped: written.stripped)
+    }
+
+    /// Whether erasing `target` in `space` needs the server's approval (an admin's), by the
+    /// rule every receiver applies (``ErasureAuthority``): not for an insight this device's
+    /// member created, nor for anything in their own personal space. Checks the target as
+    /// ``forget(_:in:approval:)`` does.
+    ///
+    /// - Throws: ``ReplicaError/loginRequired(_:)``, ``ReplicaError/unknownSpace(_:)``,
+    ///   ``ReplicaError/entityNotFound(_:)``, ``ReplicaError/invalidField(kind:field:reason:)``.
+    public func erasureNeedsApproval(_ target: Erasure.Target, in space: SpaceID) throws(ReplicaError) -> Bool {
+        try authorityRefusal(of: Erasure(target: target), in: space) != nil
+    }
+
+    /// The rule every receiver applies (``ErasureAuthority``), run before anything is
+    /// stored on `erasure` as this device would write it next (its space, device and next
+    /// counter): its refusal, or `nil` when permitted. Checks the target first.
+    private func authorityRefusal(of erasure: Erasure, in space: SpaceID) throws(ReplicaError) -> TrustError? {
+        guard let member = certifiedMember, let ring = try serverKeyRing() else {
+            throw .loginRequired("erasing needs this device's certificate and the server's key")
+        }
+        let (origins, next) = try erasureContext(of: erasure.target, in: space)
+        let owner = try personalOwner(of: space)
+        let probe = Change(
+            id: next, timestamp: .zero, space: space, entity: erasure.entity, field: "", operation: .erase(erasure))
+        do throws(TrustError) {
+            try ErasureAuthority.check([probe], member: member.uuid, trusting: ring, personalOwner: owner) { origins[$0] }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// The member whose personal space `space` is (this device's member's, as the verified
+    /// directory lists it), or `nil`.
+    private nonisolated func personalOwner(of space: SpaceID) throws(ReplicaError) -> UUID? {
+        guard let personal = try personalSpace(), personal.space == space else { return nil }
+        return personal.owner
     }
 
     /// What the rule needs of what the replica holds: the erased entity's kind and creators'

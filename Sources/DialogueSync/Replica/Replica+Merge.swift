@@ -203,17 +203,17 @@ extension Replica {
                     scrub = true
                 }
                 for space in working.keys {
+                    // What arrived to wait, settled against the erasures held: no erased words wait on disk.
+                    let settled = working[space]!.settleWaiting()
+                    if settled.stripped > 0 || !settled.dropped.isEmpty {
+                        scrub = true
+                        logger.notice(
+                            "waiting changes an erasure may cover were settled",
+                            metadata: ["space.id": "\(space)", "stripped": "\(settled.stripped)", "dropped": "\(settled.dropped.count)"])
+                    }
                     let document = working[space]!
                     report.waiting += document.pendingCount
-                    try db.execute(sql: "DELETE FROM pending_changes WHERE space_id = ?", arguments: [space.blob])
-                    for change in document.pendingChanges {
-                        try db.execute(
-                            sql: "INSERT OR REPLACE INTO pending_changes (space_id, replica, counter, body) VALUES (?, ?, ?, ?)",
-                            arguments: [
-                                space.blob, change.replica.storedValue, Int64(bitPattern: change.id.counter),
-                                Data(ChangeCodec.encode([change])),
-                            ])
-                    }
+                    try WaitingChanges.store(document.pendingChanges, of: space, db)
                     if let touched = touches[space] {
                         var materializer = Materializer(space: space, after: document, conflicted: materialized)
                         try materializer.refresh(touched, in: db)

@@ -10,8 +10,8 @@ import GRDB
 /// Runs inside the transaction that stored the erasure, with `secure_delete` on
 /// (``SecureErase``): every block of the space is decoded, stripped
 /// (``SpaceDocument/strippingErased(_:)``: ids, dots, origins and content hashes stay) and,
-/// when something was stripped, re-encoded and updated in place; waiting changes to an
-/// erased entity are stored stripped. The caller rematerialises what the result touches
+/// when something was stripped, re-encoded and updated in place; waiting changes are
+/// settled (``SpaceDocument/settleWaiting()``: stripped, or dropped until they come again). The caller rematerialises what the result touches
 /// (an erased entity's rows and search entry go, an erased field's columns empty) from
 /// the rebuilt document.
 enum ErasureRewrite {
@@ -20,7 +20,7 @@ enum ErasureRewrite {
         var document: SpaceDocument
         /// What to materialise again: every entity a change was stripped of, and each erased entity.
         var touches: [EntityID: Materializer.Touch]
-        /// Changes stripped in the log and among the waiting ones.
+        /// Changes stripped in the log, and waiting ones stripped or dropped.
         var stripped: Int
     }
 
@@ -44,20 +44,16 @@ enum ErasureRewrite {
             }
             log.append(contentsOf: kept)
         }
-        let waiting = document.pendingChanges
-        let waitingKept = document.waitingStripped(waiting)
-        let updateWaiting = try db.cachedStatement(
-            sql: "UPDATE pending_changes SET body = ? WHERE space_id = ? AND replica = ? AND counter = ?")
-        for (before, after) in zip(waiting, waitingKept) where after.isContentErased && !before.isContentErased {
-            try updateWaiting.execute(arguments: [
-                Data(ChangeCodec.encode([after])), space.blob, after.replica.storedValue, Int64(bitPattern: after.id.counter),
-            ])
-            stripped.append(after)
-        }
+        let waiting = document.pendingCount
         let rebuilt: SpaceDocument
         do { rebuilt = try document.rebuilt(from: log) } catch {
             throw ReplicaError.storage("the log of space \(space) cannot be replayed after an erasure: \(error)")
         }
+        // Waiting changes settled by the rebuild: stripped, or dropped until they come again.
+        let settled = rebuilt.pendingChanges
+        try WaitingChanges.store(settled, of: space, db)
+        let waitingStripped = settled.filter(\.isContentErased).count - document.pendingChanges.filter(\.isContentErased).count
+        let waitingSettled = max(0, waitingStripped) + (waiting - settled.count)
         var touches = Materializer.touches(of: stripped)
         for (_, erasure) in rebuilt.erasures {
             switch erasure.target {
@@ -66,7 +62,7 @@ enum ErasureRewrite {
             case .contributions: break  // what their changes touched is in `stripped`
             }
         }
-        return Result(document: rebuilt, touches: touches, stripped: stripped.count)
+        return Result(document: rebuilt, touches: touches, stripped: stripped.count + waitingSettled)
     }
 
     /// Whether an erasure `document` holds covers `change` (received stripped): by the

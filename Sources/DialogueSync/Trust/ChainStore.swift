@@ -98,14 +98,16 @@ enum ChainStore {
     static func heads(of replica: ReplicaID, in space: SpaceID, in range: ClosedRange<UInt64>, _ db: Database) throws -> [ChainHead] {
         try Row.fetchAll(
             db,
-            sql: "SELECT counter, hash, signature FROM chain_heads WHERE space_id = ? AND replica = ? AND counter BETWEEN ? AND ? ORDER BY counter",
+            sql:
+                "SELECT counter, hash, signature FROM chain_heads WHERE space_id = ? AND replica = ? AND counter BETWEEN ? AND ? ORDER BY counter",
             arguments: [space.blob, replica.storedValue, Int64(bitPattern: range.lowerBound), Int64(bitPattern: range.upperBound)]
         ).map { row throws(DamagedRow) in
             ChainHead(
                 space: space, replica: replica,
                 counter: try row.required("counter", of: "chain_heads") { $0.storedInt64.map(UInt64.init(bitPattern:)) },
                 hash: try row.required("hash", of: "chain_heads") { $0.storedBlob.flatMap { $0.count == 32 ? [UInt8]($0) : nil } },
-                signature: try row.required("signature", of: "chain_heads") { $0.storedBlob.flatMap { $0.count == 64 ? [UInt8]($0) : nil } })
+                signature: try row.required("signature", of: "chain_heads") { $0.storedBlob.flatMap { $0.count == 64 ? [UInt8]($0) : nil } }
+            )
         }
     }
 }

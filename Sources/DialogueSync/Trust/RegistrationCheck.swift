@@ -26,7 +26,8 @@ extension DeviceRegistrationResponse {
         for replica: ReplicaID, key: PublicSigningKey, pinned: ServerKeyRing?, replacing: String?, server: String
     ) throws(SyncClientError) -> VerifiedRegistration {
         guard fingerprint == serverKey.fingerprint else {
-            throw .unverifiedAnswer("the answer gives fingerprint \(fingerprint) for a server key whose fingerprint is \(serverKey.fingerprint)")
+            throw .unverifiedAnswer(
+                "the answer gives fingerprint \(fingerprint) for a server key whose fingerprint is \(serverKey.fingerprint)")
         }
         if let replacing, replacing != serverKey.fingerprint {
             throw .replacementKeyMismatch(given: replacing, presented: serverKey.fingerprint)
@@ -66,7 +67,9 @@ extension DeviceRegistrationResponse {
     /// to from `presented`, so that certificates the server signed before its rotations
     /// (still valid: docs/TRUST.md) verify too. Trusting that history is trusting the server
     /// on first use, as pinning `presented` alone would be.
-    static func firstRing(presented: PublicSigningKey, endorsements: [ServerKeyEndorsement]) throws(SyncClientError)
+    static func firstRing(
+        presented: PublicSigningKey, endorsements: [ServerKeyEndorsement]
+    ) throws(SyncClientError)
         -> ServerKeyRing
     {
         var root = presented
@@ -76,7 +79,9 @@ extension DeviceRegistrationResponse {
         }
         do {
             let ring = try ServerKeyRing(pinned: root, endorsements: endorsements)
-            guard ring.trusts(presented) else { throw TrustError.untrustedServerKey(presented: presented.fingerprint, pinned: root.fingerprint) }
+            guard ring.trusts(presented) else {
+                throw TrustError.untrustedServerKey(presented: presented.fingerprint, pinned: root.fingerprint)
+            }
             return ring
         } catch {
             throw .unverifiedAnswer("the server's key endorsements do not verify: \(error)")

@@ -86,14 +86,18 @@ extension Replica {
     /// Stores certificates of other devices (delivered with a sync or a bundle) that verify
     /// against the ring held; refuses them all, storing nothing, if one does not.
     package func storeCertificates(_ certificates: [DeviceCertificate]) throws(ReplicaError) {
-        try storeVerified(certificates) { ring, certificate throws(TrustError) in try certificate.verify(trusting: ring) } store: {
+        try storeVerified(certificates) { ring, certificate throws(TrustError) in
+            try certificate.verify(trusting: ring)
+        } store: {
             try TrustCache.store($0, $1)
         }
     }
 
     /// Stores revocations that verify against the ring held; refuses them all if one does not.
     package func storeRevocations(_ revocations: [DeviceRevocation]) throws(ReplicaError) {
-        try storeVerified(revocations) { ring, revocation throws(TrustError) in try revocation.verify(trusting: ring) } store: {
+        try storeVerified(revocations) { ring, revocation throws(TrustError) in
+            try revocation.verify(trusting: ring)
+        } store: {
             try TrustCache.store($0, $1)
         }
     }

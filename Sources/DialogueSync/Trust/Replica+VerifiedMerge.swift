@@ -219,7 +219,8 @@ private struct SignedRunCheck {
     /// original creations, each mapped to the member certified for its device.
     private func checkErasures(_ run: [Change], space: SpaceID, member: UUID, ring: ServerKeyRing, _ db: Database) throws(TrustError) {
         let author = run[0].replica
-        try ErasureAuthority.check(run, member: member, trusting: ring) { entity in
+        let personalOwner = (try? TrustCache.personalOwner(of: space, db)) ?? nil  // unreadable: the stricter rules
+        try ErasureAuthority.check(run, member: member, trusting: ring, personalOwner: personalOwner) { entity in
             var known = origin(space, entity)
             for change in run where change.entity == entity {
                 guard case .create(let kind, let predecessors) = change.operation, predecessors.isEmpty else { continue }

@@ -67,7 +67,9 @@ enum TrustCache {
     }
 
     static func certificates(_ db: Database) throws -> [DeviceCertificate] {
-        try Data.fetchAll(db, sql: "SELECT statement FROM device_certificates ORDER BY replica").map { try decode(DeviceCertificate.self, $0) }
+        try Data.fetchAll(db, sql: "SELECT statement FROM device_certificates ORDER BY replica").map {
+            try decode(DeviceCertificate.self, $0)
+        }
     }
 
     static func certificatesHeld(_ db: Database) throws -> [ReplicaID: Int64] {
@@ -81,7 +83,9 @@ enum TrustCache {
     }
 
     static func revocations(_ db: Database) throws -> [DeviceRevocation] {
-        try Data.fetchAll(db, sql: "SELECT statement FROM device_revocations ORDER BY replica").map { try decode(DeviceRevocation.self, $0) }
+        try Data.fetchAll(db, sql: "SELECT statement FROM device_revocations ORDER BY replica").map {
+            try decode(DeviceRevocation.self, $0)
+        }
     }
 
     static func revocation(of replica: ReplicaID, _ db: Database) throws -> DeviceRevocation? {
@@ -91,6 +95,12 @@ enum TrustCache {
 
     static func directory(_ db: Database) throws -> SpaceDirectory? {
         try Data.fetchOne(db, sql: "SELECT statement FROM space_directory WHERE id = 1").map { try decode(SpaceDirectory.self, $0) }
+    }
+
+    /// The member whose personal space `space` is, as the stored directory lists it (it
+    /// lists only this device's member's own), or `nil` for any other space.
+    static func personalOwner(of space: SpaceID, _ db: Database) throws -> UUID? {
+        try directory(db)?.entries.first { $0.space == space && $0.kind == .personal }?.owner
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {

@@ -11,7 +11,8 @@ struct Forget: AsyncParsableCommand {
             Unlike a deletion, an erasure removes the words themselves: from this device's files now \
             (the change log, every note, the search index), and from the server and every other \
             device when they next sync or import a bundle. It cannot be undone. The author of an \
-            insight may erase it without asking anyone; anything else needs an admin of the space, \
+            insight may erase it without asking anyone, and a member anything in their own personal \
+            space; anything else needs an admin of the space, \
             whose erasure the server approves (this command asks it).
             """,
         subcommands: [Insight.self, Session.self, Member.self])
@@ -47,9 +48,8 @@ struct Forget: AsyncParsableCommand {
                 let replica = try options.global.openReplica()
                 let space = try await replica.space(holding: insight, kind: .insight)
                 let target: Erasure.Target = field.map { .field(insight, $0) } ?? .entity(insight)
-                let mine = try await Forget.isOwn(insight, replica)
                 let what = field.map { "the history of field '\($0)' of insight \(insight)" } ?? "insight \(insight)"
-                try await Forget.erase(target, in: space, describing: what, needsApproval: !mine, replica, options)
+                try await Forget.erase(target, in: space, describing: what, replica, options)
             }
         }
     }
@@ -67,7 +67,7 @@ struct Forget: AsyncParsableCommand {
                 let space = try await replica.space(holding: session, kind: .session)
                 let target: Erasure.Target = field.map { .field(session, $0) } ?? .entity(session)
                 let what = field.map { "the history of field '\($0)' of session \(session)" } ?? "session \(session)"
-                try await Forget.erase(target, in: space, describing: what, needsApproval: true, replica, options)
+                try await Forget.erase(target, in: space, describing: what, replica, options)
             }
         }
     }
@@ -91,21 +91,16 @@ struct Forget: AsyncParsableCommand {
                 }
                 try await Forget.erase(
                     .contributions(member: member.uuid, replicas: devices), in: id,
-                    describing: "everything member \(member) wrote in this space", needsApproval: true, replica, options)
+                    describing: "everything member \(member) wrote in this space", replica, options)
             }
         }
     }
 
-    /// Whether this device's member created `insight` (then no approval is needed).
-    static func isOwn(_ insight: EntityID, _ replica: Replica) async throws -> Bool {
-        guard let own = try replica.deviceCertificate(), let creator = await replica.creator(of: insight) else { return false }
-        return try replica.certificate(of: creator)?.member == own.member
-    }
-
     /// Asks for confirmation, the server's approval when needed, then erases and reports.
     static func erase(
-        _ target: Erasure.Target, in space: SpaceID, describing what: String, needsApproval: Bool, _ replica: Replica, _ options: Options
+        _ target: Erasure.Target, in space: SpaceID, describing what: String, _ replica: Replica, _ options: Options
     ) async throws {
+        let needsApproval = try await replica.erasureNeedsApproval(target, in: space)
         try confirm("Erase \(what) for good, from this device now and from everyone's at their next sync?", options)
         var approval: ErasureApproval?
         if needsApproval {
