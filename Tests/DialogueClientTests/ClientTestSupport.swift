@@ -179,12 +179,28 @@ final class LiveServer: @unchecked Sendable {
             let issued = try await admin(["issue-token", "--member", member["id"] as! String], data: data, home: home)
             tokens[name] = issued["token"] as? String
         }
-        let port = try port ?? freeTCPPort()
-        let process = try await serve(data: data, home: home, port: port, log: scratch.path("\(name).log"))
+        let (process, port) = try await serveOnFreePort(data: data, home: home, port: port, log: scratch.path("\(name).log"))
         return LiveServer(
             process: process, port: port, sharedSpace: partnership["sharedSpace"] as! String, partnership: partnershipID, tokens: tokens,
             members: members,
             schools: schools, data: data, home: home)
+    }
+
+    /// ``serve(data:home:port:log:wait:)`` on `port`, or on a free port: a port found free
+    /// can be taken by another process (a client's ephemeral port, another test's server)
+    /// before the server binds it, so an "Address already in use" start is tried again on
+    /// another port, up to five times.
+    static func serveOnFreePort(data: String, home: String, port: Int?, log: String) async throws -> (Process, Int) {
+        if let port { return (try await serve(data: data, home: home, port: port, log: log), port) }
+        for attempt in 1...5 {
+            let candidate = try freeTCPPort()
+            do {
+                return (try await serve(data: data, home: home, port: candidate, log: log), candidate)
+            } catch let failure as SetupFailure where attempt < 5 && failure.description.contains("Address already in use") {
+                continue
+            }
+        }
+        throw SetupFailure(description: "unreachable: the last attempt throws")
     }
 
     /// Runs `dialogue-server serve` over `data` on `port` (output to `log`) and waits, bounded
@@ -218,7 +234,8 @@ final class LiveServer: @unchecked Sendable {
             process.waitUntilExit()
         }
         throw SetupFailure(
-            description: "dialogue-server did not answer /health within \(wait):\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            description:
+                "dialogue-server did not answer /health within \(wait):\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     func stop() {

@@ -173,29 +173,7 @@ public final class SQLiteSyncStore: SyncStore {
                 }
                 return .commit
             }
-            try Self.truncateWAL(db, logger: logger)
-        }
-    }
-
-    /// Checkpoints the WAL and truncates it to nothing, once the rewrite has committed.
-    /// The store's own checkpointer (another connection) or a reader still on an older
-    /// snapshot makes SQLite answer busy: try again, ten times a tenth of a second apart (holding
-    /// the writer, so the WAL does not grow meanwhile), then log that the old pages may
-    /// stay in the WAL until later writes overwrite them. The rewrite stands either way.
-    private static func truncateWAL(_ db: Database, logger: Logger) throws {
-        for attempt in 1...10 {
-            do {
-                try db.checkpoint(.truncate)
-                return
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
-                if attempt == 10 {
-                    logger.error(
-                        "the WAL could not be truncated after an erasure; the erased content may stay in the -wal file until it is overwritten",
-                        metadata: ["error": "\(error)"])
-                    return
-                }
-                Thread.sleep(forTimeInterval: 0.1)
-            }
+            SecureErase.truncateWAL(db, logger: logger)
         }
     }
 

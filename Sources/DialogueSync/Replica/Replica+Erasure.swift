@@ -117,12 +117,12 @@ extension Replica {
         return (origins, Dot(id, document.vector[id] + 1))
     }
 
-    /// Checkpoints and truncates the WAL once an erasure has committed (``SecureErase``).
-    /// A reader holding an old snapshot can keep the WAL from truncating: then the next
-    /// erasure, or the replica's last close, finishes the job; logged.
+    /// Checkpoints and truncates the WAL once an erasure has committed (``SecureErase``,
+    /// which retries while the checkpointer or a reader is in the way, and logs if it
+    /// cannot).
     func truncateWALAfterErasure() {
         do {
-            try database.writeWithoutTransaction { db in try SecureErase.truncateWAL(db) }
+            try database.writeWithoutTransaction { db in SecureErase.truncateWAL(db, logger: logger) }
         } catch {
             logger.warning("could not truncate the WAL after an erasure", metadata: ["error": "\(error)"])
         }

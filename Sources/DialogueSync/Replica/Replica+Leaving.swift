@@ -36,7 +36,7 @@ extension Replica {
         let kept = documents.filter { $0.key != space }
         var changes = 0
         do {
-            try SecureErase.transaction(database) { db in
+            try SecureErase.transaction(database, logger: logger) { db in
                 changes =
                     try Int.fetchOne(
                         db, sql: "SELECT coalesce(sum(change_count), 0) FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace)",
