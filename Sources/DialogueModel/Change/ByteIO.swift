@@ -116,7 +116,7 @@ struct ByteReader {
 }
 
 /// CRC-32 (IEEE 802.3, as zlib and gzip), so that a garbled message or file is
-/// detected rather than misread. Incremental: feed bytes with ``update(_:)``.
+/// detected rather than misread. Incremental: feed bytes with ``update(_:)-(Sequence<UInt8>)`` or ``update(_:)-(UnsafeRawBufferPointer)``.
 ///
 /// Slicing-by-8 (Intel's method, as in zlib): eight bytes per step through eight tables,
 /// several times faster than a byte at a time on bundles of tens of megabytes.

@@ -31,7 +31,7 @@ extension SpaceDocument {
     }
 
     /// Applies changes accepted once already (a stored log replayed when a replica opens,
-    /// a server's view rebuilt from its store), like ``apply(_:)`` but without checking
+    /// a server's view rebuilt from its store), like ``apply(_:)-(Change)`` but without checking
     /// their causal metadata or their fields' values again: a log stored before those checks
     /// existed stays readable (values its fields' rules refuse read as invalid).
     /// (Their causal pasts are recorded all the same, to check what arrives later.)

@@ -3,7 +3,7 @@
 ///
 /// Everything else is derived from these descriptors (``EntityKind/fields``): the local
 /// editor's checks, the merge check of every replica and of the server
-/// (``SpaceDocument/apply(_:)`` refuses a change that breaks its field's descriptor with
+/// (``SpaceDocument/apply(_:)-(Change)`` refuses a change that breaks its field's descriptor with
 /// ``ChangeError/invalidValue(_:reason:)``), the materialised columns and the typed readers.
 /// Declare one through a ``FieldKey`` on the entity's view (``DialogueSession/Key``…).
 public struct FieldDescriptor: Hashable, Sendable, CustomStringConvertible {

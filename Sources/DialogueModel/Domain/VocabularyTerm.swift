@@ -21,7 +21,7 @@ extension VocabularyTerm {
         self.init(rawValue: raw)
     }
 
-    /// The term's position in ``allCases`` (the order the source text gives).
+    /// The term's position in `allCases` (the order the source text gives).
     public var ordinal: Int {
         Self.allCases.firstIndex(of: self) ?? Self.allCases.count
     }

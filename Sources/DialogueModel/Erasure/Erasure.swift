@@ -20,7 +20,7 @@ public struct Erasure: Hashable, Sendable {
         case entity(EntityID)
         /// The history of one field of an entity.
         case field(EntityID, String)
-        /// Everything a member's devices wrote in the space (``replicas``: sorted, each once).
+        /// Everything a member's devices wrote in the space (`replicas`: sorted, each once).
         case contributions(member: UUID, replicas: [ReplicaID])
     }
 

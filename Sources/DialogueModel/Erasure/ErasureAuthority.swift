@@ -11,6 +11,8 @@ public enum ErasureAuthority {
     /// Checks every erasure in a verified run of one device whose certificate names `member`.
     ///
     /// - Parameters:
+    ///   - run: the changes of the run, in order (those that are not erasures are skipped).
+    ///   - member: the member the run's device is certified for.
     ///   - ring: the server keys trusted, for approvals.
     ///   - personalOwner: the member whose personal space the run is in (as the server's
     ///     records or the signed space directory say), `nil` for a school's or a

@@ -111,7 +111,7 @@ public enum HistoryEditKind: Sendable, Hashable, Codable {
 /// Describes an entity's edits as ``HistoryEditKind``s: what each did, a deletion of text
 /// with the characters it deleted. Record every text insertion of the entity held first
 /// (``record(_:)``, anyone's: a deletion may remove another device's text), then
-/// ``describe(_:)`` each edit. Used by a replica's `history` and the server's subject
+/// ``describe(_:)-(Change)`` each edit. Used by a replica's `history` and the server's subject
 /// access report, so both tell an edit the same way.
 public struct EditDescriber: Sendable {
     /// Per device, insertions by first counter: the scalars at counters first, first + 1…

@@ -26,6 +26,8 @@ public enum AuthorshipRule {
     /// whose certificate names `member`.
     ///
     /// - Parameters:
+    ///   - run: one device's verified changes in one space, in order.
+    ///   - member: the member that device's certificate names.
     ///   - origin: what the checker holds of an entity before the run (`nil`: no
     ///     original creation of it is held). Original creations earlier in the run count too.
     ///   - refusingSecondCreations: refuse an original creation of an entity with writer

@@ -82,7 +82,7 @@ public struct ChainVerifier: Sendable {
     }
 
     /// Verifies a run of this device's own changes (a replica receiving back what it
-    /// wrote): as ``verify(_:extending:heads:certificate:revocation:)``, but the heads
+    /// wrote): as ``verify(_:extending:heads:certificate:revocation:digests:)``, but the heads
     /// must be signed by `deviceKey` itself, so no certificate is needed.
     public func verify(
         _ changes: [Change], extending held: DeviceChain, heads: [ChainHead], signedBy deviceKey: PublicSigningKey,

@@ -35,7 +35,7 @@ public struct BundleWriter {
 
     /// Appends one frame: changes (in causal order) and the heads that vouch for them. Each
     /// author's run in `changes` must end at one of `heads` (as a page of
-    /// ``Replica/changes(in:missingFrom:after:limit:)`` does), or the importer refuses the file.
+    /// `Replica/changes(in:missingFrom:after:limit:)` does), or the importer refuses the file.
     public mutating func write(_ batch: [Change], heads: [ChainHead]) throws(ReplicaError) {
         guard !batch.isEmpty else { return }
         let frame = ChangeCodec.encode(batch)

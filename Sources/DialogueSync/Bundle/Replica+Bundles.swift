@@ -8,6 +8,7 @@ extension Replica {
     /// (this device's included) and the revocations held of them.
     ///
     /// - Parameters:
+    ///   - url: the file to write.
     ///   - spaces: the spaces to include. Default: the shared spaces of this replica's space
     ///     directory that it holds, never a school's private space nor the member's personal
     ///     space: those leave only when named, and the summary lists them
@@ -158,7 +159,9 @@ private final class FramePrefetcher: @unchecked Sendable {
                     if let space = frame.changes.first?.space, frame.changes.allSatisfy({ $0.space == space }) {
                         Materializer.collect(frame.changes, into: &received[space, default: [:]])
                     } else {
-                        for change in frame.changes { Materializer.collect(CollectionOfOne(change), into: &received[change.space, default: [:]]) }
+                        for change in frame.changes {
+                            Materializer.collect(CollectionOfOne(change), into: &received[change.space, default: [:]])
+                        }
                     }
                 }
                 condition.lock()

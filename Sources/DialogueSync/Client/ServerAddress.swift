@@ -16,8 +16,10 @@ public struct ServerAddress: Sendable, Equatable {
 
     /// Checks `text`.
     ///
-    /// - Parameter allowInsecureHTTP: accept `http://` to a host that is not loopback
-    ///   (the token and the notes then cross the network in clear).
+    /// - Parameters:
+    ///   - text: the server's address as a person typed it.
+    ///   - allowInsecureHTTP: accept `http://` to a host that is not loopback
+    ///     (the token and the notes then cross the network in clear).
     public init(_ text: String, allowInsecureHTTP: Bool) throws(SyncClientError) {
         guard let url = URL(string: text) else { throw .invalidServer("'\(text)' is not a URL") }
         try self.init(url, allowInsecureHTTP: allowInsecureHTTP)

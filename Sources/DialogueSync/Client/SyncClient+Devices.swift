@@ -7,7 +7,7 @@ extension SyncClient {
     public struct Registration: Sendable, Equatable {
         /// This device's certificate: who the server says it acts for.
         public var certificate: DeviceCertificate
-        /// The server's current key (print its ``PublicSigningKey/fingerprint``).
+        /// The server's current key (print its `PublicSigningKey/fingerprint`).
         public var serverKey: PublicSigningKey
         /// The member's space directory.
         public var directory: SpaceDirectory

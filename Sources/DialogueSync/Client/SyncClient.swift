@@ -12,7 +12,7 @@ import Logging
 /// holds, so nothing the server acknowledged is sent again. Cancelling the task stops between (or during) requests.
 ///
 /// The client does not trust its server: the token is sent to the configured origin only
-/// (a redirect elsewhere is refused, ``SyncClientError/redirectRefused(from:to:)``), an answer
+/// (a redirect elsewhere is refused, `SyncClientError/redirectRefused(from:to:)`), an answer
 /// larger than ``Configuration/maxResponseBytes`` once inflated is refused
 /// (``SyncClientError/responseTooLarge(limit:)``), and plain `http://` to another machine is
 /// refused unless ``Configuration/allowInsecureHTTP`` (``SyncClientError/insecureServer(_:)``).
@@ -106,6 +106,8 @@ public struct SyncClient: Sendable {
     let sleep: @Sendable (Duration) async throws -> Void
 
     /// - Parameters:
+    ///   - configuration: the server, the token, and the limits of what is accepted.
+    ///   - logger: where the client logs; it never prints.
     ///   - sleep: how to wait between retries (injected in tests).
     public init(
         configuration: Configuration, logger: Logger = Logger(label: "dialogue.sync-client"),
@@ -126,7 +128,7 @@ public struct SyncClient: Sendable {
     /// Sync needs a login: a replica that has not pinned a server key
     /// (``registerDevice(_:replacingServerKey:)``) can neither sign what it pushes in a way
     /// the server accepts nor verify what it receives, so it is refused with
-    /// ``SyncClientError/notLoggedIn`` before any request is sent.
+    /// `SyncClientError/notLoggedIn` before any request is sent.
     @discardableResult
     public func sync(
         _ replica: Replica, spaces: [SpaceID]? = nil, progress: (@Sendable (Progress) -> Void)? = nil
@@ -267,7 +269,9 @@ public struct SyncClient: Sendable {
             do { certified = try replica.certificatesHeld().filter { have[$0.key] > 0 } } catch { throw .local(error) }
             let request = SyncRequest(
                 replica: replica.id,
-                spaces: [.init(space: space, have: have, changes: push, heads: pushHeads, binary: true, after: cursor, certified: certified)],
+                spaces: [
+                    .init(space: space, have: have, changes: push, heads: pushHeads, binary: true, after: cursor, certified: certified)
+                ],
                 limit: pageSize, binary: true)
             let response: SyncResponse
             do {

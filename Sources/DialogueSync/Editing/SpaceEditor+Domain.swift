@@ -123,7 +123,7 @@ extension SpaceEditor {
         return id
     }
 
-    /// Adds a starter prompt (``PromptLibrary/starter``) under its fixed id, so that every
+    /// Adds a starter prompt (`PromptLibrary/starter`) under its fixed id, so that every
     /// device adding it creates the same entity; a deleted one is restored. Nothing is
     /// written when the space holds it already, live.
     public mutating func addStarterPrompt(_ starter: StarterPrompt) throws(ReplicaError) {

@@ -122,7 +122,7 @@ extension Replica {
         DeviceAuthor(device: device, member: try certificate(of: device).map(CertifiedMember.init))
     }
 
-    /// The devices that originally created `entity` (``EntityLifecycle/originalCreators``:
+    /// The devices that originally created `entity` (`EntityLifecycle/originalCreators`:
     /// creations that overwrote nothing), ascending; more than one only when some device
     /// claimed an entity it did not create. Empty when no creation of it is held.
     public func originalCreators(of entity: EntityID) -> [ReplicaID] {

@@ -31,7 +31,7 @@ public struct HistoryEdit: Sendable, Hashable, Codable {
     public var field: String
     /// What the edit did.
     public var edit: HistoryEditKind
-    /// When (hybrid logical clock: milliseconds since 1970 in ``HLCTimestamp/wallTime``).
+    /// When (hybrid logical clock: milliseconds since 1970 in `HLCTimestamp/wallTime`).
     public var timestamp: HLCTimestamp
     /// The change's first dot: its device (replica id) and counter.
     public var dot: Dot
@@ -105,8 +105,8 @@ extension Replica {
     private static func signedCounters(in space: SpaceID, _ db: Database) throws -> [ReplicaID: UInt64] {
         var signed: [ReplicaID: UInt64] = [:]
         for row in try Row.fetchAll(
-            db, sql: "SELECT replica, max(counter) AS counter FROM chain_heads WHERE space_id = ? GROUP BY replica", arguments: [space.blob])
-        {
+            db, sql: "SELECT replica, max(counter) AS counter FROM chain_heads WHERE space_id = ? GROUP BY replica", arguments: [space.blob]
+        ) {
             guard let replica = (row["replica"] as DatabaseValue).storedInt64.flatMap(ReplicaID.init(storedValue:)),
                 let counter = (row["counter"] as DatabaseValue).storedInt64
             else { continue }

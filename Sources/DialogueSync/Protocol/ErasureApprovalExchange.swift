@@ -2,7 +2,7 @@ import DialogueModel
 import Foundation
 
 /// `POST /v1/erasures/approval` (docs/PROTOCOL.md, "Erasure approval"): a device of an
-/// admin asks the server for its signed consent (``ErasureApproval``) to write one
+/// admin asks the server for its signed consent (`ErasureApproval`) to write one
 /// erasure in one space. The token says which member asks; `replica` must be a device
 /// registered to that member and not revoked.
 public struct ErasureApprovalRequest: Codable, Sendable, Equatable {

@@ -3,7 +3,7 @@ import Foundation
 
 /// The sync protocol, version 2: one round trip pushes what a replica has and the
 /// server lacks, and pulls what the server has and the replica lacks, per space, with
-/// the signed ``ChainHead``s that vouch for them and the statements that let the
+/// the signed `ChainHead`s that vouch for them and the statements that let the
 /// receiver verify them (docs/TRUST.md). Documented in `docs/PROTOCOL.md` and `openapi.yaml`.
 public enum SyncProtocol {
     /// The version every request and response carries (2: changes travel with their
@@ -48,7 +48,7 @@ public struct SyncRequest: Codable, Sendable, Equatable {
     public var spaces: [SpaceSync]
     /// The most changes to return per space (at most the server's page size).
     public var limit: Int?
-    /// `"binary"` to receive changes as one base64 ``ChangeCodec`` batch per space
+    /// `"binary"` to receive changes as one base64 `ChangeCodec` batch per space
     /// (`changesBinary`), about ten times smaller than JSON; JSON otherwise.
     public var encoding: String?
 
@@ -60,11 +60,11 @@ public struct SyncRequest: Codable, Sendable, Equatable {
         public var have: VersionVectorText
         /// Changes the server may lack, in causal order.
         public var changes: [Change]
-        /// The same, as a base64 ``ChangeCodec`` batch (instead of, or after, `changes`).
+        /// The same, as a base64 `ChangeCodec` batch (instead of, or after, `changes`).
         public var changesBinary: String?
         /// The signed heads of the pushed changes (each author's run ends at one).
         public var heads: [ChainHead]
-        /// The same, as a base64 ``ChainHeadCodec`` list (instead of, or after, `heads`).
+        /// The same, as a base64 `ChainHeadCodec` list (instead of, or after, `heads`).
         public var headsBinary: String?
         /// The `cursor` of this space from the previous response: the server resumes its
         /// scan there instead of from the start of the space.
@@ -141,7 +141,8 @@ public struct SyncRequest: Codable, Sendable, Equatable {
             if !certified.isEmpty {
                 var vector = VersionVector()
                 for (replica, issuedAt) in certified where issuedAt > 0 { vector[replica] = UInt64(issuedAt) }
-                try VersionVectorText(vector: vector).encode(to: &container, json: .certified, binary: binaryVector ? .certifiedBinary : nil)
+                try VersionVectorText(vector: vector).encode(
+                    to: &container, json: .certified, binary: binaryVector ? .certifiedBinary : nil)
             }
         }
     }
@@ -196,13 +197,13 @@ public struct SyncResponse: Codable, Sendable, Equatable {
         public var alreadyHeld: Int
         /// Changes the replica lacks, in causal order, at most the page size.
         public var changes: [Change]
-        /// The same as a base64 ``ChangeCodec`` batch, when the request asked for `binary`.
+        /// The same as a base64 `ChangeCodec` batch, when the request asked for `binary`.
         public var changesBinary: String?
         /// The signed heads the page's changes end at (each author's run in the page ends
         /// at one), or that vouch for them; changes before signing (docs/TRUST.md,
         /// "Migration") come without.
         public var heads: [ChainHead]
-        /// The same, as a base64 ``ChainHeadCodec`` list, when the request asked for `binary`.
+        /// The same, as a base64 `ChainHeadCodec` list, when the request asked for `binary`.
         public var headsBinary: String?
         /// The certificates of the devices that wrote the page's changes.
         public var certificates: [DeviceCertificate]
@@ -445,7 +446,7 @@ public enum RejectionCode: String, Codable, Sendable, CaseIterable {
     /// could not have seen: something outside its causal past (its dependencies' closure
     /// and its author's earlier changes).
     case impossibleHistory = "impossible_history"
-    /// It breaks its field's descriptor (``FieldDescriptor``): a value the field's rule
+    /// It breaks its field's descriptor (`FieldDescriptor`): a value the field's rule
     /// refuses (wrong type, unknown term, empty title, malformed date…) or an operation of
     /// another CRDT than the field's. Every replica would refuse it too.
     case invalidValue = "invalid_value"

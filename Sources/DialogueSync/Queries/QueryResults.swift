@@ -29,7 +29,7 @@ public struct SessionSummary: Sendable, Hashable, Codable {
     /// Where the session is in its life.
     public var status: SessionStatus?
     /// The fields whose stored value their rule refuses (read as `nil`), by name; `nil`
-    /// when there is none. See ``FieldDescriptor`` and ``FieldRead/invalid(_:)``.
+    /// when there is none. See `FieldDescriptor` and `FieldRead/invalid(_:)`.
     public var invalidFields: [String]?
 
     /// Creates a summary from its parts.
@@ -124,13 +124,13 @@ public struct InsightRecord: Sendable, Hashable, Codable {
     public var evidenceSource: String?
     /// The kind of influence it describes.
     public var influence: Influence?
-    /// The hallmark tags as stored (``Hallmark`` raw values), in Dean's order, then any
+    /// The hallmark tags as stored (`Hallmark` raw values), in Dean's order, then any
     /// tags this version does not know, alphabetically.
     public var hallmarks: [String]
     /// The insight's text ("" when nobody has written any).
     public var text: String
     /// The fields whose stored value their rule refuses (read as `nil`), by name; `nil`
-    /// when there is none. See ``FieldDescriptor`` and ``FieldRead/invalid(_:)``.
+    /// when there is none. See `FieldDescriptor` and `FieldRead/invalid(_:)`.
     public var invalidFields: [String]?
 
     /// The hallmark tags this version knows, in Dean's order.
@@ -178,7 +178,7 @@ public struct ActionRecord: Sendable, Hashable, Codable {
     /// The session it came from.
     public var session: EntityID?
     /// The fields whose stored value their rule refuses (read as `nil`), by name; `nil`
-    /// when there is none. See ``FieldDescriptor`` and ``FieldRead/invalid(_:)``.
+    /// when there is none. See `FieldDescriptor` and `FieldRead/invalid(_:)`.
     public var invalidFields: [String]?
 
     /// Creates an action record from its parts.
@@ -241,7 +241,7 @@ public struct ConflictRecord: Sendable, Hashable, Codable {
     public var entityKind: EntityKind
     /// The space that holds it.
     public var space: SpaceID
-    /// The field name (for example ``DialogueSession/Field/title``).
+    /// The field name (for example `DialogueSession/Field/title`).
     public var field: String
     /// The write that wins (last writer by timestamp, then replica): the value shown.
     public var winner: ConflictValue

@@ -15,6 +15,7 @@ extension Replica {
     /// The live sessions of a space, by date (unscheduled ones first), then identifier.
     ///
     /// - Parameters:
+    ///   - space: the space whose sessions are listed.
     ///   - from: when given, only sessions scheduled at or after this instant (ms since
     ///     the Unix epoch, UTC); unscheduled sessions are then left out.
     ///   - to: when given, only sessions scheduled strictly before this instant; with
@@ -84,6 +85,7 @@ extension Replica {
     /// as query syntax. Text with no letters or digits finds nothing. Best matches first.
     ///
     /// - Parameters:
+    ///   - text: the words searched for.
     ///   - space: when given, only entities held in this space.
     ///   - limit: the most hits returned.
     public nonisolated func search(_ text: String, in space: SpaceID? = nil, limit: Int = 50) throws(ReplicaError) -> [SearchHit] {

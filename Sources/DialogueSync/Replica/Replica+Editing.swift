@@ -11,7 +11,7 @@ extension Replica {
     /// nothing is stored and the replica's state is as before.
     ///
     /// The transaction is signed: the device's hash chain in the space advances over its
-    /// changes and one ``ChainHead`` at its last counter (and one per 1,000 changes before
+    /// changes and one `ChainHead` at its last counter (and one per 1,000 changes before
     /// it, in a larger transaction), signed with the device key, is stored with them
     /// (docs/TRUST.md, "Signing").
     ///

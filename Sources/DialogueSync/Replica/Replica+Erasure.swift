@@ -28,12 +28,12 @@ extension Replica {
     /// content is not recoverable from the replica's files. Others receive the erasure at
     /// their next sync (or bundle import) and apply it the same way.
     ///
-    /// Who may erase is one rule, ``ErasureAuthority``, checked here against what this
+    /// Who may erase is one rule, `ErasureAuthority`, checked here against what this
     /// replica holds before anything is written, and again by the server and every replica
     /// that receives the erasure: the author of an insight may erase it (or one of its
     /// fields) with no `approval`, and so may a member anything in their own personal
-    /// space; anything else needs the server's ``ErasureApproval`` for
-    /// this device and this target (an admin's: ``SyncClient/requestErasureApproval(space:target:)``).
+    /// space; anything else needs the server's `ErasureApproval` for
+    /// this device and this target (an admin's: `SyncClient/requestErasureApproval(space:target:)`).
     ///
     /// - Throws: ``ReplicaError/erasureRefused(_:)`` (code `erasure_not_permitted`, or the
     ///   approval's `bad_signature` / `untrusted_server_key`); ``ReplicaError/loginRequired(_:)``
@@ -55,7 +55,7 @@ extension Replica {
     }
 
     /// Whether erasing `target` in `space` needs the server's approval (an admin's), by the
-    /// rule every receiver applies (``ErasureAuthority``): not for an insight this device's
+    /// rule every receiver applies (`ErasureAuthority`): not for an insight this device's
     /// member created, nor for anything in their own personal space. Checks the target as
     /// ``forget(_:in:approval:)`` does.
     ///

@@ -26,7 +26,7 @@ extension Replica {
     /// changes whose causal past has not arrived are stored and applied when it does;
     /// changes already held are skipped. A change that is invalid (refers to elements it
     /// could not have seen, malformed, timestamp too far ahead of this device's clock)
-    /// refuses the whole batch with ``ReplicaError/changeRejected(_:reason:)``.
+    /// refuses the whole batch with `ReplicaError/changeRejected(_:reason:)`.
     @discardableResult
     public func merge(_ changes: [Change]) throws(ReplicaError) -> MergeReport {
         var frames = [changes].makeIterator()

@@ -7,7 +7,7 @@ import Foundation
 /// directory lists it, and seed it with the starter library's personal reflection prompts.
 extension Replica {
     /// The personal space of this device's member, as the verified space directory lists it
-    /// (kind ``SpaceDirectory/Kind/personal``, owned by the member this device's certificate
+    /// (kind `SpaceDirectory/Kind/personal`, owned by the member this device's certificate
     /// names), or `nil` before the first login or when the directory lists none.
     public nonisolated func personalSpace() throws(ReplicaError) -> SpaceDirectory.Entry? {
         guard let directory = try spaceDirectory(), let certificate = try deviceCertificate() else { return nil }
@@ -24,7 +24,7 @@ extension Replica {
     }
 
     /// Adds to the held personal space the personal reflection prompts
-    /// (``PromptLibrary/personalReflection``) it has never held, under their fixed ids, in one
+    /// (`PromptLibrary/personalReflection`) it has never held, under their fixed ids, in one
     /// transaction; one deleted there stays deleted. Returns how many were added (0 when the
     /// space is not held). Call it once the space has synced, so a second device of the
     /// member finds the first one's prompts (and deletions) instead of writing them again.

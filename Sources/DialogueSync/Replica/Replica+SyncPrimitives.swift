@@ -102,7 +102,7 @@ extension Replica {
         }
     }
 
-    /// Every page of ``changes(in:missingFrom:after:limit:)`` as an asynchronous sequence.
+    /// Every page of `changes(in:missingFrom:after:limit:)` as an asynchronous sequence.
     public nonisolated func changeBatches(
         in space: SpaceID, missingFrom vector: VersionVector, batchSize: Int = 1000
     ) -> AsyncThrowingStream<[Change], any Error> {

@@ -48,6 +48,7 @@ public actor Replica {
     /// Opens (creating or migrating as needed) the replica at `path`.
     ///
     /// - Parameters:
+    ///   - path: the replica's SQLite file (its `-wal` and `-shm` beside it).
     ///   - wallClock: the physical clock behind timestamps (injected in tests).
     ///   - entityIDs: where new entity identifiers come from (injected in tests).
     ///   - logger: where the replica logs; it never prints.

@@ -33,7 +33,7 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     /// (`nil`: not logged in, so certified for no one). Authorship is derived, not claimed.
     case authorNotCertified(claimed: EntityID, certified: EntityID?)
     /// Received changes do not verify (docs/TRUST.md, "Verification"): `error` says why,
-    /// with its stable code (``code``: `unknown_device`, `bad_signature`, `revoked_device`,
+    /// with its stable code (`code`: `unknown_device`, `bad_signature`, `revoked_device`,
     /// `counter_gap`…). Nothing from the batch was stored.
     case unverifiedChanges(TrustError)
     /// Signed changes cannot be checked before the first `login` pins the server's key.
@@ -49,7 +49,7 @@ public enum ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     /// damaged, or was edited by hand): the operation stopped before changing anything.
     case damagedRow(DamagedRow)
     /// This device may not write the erasure asked for (``Replica/forget(_:in:approval:)``):
-    /// `error` says why (``TrustError/code`` `erasure_not_permitted`, or an approval that
+    /// `error` says why (`TrustError/code` `erasure_not_permitted`, or an approval that
     /// does not verify: `bad_signature`, `untrusted_server_key`). Nothing was written.
     case erasureRefused(TrustError)
 

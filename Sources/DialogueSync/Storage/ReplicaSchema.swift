@@ -21,10 +21,12 @@ enum ReplicaSchema {
         guard !tables.isEmpty else { return }
         guard tables.contains("grdb_migrations") else {
             throw ReplicaError.storage(
-                "cannot open replica at \(path): it is not a Dialogue replica (it holds other tables: \(tables.sorted().prefix(5).joined(separator: ", ")))")
+                "cannot open replica at \(path): it is not a Dialogue replica (it holds other tables: \(tables.sorted().prefix(5).joined(separator: ", ")))"
+            )
         }
         if try migrator.hasBeenSuperseded(db) {
-            throw ReplicaError.storage("cannot open replica at \(path): it was written by a newer version of Dialogue; update Dialogue to open it")
+            throw ReplicaError.storage(
+                "cannot open replica at \(path): it was written by a newer version of Dialogue; update Dialogue to open it")
         }
     }
 

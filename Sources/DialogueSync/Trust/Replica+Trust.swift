@@ -6,7 +6,7 @@ import GRDB
 extension Replica {
     /// The server keys this replica trusts: the one pinned at its first `login` (or replaced
     /// deliberately) and those its endorsements link to it; `nil` before the first login.
-    /// ``ServerKeyRing/newestKey`` is the server's current key as of the last login.
+    /// `ServerKeyRing/newestKey` is the server's current key as of the last login.
     public nonisolated func serverKeyRing() throws(ReplicaError) -> ServerKeyRing? {
         try readTrust { db in try TrustCache.ring(db) }
     }

@@ -18,7 +18,7 @@ extension Replica {
     /// otherwise the changes merge as ``merge(_:)`` does and the heads passed, the authors'
     /// new positions and the certificates used are stored in the same transaction.
     ///
-    /// Erasures are checked as the server checks them (``ErasureAuthority``: an admin's
+    /// Erasures are checked as the server checks them (`ErasureAuthority`: an admin's
     /// approval, or the author erasing their own insight; `erasure_not_permitted`). A change
     /// whose content arrives stripped must be covered by an erasure this replica holds once
     /// the batch is applied, else the batch is refused (`erasure_not_permitted`): a relay
