@@ -36,7 +36,7 @@ struct Conflicts: AsyncParsableCommand {
     static func write(_ value: ConflictValue, _ names: AuthorNames) -> Write {
         let text: String =
             if value.invalid == true {
-                value.value == .null ? Render.invalid : "\(value.value.description) \(Render.invalid)"
+                value.value == .null ? SessionMinutes.invalid : "\(value.value.description) \(SessionMinutes.invalid)"
             } else {
                 switch value.value {
                 case .null: "(cleared)"
