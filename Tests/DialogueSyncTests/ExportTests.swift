@@ -22,10 +22,8 @@ struct ExportTests {
         if ProcessInfo.processInfo.environment["DIALOGUE_REGENERATE_EXPORT_FIXTURE"] == "1" {
             try Data(ada.utf8).write(to: Self.fixture)
         }
-        let expected = try #require(
-            Bundle.module.url(forResource: "partnership-space-export", withExtension: "json", subdirectory: "Fixtures"),
-            "Fixtures/partnership-space-export.json is not a resource of the test target")
-        #expect(Array(ada.utf8) == Array(try Data(contentsOf: expected)))
+        // Read from the source tree (as the migration fixture is written), so a regenerated one is compared at once.
+        #expect(Array(ada.utf8) == Array(try Data(contentsOf: Self.fixture)))
     }
 
     @Test("a session's JSON export names each insight's certified author")
