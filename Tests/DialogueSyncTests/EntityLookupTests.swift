@@ -45,7 +45,10 @@ struct EntityLookupTests {
     func ambiguous() async throws {
         let directory = TemporaryDirectory()
         let (replica, _, _) = try await replica(in: directory)
-        for (text, expected) in [("f9ab45fd", [Self.first, Self.second]), ("f9ab", [Self.first, Self.third, Self.second]), ("sam hill", [Self.third, Self.second])] {
+        for (text, expected) in [
+            ("f9ab45fd", [Self.first, Self.second]), ("f9ab", [Self.first, Self.third, Self.second]),
+            ("sam hill", [Self.third, Self.second]),
+        ] {
             do {
                 _ = try await replica.resolveEntity(text, kind: .member)
                 Issue.record("'\(text)' resolved")

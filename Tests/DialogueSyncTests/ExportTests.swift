@@ -43,7 +43,10 @@ struct ExportTests {
         let s1 = scenario.sessions[0]
         let record = try #require(try scenario.ada.session(s1))
         let insights = [
-            (scenario.insights[0], "- Peer feedback needs modelling first. _(by Ada Lovelace (Northgate); reflection; hallmarks: Shared responsibility, Synergy)_"),
+            (
+                scenario.insights[0],
+                "- Peer feedback needs modelling first. _(by Ada Lovelace (Northgate); reflection; hallmarks: Shared responsibility, Synergy)_"
+            ),
             (scenario.insights[4], "- Success criteria, shared. _(by Ben Okafor (Vale Academy))_"),
         ].sorted { $0.0 < $1.0 }.map(\.1)
         let expected =
@@ -90,7 +93,10 @@ struct ExportTests {
         let (ada, ben) = (PartnershipScenario.adaMember, PartnershipScenario.benMember)
         let records = [try #require(try scenario.ada.session(s1)), try #require(try scenario.ada.session(s2))]
         let s1Insights = [
-            (scenario.insights[0], "insight,\(scenario.insights[0]),\(s1),Peer feedback needs modelling first.,\(ada),reflection,shared-responsibility;synergy,,Ada Lovelace,Northgate"),
+            (
+                scenario.insights[0],
+                "insight,\(scenario.insights[0]),\(s1),Peer feedback needs modelling first.,\(ada),reflection,shared-responsibility;synergy,,Ada Lovelace,Northgate"
+            ),
             (scenario.insights[4], "insight,\(scenario.insights[4]),\(s1),\"Success criteria, shared.\",\(ben),,,,Ben Okafor,Vale Academy"),
         ].sorted { $0.0 < $1.0 }.map(\.1)
         let expected =

@@ -64,8 +64,9 @@ struct PartnershipReportTests {
                 in: space, from: march2025Midnight(1), to: march2025Midnight(32), asOf: asOf)
             #expect(report.actionsOverdue == expected, "as of \(asOf)")
             // The same actions the replica's overdue query gives, restricted to the period's.
-            let period = Set(try await scenario.ada.sessionRecords(in: space, from: march2025Midnight(1), to: march2025Midnight(32))
-                .flatMap(\.actions).map(\.id))
+            let period = Set(
+                try await scenario.ada.sessionRecords(in: space, from: march2025Midnight(1), to: march2025Midnight(32))
+                    .flatMap(\.actions).map(\.id))
             #expect(try scenario.ada.overdueActions(asOf: asOf, in: space).filter { period.contains($0.id) }.count == expected)
         }
         await #expect(throws: ReplicaError.self) {

@@ -78,7 +78,8 @@ struct PartnershipScenario {
                 title: "Feedback that moves learning on", scheduledAt: march2025(3), hostSchool: hill, facilitator: adaMember,
                 strategy: .dialogue, focus: "Written feedback", status: .held)
             try editor.addParticipant(benMember, to: s1)
-            let s2 = try editor.createSession(title: "Reading for pleasure", scheduledAt: march2025(10), hostSchool: hill, facilitator: adaMember)
+            let s2 = try editor.createSession(
+                title: "Reading for pleasure", scheduledAt: march2025(10), hostSchool: hill, facilitator: adaMember)
             try editor.addParticipant(carl, to: s2)
             let s3 = try editor.createSession(title: "Maths talk", scheduledAt: march2025(17), hostSchool: vale, facilitator: benMember)
             let s4 = try editor.createSession(title: "Open forum", scheduledAt: march2025(20))
@@ -86,14 +87,16 @@ struct PartnershipScenario {
             try editor.addParticipant(benMember, to: s4)
             let s5 = try editor.createSession(title: "April visit", scheduledAt: march2025(35), hostSchool: vale, facilitator: benMember)
             let s6 = try editor.createSession(title: "Some day", hostSchool: hill, facilitator: adaMember)
-            let s7 = try editor.createSession(title: "Cancelled visit", scheduledAt: march2025(12), hostSchool: vale, facilitator: adaMember)
+            let s7 = try editor.createSession(
+                title: "Cancelled visit", scheduledAt: march2025(12), hostSchool: vale, facilitator: adaMember)
             try editor.delete(s7)
             return [s1, s2, s3, s4, s5, s6, s7]
         }
         let s = sessions
         let adaInsights = try await ada.edit(in: Self.space) { editor in
             [
-                try editor.captureInsight(in: s[0], text: "Peer feedback needs modelling first.", kind: .reflection, hallmarks: [.synergy, .sharedResponsibility]),
+                try editor.captureInsight(
+                    in: s[0], text: "Peer feedback needs modelling first.", kind: .reflection, hallmarks: [.synergy, .sharedResponsibility]),
                 try editor.captureInsight(in: s[1], text: "Pupils choose books, and read more.", hallmarks: [.synergy]),
                 try editor.captureInsight(in: s[3], text: "Questions first."),
                 try editor.captureInsight(in: s[4], text: "April: outside the period.", hallmarks: [.synergy]),
@@ -133,7 +136,8 @@ struct PartnershipScenario {
         let entry = SpaceDirectory.Entry(space: Self.space, name: "North Partnership", kind: .shared, owner: UUID())
         let directory = SpaceDirectory.issue(member: member.uuid, issuedAt: 1, entries: [entry], signedBy: server)
         try await replica.adopt(
-            VerifiedRegistration(ring: ServerKeyRing(pinned: server.publicKey), certificate: certificate, directory: directory, startsNewPin: true))
+            VerifiedRegistration(
+                ring: ServerKeyRing(pinned: server.publicKey), certificate: certificate, directory: directory, startsNewPin: true))
         certificates.append(certificate)
     }
 }

@@ -61,7 +61,8 @@ extension Replica {
                 var meta: [String] = []
                 switch authors[insight.id] {
                 case .by(let author): meta.append("by \(line(author.description))")
-                case .disputed(let claimants): meta.append("authorship disputed: \(line(claimants.map(\.description).joined(separator: ", ")))")
+                case .disputed(let claimants):
+                    meta.append("authorship disputed: \(line(claimants.map(\.description).joined(separator: ", ")))")
                 case nil: break
                 }
                 if let kind = insight.kind { meta.append(kind.displayName.lowercased()) }

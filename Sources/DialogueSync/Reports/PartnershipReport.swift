@@ -85,7 +85,9 @@ extension Replica {
     ///
     /// - Parameter asOf: a calendar date "YYYY-MM-DD"; an action due that day is not overdue.
     /// - Throws: ``ReplicaError/invalidValue(_:)`` when `asOf` is not a date.
-    public func partnershipReport(in space: SpaceID, from: Int64? = nil, to: Int64? = nil, asOf: String) throws(ReplicaError) -> PartnershipReport {
+    public func partnershipReport(
+        in space: SpaceID, from: Int64? = nil, to: Int64? = nil, asOf: String
+    ) throws(ReplicaError) -> PartnershipReport {
         let records = try sessionRecords(in: space, from: from, to: to)
         let names = try authorNames()
         let homes = Dictionary(
@@ -108,7 +110,8 @@ extension Replica {
         let insights = records.flatMap(\.insights)
         let hallmarks = Hallmark.allCases.map { hallmark in
             PartnershipReport.HallmarkCount(
-                hallmark: hallmark.rawValue, name: hallmark.displayName, insights: insights.filter { $0.hallmarks.contains(hallmark.rawValue) }.count)
+                hallmark: hallmark.rawValue, name: hallmark.displayName,
+                insights: insights.filter { $0.hallmarks.contains(hallmark.rawValue) }.count)
         }
         let authors = try insightAuthors(of: records)
         // One person's devices count together; each unverified device apart.

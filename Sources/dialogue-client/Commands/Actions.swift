@@ -99,12 +99,16 @@ struct Actions: AsyncParsableCommand {
                 let column = SpaceColumn(try await replica.spaceNames(), listing: chosen.map { [$0] })
                 var rows: [[String]] = []
                 for action in actions {
-                    rows.append(column.row([
-                        action.id.description, SessionMinutes.shown(action.dueDate ?? "-", action.isInvalid(DialogueModel.Action.Field.dueDate)),
-                        SessionMinutes.shown(
-                            await replica.displayName(of: action.owner, in: action.space), action.isInvalid(DialogueModel.Action.Field.owner)),
-                        SessionMinutes.shown(action.description ?? "", action.isInvalid(DialogueModel.Action.Field.description)),
-                    ], space: action.space))
+                    rows.append(
+                        column.row(
+                            [
+                                action.id.description,
+                                SessionMinutes.shown(action.dueDate ?? "-", action.isInvalid(DialogueModel.Action.Field.dueDate)),
+                                SessionMinutes.shown(
+                                    await replica.displayName(of: action.owner, in: action.space),
+                                    action.isInvalid(DialogueModel.Action.Field.owner)),
+                                SessionMinutes.shown(action.description ?? "", action.isInvalid(DialogueModel.Action.Field.description)),
+                            ], space: action.space))
                 }
                 try global.emit(
                     actions.map { WithSpaceName(row: $0, spaceName: column.names.space($0.space).name) },

@@ -7,7 +7,9 @@ import Foundation
 struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List fields two people set concurrently: the value kept, and each value that lost, with who and when.",
-        discussion: "Who: the member the writing device is certified for, as \"Ada Lovelace (Northgate)\"; a device whose certificate this replica does not hold is shown as \"an unverified device 3f2a9c01…\".")
+        discussion:
+            "Who: the member the writing device is certified for, as \"Ada Lovelace (Northgate)\"; a device whose certificate this replica does not hold is shown as \"an unverified device 3f2a9c01…\"."
+    )
 
     @Option(help: "Only this space: its UUID or its name.") var space: SpaceArgument?
     @Option(help: "Only this entity.") var entity: EntityID?

@@ -67,7 +67,8 @@ struct Report: AsyncParsableCommand {
             "Insights: \(r.insights), addressing a hallmark: \(r.insightsWithHallmark)",
             Output.table(["HALLMARK", "INSIGHTS"], r.hallmarks.map { [$0.name, "\($0.insights)"] }),
             "",
-            Output.table(["INSIGHT AUTHOR", "INSIGHTS", "SHARE"], r.insightAuthors.map { [$0.name, "\($0.insights)", percent($0.share)] }),
+            Output.table(
+                ["INSIGHT AUTHOR", "INSIGHTS", "SHARE"], r.insightAuthors.map { [$0.name, "\($0.insights)", percent($0.share)] }),
             "",
             "Actions: \(r.actionsCompleted) completed, \(r.actionsOpen) open, \(r.actionsOverdue) overdue",
         ]

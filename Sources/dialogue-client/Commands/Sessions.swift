@@ -65,12 +65,16 @@ struct Sessions: AsyncParsableCommand {
                 var rows: [[String]] = []
                 for session in sessions {
                     typealias F = DialogueSession.Field
-                    rows.append(column.row([
-                        session.id.description, SessionMinutes.shown(Output.time(session.scheduledAt), session.isInvalid(F.scheduledAt)),
-                        SessionMinutes.shown(session.status?.rawValue ?? "-", session.isInvalid(F.status)),
-                        SessionMinutes.shown(await replica.displayName(of: session.facilitator, in: session.space), session.isInvalid(F.facilitator)),
-                        SessionMinutes.shown(session.title ?? "", session.isInvalid(F.title)),
-                    ], space: session.space))
+                    rows.append(
+                        column.row(
+                            [
+                                session.id.description,
+                                SessionMinutes.shown(Output.time(session.scheduledAt), session.isInvalid(F.scheduledAt)),
+                                SessionMinutes.shown(session.status?.rawValue ?? "-", session.isInvalid(F.status)),
+                                SessionMinutes.shown(
+                                    await replica.displayName(of: session.facilitator, in: session.space), session.isInvalid(F.facilitator)),
+                                SessionMinutes.shown(session.title ?? "", session.isInvalid(F.title)),
+                            ], space: session.space))
                 }
                 try global.emit(
                     sessions.map { WithSpaceName(row: $0, spaceName: column.names.space($0.space).name) },

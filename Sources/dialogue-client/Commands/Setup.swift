@@ -216,7 +216,9 @@ struct Status: AsyncParsableCommand {
                     waitingChanges: status.waitingChanges)
             }
             let certificate = try replica.deviceCertificate()
-            let member = certificate.map { Member(id: EntityID($0.member), name: $0.memberName, school: EntityID($0.school), schoolName: $0.schoolName) }
+            let member = certificate.map {
+                Member(id: EntityID($0.member), name: $0.memberName, school: EntityID($0.school), schoolName: $0.schoolName)
+            }
             let fingerprint = try replica.serverKeyRing()?.newestKey.fingerprint
             let result = Result(
                 replica: global.replicaPath, replicaID: replica.id.description, server: config?.server, serverKeyFingerprint: fingerprint,
@@ -230,7 +232,8 @@ struct Status: AsyncParsableCommand {
                         ["SPACE", "KIND", "ID", "NOT ON SERVER", "LAST SYNC"],
                         rows.map {
                             [
-                                $0.name ?? NamedSpace.notInDirectory, $0.kind?.rawValue ?? "-", $0.space.description, "\($0.unsyncedChanges)",
+                                $0.name ?? NamedSpace.notInDirectory, $0.kind?.rawValue ?? "-", $0.space.description,
+                                "\($0.unsyncedChanges)",
                                 $0.lastSync ?? "never",
                             ]
                         })

@@ -45,7 +45,8 @@ extension Replica {
         let named = try space(named: given.text)
         guard named.held else {
             throw ClientError.notFound(
-                "this replica does not hold \(named.oneLine.description); hold it with `dialogue-client init --space '\(named.oneLine.name ?? named.id.description)'`")
+                "this replica does not hold \(named.oneLine.description); hold it with `dialogue-client init --space '\(named.oneLine.name ?? named.id.description)'`"
+            )
         }
         return named.id
     }
