@@ -35,19 +35,29 @@ public struct SessionExport: Sendable, Hashable, Encodable {
 /// An insight as exported: ``InsightRecord``'s fields, its `author` the certified member
 /// of the device that created it, or every claimant in `disputedAuthors`.
 public struct InsightExport: Sendable, Hashable, Encodable {
+    /// The insight entity.
     public var id: EntityID
+    /// The space that holds it.
     public var space: SpaceID
+    /// The session it was captured in.
     public var session: EntityID?
+    /// The prompt it answers; `nil` when free-standing.
     public var prompt: EntityID?
     /// Who wrote it (absent when disputed or when no creation is held).
     public var author: DeviceAuthor?
     /// Every claimant when the authorship is disputed (then `author` is absent).
     public var disputedAuthors: [DeviceAuthor]?
+    /// What it is.
     public var kind: InsightKind?
+    /// Where the evidence comes from.
     public var evidenceSource: String?
+    /// The kind of influence it describes.
     public var influence: Influence?
+    /// The hallmark tags as stored, as ``InsightRecord/hallmarks`` orders them.
     public var hallmarks: [String]
+    /// The insight's text.
     public var text: String
+    /// The fields holding a value their rule refuses (see ``InsightRecord/invalidFields``).
     public var invalidFields: [String]?
 
     /// `insight` with its authorship.
@@ -61,9 +71,13 @@ public struct InsightExport: Sendable, Hashable, Encodable {
 
 /// A prompt as the space export lists it.
 public struct PromptExport: Sendable, Hashable, Encodable {
+    /// The prompt entity.
     public var id: EntityID
+    /// Its text.
     public var text: String?
+    /// Its theme.
     public var theme: String?
+    /// Where it comes from.
     public var source: String?
 
     /// Creates a prompt entry from its parts.
