@@ -97,9 +97,6 @@ public struct SyncClient: Sendable {
         /// held from the server or from other devices. A space only this device ever wrote,
         /// never synced, is kept (refused, not left: its notes exist nowhere else).
         public var left: [Replica.LeftSpace] = []
-        /// Per space synced, what the replica held when its sync started: what arrived is
-        /// what the log holds past it (``arrivals(in:)``).
-        public var heldBefore: [SpaceID: VersionVector] = [:]
     }
 
     public let configuration: Configuration
@@ -246,9 +243,6 @@ public struct SyncClient: Sendable {
         var idleRounds = 0
         var pageSize = configuration.pageSize
         var heldBack = HeldBackChanges()
-        do {
-            if summary.heldBefore[space] == nil { summary.heldBefore[space] = try replica.heldVectors()[space] ?? VersionVector() }
-        } catch { throw .local(error) }
         while true {
             if Task.isCancelled { throw .cancelled }
             let have: VersionVector

@@ -61,16 +61,25 @@ public struct SyncArrivals: Sendable, Hashable, Encodable {
     }
 }
 
-extension SyncClient.Summary {
-    /// What arrived in this sync, read from `replica` (the replica synced).
-    public func arrivals(in replica: Replica) async throws(ReplicaError) -> SyncArrivals {
-        try await replica.arrivals(since: heldBefore)
+extension SyncClient {
+    /// Syncs as ``sync(_:spaces:progress:)`` does, and says what arrived: the vectors the
+    /// replica held before, then ``Replica/arrivals(since:)`` over the spaces synced (a space
+    /// first held during the sync counts from nothing).
+    public func syncReportingArrivals(
+        _ replica: Replica, spaces: [SpaceID]? = nil, progress: (@Sendable (Progress) -> Void)? = nil
+    ) async throws(SyncClientError) -> (summary: Summary, arrivals: SyncArrivals) {
+        let before: [SpaceID: VersionVector]
+        do { before = try replica.heldVectors() } catch { throw .local(error) }
+        let summary = try await sync(replica, spaces: spaces, progress: progress)
+        var since: [SpaceID: VersionVector] = [:]
+        for space in summary.spaces { since[space] = before[space] ?? VersionVector() }
+        do { return (summary, try await replica.arrivals(since: since)) } catch { throw .local(error) }
     }
 }
 
 extension Replica {
     /// What arrived from other devices since this replica held `before` (per space: what it
-    /// held when a sync started, ``SyncClient/Summary/heldBefore``): the live sessions,
+    /// held when a sync started, as ``SyncClient/syncReportingArrivals(_:spaces:progress:)`` reads them): the live sessions,
     /// insights and actions whose creation is in the log past those vectors, per author.
     /// Spaces not in `before` are not looked at.
     public func arrivals(since before: [SpaceID: VersionVector]) throws(ReplicaError) -> SyncArrivals {

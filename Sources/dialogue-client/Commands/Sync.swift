@@ -58,9 +58,8 @@ struct Sync: AsyncParsableCommand {
             let showProgress = isatty(STDERR_FILENO) == 1 && !global.json
             let names = try await replica.spaceNames()  // before any space is left: its name is shown
             let progress = showProgress ? Self.progressDisplay(names) : nil
-            let summary = try await client.sync(replica, spaces: spaces, progress: progress)
+            let (summary, arrived) = try await client.syncReportingArrivals(replica, spaces: spaces, progress: progress)
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            let arrived = try await summary.arrivals(in: replica)
             // Its first sync puts the personal reflection prompts in your personal space.
             let personal = try replica.personalSpace()
             var seeded = 0
