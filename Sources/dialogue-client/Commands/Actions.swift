@@ -23,9 +23,9 @@ struct Actions: AsyncParsableCommand {
                 let replica = try global.openReplica()
                 let space: SpaceID
                 if let session {
-                    space = try await replica.space(holding: session, kind: .session)
+                    space = try await replica.requireSpace(holding: session, kind: .session)
                 } else if let insight {
-                    space = try await replica.space(holding: insight, kind: .insight)
+                    space = try await replica.requireSpace(holding: insight, kind: .insight)
                 } else {
                     throw ClientError.usage("give --session or --insight")
                 }
@@ -65,7 +65,7 @@ struct Actions: AsyncParsableCommand {
     ) async throws {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()
-            let space = try await replica.space(holding: action, kind: .action)
+            let space = try await replica.requireSpace(holding: action, kind: .action)
             try await replica.edit(in: space) { editor in try body(&editor, action) }
             let view = await replica.document(space).flatMap { DialogueModel.Action(action, in: $0) }
             struct Updated: Encodable {
@@ -99,12 +99,16 @@ struct Actions: AsyncParsableCommand {
                 let column = SpaceColumn(try await replica.spaceNames(), listing: chosen.map { [$0] })
                 var rows: [[String]] = []
                 for action in actions {
-                    rows.append(column.row([
-                        action.id.description, Render.shown(action.dueDate ?? "-", action.isInvalid(DialogueModel.Action.Field.dueDate)),
-                        Render.shown(
-                            await replica.name(of: action.owner, in: action.space), action.isInvalid(DialogueModel.Action.Field.owner)),
-                        Render.shown(action.description ?? "", action.isInvalid(DialogueModel.Action.Field.description)),
-                    ], space: action.space))
+                    rows.append(
+                        column.row(
+                            [
+                                action.id.description,
+                                SessionMinutes.shown(action.dueDate ?? "-", action.isInvalid(DialogueModel.Action.Field.dueDate)),
+                                SessionMinutes.shown(
+                                    await replica.displayName(of: action.owner, in: action.space),
+                                    action.isInvalid(DialogueModel.Action.Field.owner)),
+                                SessionMinutes.shown(action.description ?? "", action.isInvalid(DialogueModel.Action.Field.description)),
+                            ], space: action.space))
                 }
                 try global.emit(
                     actions.map { WithSpaceName(row: $0, spaceName: column.names.space($0.space).name) },

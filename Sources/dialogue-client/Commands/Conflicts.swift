@@ -7,7 +7,9 @@ import Foundation
 struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List fields two people set concurrently: the value kept, and each value that lost, with who and when.",
-        discussion: "Who: the member the writing device is certified for, as \"Ada Lovelace (Northgate)\"; a device whose certificate this replica does not hold is shown as \"an unverified device 3f2a9c01…\".")
+        discussion:
+            "Who: the member the writing device is certified for, as \"Ada Lovelace (Northgate)\"; a device whose certificate this replica does not hold is shown as \"an unverified device 3f2a9c01…\"."
+    )
 
     @Option(help: "Only this space: its UUID or its name.") var space: SpaceArgument?
     @Option(help: "Only this entity.") var entity: EntityID?
@@ -36,7 +38,7 @@ struct Conflicts: AsyncParsableCommand {
     static func write(_ value: ConflictValue, _ names: AuthorNames) -> Write {
         let text: String =
             if value.invalid == true {
-                value.value == .null ? Render.invalid : "\(value.value.description) \(Render.invalid)"
+                value.value == .null ? SessionMinutes.invalid : "\(value.value.description) \(SessionMinutes.invalid)"
             } else {
                 switch value.value {
                 case .null: "(cleared)"

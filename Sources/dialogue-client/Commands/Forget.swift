@@ -46,7 +46,7 @@ struct Forget: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(json: options.global.json) {
                 let replica = try options.global.openReplica()
-                let space = try await replica.space(holding: insight, kind: .insight)
+                let space = try await replica.requireSpace(holding: insight, kind: .insight)
                 let target: Erasure.Target = field.map { .field(insight, $0) } ?? .entity(insight)
                 let what = field.map { "the history of field '\($0)' of insight \(insight)" } ?? "insight \(insight)"
                 try await Forget.erase(target, in: space, describing: what, replica, options)
@@ -64,7 +64,7 @@ struct Forget: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(json: options.global.json) {
                 let replica = try options.global.openReplica()
-                let space = try await replica.space(holding: session, kind: .session)
+                let space = try await replica.requireSpace(holding: session, kind: .session)
                 let target: Erasure.Target = field.map { .field(session, $0) } ?? .entity(session)
                 let what = field.map { "the history of field '\($0)' of session \(session)" } ?? "session \(session)"
                 try await Forget.erase(target, in: space, describing: what, replica, options)

@@ -80,7 +80,7 @@ struct History: AsyncParsableCommand {
                 } else if let starter = PromptLibrary.starterPrompt(id) {
                     Conflicts.quoted(short(starter.text))
                 } else {
-                    await replica.name(of: id, in: space)
+                    await replica.displayName(of: id, in: space)
                 }
             default: value.description
             }

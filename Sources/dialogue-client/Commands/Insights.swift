@@ -37,7 +37,7 @@ struct Insights: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 let body = try TextInput.read(argument: text, file: file)
                 let replica = try global.openReplica()
-                let space = try await replica.space(holding: session, kind: .session)
+                let space = try await replica.requireSpace(holding: session, kind: .session)
                 let author = author  // the library refuses any other than the certified member
                 let (session, prompt, kind, hallmarks, influence, evidence) = (session, prompt, kind, hallmarks, influence, evidence)
                 let id = try await replica.edit(in: space) { editor in
@@ -62,7 +62,7 @@ struct Insights: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 let body = try TextInput.read(argument: text, file: file)
                 let replica = try global.openReplica()
-                let space = try await replica.space(holding: insight, kind: .insight)
+                let space = try await replica.requireSpace(holding: insight, kind: .insight)
                 let insight = insight
                 try await replica.edit(in: space) { editor in
                     try editor.replaceText(DialogueModel.Insight.Field.text, of: insight, with: body)
@@ -83,7 +83,7 @@ struct Insights: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
-                let space = try await replica.space(holding: insight, kind: .insight)
+                let space = try await replica.requireSpace(holding: insight, kind: .insight)
                 let (insight, hallmarks, remove) = (insight, hallmarks, remove)
                 try await replica.edit(in: space) { editor in
                     for hallmark in hallmarks {

@@ -65,12 +65,16 @@ struct Sessions: AsyncParsableCommand {
                 var rows: [[String]] = []
                 for session in sessions {
                     typealias F = DialogueSession.Field
-                    rows.append(column.row([
-                        session.id.description, Render.shown(Output.time(session.scheduledAt), session.isInvalid(F.scheduledAt)),
-                        Render.shown(session.status?.rawValue ?? "-", session.isInvalid(F.status)),
-                        Render.shown(await replica.name(of: session.facilitator, in: session.space), session.isInvalid(F.facilitator)),
-                        Render.shown(session.title ?? "", session.isInvalid(F.title)),
-                    ], space: session.space))
+                    rows.append(
+                        column.row(
+                            [
+                                session.id.description,
+                                SessionMinutes.shown(Output.time(session.scheduledAt), session.isInvalid(F.scheduledAt)),
+                                SessionMinutes.shown(session.status?.rawValue ?? "-", session.isInvalid(F.status)),
+                                SessionMinutes.shown(
+                                    await replica.displayName(of: session.facilitator, in: session.space), session.isInvalid(F.facilitator)),
+                                SessionMinutes.shown(session.title ?? "", session.isInvalid(F.title)),
+                            ], space: session.space))
                 }
                 try global.emit(
                     sessions.map { WithSpaceName(row: $0, spaceName: column.names.space($0.space).name) },
@@ -90,14 +94,14 @@ struct Sessions: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let record = try await Sessions.record(session, in: replica)
-                let text = try await Render.markdown(record, replica: replica)
+                let text = try await replica.minutes(of: record)
                 try global.emit(record, text)
             }
         }
     }
 
     static func record(_ id: EntityID, in replica: Replica) async throws -> SessionRecord {
-        _ = try await replica.space(holding: id, kind: .session)
+        _ = try await replica.requireSpace(holding: id, kind: .session)
         guard let record = try replica.session(id) else { throw ClientError.notFound("no session \(id) in this replica") }
         return record
     }
@@ -120,7 +124,7 @@ struct Sessions: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
-                let space = try await replica.space(holding: session, kind: .session)
+                let space = try await replica.requireSpace(holding: session, kind: .session)
                 let scheduled = try at.map { try Dates.instant($0, option: "--at") }
                 let newSummary = summary != nil || summaryFile != nil ? try TextInput.read(argument: summary, file: summaryFile) : nil
                 let (id, title, hostSchool, facilitator, strategy, focus, status) = (
@@ -182,7 +186,7 @@ struct Sessions: AsyncParsableCommand {
     ) async throws {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()
-            let space = try await replica.space(holding: session, kind: .session)
+            let space = try await replica.requireSpace(holding: session, kind: .session)
             try await replica.edit(in: space) { editor in try body(&editor, session) }
             let record = try await Sessions.record(session, in: replica)
             try global.emit(record, "updated session \(session)")

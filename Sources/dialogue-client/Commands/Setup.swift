@@ -207,27 +207,18 @@ struct Status: AsyncParsableCommand {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()
             let config = LoginConfig.loadIfPresent(global.configPath)
-            let syncs = try replica.lastSyncs()
-            var rows: [SpaceStatus] = []
-            for named in try await replica.namedSpaces() {
-                let space = named.id
-                let serverHas = config?.serverHas[space.description] ?? VersionVector()
-                var count = 0
-                var cursor: ChangeCursor? = .start
-                while let current = cursor {
-                    let page = try replica.changes(in: space, missingFrom: serverHas, after: current, limit: 1000)
-                    count += page.changes.count
-                    cursor = page.next
-                }
-                let last = syncs.filter { $0.space == space && (config == nil || $0.server == config!.server) }.map(\.at).max()
-                let heldBack = try replica.changesHeldBack(in: space, serverHas: serverHas)
-                rows.append(
-                    SpaceStatus(
-                        space: space, name: named.name, kind: named.kind, unsyncedChanges: count, lastSync: last.map { Output.time($0) },
-                        unverifiableChanges: heldBack.unverifiable, waitingChanges: heldBack.waiting))
+            var serverHas: [SpaceID: VersionVector] = [:]
+            for (space, vector) in config?.serverHas ?? [:] { if let id = SpaceID(space) { serverHas[id] = vector } }
+            let rows = try await replica.syncStatus(server: config?.server, serverHas: serverHas).map { status in
+                SpaceStatus(
+                    space: status.space.id, name: status.space.name, kind: status.space.kind, unsyncedChanges: status.unsyncedChanges,
+                    lastSync: status.lastSync.map { Output.time($0) }, unverifiableChanges: status.unverifiableChanges,
+                    waitingChanges: status.waitingChanges)
             }
             let certificate = try replica.deviceCertificate()
-            let member = certificate.map { Member(id: EntityID($0.member), name: $0.memberName, school: EntityID($0.school), schoolName: $0.schoolName) }
+            let member = certificate.map {
+                Member(id: EntityID($0.member), name: $0.memberName, school: EntityID($0.school), schoolName: $0.schoolName)
+            }
             let fingerprint = try replica.serverKeyRing()?.newestKey.fingerprint
             let result = Result(
                 replica: global.replicaPath, replicaID: replica.id.description, server: config?.server, serverKeyFingerprint: fingerprint,
@@ -241,7 +232,8 @@ struct Status: AsyncParsableCommand {
                         ["SPACE", "KIND", "ID", "NOT ON SERVER", "LAST SYNC"],
                         rows.map {
                             [
-                                $0.name ?? NamedSpace.notInDirectory, $0.kind?.rawValue ?? "-", $0.space.description, "\($0.unsyncedChanges)",
+                                $0.name ?? NamedSpace.notInDirectory, $0.kind?.rawValue ?? "-", $0.space.description,
+                                "\($0.unsyncedChanges)",
                                 $0.lastSync ?? "never",
                             ]
                         })

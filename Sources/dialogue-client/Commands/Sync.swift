@@ -32,6 +32,9 @@ struct Sync: AsyncParsableCommand {
         var left: [SpaceID]
         /// Personal reflection prompts put in your personal space by this sync (its first).
         var seededPrompts: Int
+        /// What other devices created that arrived in this sync: new sessions, insights and
+        /// actions, in all and per author.
+        var arrived: SyncArrivals
     }
 
     func validate() throws {
@@ -55,7 +58,7 @@ struct Sync: AsyncParsableCommand {
             let showProgress = isatty(STDERR_FILENO) == 1 && !global.json
             let names = try await replica.spaceNames()  // before any space is left: its name is shown
             let progress = showProgress ? Self.progressDisplay(names) : nil
-            let summary = try await client.sync(replica, spaces: spaces, progress: progress)
+            let (summary, arrived) = try await client.syncReportingArrivals(replica, spaces: spaces, progress: progress)
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             // Its first sync puts the personal reflection prompts in your personal space.
             let personal = try replica.personalSpace()
@@ -70,6 +73,11 @@ struct Sync: AsyncParsableCommand {
                 "synced \(summary.spaces.count) space\(summary.spaces.count == 1 ? "" : "s"): sent \(summary.pushed), received \(summary.pulled) changes"
                     + Output.heldBack(unverifiable: summary.unverifiable, waiting: summary.waiting)
             ]
+            for author in arrived.authors {
+                lines.append(
+                    "new from \(Terminal.line(author.name)): "
+                        + SyncArrivals.counts(sessions: author.sessions, insights: author.insights, actions: author.actions))
+            }
             if seeded > 0, let personal {
                 lines.append("added \(seeded) personal reflection prompts to \(Terminal.line(personal.name)) (`prompts list` shows them)")
             }
@@ -85,7 +93,7 @@ struct Sync: AsyncParsableCommand {
                 Result(
                     pushed: summary.pushed, pulled: summary.pulled, requests: summary.requests, spaces: summary.spaces,
                     unverifiable: summary.unverifiable, waiting: summary.waiting, notPermitted: summary.notPermitted,
-                    left: summary.left.map(\.space), seededPrompts: seeded),
+                    left: summary.left.map(\.space), seededPrompts: seeded, arrived: arrived),
                 lines.joined(separator: "\n"))
             if !summary.notPermitted.isEmpty { throw ExitCode(Exit.noPermission) }
         }

@@ -48,20 +48,11 @@ struct GlobalOptions: ParsableArguments {
 }
 
 enum Output {
-    static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
+    /// `value` as stable JSON (``ExportText/json(_:)``: pretty-printed, keys sorted).
+    static func json(_ value: some Encodable) throws -> String { try ExportText.json(value) }
 
     /// A timestamp (ms since the epoch) as ISO 8601 in UTC, seconds precision.
-    static func time(_ milliseconds: Int64?) -> String {
-        guard let milliseconds else { return "-" }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-    }
+    static func time(_ milliseconds: Int64?) -> String { ExportText.time(milliseconds) }
 
     /// The lines a sync or `status` adds when changes stay on this device (docs/TRUST.md,
     /// "Migration"); empty when none do. Each starts with a newline.

@@ -1,16 +1,16 @@
 import DialogueModel
 import DialogueSync
 
-/// Finding what an identifier names, across the spaces a replica holds.
+/// Finding what an identifier names, across the spaces a replica holds: the library's
+/// lookups (``Replica/space(holding:kind:)``, ``Replica/soleSpace()``) with the command
+/// line's messages.
 extension Replica {
     /// The space holding a live entity of `kind` (66 when none does).
-    func space(holding id: EntityID, kind: EntityKind) async throws -> SpaceID {
-        for space in spaces {
-            guard let document = document(space), let found = document.kind(of: id), !document.isDeleted(id) else { continue }
-            guard found == kind.rawValue else { throw ReplicaError.wrongKind(id, expected: kind, found: found) }
-            return space
+    func requireSpace(holding id: EntityID, kind: EntityKind) async throws -> SpaceID {
+        guard let space = try space(holding: id, kind: kind) else {
+            throw ClientError.notFound("no \(kind.displayName.lowercased()) \(id) in this replica; check the id (or sync first)")
         }
-        throw ClientError.notFound("no \(kind.displayName.lowercased()) \(id) in this replica; check the id (or sync first)")
+        return space
     }
 
     /// The space a command works in: `--space`, or the only one held besides the member's
@@ -27,10 +27,7 @@ extension Replica {
             }
             return given
         }
-        // Your personal space is where you reflect alone: it is used when named.
-        let personal = try personalSpace()?.space
-        let candidates = held.count > 1 ? held.filter { $0 != personal } : held
-        guard candidates.count == 1, let only = candidates.first else {
+        guard let only = try soleSpace() else {
             throw ClientError.usage(
                 held.isEmpty
                     ? "this replica holds no space; run `dialogue-client init --space UUID`"
@@ -48,7 +45,8 @@ extension Replica {
         let named = try space(named: given.text)
         guard named.held else {
             throw ClientError.notFound(
-                "this replica does not hold \(named.oneLine.description); hold it with `dialogue-client init --space '\(named.oneLine.name ?? named.id.description)'`")
+                "this replica does not hold \(named.oneLine.description); hold it with `dialogue-client init --space '\(named.oneLine.name ?? named.id.description)'`"
+            )
         }
         return named.id
     }
@@ -62,26 +60,6 @@ extension Replica {
     /// Spaces as an error lists them: "North Partnership (5ace…), 5ace… (not in your directory)".
     static func list(_ spaces: [NamedSpace]) -> String {
         spaces.map(\.oneLine.description).joined(separator: ", ")
-    }
-
-    /// A display name for a member or school id held in a space; else, for a member, the
-    /// name a certificate of one of their devices gives; else the id.
-    func name(of id: EntityID?, in space: SpaceID) -> String {
-        guard let id else { return "-" }
-        if let document = document(space) {
-            if let member = Member(id, in: document), let name = member.displayName { return name }
-            if let school = School(id, in: document), let name = school.name { return name }
-        }
-        return (try? authorNames().member(id)?.name) ?? id.description
-    }
-
-    /// A member's name and school's name, for a column: from the certificate of one of
-    /// their devices when held (what the server certified), else as named in the space.
-    func person(_ id: EntityID, in space: SpaceID, names: AuthorNames) -> (name: String, school: String) {
-        if let certified = names.member(id) { return (certified.name, certified.schoolName) }
-        let document = document(space)
-        let home = document.flatMap { Member(id, in: $0)?.homeSchool }
-        return (name(of: id, in: space), home.map { name(of: $0, in: space) } ?? "")
     }
 }
 

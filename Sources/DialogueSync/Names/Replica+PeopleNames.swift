@@ -1,0 +1,68 @@
+import DialogueModel
+
+/// A person as a column shows them: their name and their school's name ("" when unknown).
+public struct PersonName: Sendable, Hashable {
+    /// The member's name (or their id when nothing names them).
+    public var name: String
+    /// Their school's name; "" when no school is known.
+    public var school: String
+
+    /// Creates a person's names from their parts.
+    public init(name: String, school: String) {
+        self.name = name
+        self.school = school
+    }
+}
+
+extension Replica {
+    /// What ``displayName(of:in:names:)`` shows for an absent reference.
+    public static let noName = "-"
+
+    /// A display name for a member or school id held in `space`: the member's display name
+    /// or the school's name as the space records them; else, for a member, the name a
+    /// certificate of one of their devices gives (`names`, read from this replica when
+    /// `nil`); else the id. ``noName`` ("-") when `id` is `nil`.
+    public func displayName(of id: EntityID?, in space: SpaceID, names: AuthorNames? = nil) -> String {
+        guard let id else { return Self.noName }
+        if let document = document(space) {
+            if let member = Member(id, in: document), let name = member.displayName { return name }
+            if let school = School(id, in: document), let name = school.name { return name }
+        }
+        let certified = names.map { $0.member(id) } ?? (try? authorNames().member(id))
+        return certified?.name ?? id.description
+    }
+
+    /// A member's name and school's name, for a column: from the certificate of one of
+    /// their devices when `names` holds one (what the server certified), else as the space
+    /// names them and their home school (``displayName(of:in:names:)``).
+    public func person(_ id: EntityID, in space: SpaceID, names: AuthorNames) -> PersonName {
+        if let certified = names.member(id) { return PersonName(name: certified.name, school: certified.schoolName) }
+        let home = document(space).flatMap { Member(id, in: $0)?.homeSchool }
+        return PersonName(
+            name: displayName(of: id, in: space, names: names), school: home.map { displayName(of: $0, in: space, names: names) } ?? "")
+    }
+
+    /// The space holding a live entity `id`, searched in space-id order; `nil` when no space
+    /// held has it live.
+    ///
+    /// - Throws: ``ReplicaError/wrongKind(_:expected:found:)`` when the entity found is not a `kind`.
+    public func space(holding id: EntityID, kind: EntityKind) throws(ReplicaError) -> SpaceID? {
+        for space in spaces {
+            guard let document = document(space), let found = document.kind(of: id), !document.isDeleted(id) else { continue }
+            guard found == kind.rawValue else { throw .wrongKind(id, expected: kind, found: found) }
+            return space
+        }
+        return nil
+    }
+
+    /// The space to work in when none is named: the only space held besides the member's
+    /// personal space (which is used only when named, unless it is the only space held);
+    /// `nil` when no space is held or several are.
+    public func soleSpace() throws(ReplicaError) -> SpaceID? {
+        let held = spaces
+        // Your personal space is where you reflect alone: it is used when named.
+        let personal = try personalSpace()?.space
+        let candidates = held.count > 1 ? held.filter { $0 != personal } : held
+        return candidates.count == 1 ? candidates[0] : nil
+    }
+}
