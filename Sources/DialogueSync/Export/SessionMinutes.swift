@@ -23,8 +23,10 @@ extension Replica {
     /// A session's minutes as Markdown: its registers, participants, agenda, summary,
     /// insights (with their authors, kinds and hallmarks) and actions (with owners and due dates).
     ///
-    /// - Parameter exact: leave one-line values as stored (for a caller that escapes or
-    ///   embeds the text itself), instead of keeping each on one line.
+    /// - Parameters:
+    ///   - record: the session, as ``Replica/session(_:)`` reads it.
+    ///   - exact: leave one-line values as stored (for a caller that escapes or
+    ///     embeds the text itself), instead of keeping each on one line.
     public func minutes(of record: SessionRecord, exact: Bool = false) throws(ReplicaError) -> String {
         let authors = try insightAuthors(of: [record])
         let names = try authorNames()

@@ -83,7 +83,11 @@ extension Replica {
     /// The partnership report of `space` for the sessions scheduled in `from..<to` (ms since
     /// the epoch; `nil`: unbounded), overdue measured as of `asOf`.
     ///
-    /// - Parameter asOf: a calendar date "YYYY-MM-DD"; an action due that day is not overdue.
+    /// - Parameters:
+    ///   - space: the space reported on.
+    ///   - from: the first instant of the period, or `nil`.
+    ///   - to: the instant the period ends before, or `nil`.
+    ///   - asOf: a calendar date "YYYY-MM-DD"; an action due that day is not overdue.
     /// - Throws: ``ReplicaError/invalidValue(_:)`` when `asOf` is not a date.
     public func partnershipReport(
         in space: SpaceID, from: Int64? = nil, to: Int64? = nil, asOf: String
