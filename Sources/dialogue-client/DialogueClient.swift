@@ -1,4 +1,5 @@
 import ArgumentParser
+import DialogueSync
 
 /// `dialogue-client`: partnership dialogue from the command line, offline first.
 @main
@@ -13,8 +14,9 @@ struct DialogueClient: AsyncParsableCommand {
 
             Shell completion: dialogue-client --generate-completion-script bash|zsh|fish
             """,
+        version: "dialogue-client \(DialogueRelease.description)",
         subcommands: [
-            Init.self, Login.self, Status.self, Sessions.self, Prompts.self, Insights.self, Actions.self, Members.self,
+            Init.self, Login.self, Status.self, WhoAmI.self, Sessions.self, Prompts.self, Insights.self, Actions.self, Members.self,
             Schools.self, Conflicts.self, History.self, Sync.self, BundleCommand.self, Export.self, Report.self, Spaces.self, Forget.self,
         ]
     )
