@@ -8,6 +8,7 @@ let usage = """
            dialogue-bench replica [--json] [--edits N] [--changes N] [--runs N] [--trace PATH | --no-trace]
            dialogue-bench bundle make PATH [--changes N] | bundle import PATH [--runs N]
            dialogue-bench chain [--changes N] [--runs N]
+           dialogue-bench startup-replica PATH [--changes N] [--synced]
       Replays an editing trace (editing-traces format, sequential or concurrent, .json or .json.gz),
       verifies the final text against endContent (exit 1 on a mismatch), and prints local-edit and
       merge rates, peak memory and the encoded size of all changes.
@@ -18,6 +19,9 @@ let usage = """
       `bundle` writes the replica benchmark's bundle to a file, or imports a bundle into fresh
       replicas and prints changes/s: a merge alone, to profile.
       `chain` times the hash chain alone on one core (ns per change: whole, digests, links).
+      `startup-replica` writes a replica of N changes (default 1000000: the `bundle` one,
+      imported) at PATH, to time dialogue-client against; `--synced` adds a login file saying
+      the server holds them all (docs/PERFORMANCE.md, "Start-up").
       The sync server has its own: dialogue-server-bench --help.
 
     """
@@ -59,6 +63,27 @@ if arguments.first == "replica" {
         let report = try await ReplicaBenchmark.run(edits: edits, merges: changes, tracePath: trace, runs: replicaRuns)
         print(json ? report.json : report.table)
         exit(report.traceVerified || trace == nil ? 0 : 1)
+    } catch {
+        fail("dialogue-bench: \(error)", code: 1)
+    }
+}
+if arguments.first == "startup-replica", arguments.count >= 2 {
+    let path = arguments[1]
+    var changes = 1_000_000
+    var synced = false
+    var rest = arguments.dropFirst(2)
+    while let argument = rest.popFirst() {
+        switch argument {
+        case "--synced": synced = true
+        case "--changes":
+            guard let value = rest.popFirst().flatMap(Int.init), value > 0 else { fail("--changes needs a positive number") }
+            changes = value
+        default: fail(usage)
+        }
+    }
+    do {
+        try await StartupBenchmark.makeReplica(at: path, changes: changes, synced: synced)
+        exit(0)
     } catch {
         fail("dialogue-bench: \(error)", code: 1)
     }

@@ -17,7 +17,8 @@ struct DamagedReplicaClientTests {
                 ["status"], "sync_state", "last_sync_at"
             ),
             ("UPDATE vectors SET counter = 'many'", ["bundle", "export", "out.dlgb"], "vectors", "counter"),
-            ("UPDATE change_blocks SET body = 'changes'", ["sessions", "list"], "change_blocks", "body"),
+            // A listing reads no change log (issue 14, item 7); a write reads it.
+            ("UPDATE change_blocks SET body = 'changes'", ["sessions", "create", "--title", "Another visit"], "change_blocks", "body"),
             ("INSERT INTO spaces (space_id, added_at, number) VALUES ('school', 0, 99)", ["status", "--json"], "spaces", "space_id"),
         ])
     func damagedRow(_ sql: String, _ command: [String], _ table: String, _ column: String) async throws {

@@ -17,9 +17,11 @@ import Testing
 struct DamagedBookkeepingRowTests {
     typealias Fixture = ReplicaBadInputTests.Fixture
 
-    /// The operations checked on a damaged replica.
+    /// The operations checked on a damaged replica. Opening reads no change log (issue 14,
+    /// item 7): `firstWrite`, an edit on a replica opened afresh, reads the log and the
+    /// waiting changes (the clock's high-water mark, the space's document).
     enum Operation: String, CaseIterable, Sendable {
-        case open, heldVectors, changes, exportBundle, importBundle, lastSyncs, syncCursor
+        case open, firstWrite, heldVectors, changes, exportBundle, importBundle, lastSyncs, syncCursor
     }
 
     /// A row planted by `sql` (`?` is the fixture's space), and which operations must
@@ -39,19 +41,19 @@ struct DamagedBookkeepingRowTests {
     static let plantings: [Planting] = [
         Planting(
             name: "meta: replica id stored as text", sql: "UPDATE meta SET value = 'alice' WHERE key = 'replica_id'",
-            table: "meta", column: "value of 'replica_id'", refusedBy: [.open]),
+            table: "meta", column: "value of 'replica_id'", refusedBy: [.open, .firstWrite]),
         Planting(
             name: "meta: replica id 0", sql: "UPDATE meta SET value = 0 WHERE key = 'replica_id'",
-            table: "meta", column: "value of 'replica_id'", refusedBy: [.open]),
+            table: "meta", column: "value of 'replica_id'", refusedBy: [.open, .firstWrite]),
         Planting(
             name: "meta: clock stored as a blob", sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc', x'0102')",
-            table: "meta", column: "value of 'hlc'", refusedBy: [.open]),
+            table: "meta", column: "value of 'hlc'", refusedBy: [.open, .firstWrite]),
         Planting(
             name: "spaces: a 2-byte space id", sql: "INSERT INTO spaces (space_id, added_at, number) VALUES (x'0102', 0, 99)",
-            table: "spaces", column: "space_id", refusedBy: [.open, .heldVectors, .exportBundle]),
+            table: "spaces", column: "space_id", refusedBy: [.open, .heldVectors, .exportBundle, .firstWrite]),
         Planting(
             name: "spaces: a space id stored as text", sql: "INSERT INTO spaces (space_id, added_at, number) VALUES ('school', 0, 99)",
-            table: "spaces", column: "space_id", refusedBy: [.open, .heldVectors, .exportBundle]),
+            table: "spaces", column: "space_id", refusedBy: [.open, .heldVectors, .exportBundle, .firstWrite]),
         Planting(
             name: "vectors: a counter stored as text", sql: "UPDATE vectors SET counter = 'many' WHERE space_id = ?",
             table: "vectors", column: "counter", refusedBy: [.heldVectors, .exportBundle]),
@@ -66,24 +68,24 @@ struct DamagedBookkeepingRowTests {
             table: "vectors", column: "space_id", refusedBy: [.heldVectors, .exportBundle]),
         Planting(
             name: "change_blocks: a body cut in half", sql: "UPDATE change_blocks SET body = substr(body, 1, length(body) / 2)",
-            table: "change_blocks", column: "body", refusedBy: [.open, .changes, .exportBundle]),
+            table: "change_blocks", column: "body", refusedBy: [.changes, .exportBundle, .firstWrite]),
         Planting(
             name: "change_blocks: a garbage body", sql: "UPDATE change_blocks SET body = x'00ff00ff00ff'",
-            table: "change_blocks", column: "body", refusedBy: [.open, .changes, .exportBundle]),
+            table: "change_blocks", column: "body", refusedBy: [.changes, .exportBundle, .firstWrite]),
         Planting(
             name: "change_blocks: a body stored as an integer", sql: "UPDATE change_blocks SET body = 42",
-            table: "change_blocks", column: "body", refusedBy: [.open, .changes, .exportBundle]),
+            table: "change_blocks", column: "body", refusedBy: [.changes, .exportBundle, .firstWrite]),
         Planting(
             name: "change_blocks: a body stored as text", sql: "UPDATE change_blocks SET body = 'changes'",
-            table: "change_blocks", column: "body", refusedBy: [.open, .changes, .exportBundle]),
+            table: "change_blocks", column: "body", refusedBy: [.changes, .exportBundle, .firstWrite]),
         Planting(
             name: "pending_changes: a garbage body",
             sql: "INSERT INTO pending_changes (space_id, replica, counter, body) VALUES (?, 5, 1, x'dead')",
-            table: "pending_changes", column: "body", refusedBy: [.open]),
+            table: "pending_changes", column: "body", refusedBy: [.firstWrite]),
         Planting(
             name: "pending_changes: a space id of 3 bytes",
             sql: "INSERT INTO pending_changes (space_id, replica, counter, body) VALUES (x'010203', 5, 1, x'dead')",
-            table: "pending_changes", column: "space_id", refusedBy: [.open]),
+            table: "pending_changes", column: "space_id", refusedBy: [.firstWrite]),
         Planting(
             name: "sync_state: last sync stored as text",
             sql: "INSERT INTO sync_state (space_id, server, last_sync_at) VALUES (?, 'https://example.org', 'yesterday')",
@@ -98,7 +100,7 @@ struct DamagedBookkeepingRowTests {
             table: "sync_state", column: "acknowledged_seq", refusedBy: [.syncCursor]),
         Planting(
             name: "device_key: the private key stored as text", sql: "UPDATE device_key SET private_key = 'secret'",
-            table: "device_key", column: "private_key", refusedBy: [.open]),
+            table: "device_key", column: "private_key", refusedBy: [.open, .firstWrite]),
     ]
 
     @Test("a damaged bookkeeping row gives a typed error in every operation that reads it, and no trap", arguments: plantings)
@@ -159,6 +161,18 @@ struct DamagedBookkeepingRowTests {
             _ = try f.replica.lastSyncs()
         case .syncCursor:
             _ = try f.replica.syncCursor(of: f.space, with: "https://example.org")
+        case .firstWrite:
+            let opened = try Replica(path: f.directory.path("alice.sqlite"), wallClock: f.clock)
+            let session = f.session!
+            do {
+                try await opened.edit(in: f.space) { editor in
+                    try editor.set(DialogueSession.Field.title, of: session, to: .string("Renamed"))
+                }
+            } catch let error as ReplicaError {
+                throw error
+            } catch {
+                Issue.record("the first write threw \(error), not a ReplicaError")
+            }
         }
     }
 }

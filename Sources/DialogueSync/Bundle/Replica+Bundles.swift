@@ -112,7 +112,8 @@ extension Replica {
                 }
                 return frame.map { (SignedChanges(changes: $0.changes, heads: $0.heads), $0.encoded, $0.digests) }
             },
-            evidence: evidence, receivedTouches: { frames.touches }, justifyingStripped: true)
+            spaces: Set(reader.header.spaces.map(\.space)), evidence: evidence, receivedTouches: { frames.touches },
+            justifyingStripped: true)
     }
 }
 

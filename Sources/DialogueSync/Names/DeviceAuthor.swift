@@ -127,7 +127,7 @@ extension Replica {
     /// claimed an entity it did not create. Empty when no creation of it is held.
     public func originalCreators(of entity: EntityID) -> [ReplicaID] {
         for space in spaces {  // by id, so every run agrees
-            if let lifecycle = documents[space]?.lifecycle(of: entity), !lifecycle.originalCreations.isEmpty {
+            if let lifecycle = document(space)?.lifecycle(of: entity), !lifecycle.originalCreations.isEmpty {
                 return lifecycle.originalCreators
             }
         }
@@ -141,7 +141,7 @@ extension Replica {
     /// (``authorship(ofEntity:names:)``).
     public func creator(of entity: EntityID) -> ReplicaID? {
         for space in spaces {
-            guard let creations = documents[space]?.lifecycle(of: entity)?.originalCreations, let first = creations.first else {
+            guard let creations = document(space)?.lifecycle(of: entity)?.originalCreations, let first = creations.first else {
                 continue
             }
             let devices = Set(creations.map(\.dot.replica))

@@ -63,9 +63,15 @@ extension Replica {
     ///   any change to `entity`.
     public func history(of entity: EntityID) throws(ReplicaError) -> EntityHistory {
         // The first space (by id, so every run agrees) whose state knows the entity.
-        guard let space = spaces.first(where: { documents[$0]?.lifecycle(of: entity) != nil || documents[$0]?.kind(of: entity) != nil })
-        else { throw .entityNotFound(entity) }
-        let kind = documents[space]?.kind(of: entity)
+        var found: (space: SpaceID, kind: String?)?
+        for space in spaces {
+            guard let document = try loadedDocument(space) else { continue }
+            if document.lifecycle(of: entity) != nil || document.kind(of: entity) != nil {
+                found = (space, document.kind(of: entity))
+                break
+            }
+        }
+        guard let (space, kind) = found else { throw .entityNotFound(entity) }
         let (changes, signedUpTo, legacy) = try readForQuery { db in
             (try Self.changes(to: entity, in: space, db), try Self.signedCounters(in: space, db), try LegacyChanges.ranges(in: space, db))
         }

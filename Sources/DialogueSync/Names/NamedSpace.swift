@@ -109,7 +109,7 @@ extension Replica {
     /// The names of spaces as this replica's verified directory gives them, with the set of
     /// spaces it holds: the lookup for lists that mix spaces.
     public func spaceNames() throws(ReplicaError) -> SpaceNames {
-        SpaceNames(directory: try spaceDirectory(), held: documents.keys)
+        SpaceNames(directory: try spaceDirectory(), held: held)
     }
 
     /// The spaces this replica holds, with their names and kinds from its verified space

@@ -30,7 +30,10 @@ extension Replica {
     ) throws -> (value: T, stripped: Int) {
         // The document moves into the editor so it is edited in place, not copied; it comes
         // back when the edit is stored, or is rebuilt from the log if a partial edit fails.
-        guard let document = documents.removeValue(forKey: space) else { throw ReplicaError.unknownSpace(space) }
+        guard held.contains(space) else { throw ReplicaError.unknownSpace(space) }
+        try prepareToWrite()
+        guard let document = try loadedDocument(space) else { throw ReplicaError.unknownSpace(space) }
+        documents[space] = nil  // the editor's copy is the only one while it changes
         // `consume`: a second reference kept to the end of the scope would make the first
         // edit copy the document's tables (and the scope's end free the old ones).
         var editor = SpaceEditor(
@@ -131,18 +134,9 @@ extension Replica {
     static let changesSignedAside = 5_000
 
     /// Puts a space's document back after a failed write: the given one when it is known
-    /// to be unchanged, otherwise rebuilt from what the database holds.
+    /// to be unchanged, otherwise none (it is built again from what the database holds at
+    /// its next use, ``loadedDocument(_:)``).
     func restore(_ space: SpaceID, _ unchanged: SpaceDocument?) {
-        if let unchanged {
-            documents[space] = unchanged
-            return
-        }
-        do {
-            documents[space] = try database.read { db in try Self.loadDocument(space, db) }
-        } catch {
-            logger.error(
-                "cannot rebuild space after a failed write; it reloads when the replica reopens",
-                metadata: ["space.id": "\(space)", "error": "\(error)"])
-        }
+        documents[space] = unchanged
     }
 }

@@ -98,7 +98,7 @@ extension Replica {
     private func erasureContext(
         of target: Erasure.Target, in space: SpaceID
     ) throws(ReplicaError) -> (origins: [EntityID: (kind: String, creators: Set<UUID>)], next: Dot) {
-        guard let document = documents[space] else { throw .unknownSpace(space) }
+        guard let document = try loadedDocument(space) else { throw .unknownSpace(space) }
         var origins: [EntityID: (kind: String, creators: Set<UUID>)] = [:]
         switch target {
         case .entity(let entity), .field(let entity, _):

@@ -29,11 +29,15 @@ extension Replica {
     ///   verified directory lists it.
     @discardableResult
     public func leave(_ space: SpaceID) throws(ReplicaError) -> LeftSpace {
-        guard let left = documents[space] else { throw .unknownSpace(space) }
+        guard held.contains(space) else { throw .unknownSpace(space) }
         if let personal = try personalSpace(), personal.space == space {
             throw .invalidValue("«\(personal.name)» is your personal space: your devices hold it while your space directory lists it")
         }
-        let kept = documents.filter { $0.key != space }
+        // Every held space's document: the ids the left one shares with the others.
+        try prepareToWrite()
+        let all = try loadedDocuments()
+        guard let left = all[space] else { throw .unknownSpace(space) }
+        let kept = all.filter { $0.key != space }
         var changes = 0
         do {
             try SecureErase.transaction(database, logger: logger) { db in
@@ -57,6 +61,7 @@ extension Replica {
             throw .storage("\(error)")
         }
         documents[space] = nil
+        held.remove(space)
         ownChains[space] = nil
         conflictedRegisters = conflictedRegisters.filter { ref in kept.values.contains { $0.entities[ref.entity] != nil } }
         return LeftSpace(space: space, changes: changes)

@@ -57,8 +57,10 @@ extension Replica {
         justifyingStripped: Bool = false,
         verify: ((Database, [Change]) throws -> Void)? = nil
     ) throws(ReplicaError) -> MergeReport {
-        // Documents touched by the merge move out of `documents` so they change in place;
-        // they come back on success, or are rebuilt from the database on failure.
+        // Documents touched by the merge move out of `documents` so they change in place
+        // (built from the log first when not built yet); they come back on success, or are
+        // built again from the database at their next use after a failure.
+        try prepareToWrite()
         var working: [SpaceID: SpaceDocument] = [:]
         var moved: Set<SpaceID> = []
         var materialized = conflictedRegisters
@@ -99,7 +101,7 @@ extension Replica {
                     for space in order {
                         if working[space] == nil {
                             spaceOrder.append(space)
-                            if let held = documents.removeValue(forKey: space) {
+                            if let held = try takeDocument(space, db) {
                                 erasuresBefore[space] = held.erasures.count
                                 if !secureDelete, !held.erasures.isEmpty {
                                     try SecureErase.begin(db)
@@ -231,6 +233,7 @@ extension Replica {
             throw refusal
         }
         documents.merge(working) { _, new in new }
+        held.formUnion(working.keys)
         // A merge may bring this device's own changes back (a restored replica): its chain
         // in those spaces is read again from the database at the next edit.
         for space in working.keys { ownChains[space] = nil }

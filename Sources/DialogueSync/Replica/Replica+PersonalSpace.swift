@@ -30,7 +30,7 @@ extension Replica {
     /// member finds the first one's prompts (and deletions) instead of writing them again.
     @discardableResult
     public func seedPersonalReflection() throws(ReplicaError) -> Int {
-        guard let space = try personalSpace()?.space, let document = documents[space] else { return 0 }
+        guard let space = try personalSpace()?.space, let document = try loadedDocument(space) else { return 0 }
         let missing = PromptLibrary.personalReflection.filter { document.kind(of: $0.id) == nil }
         guard !missing.isEmpty else { return 0 }
         do {

@@ -69,6 +69,9 @@ extension Replica {
         precondition(limit > 0)
         do {
             return try database.read { db in
+                // A vector holding every change stored lacks none: no block to read (what
+                // `status` asks of a space the server holds in full). An empty one lacks all.
+                if !vector.lastDots.isEmpty, try Self.covers(vector, storedIn: space, db) { return ChangePage(changes: [], next: nil) }
                 var page: [Change] = []
                 var cut = PageCut(space: space, vector: vector)
                 var awaitingErasure = false  // a stripped change is in the page, no erasure after it yet
@@ -100,6 +103,17 @@ extension Replica {
         } catch {
             throw ReplicaError(storageFailure: error)
         }
+    }
+
+    /// Whether `vector` holds every change of `space` the log holds (its stored version vector).
+    private static func covers(_ vector: VersionVector, storedIn space: SpaceID, _ db: Database) throws -> Bool {
+        let rows = try Row.fetchCursor(db, sql: "SELECT replica, counter FROM vectors WHERE space_id = ?", arguments: [space.blob])
+        while let row = try rows.next() {
+            let replica = try row.required("replica", of: "vectors") { $0.storedInt64.flatMap(ReplicaID.init(storedValue:)) }
+            let counter = try row.required("counter", of: "vectors") { $0.storedInt64.map(UInt64.init(bitPattern:)) }
+            if counter > vector[replica] { return false }
+        }
+        return true
     }
 
     /// Every page of `changes(in:missingFrom:after:limit:)` as an asynchronous sequence.

@@ -23,12 +23,22 @@ public actor Replica {
     /// The device key pair; its private half never leaves the replica's database.
     nonisolated let deviceKey: SigningKeyPair
     let logger: Logger
+    /// The clock. Until ``prepareToWrite()`` it knows only the high-water mark `meta` holds
+    /// (its wall clock serves as is); from then on every timestamp the log holds.
     var clock: HybridLogicalClock<AnyWallClock>
+    /// The spaces this replica holds (the `spaces` table, as last committed through it).
+    var held: Set<SpaceID> = []
+    /// The merge documents built so far, per held space: built from the space's log at
+    /// its first use (``loadedDocument(_:)``), never at opening. A command that only reads
+    /// is served from the materialised tables and builds none (issue 14, item 7).
     var documents: [SpaceID: SpaceDocument] = [:]
+    /// Whether ``prepareToWrite()`` has run since opening.
+    private var preparedToWrite = false
     /// This device's hash chain per space, as last signed (read from the database at a
     /// space's first edit after opening).
     var ownChains: [SpaceID: DeviceChain] = [:]
-    /// Registers whose concurrent writes are materialised in `field_conflicts`.
+    /// Registers whose concurrent writes are materialised in `field_conflicts` (read by
+    /// ``prepareToWrite()``: only writes use them).
     var conflictedRegisters: Set<FieldRef> = []
     var makeEntityID: @Sendable () -> EntityID
     /// The member this device's certificate names (the author of its edits), `nil` before the first login.
@@ -89,11 +99,15 @@ public actor Replica {
             logger[metadataKey: "replica.id"] = "\(id)"
             self.logger = logger
             for file in tightened { logger.warning("made a replica file private", metadata: ["file": "\(file)"]) }
-            var latest = storedTimestamp
-            (documents, conflictedRegisters) = try database.read { db in
-                (try Self.loadDocuments(db, latest: &latest), try Self.loadConflictedRegisters(db))
-            }
-            clock = HybridLogicalClock(wall: AnyWallClock(wallClock), last: latest)
+            // Opening reads no change log: documents are built per space at first use and the
+            // clock catches up with the log at the first write (`prepareToWrite`). What opening
+            // used to check on the way, that every stored block decodes and applies, is checked
+            // where a block is read (a write or merge in its space, `changes`, a bundle export),
+            // which refuses a damaged one as opening did; a read served by the materialised
+            // tables does not need it. Waiting changes are buffered again with their space's
+            // document. SQLite's own recovery (WAL) and the signing migration above still run here.
+            held = Set(try database.read { db in try Self.heldSpaces(db) })
+            clock = HybridLogicalClock(wall: AnyWallClock(wallClock), last: storedTimestamp)
         } catch let error as ReplicaError {
             throw error
         } catch let row as DamagedRow {
@@ -102,7 +116,7 @@ public actor Replica {
             throw .storage("cannot open replica at \(path): \(error)")
         }
         checkpointer = WALCheckpointer(path: path, configuration: configuration, logger: logger)
-        let spaceCount = documents.count
+        let spaceCount = held.count
         logger.debug("replica opened", metadata: ["path": "\(path)", "spaces": "\(spaceCount)"])
     }
 
@@ -133,34 +147,75 @@ public actor Replica {
         }
     }
 
-    /// Rebuilds each space's pure state from its change log, then re-buffers waiting
-    /// changes; raises `latest` to the newest timestamp among them (the clock's
-    /// high-water mark: every timestamp the clock issued or received is in a stored change).
-    private static func loadDocuments(_ db: Database, latest: inout HLCTimestamp) throws -> [SpaceID: SpaceDocument] {
-        var documents: [SpaceID: SpaceDocument] = [:]
-        for space in try heldSpaces(db) { documents[space] = SpaceDocument(space: space) }
-        let blocks = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM change_blocks ORDER BY block_id")
-        // Blocks as large as a merge frame (a bundle or a large pull stored as received) send
-        // their space's text to a thread, as the merge did.
-        var textThreads = TextThreads(threshold: defaultConcurrentTextThreshold)
-        while let row = try blocks.next() {
-            let space = try row.required("space_id", of: "change_blocks", \.storedSpaceID)
-            let changes = try row.storedChanges(of: "change_blocks")
-            for change in changes where change.timestamp > latest { latest = change.timestamp }
-            var document = documents.removeValue(forKey: space) ?? SpaceDocument(space: space)
-            if let oldest = textThreads.start(space, &document, frameSize: changes.count) { try endReplay(of: &documents[oldest]!) }
-            try document.replay(changes)  // stored: accepted once (by an older version, maybe) already
-            documents[space] = document
+    /// The newest timestamp among the stored changes, waiting ones included, or `latest` if
+    /// none is newer: the clock's high-water mark (every timestamp the clock issued or
+    /// received is in a stored change). Decodes every block; applies none.
+    private static func newestTimestamp(_ db: Database, after latest: HLCTimestamp) throws -> HLCTimestamp {
+        var latest = latest
+        for (table, sql) in [
+            ("change_blocks", "SELECT space_id, body FROM change_blocks ORDER BY block_id"),
+            ("pending_changes", "SELECT space_id, body FROM pending_changes"),
+        ] {
+            let rows = try Row.fetchCursor(db, sql: sql)
+            while let row = try rows.next() {
+                _ = try row.required("space_id", of: table, \.storedSpaceID)
+                for change in try row.storedChanges(of: table) where change.timestamp > latest { latest = change.timestamp }
+            }
         }
-        let pending = try Row.fetchCursor(db, sql: "SELECT space_id, body FROM pending_changes")
-        while let row = try pending.next() {
-            let space = try row.required("space_id", of: "pending_changes", \.storedSpaceID)
-            let changes = try row.storedChanges(of: "pending_changes")
-            for change in changes where change.timestamp > latest { latest = change.timestamp }
-            try documents[space, default: SpaceDocument(space: space)].apply(changes)
+        return latest
+    }
+
+    /// Reads what a write needs and opening leaves unread, once: the clock's high-water mark
+    /// from the whole log (a write in one space must still come after every timestamp this
+    /// device has seen in any, as when opening replayed the log) and the conflicted registers.
+    /// Every write (edit, merge, erasure, leaving) calls it before it starts.
+    func prepareToWrite() throws(ReplicaError) {
+        guard !preparedToWrite else { return }
+        let last = clock.last
+        let (latest, registers) = try readLog { db in
+            (try Self.newestTimestamp(db, after: last), try Self.loadConflictedRegisters(db))
         }
-        for space in documents.keys { try endReplay(of: &documents[space]!) }
+        clock.advance(to: latest)
+        conflictedRegisters = registers
+        preparedToWrite = true
+    }
+
+    /// Runs a read of the change log, mapping failures to ``ReplicaError`` (a damaged row to
+    /// ``ReplicaError/damagedRow(_:)``).
+    private func readLog<T>(_ body: (Database) throws -> T) throws(ReplicaError) -> T {
+        do {
+            return try database.read { db in try body(db) }
+        } catch {
+            throw ReplicaError(storageFailure: error)
+        }
+    }
+
+    /// The merge document of `space`, built from its log at first use (and kept); `nil`
+    /// when the replica does not hold the space.
+    ///
+    /// - Throws: ``ReplicaError/damagedRow(_:)`` or ``ReplicaError/storage(_:)`` when the
+    ///   space's stored log cannot be read or applied.
+    func loadedDocument(_ space: SpaceID) throws(ReplicaError) -> SpaceDocument? {
+        if let built = documents[space] { return built }
+        guard held.contains(space) else { return nil }
+        let document = try readLog { db in try Self.loadDocument(space, db) }
+        documents[space] = document
+        return document
+    }
+
+    /// ``loadedDocument(_:)`` of every held space.
+    func loadedDocuments() throws(ReplicaError) -> [SpaceID: SpaceDocument] {
+        for space in held.sorted() { _ = try loadedDocument(space) }
         return documents
+    }
+
+    /// Inside a write transaction: takes `space`'s document out of ``documents`` to change
+    /// it in place, building it from the log first if it was not built; `nil` when the
+    /// replica does not hold the space.
+    func takeDocument(_ space: SpaceID, _ db: Database) throws -> SpaceDocument? {
+        if let built = documents.removeValue(forKey: space) { return built }
+        guard held.contains(space) else { return nil }
+        do { return try Self.loadDocument(space, db) } catch { throw ReplicaError(storageFailure: error) }
     }
 
     /// Takes a rebuilt document's text back from its thread, if it has one.
@@ -209,15 +264,27 @@ public actor Replica {
     }
 
     /// The spaces this replica holds.
-    public var spaces: [SpaceID] { documents.keys.sorted() }
+    public var spaces: [SpaceID] { held.sorted() }
 
-    /// The pure merged state of a space (a value: later edits do not change it).
-    public func document(_ space: SpaceID) -> SpaceDocument? { documents[space] }
+    /// The pure merged state of a space (a value: later edits do not change it), built from
+    /// the space's change log at the first call after opening.
+    ///
+    /// `nil` when the replica does not hold the space, or when its stored log cannot be
+    /// rebuilt (a damaged file: logged as an error; the space's next write refuses, saying why).
+    public func document(_ space: SpaceID) -> SpaceDocument? {
+        do {
+            return try loadedDocument(space)
+        } catch {
+            logger.error("cannot build a space from its change log", metadata: ["space.id": "\(space)", "error": "\(error)"])
+            return nil
+        }
+    }
 
     /// Starts holding a space (nothing to do when already held).
     public func addSpace(_ space: SpaceID) throws(ReplicaError) {
-        guard documents[space] == nil else { return }
+        guard !held.contains(space) else { return }
         try write { db in try Self.insertSpace(space, db, clock: self.clock) }
+        held.insert(space)
         documents[space] = SpaceDocument(space: space)
     }
 

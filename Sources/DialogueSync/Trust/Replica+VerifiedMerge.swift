@@ -32,8 +32,8 @@ extension Replica {
         guard !signed.changes.isEmpty else { return MergeReport() }
         var frames = [signed].makeIterator()
         return try merge(
-            signedFrames: { frames.next().map { ($0, nil, ParallelDigests.of($0.changes)) } }, evidence: evidence,
-            justifyingStripped: !fromOwnServer)
+            signedFrames: { frames.next().map { ($0, nil, ParallelDigests.of($0.changes)) } }, spaces: Set(signed.changes.map(\.space)),
+            evidence: evidence, justifyingStripped: !fromOwnServer)
     }
 
     /// Applies signed frames pulled one at a time (a bundle's) in one transaction, each
@@ -43,12 +43,15 @@ extension Replica {
     /// come with its changes' digests computed ahead (on another core; `nil`: computed here
     /// as the runs verify): the outcome is the same. `justifyingStripped`: every stripped
     /// change received must be covered by an erasure held once the frames are applied.
+    /// `spaces`: every space the frames may hold changes of.
     func merge(
-        signedFrames nextFrame: () throws -> (signed: SignedChanges, encoded: Data?, digests: [ChangeDigest]?)?, evidence: DeviceEvidence,
-        receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil, justifyingStripped: Bool
+        signedFrames nextFrame: () throws -> (signed: SignedChanges, encoded: Data?, digests: [ChangeDigest]?)?, spaces: Set<SpaceID>,
+        evidence: DeviceEvidence, receivedTouches: (() -> [SpaceID: [EntityID: Materializer.Touch]])? = nil, justifyingStripped: Bool
     ) throws(ReplicaError) -> MergeReport {
         // What the replica holds of each entity, for the authorship check (AuthorshipRule),
-        // and the creations of the frames already verified in this merge.
+        // and the creations of the frames already verified in this merge. (Documents are
+        // built lazily: those of the merge's spaces are built here, before anything changes.)
+        for space in spaces { _ = try loadedDocument(space) }
         let documents = documents
         let created = CreationsSeen()
         let check = SignedRunCheck(
