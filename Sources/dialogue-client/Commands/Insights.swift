@@ -39,7 +39,9 @@ struct Insights: AsyncParsableCommand {
                 let replica = try global.openReplica()
                 let session = try await replica.resolve(self.session, .session)
                 let prompt = try await replica.resolve(self.prompt, .prompt)
-                let author = try await replica.resolve(self.author, .member)  // the library refuses any other than the certified member
+                // A full id goes to the library as typed: it refuses any author but the certified member (65).
+                let typedID = self.author.flatMap { EntityID($0.text) }
+                let author = typedID != nil ? typedID : try await replica.resolve(self.author, .member)
                 let space = try await replica.requireSpace(holding: session, kind: .session)
                 let (kind, hallmarks, influence, evidence) = (kind, hallmarks, influence, evidence)
                 let id = try await replica.edit(in: space) { editor in
