@@ -108,7 +108,10 @@ struct Schools: AsyncParsableCommand {
                     var name: String?
                 }
                 let schools = (await replica.document(space)?.schools ?? []).map { ListedSchool(id: $0.id, name: $0.name) }
-                try global.emit(schools, schools.map { "\($0.id)  \(Terminal.line($0.name ?? ""))" }.joined(separator: "\n"))
+                let short = await replica.shortIDs(schools.map(\.id))
+                try global.emit(
+                    schools, schools.map { "\(short[$0.id] ?? $0.id.description)  \(Terminal.line($0.name ?? ""))" }.joined(separator: "\n")
+                )
             }
         }
     }

@@ -30,8 +30,10 @@ struct Prompts: AsyncParsableCommand {
                 var listed: [Listed] = []
                 var seen: Set<EntityID> = []
                 var column: SpaceColumn?
+                var opened: Replica?
                 if FileManager.default.fileExists(atPath: global.replicaPath) {
                     let replica = try global.openReplica()
+                    opened = replica
                     let spaces = try await replica.spacesOrAll(space)
                     column = SpaceColumn(try await replica.spaceNames(), listing: spaces)
                     for space in spaces {
@@ -55,10 +57,14 @@ struct Prompts: AsyncParsableCommand {
                     guard let column, column.shown, let space = prompt.space else { return "" }
                     return "  (in \(Terminal.line(column.cell(space))))"
                 }
+                // Short ids need the replica's entities to be unambiguous: without one, full ids.
+                let short = await opened?.shortIDs(listed.map(\.id)) ?? [:]
                 try global.emit(
                     listed.map { WithSpaceName(row: $0, spaceName: $0.space.flatMap { column?.names.space($0).name }) },
-                    listed.map { "\($0.id)  [\(Terminal.line($0.theme ?? "-"))] \(Terminal.line($0.text))\(inSpace($0))" }
-                        .joined(separator: "\n"))
+                    listed.map {
+                        "\(short[$0.id] ?? $0.id.description)  [\(Terminal.line($0.theme ?? "-"))] \(Terminal.line($0.text))\(inSpace($0))"
+                    }
+                    .joined(separator: "\n"))
             }
         }
     }
