@@ -74,7 +74,7 @@ struct TypedIDsCLITests {
         #expect(json.status == 66 && json.stderr.contains(#""not_found""#), "\(json.stderr)")
     }
 
-    @Test("sessions list and actions list show short ids (8 hex digits here) that can be typed back; --json keeps full ids")
+    @Test("sessions list shows short ids (8 hex digits here) that can be typed back; --json keeps full ids; --space takes a prefix")
     func shortIDs() async throws {
         let scratch = Scratch()
         let (leader, session) = try await Self.setUp(scratch)
@@ -86,5 +86,7 @@ struct TypedIDsCLITests {
         #expect(try await leader.ok(["sessions", "show", short]).contains("Feedback that moves learning on"))
         let listed = try #require(try await leader.json(["sessions", "list"]) as? [[String: Any]])
         #expect(listed.first?["id"] as? String == session, "\(listed)")
+        let space = try #require(listed.first?["space"] as? String)
+        #expect(try await leader.ok(["sessions", "list", "--space", String(space.prefix(6))]).contains("Feedback that moves"))
     }
 }

@@ -43,6 +43,18 @@ extension Replica {
     func chooseSpace(_ given: SpaceArgument?) async throws -> SpaceID {
         guard let given else { return try await chooseSpace(nil as SpaceID?) }
         if let id = SpaceID(given.text) { return try await chooseSpace(id) }
+        // A prefix of 4+ hex digits names a held space, as ids of entities do; else it is a name.
+        if let prefix = Self.typedIDPrefix(given.text) {
+            let matching = spaces.filter { $0.uuid.uuidString.lowercased().filter { $0 != "-" }.hasPrefix(prefix) }
+            if matching.count == 1 { return matching[0] }
+            if matching.count > 1 {
+                let names = try spaceNames()
+                throw ClientError.usage(
+                    "'\(Terminal.line(given.text))' matches \(matching.count) spaces; type more of the id: "
+                        + Self.list(matching.map { names.space($0) })
+                ).with(code: EntityLookupError.Code.ambiguous.rawValue)
+            }
+        }
         let named = try space(named: given.text)
         guard named.held else {
             throw ClientError.notFound(
