@@ -11,9 +11,10 @@ struct ErrorPathTests {
         let leader = Leader("a", in: scratch)
         let unknown = try await leader.client(["sessions", "list", "--no-such-option"])
         #expect(unknown.status == 64 && unknown.stderr.contains("no-such-option"))
-        let badID = try await leader.client(["sessions", "show", "not-a-uuid"])
-        #expect(badID.status == 64 && badID.stderr.contains("not-a-uuid"))
         try await leader.ok(["init", "--space", UUID().uuidString, "--space", UUID().uuidString])
+        // Issue 14: a session may be named by its title, so text that is no id is looked up (66 when nothing matches).
+        let badID = try await leader.client(["sessions", "show", "not-a-uuid"])
+        #expect(badID.status == 66 && badID.stderr.contains("not-a-uuid"), "\(badID.stderr)")
         let ambiguous = try await leader.client(["sessions", "create", "--title", "T"])
         #expect(ambiguous.status == 64 && ambiguous.stderr.contains("pass --space"), "\(ambiguous.stderr)")
         let noToken = try await leader.client(["login", "--server", "http://127.0.0.1:9"])
@@ -78,7 +79,9 @@ struct ErrorPathTests {
         #expect(result.status == 69 && result.stderr.contains("cannot reach the server"), "\(result.stderr)")
     }
 
-    @Test("sync needs a login: a login file but no pinned server key (an older login) exits 66 not_logged_in, says to run login, sends nothing")
+    @Test(
+        "sync needs a login: a login file but no pinned server key (an older login) exits 66 not_logged_in, says to run login, sends nothing"
+    )
     func syncNeedsALogin() async throws {
         let scratch = Scratch()
         let leader = Leader("a", in: scratch)

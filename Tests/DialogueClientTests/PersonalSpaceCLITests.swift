@@ -77,6 +77,8 @@ struct PersonalSpaceCLITests {
             ])
             // Each reflection names the other two: their subject access must still not show it.
             for (other, member) in setup.members where other != name {
+                // Issue 14: a participant must be a member this replica knows (unknown ids exit 66), so they are named first.
+                try await leader.ok(["members", "add", "--id", member, "--name", other, "--space", setup.personalNames[name]!])
                 try await leader.ok(["sessions", "add-participant", reflection, member])
             }
             // Without --space, a command uses the only other space held (the shared one).

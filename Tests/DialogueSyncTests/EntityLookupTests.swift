@@ -87,4 +87,17 @@ struct EntityLookupTests {
         #expect(await replica.shortID(Self.third) == "f9ab0000")
         #expect(await replica.shortID(Self.third, minimum: 4) == "f9ab0")
     }
+
+    @Test("shortIDs (one pass, for a listing) agrees with shortID, also for an id not held")
+    func shortIDsAgree() async throws {
+        let directory = TemporaryDirectory()
+        let (replica, _, session) = try await replica(in: directory)
+        let notHeld = EntityID(UUID(uuidString: "f9ab45fd-2222-4000-8000-000000000009")!)
+        let ids = [Self.first, Self.second, Self.third, session]
+        let short = await replica.shortIDs(ids + [notHeld])
+        for id in ids { #expect(await short[id] == replica.shortID(id), "\(id)") }
+        #expect(short[Self.first] == "f9ab45fd0" && short[Self.second] == "f9ab45fd1")
+        #expect(short[notHeld] == "f9ab45fd2")
+        #expect(await replica.shortIDs([Self.third], minimum: 4)[Self.third] == "f9ab0")
+    }
 }

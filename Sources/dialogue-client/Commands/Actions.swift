@@ -12,15 +12,18 @@ struct Actions: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an action to a session (or to an insight).")
         @Argument(help: "What is to be done.") var description: String
-        @Option(help: "The session it comes from.") var session: EntityID?
-        @Option(help: "The insight that led to it.") var insight: EntityID?
-        @Option(help: "The owner's member id.") var owner: EntityID?
+        @Option(help: "The session it comes from: its id, an id prefix or its title.") var session: IDArgument?
+        @Option(help: "The insight that led to it: its id or an id prefix.") var insight: IDArgument?
+        @Option(help: "The owner: their member id, an id prefix or their name.") var owner: IDArgument?
         @Option(help: "Due date, YYYY-MM-DD.") var due: String?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
+                let session = try await replica.resolve(self.session, .session)
+                let insight = try await replica.resolve(self.insight, .insight)
+                let owner = try await replica.resolve(self.owner, .member)
                 let space: SpaceID
                 if let session {
                     space = try await replica.requireSpace(holding: session, kind: .session)
@@ -29,7 +32,7 @@ struct Actions: AsyncParsableCommand {
                 } else {
                     throw ClientError.usage("give --session or --insight")
                 }
-                let (description, session, insight, owner, due) = (description, session, insight, owner, due)
+                let (description, due) = (description, due)
                 let id = try await replica.edit(in: space) { editor in
                     try editor.addAction(description, owner: owner, dueDate: due, session: session, insight: insight)
                 }
@@ -40,33 +43,37 @@ struct Actions: AsyncParsableCommand {
 
     struct Reassign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Give an action to another owner.")
-        @Argument(help: "The action's id.") var action: EntityID
-        @Argument(help: "The new owner's member id.") var owner: EntityID
+        @Argument(help: "The action: its id or an id prefix.") var action: IDArgument
+        @Argument(help: "The new owner: their member id, an id prefix or their name.") var owner: IDArgument
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let owner = owner
-            try await Actions.change(action, global) { editor, id in try editor.reassign(id, to: owner) }
+            try await Actions.change(action, global, owner: owner) { editor, id, owner in try editor.reassign(id, to: owner!) }
         }
     }
 
     struct Complete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark an action done.")
-        @Argument(help: "The action's id.") var action: EntityID
+        @Argument(help: "The action: its id or an id prefix.") var action: IDArgument
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await Actions.change(action, global) { editor, id in try editor.complete(id) }
+            try await Actions.change(action, global) { editor, id, _ in try editor.complete(id) }
         }
     }
 
+    /// Edits one action (and, given, names its owner: both resolved first, so an unknown one
+    /// changes nothing) and prints what it now is.
     static func change(
-        _ action: EntityID, _ global: GlobalOptions, _ body: @escaping @Sendable (inout SpaceEditor, EntityID) throws -> Void
+        _ action: IDArgument, _ global: GlobalOptions, owner: IDArgument? = nil,
+        _ body: @escaping @Sendable (inout SpaceEditor, EntityID, EntityID?) throws -> Void
     ) async throws {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()
+            let action = try await replica.resolve(action, .action)
+            let owner = try await replica.resolve(owner, .member)
             let space = try await replica.requireSpace(holding: action, kind: .action)
-            try await replica.edit(in: space) { editor in try body(&editor, action) }
+            try await replica.edit(in: space) { editor in try body(&editor, action, owner) }
             let view = await replica.document(space).flatMap { DialogueModel.Action(action, in: $0) }
             struct Updated: Encodable {
                 var action: String
@@ -83,7 +90,7 @@ struct Actions: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List open actions, or only overdue ones.")
         @Flag(help: "Only open actions due before --as-of.") var overdue = false
         @Option(help: "Today, YYYY-MM-DD (default: today's local date).") var asOf: String?
-        @Option(help: "Only this owner's actions.") var owner: EntityID?
+        @Option(help: "Only this owner's actions: their member id, an id prefix or their name.") var owner: IDArgument?
         @Option(help: "Only this space: its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
 
@@ -92,17 +99,19 @@ struct Actions: AsyncParsableCommand {
                 let replica = try global.openReplica()
                 var chosen: SpaceID?
                 if let space { chosen = try await replica.chooseSpace(space) }
+                let owner = try await replica.resolve(self.owner, .member)
                 let actions =
                     overdue || asOf != nil
                     ? try replica.overdueActions(asOf: asOf ?? Dates.today, owner: owner, in: chosen)
                     : try replica.openActions(owner: owner, in: chosen)
                 let column = SpaceColumn(try await replica.spaceNames(), listing: chosen.map { [$0] })
+                let short = await replica.shortIDs(actions.map(\.id))
                 var rows: [[String]] = []
                 for action in actions {
                     rows.append(
                         column.row(
                             [
-                                action.id.description,
+                                short[action.id] ?? action.id.description,
                                 SessionMinutes.shown(action.dueDate ?? "-", action.isInvalid(DialogueModel.Action.Field.dueDate)),
                                 SessionMinutes.shown(
                                     await replica.displayName(of: action.owner, in: action.space),

@@ -12,7 +12,7 @@ struct Conflicts: AsyncParsableCommand {
     )
 
     @Option(help: "Only this space: its UUID or its name.") var space: SpaceArgument?
-    @Option(help: "Only this entity.") var entity: EntityID?
+    @Option(help: "Only this entity: its id, an id prefix or its name or title.") var entity: IDArgument?
     @OptionGroup var global: GlobalOptions
 
     struct Write: Encodable {
@@ -63,6 +63,7 @@ struct Conflicts: AsyncParsableCommand {
             let replica = try global.openReplica()
             var chosen: SpaceID?
             if let space { chosen = try await replica.chooseSpace(space) }
+            let entity = try await replica.resolve(self.entity, nil)
             let names = try replica.authorNames()
             let column = SpaceColumn(try await replica.spaceNames(), listing: chosen.map { [$0] })
             let conflicts = try replica.conflicts(in: chosen, entity: entity).map { record in

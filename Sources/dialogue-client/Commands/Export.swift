@@ -21,7 +21,7 @@ struct Export: AsyncParsableCommand {
         case markdown, json, csv
     }
 
-    @Option(help: "The session to export.") var session: EntityID?
+    @Option(help: "The session to export: its id, an id prefix or its title.") var session: IDArgument?
     @Option(help: "The space to export (every session in it): its UUID or its name.") var space: SpaceArgument?
     @Option(help: "markdown, json or csv (default: markdown; json with --json).") var format: Format?
     @Option(name: .shortAndLong, help: "Write to this file instead of stdout.", completion: .file()) var output: String?
@@ -35,7 +35,7 @@ struct Export: AsyncParsableCommand {
             var spaceExport: SpaceExport?
             switch (session, space) {
             case (let session?, nil):
-                records = [try await Sessions.record(session, in: replica)]
+                records = [try await Sessions.record(try await replica.resolve(session, .session), in: replica)]
             case (nil, let space?):
                 let space = try await replica.chooseSpace(space)
                 // JSON is the space's export (records and prompts); the others list its sessions.

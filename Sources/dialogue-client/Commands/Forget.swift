@@ -39,13 +39,14 @@ struct Forget: AsyncParsableCommand {
     struct Insight: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Erase an insight (yours: no approval needed; someone else's: an admin's, approved by the server).")
-        @Argument(help: "The insight's id.") var insight: EntityID
+        @Argument(help: "The insight: its id or an id prefix.") var insight: IDArgument
         @Option(help: "Erase only this field's history (e.g. text, evidenceSource).") var field: String?
         @OptionGroup var options: Options
 
         func run() async throws {
             try await runReporting(json: options.global.json) {
                 let replica = try options.global.openReplica()
+                let insight = try await replica.resolve(self.insight, .insight)
                 let space = try await replica.requireSpace(holding: insight, kind: .insight)
                 let target: Erasure.Target = field.map { .field(insight, $0) } ?? .entity(insight)
                 let what = field.map { "the history of field '\($0)' of insight \(insight)" } ?? "insight \(insight)"
@@ -57,13 +58,14 @@ struct Forget: AsyncParsableCommand {
     struct Session: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Erase a session, or one field's history (an admin's erasure, approved by the server).")
-        @Argument(help: "The session's id.") var session: EntityID
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
         @Option(help: "Erase only this field's history (e.g. summary, title).") var field: String?
         @OptionGroup var options: Options
 
         func run() async throws {
             try await runReporting(json: options.global.json) {
                 let replica = try options.global.openReplica()
+                let session = try await replica.resolve(self.session, .session)
                 let space = try await replica.requireSpace(holding: session, kind: .session)
                 let target: Erasure.Target = field.map { .field(session, $0) } ?? .entity(session)
                 let what = field.map { "the history of field '\($0)' of session \(session)" } ?? "session \(session)"
@@ -75,7 +77,8 @@ struct Forget: AsyncParsableCommand {
     struct Member: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Erase everything a member's devices wrote in a space (an admin's erasure, approved by the server).")
-        @Argument(help: "The member's id (as `members list` or a certificate names them).") var member: EntityID
+        @Argument(help: "The member (as `members list` or a certificate names them): their id, an id prefix or their name.")
+        var member: IDArgument
         @Option(help: "The space: its UUID or its name.") var space: SpaceArgument
         @OptionGroup var options: Options
 
@@ -83,6 +86,7 @@ struct Forget: AsyncParsableCommand {
             try await runReporting(json: options.global.json) {
                 let replica = try options.global.openReplica()
                 let id = try await replica.chooseSpace(space)
+                let member = try await replica.resolve(self.member, .member)
                 // The devices certified for the member: those whose changes the erasure names.
                 let devices = try replica.certificates().filter { $0.member == member.uuid }.map(\.replica)
                 guard !devices.isEmpty else {

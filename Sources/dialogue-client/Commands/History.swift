@@ -16,7 +16,8 @@ struct History: AsyncParsableCommand {
             merged without verification).
             """)
 
-    @Argument(help: "The entity's id (a session, insight, action, prompt, member…).") var id: EntityID
+    @Argument(help: "The entity (a session, insight, action, prompt, member…): its id, an id prefix or its name or title.")
+    var id: IDArgument
     @OptionGroup var global: GlobalOptions
 
     struct Edit: Encodable {
@@ -41,6 +42,7 @@ struct History: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()
+            let id = try await replica.resolve(self.id, nil)
             let history: EntityHistory
             do { history = try await replica.history(of: id) } catch ReplicaError.entityNotFound {
                 throw ClientError.notFound("nothing in this replica has id \(id); check the id (or sync first)")

@@ -21,13 +21,13 @@ struct Insights: AsyncParsableCommand {
 
     struct Capture: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Capture an insight in a session (text, --file, or `-` for stdin).")
-        @Argument(help: "The session's id.") var session: EntityID
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
         @Argument(help: "The text (`-` reads stdin).") var text: String?
         @Option(help: "Read the text from a file.", completion: .file()) var file: String?
-        @Option(help: "The prompt it answers.") var prompt: EntityID?
+        @Option(help: "The prompt it answers: its id, an id prefix or its text.") var prompt: IDArgument?
         @Option(help: "reflection, effective-practice, evidence-from-monitoring, feedback or concern.") var kind: InsightKind?
         @Option(help: "The author's member id: must be the member this device is certified for at login (the default).")
-        var author: EntityID?
+        var author: IDArgument?
         @Option(name: .customLong("hallmark"), help: "A hallmark tag; repeat for several.") var hallmarks: [Hallmark] = []
         @Option(help: "direct, indirect or reciprocal.") var influence: Influence?
         @Option(help: "Where the evidence comes from.") var evidence: String?
@@ -37,9 +37,13 @@ struct Insights: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 let body = try TextInput.read(argument: text, file: file)
                 let replica = try global.openReplica()
+                let session = try await replica.resolve(self.session, .session)
+                let prompt = try await replica.resolve(self.prompt, .prompt)
+                // A full id goes to the library as typed: it refuses any author but the certified member (65).
+                let typedID = self.author.flatMap { EntityID($0.text) }
+                let author = typedID != nil ? typedID : try await replica.resolve(self.author, .member)
                 let space = try await replica.requireSpace(holding: session, kind: .session)
-                let author = author  // the library refuses any other than the certified member
-                let (session, prompt, kind, hallmarks, influence, evidence) = (session, prompt, kind, hallmarks, influence, evidence)
+                let (kind, hallmarks, influence, evidence) = (kind, hallmarks, influence, evidence)
                 let id = try await replica.edit(in: space) { editor in
                     try editor.captureInsight(
                         in: session, text: body, prompt: prompt, kind: kind, author: author, hallmarks: hallmarks, influence: influence,
@@ -53,7 +57,7 @@ struct Insights: AsyncParsableCommand {
     struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Replace an insight's text; only the changed part is written, so concurrent edits merge.")
-        @Argument(help: "The insight's id.") var insight: EntityID
+        @Argument(help: "The insight: its id or an id prefix.") var insight: IDArgument
         @Argument(help: "The new text (`-` reads stdin).") var text: String?
         @Option(help: "Read the new text from a file.", completion: .file()) var file: String?
         @OptionGroup var global: GlobalOptions
@@ -62,8 +66,8 @@ struct Insights: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 let body = try TextInput.read(argument: text, file: file)
                 let replica = try global.openReplica()
+                let insight = try await replica.resolve(self.insight, .insight)
                 let space = try await replica.requireSpace(holding: insight, kind: .insight)
-                let insight = insight
                 try await replica.edit(in: space) { editor in
                     try editor.replaceText(DialogueModel.Insight.Field.text, of: insight, with: body)
                 }
@@ -75,7 +79,7 @@ struct Insights: AsyncParsableCommand {
 
     struct Tag: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Tag an insight with Dean's hallmarks (or --remove them).")
-        @Argument(help: "The insight's id.") var insight: EntityID
+        @Argument(help: "The insight: its id or an id prefix.") var insight: IDArgument
         @Argument(help: "Hallmarks: \(Hallmark.allCases.map(\.rawValue).joined(separator: ", ")).") var hallmarks: [Hallmark]
         @Flag(help: "Remove these tags instead.") var remove = false
         @OptionGroup var global: GlobalOptions
@@ -83,8 +87,9 @@ struct Insights: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
+                let insight = try await replica.resolve(self.insight, .insight)
                 let space = try await replica.requireSpace(holding: insight, kind: .insight)
-                let (insight, hallmarks, remove) = (insight, hallmarks, remove)
+                let (hallmarks, remove) = (hallmarks, remove)
                 try await replica.edit(in: space) { editor in
                     for hallmark in hallmarks {
                         if remove { try editor.untag(insight, hallmark: hallmark) } else { try editor.tag(insight, with: hallmark) }

@@ -13,7 +13,7 @@ struct Members: AsyncParsableCommand {
         @Option(help: "Display name.") var name: String
         @Option(help: "headteacher, senior-leader, middle-leader, teacher, learning-assistant, support-staff or external-partner.")
         var role: MemberRole?
-        @Option(help: "Home school id.") var school: EntityID?
+        @Option(help: "Home school: its id, an id prefix or its name.") var school: IDArgument?
         @Option(help: "The id to use (e.g. the member id the server issued).") var id: EntityID?
         @Option(help: "The space (needed when several are held): its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
@@ -22,7 +22,8 @@ struct Members: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space = try await replica.chooseSpace(space)
-                let (name, role, school, given) = (name, role, school, id)
+                let school = try await replica.resolve(self.school, .school)
+                let (name, role, given) = (name, role, id)
                 let id = try await replica.edit(in: space) { editor in
                     guard let given else { return try editor.createMember(name, role: role, homeSchool: school) }
                     try editor.create(.member, id: given)
@@ -55,9 +56,11 @@ struct Members: AsyncParsableCommand {
                 let people = (await replica.document(space)?.people ?? []).map {
                     Listed(id: $0.id, name: $0.displayName, role: $0.role, school: $0.homeSchool)
                 }
+                let short = await replica.shortIDs(people.map(\.id))
                 try global.emit(
-                    people, people.map { "\($0.id)  \(Terminal.line($0.name ?? "-"))  \($0.role?.rawValue ?? "-")" }.joined(separator: "\n")
-                )
+                    people,
+                    people.map { "\(short[$0.id] ?? $0.id.description)  \(Terminal.line($0.name ?? "-"))  \($0.role?.rawValue ?? "-")" }
+                        .joined(separator: "\n"))
             }
         }
     }
@@ -105,7 +108,10 @@ struct Schools: AsyncParsableCommand {
                     var name: String?
                 }
                 let schools = (await replica.document(space)?.schools ?? []).map { ListedSchool(id: $0.id, name: $0.name) }
-                try global.emit(schools, schools.map { "\($0.id)  \(Terminal.line($0.name ?? ""))" }.joined(separator: "\n"))
+                let short = await replica.shortIDs(schools.map(\.id))
+                try global.emit(
+                    schools, schools.map { "\(short[$0.id] ?? $0.id.description)  \(Terminal.line($0.name ?? ""))" }.joined(separator: "\n")
+                )
             }
         }
     }

@@ -30,8 +30,10 @@ struct Prompts: AsyncParsableCommand {
                 var listed: [Listed] = []
                 var seen: Set<EntityID> = []
                 var column: SpaceColumn?
+                var opened: Replica?
                 if FileManager.default.fileExists(atPath: global.replicaPath) {
                     let replica = try global.openReplica()
+                    opened = replica
                     let spaces = try await replica.spacesOrAll(space)
                     column = SpaceColumn(try await replica.spaceNames(), listing: spaces)
                     for space in spaces {
@@ -55,10 +57,14 @@ struct Prompts: AsyncParsableCommand {
                     guard let column, column.shown, let space = prompt.space else { return "" }
                     return "  (in \(Terminal.line(column.cell(space))))"
                 }
+                // Short ids need the replica's entities to be unambiguous: without one, full ids.
+                let short = await opened?.shortIDs(listed.map(\.id)) ?? [:]
                 try global.emit(
                     listed.map { WithSpaceName(row: $0, spaceName: $0.space.flatMap { column?.names.space($0).name }) },
-                    listed.map { "\($0.id)  [\(Terminal.line($0.theme ?? "-"))] \(Terminal.line($0.text))\(inSpace($0))" }
-                        .joined(separator: "\n"))
+                    listed.map {
+                        "\(short[$0.id] ?? $0.id.description)  [\(Terminal.line($0.theme ?? "-"))] \(Terminal.line($0.text))\(inSpace($0))"
+                    }
+                    .joined(separator: "\n"))
             }
         }
     }
@@ -125,16 +131,17 @@ struct Prompts: AsyncParsableCommand {
     struct AddToAgenda: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Put a prompt on a session's agenda (a starter prompt is added to the space first).")
-        @Argument(help: "The session's id.") var session: EntityID
-        @Argument(help: "The prompt's id (see `prompts list`).") var prompt: EntityID
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
+        @Argument(help: "The prompt (see `prompts list`): its id, an id prefix or its text.") var prompt: IDArgument
         @Option(help: "The agenda position, from 1 (default: the end).") var position: Int?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             if let position, position < 1 { throw ValidationError("--position starts at 1") }
-            let (prompt, index) = (prompt, position.map { $0 - 1 })
-            let starter = PromptLibrary.starterPrompt(prompt)
-            try await Sessions.change(session, global) { editor, id in
+            let index = position.map { $0 - 1 }
+            try await Sessions.change(session, global, also: prompt, kind: .prompt) { editor, id, prompt in
+                let prompt = prompt!
+                let starter = PromptLibrary.starterPrompt(prompt)
                 // A starter prompt goes on the agenda of this session's space (everyone holding the
                 // session must see its agenda), beside the copy in your personal space.
                 if editor.document.kind(of: prompt) != EntityKind.prompt.rawValue || editor.document.isDeleted(prompt) {
@@ -149,7 +156,7 @@ struct Prompts: AsyncParsableCommand {
     struct Reorder: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move an agenda item (positions from 1, as `sessions show` numbers them).")
-        @Argument(help: "The session's id.") var session: EntityID
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
         @Option(help: "The position to move.") var from: Int
         @Option(help: "Where it goes.") var to: Int
         @OptionGroup var global: GlobalOptions
@@ -157,7 +164,7 @@ struct Prompts: AsyncParsableCommand {
         func run() async throws {
             guard from >= 1, to >= 1 else { throw ValidationError("positions start at 1") }
             let (from, to) = (from - 1, to - 1)
-            try await Sessions.change(session, global) { editor, id in try editor.moveOnAgenda(from: from, to: to, of: id) }
+            try await Sessions.change(session, global) { editor, id, _ in try editor.moveOnAgenda(from: from, to: to, of: id) }
         }
     }
 }

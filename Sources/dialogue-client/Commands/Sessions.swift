@@ -19,8 +19,8 @@ struct Sessions: AsyncParsableCommand {
         @Option(help: "The space to create it in (needed when several are held): its UUID or its name.") var space: SpaceArgument?
         @Option(help: "The title.") var title: String
         @Option(help: "When: 2025-03-14 or 2025-03-14T09:30:00Z.") var at: String?
-        @Option(help: "The host school's id.") var hostSchool: EntityID?
-        @Option(help: "The facilitating member's id.") var facilitator: EntityID?
+        @Option(help: "The host school: its id, an id prefix or its name.") var hostSchool: IDArgument?
+        @Option(help: "The facilitating member: their id, an id prefix or their name.") var facilitator: IDArgument?
         @Option(help: "modelling, monitoring or dialogue.") var strategy: LeadershipStrategy?
         @Option(help: "The focus topic.") var focus: String?
         @Option(help: "planned, held or closed.") var status: SessionStatus = .planned
@@ -31,7 +31,9 @@ struct Sessions: AsyncParsableCommand {
                 let replica = try global.openReplica()
                 let space = try await replica.chooseSpace(space)
                 let scheduled = try at.map { try Dates.instant($0, option: "--at") }
-                let (title, hostSchool, facilitator, strategy, focus, status) = (title, hostSchool, facilitator, strategy, focus, status)
+                let hostSchool = try await replica.resolve(self.hostSchool, .school)
+                let facilitator = try await replica.resolve(self.facilitator, .member)
+                let (title, strategy, focus, status) = (title, strategy, focus, status)
                 let id = try await replica.edit(in: space) { editor in
                     try editor.createSession(
                         title: title, scheduledAt: scheduled, hostSchool: hostSchool, facilitator: facilitator, strategy: strategy,
@@ -48,13 +50,14 @@ struct Sessions: AsyncParsableCommand {
         @Option(help: "Only sessions with this status.") var status: SessionStatus?
         @Option(help: "Only sessions on or after this date.") var from: String?
         @Option(help: "Only sessions on or before this date (inclusive).") var to: String?
-        @Option(help: "Only sessions this member facilitates.") var facilitator: EntityID?
+        @Option(help: "Only sessions this member facilitates: their id, an id prefix or their name.") var facilitator: IDArgument?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let spaces = try await replica.spacesOrAll(space)
+                let facilitator = try await replica.resolve(self.facilitator, .member)
                 let start = try from.map { try Dates.instant($0, option: "--from") }
                 let end = try to.map { try Dates.endInstant($0, option: "--to") }
                 var sessions: [SessionSummary] = []
@@ -62,13 +65,14 @@ struct Sessions: AsyncParsableCommand {
                     sessions += try replica.sessions(in: space, from: start, to: end, status: status, facilitator: facilitator)
                 }
                 let column = SpaceColumn(try await replica.spaceNames(), listing: spaces)
+                let short = await replica.shortIDs(sessions.map(\.id))
                 var rows: [[String]] = []
                 for session in sessions {
                     typealias F = DialogueSession.Field
                     rows.append(
                         column.row(
                             [
-                                session.id.description,
+                                short[session.id] ?? session.id.description,
                                 SessionMinutes.shown(Output.time(session.scheduledAt), session.isInvalid(F.scheduledAt)),
                                 SessionMinutes.shown(session.status?.rawValue ?? "-", session.isInvalid(F.status)),
                                 SessionMinutes.shown(
@@ -87,13 +91,13 @@ struct Sessions: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a session's whole record: agenda, participants, summary, insights, actions.")
-        @Argument(help: "The session's id.") var session: EntityID
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
-                let record = try await Sessions.record(session, in: replica)
+                let record = try await Sessions.record(try await replica.resolve(session, .session), in: replica)
                 let text = try await replica.minutes(of: record)
                 try global.emit(record, text)
             }
@@ -109,11 +113,11 @@ struct Sessions: AsyncParsableCommand {
     struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a session's fields; --summary rewrites the shared summary as a minimal edit.")
-        @Argument(help: "The session's id.") var session: EntityID
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
         @Option(help: "The title.") var title: String?
         @Option(help: "When: 2025-03-14 or 2025-03-14T09:30:00Z.") var at: String?
-        @Option(help: "The host school's id.") var hostSchool: EntityID?
-        @Option(help: "The facilitating member's id.") var facilitator: EntityID?
+        @Option(help: "The host school: its id, an id prefix or its name.") var hostSchool: IDArgument?
+        @Option(help: "The facilitating member: their id, an id prefix or their name.") var facilitator: IDArgument?
         @Option(help: "modelling, monitoring or dialogue.") var strategy: LeadershipStrategy?
         @Option(help: "The focus topic.") var focus: String?
         @Option(help: "planned, held or closed.") var status: SessionStatus?
@@ -124,12 +128,13 @@ struct Sessions: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
+                let session = try await replica.resolve(self.session, .session)
                 let space = try await replica.requireSpace(holding: session, kind: .session)
                 let scheduled = try at.map { try Dates.instant($0, option: "--at") }
                 let newSummary = summary != nil || summaryFile != nil ? try TextInput.read(argument: summary, file: summaryFile) : nil
-                let (id, title, hostSchool, facilitator, strategy, focus, status) = (
-                    session, title, hostSchool, facilitator, strategy, focus, status
-                )
+                let hostSchool = try await replica.resolve(self.hostSchool, .school)
+                let facilitator = try await replica.resolve(self.facilitator, .member)
+                let (id, title, strategy, focus, status) = (session, title, strategy, focus, status)
                 typealias F = DialogueSession.Field
                 try await replica.edit(in: space) { editor in
                     if let title { try editor.set(F.title, of: id, to: .string(title)) }
@@ -148,46 +153,54 @@ struct Sessions: AsyncParsableCommand {
 
     struct AddParticipant: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a member to a session's participants.")
-        @Argument(help: "The session's id.") var session: EntityID
-        @Argument(help: "The member's id.") var member: EntityID
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
+        @Argument(help: "The member: their id, an id prefix or their name.") var member: IDArgument
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await Sessions.change(session, global) { [member] editor, id in try editor.addParticipant(member, to: id) }
+            try await Sessions.change(session, global, also: member, kind: .member) { editor, id, member in
+                try editor.addParticipant(member!, to: id)
+            }
         }
     }
 
     struct RemoveParticipant: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a member from a session's participants.")
-        @Argument(help: "The session's id.") var session: EntityID
-        @Argument(help: "The member's id.") var member: EntityID
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
+        @Argument(help: "The member: their id, an id prefix or their name.") var member: IDArgument
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await Sessions.change(session, global) { [member] editor, id in try editor.removeParticipant(member, from: id) }
+            try await Sessions.change(session, global, also: member, kind: .member) { editor, id, member in
+                try editor.removeParticipant(member!, from: id)
+            }
         }
     }
 
     struct Close: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark a session closed: its record is complete.")
-        @Argument(help: "The session's id.") var session: EntityID
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await Sessions.change(session, global) { editor, id in
+            try await Sessions.change(session, global) { editor, id, _ in
                 try editor.set(DialogueSession.Field.status, of: id, to: FieldValue(SessionStatus.closed))
             }
         }
     }
 
-    /// Edits one session and prints its record.
+    /// Edits one session (and, given, names one other entity, of `kind`: both resolved
+    /// first, so an unknown one changes nothing) and prints its record.
     static func change(
-        _ session: EntityID, _ global: GlobalOptions, _ body: @escaping @Sendable (inout SpaceEditor, EntityID) throws -> Void
+        _ session: IDArgument, _ global: GlobalOptions, also other: IDArgument? = nil, kind: EntityKind = .member,
+        _ body: @escaping @Sendable (inout SpaceEditor, EntityID, EntityID?) throws -> Void
     ) async throws {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()
+            let session = try await replica.resolve(session, .session)
+            let other = try await replica.resolve(other, kind)
             let space = try await replica.requireSpace(holding: session, kind: .session)
-            try await replica.edit(in: space) { editor in try body(&editor, session) }
+            try await replica.edit(in: space) { editor in try body(&editor, session, other) }
             let record = try await Sessions.record(session, in: replica)
             try global.emit(record, "updated session \(session)")
         }

@@ -21,6 +21,21 @@ struct SpaceArgument: ExpressibleByArgument, Sendable {
     }
 }
 
+/// An entity as a person types it: its id, an unambiguous prefix of it (at least
+/// ``Replica/minimumIDPrefix`` hex digits, like git), or, where its kind has one, its name
+/// or title. Every id argument of an existing entity is one; it is resolved in one place,
+/// ``Replica/resolve(_:_:)`` (Lookup.swift), once the replica is open.
+struct IDArgument: ExpressibleByArgument, Sendable, CustomStringConvertible {
+    let text: String
+
+    init?(argument: String) {
+        guard !argument.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        text = argument
+    }
+
+    var description: String { text }
+}
+
 extension SessionStatus: ExpressibleByArgument {}
 extension LeadershipStrategy: ExpressibleByArgument {}
 extension Hallmark: ExpressibleByArgument {}

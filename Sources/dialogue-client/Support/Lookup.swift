@@ -1,5 +1,6 @@
 import DialogueModel
 import DialogueSync
+import Foundation
 
 /// Finding what an identifier names, across the spaces a replica holds: the library's
 /// lookups (``Replica/space(holding:kind:)``, ``Replica/soleSpace()``) with the command
@@ -42,6 +43,18 @@ extension Replica {
     func chooseSpace(_ given: SpaceArgument?) async throws -> SpaceID {
         guard let given else { return try await chooseSpace(nil as SpaceID?) }
         if let id = SpaceID(given.text) { return try await chooseSpace(id) }
+        // A prefix of 4+ hex digits names a held space, as ids of entities do; else it is a name.
+        if let prefix = Self.typedIDPrefix(given.text) {
+            let matching = spaces.filter { $0.uuid.uuidString.lowercased().filter { $0 != "-" }.hasPrefix(prefix) }
+            if matching.count == 1 { return matching[0] }
+            if matching.count > 1 {
+                let names = try spaceNames()
+                throw ClientError.usage(
+                    "'\(Terminal.line(given.text))' matches \(matching.count) spaces; type more of the id: "
+                        + Self.list(matching.map { names.space($0) })
+                ).with(code: EntityLookupError.Code.ambiguous.rawValue)
+            }
+        }
         let named = try space(named: given.text)
         guard named.held else {
             throw ClientError.notFound(
@@ -68,5 +81,81 @@ extension Replica {
     func spacesOrAll(_ given: SpaceID?) async throws -> [SpaceID] {
         if let given { return [try await chooseSpace(given)] }
         return spaces
+    }
+}
+
+extension Replica {
+    /// The entity of `kind` (any kind when `nil`) that `argument` names: the one place the
+    /// command line turns a typed id, prefix or name into an id. Besides the live entities
+    /// held (``Replica/entities(matching:kind:)``), a member or school named by a device
+    /// certificate this replica holds, and a starter prompt, count.
+    ///
+    /// - Throws: ``ClientError`` 66 (`not_found`) when nothing matches; 64 (`ambiguous`),
+    ///   listing the candidates with their short ids, when several do. With no kind, a full
+    ///   id that matches nothing live is passed through (the history of a deleted entity),
+    ///   and so is a full id of another kind (refused by the command as the wrong kind, 65).
+    func resolve(_ argument: IDArgument, _ kind: EntityKind?) async throws -> EntityID {
+        try await resolveOne(argument, kind)
+    }
+
+    /// ``resolve(_:_:)`` for an optional argument.
+    func resolve(_ argument: IDArgument?, _ kind: EntityKind?) async throws -> EntityID? {
+        guard let argument else { return nil }
+        return try await resolveOne(argument, kind)
+    }
+
+    private func resolveOne(_ argument: IDArgument, _ kind: EntityKind?) async throws -> EntityID {
+        var matches = entities(matching: argument.text, kind: kind)
+        for extra in try unheldMatches(argument.text, kind: kind) where !matches.contains(where: { $0.id == extra.id }) {
+            matches.append(extra)
+        }
+        if matches.count == 1 { return matches[0].id }
+        let what = kind.map { $0.displayName.lowercased() } ?? "entity"
+        let typed = Terminal.line(argument.text)
+        if matches.isEmpty {
+            // A full id of another kind goes on, for the library's "not a session" (65).
+            if let id = EntityID(argument.text), kind == nil || !entities(matching: argument.text).isEmpty { return id }
+            throw ClientError.notFound("no \(what) '\(typed)' in this replica; check the id or name (or sync first)")
+                .with(code: EntityLookupError.Code.notFound.rawValue)
+        }
+        let short = shortIDs(matches.map(\.id))
+        let listed = matches.map { match in
+            "  \(short[match.id] ?? match.id.description)  \(match.kind.displayName.lowercased())"
+                + (match.label.map { "  \(Terminal.line($0))" } ?? "")
+        }
+        throw ClientError.usage("'\(typed)' matches \(matches.count) \(what)s; type more of the id:\n" + listed.joined(separator: "\n"))
+            .with(code: EntityLookupError.Code.ambiguous.rawValue)
+    }
+
+    /// Members and schools that device certificates name, and starter prompts, that `text`
+    /// names by id prefix or (ignoring case) by name: known without being entities held.
+    private func unheldMatches(_ text: String, kind: EntityKind?) throws -> [EntityMatch] {
+        let prefix = Self.typedIDPrefix(text)
+        let name = text.trimmingCharacters(in: .whitespaces)
+        func named(_ id: EntityID, _ label: String) -> Bool {
+            (prefix.map { Self.id(id, hasPrefix: $0) } ?? false) || label.compare(name, options: .caseInsensitive) == .orderedSame
+        }
+        // Entities not held have no space: the match's space is unused by the caller.
+        let nowhere = SpaceID(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        var found: [EntityMatch] = []
+        if kind == nil || kind == .member || kind == .school {
+            for certificate in try certificates() {
+                let member = CertifiedMember(certificate)
+                if kind != .school, named(member.id, member.name) {
+                    found.append(EntityMatch(id: member.id, kind: .member, space: nowhere, label: member.name))
+                }
+                let school = member.school
+                if kind != .member, named(school, member.schoolName) {
+                    found.append(EntityMatch(id: school, kind: .school, space: nowhere, label: member.schoolName))
+                }
+            }
+        }
+        if kind == nil || kind == .prompt {
+            for starter in PromptLibrary.starter where named(starter.id, starter.text) {
+                found.append(EntityMatch(id: starter.id, kind: .prompt, space: nowhere, label: starter.text))
+            }
+        }
+        var seen: Set<EntityID> = []
+        return found.filter { seen.insert($0.id).inserted }
     }
 }
