@@ -45,7 +45,9 @@ enum FuzzCorpus {
             record([try! hillDocument.appendToAgenda(prompt.id, of: session, by: by(hill))], into: &valeDocument)
         }
         record([hillDocument.create(note, kind: "insight", by: by(hill))], into: &valeDocument)
-        record(try! hillDocument.editText(Insight.Field.text, of: note, at: 0, insert: "Pupil A froze at the board", by: by(hill)), into: &valeDocument)
+        record(
+            try! hillDocument.editText(Insight.Field.text, of: note, at: 0, insert: "Pupil A froze at the board", by: by(hill)),
+            into: &valeDocument)
         // Concurrent edits on both devices, then each receives the other's.
         var hillEdits: [Change] = []
         hillEdits += try! hillDocument.editText(

@@ -12,12 +12,14 @@ enum ChainBenchmark {
         document.journal = []
         let session = EntityID(UUID(uuidString: "5e55104e-0000-4000-8000-000000000001")!)
         var wall: UInt64 = 1_700_000_000_000
-        _ = document.create(session, kind: EntityKind.session.rawValue, by: EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: wall)))
+        _ = document.create(
+            session, kind: EntityKind.session.rawValue, by: EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: wall)))
         for index in 1..<count {
             wall += 1
             let field = index % 2 == 0 ? DialogueSession.Field.focus : DialogueSession.Field.status
             let value = index % 2 == 0 ? "again \(index)" : ["planned", "held", "closed"][index % 3]
-            _ = document.set(field, of: session, to: .string(value), by: EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: wall)))
+            _ = document.set(
+                field, of: session, to: .string(value), by: EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: wall)))
         }
         let changes = document.journal!
         func nanosecondsPerChange(_ body: () throws -> Void) rethrows -> Double {

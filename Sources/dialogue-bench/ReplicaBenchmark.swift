@@ -56,12 +56,16 @@ enum ReplicaBenchmark {
                 row("  raw SQLite inserts, same batching (rows/s)", String(format: "%.0f", rawEditInsertsPerSecond)),
                 row("  raw SQLite row updates, 100 rows of 1000 (rows/s)", String(format: "%.0f", rawScatteredUpdatesPerSecond)),
                 row("  ratio, scattered / clustered (target ≥ 0.67)", String(format: "%.2f / %.2f", localRatio, clusteredRatio)),
-                row("    clustered, signed (TRUST.md: ≥ 0.6)", String(format: "%.2f", clusteredRatio) + (clusteredRatio >= 0.6 ? " met" : " MISSED")),
+                row(
+                    "    clustered, signed (TRUST.md: ≥ 0.6)",
+                    String(format: "%.2f", clusteredRatio) + (clusteredRatio >= 0.6 ? " met" : " MISSED")),
                 row("merge of remote changes from a bundle", "\(mergedChanges)"),
                 row("  bundle size (bytes)", "\(bundleBytes)"),
                 row("  replica (changes/s)", String(format: "%.0f", mergeChangesPerSecond)),
                 row("  raw SQLite inserts, same batching (rows/s)", String(format: "%.0f", rawMergeInsertsPerSecond)),
-                row("  ratio (target ≥ 0.5; signed, TRUST.md: ≥ 0.45)", String(format: "%.2f", mergeRatio) + (mergeRatio >= 0.45 ? " met" : " MISSED")),
+                row(
+                    "  ratio (target ≥ 0.5; signed, TRUST.md: ≥ 0.45)",
+                    String(format: "%.2f", mergeRatio) + (mergeRatio >= 0.45 ? " met" : " MISSED")),
                 row("  peak memory during import, highest run (≤ 200 MB)", "\(mergePeakMemoryBytes)"),
                 row("trace typed into an insight, commit every 50", "\(tracePatches) patches"),
                 row("  patches/s", String(format: "%.0f", tracePatchesPerSecond)),
@@ -132,7 +136,8 @@ enum ReplicaBenchmark {
             clustered.append(Double(batches * 100) / Date().timeIntervalSince(start))
             rawInserts.append(
                 try RawSQLite.insertRate(
-                    path: directory.appendingPathComponent("raw-edits-\(run).sqlite").path, rows: batches * 100, batch: 100, payloadBytes: 24))
+                    path: directory.appendingPathComponent("raw-edits-\(run).sqlite").path, rows: batches * 100, batch: 100,
+                    payloadBytes: 24))
             rawUpdates.append(
                 try RawSQLite.scatteredUpdateRate(
                     path: directory.appendingPathComponent("raw-updates-\(run).sqlite").path, updates: batches * 100, rows: 1000,

@@ -180,7 +180,9 @@ enum ServerBenchmark {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .seconds(seconds)
-        let results = try await withThrowingTaskGroup(of: (latencies: [Double], errors: Int, pushed: Int, pulled: Int, certificates: Int).self) { group in
+        let results = try await withThrowingTaskGroup(
+            of: (latencies: [Double], errors: Int, pushed: Int, pulled: Int, certificates: Int).self
+        ) { group in
             for index in 0..<clients {
                 // Paced clients start spread over one interval, so requests arrive evenly.
                 let first = interval.map { start + $0 * (Double(index) / Double(clients)) } ?? start

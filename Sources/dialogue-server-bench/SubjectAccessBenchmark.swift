@@ -82,7 +82,9 @@ enum SubjectAccessBenchmark {
                 "subject access, \(database == nil ? "SQLite" : "PostgreSQL")",
                 row("changes held", "\(held) (seeded in \(seconds(seeded)))"),
                 row("changes by the subject", "\(theirs)"),
-                row("entities they wrote / places they are named", "\(report.spaces.reduce(0) { $0 + $1.wrote.count }) / \(report.spaces.reduce(0) { $0 + $1.named.count })"),
+                row(
+                    "entities they wrote / places they are named",
+                    "\(report.spaces.reduce(0) { $0 + $1.wrote.count }) / \(report.spaces.reduce(0) { $0 + $1.named.count })"),
                 row("gather (read every space, build, find)", seconds(gathered)),
                 row("JSON", "\(seconds(encoded)), \(json.count / 1024) KiB"),
                 row("Markdown", "\(seconds(rendered)), \(markdown.utf8.count / 1024) KiB"),
@@ -150,7 +152,9 @@ enum SubjectAccessBenchmark {
                 sessions.append(id)
                 batch.append(document.create(id, kind: .session, by: context))
                 batch.append(document.set(DialogueSession.Field.title, of: id, to: .string("Session \(sessions.count)"), by: context))
-                if sessions.count % 4 == 0, let added = document.add(.reference(subject), toSet: DialogueSession.Field.participants, of: id, by: context) {
+                if sessions.count % 4 == 0,
+                    let added = document.add(.reference(subject), toSet: DialogueSession.Field.participants, of: id, by: context)
+                {
                     batch.append(added)
                 }
                 if sessions.count % 10 == 0 {

@@ -189,7 +189,8 @@ struct BundleTests {
         #expect((summary["privateSpaces"] as? [String])?.isEmpty == true)
         #expect(!exported.stderr.contains("warning"))
         #expect(try OpenedBundle(file).header.spaces.map(\.space) == [SpaceID(UUID(uuidString: shared)!)])
-        #expect(try OpenedBundle(file).frames.allSatisfy { $0.changes.allSatisfy { $0.space.description.lowercased() == shared.lowercased() } })
+        #expect(
+            try OpenedBundle(file).frames.allSatisfy { $0.changes.allSatisfy { $0.space.description.lowercased() == shared.lowercased() } })
         try await vale.ok(["bundle", "import", file])
         #expect(!(try await vale.ok(["export", "--space", shared, "--format", "json"])).contains("safeguarding"))
 
@@ -211,11 +212,15 @@ struct BundleTests {
         let flagged = try await vale.client(["bundle", "import", named, "--accept-new-spaces"])
         #expect(flagged.status != 0)
         #expect(try await Self.state(vale, shared) == before, "a refused bundle changed the replica")
-        #expect(!(try await vale.client(["export", "--space", privateSpace.space.description, "--format", "json"])).stdout.contains("safeguarding"))
+        #expect(
+            !(try await vale.client(["export", "--space", privateSpace.space.description, "--format", "json"])).stdout.contains(
+                "safeguarding"))
 
         // A name that is no space, or no login: clear errors.
         let unknown = try await hill.client(["bundle", "export", scratch.path("x.bundle"), "--space", "Nowhere"])
-        #expect(unknown.status == 66 && unknown.stderr.contains("Hill School") && unknown.stderr.contains("North Partnership"), "\(unknown.stderr)")
+        #expect(
+            unknown.status == 66 && unknown.stderr.contains("Hill School") && unknown.stderr.contains("North Partnership"),
+            "\(unknown.stderr)")
     }
 
     // MARK: Old and unverifiable bundles
@@ -241,8 +246,10 @@ struct BundleTests {
         defer { server.stop() }
         let space = SpaceID(UUID(uuidString: server.sharedSpace)!)
         var document = SpaceDocument(space: space)
-        let change = document.create(EntityID(UUID()), kind: EntityKind.session.rawValue, by: EditContext(
-            replica: ReplicaID(rawValue: 0xB2)!, timestamp: HLCTimestamp(wallTime: 1_765_000_000_000)))
+        let change = document.create(
+            EntityID(UUID()), kind: EntityKind.session.rawValue,
+            by: EditContext(
+                replica: ReplicaID(rawValue: 0xB2)!, timestamp: HLCTimestamp(wallTime: 1_765_000_000_000)))
         let file = scratch.path("old.bundle")
         try Data(Self.formatOneBundle(space: server.sharedSpace.lowercased(), changes: [change])).write(to: URL(fileURLWithPath: file))
         let before = try await Self.state(vale, server.sharedSpace)

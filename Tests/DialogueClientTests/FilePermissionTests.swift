@@ -129,7 +129,8 @@ struct FilePermissionTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         kill(pid, SIGKILL)
-        throw SetupFailure(description: "dialogue-server did not open its store: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        throw SetupFailure(
+            description: "dialogue-server did not open its store: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     @Test("the server's data folder, store, -wal and -shm are 0700/0600 under umask 022")

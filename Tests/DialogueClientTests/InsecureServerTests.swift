@@ -72,7 +72,8 @@ struct InsecureServerTests {
         #expect(login.status == 0, "\(login.stderr)")
         #expect(login.stderr.contains("warning: plain http://"))
         let stored = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: leader.replica + ".login.json"))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: leader.replica + ".login.json"))) as? [String: Any]
+        )
         #expect(stored["allowInsecureHTTP"] as? Bool == true)
         let sync = try await leader.client(["sync", "--attempts", "1"])
         #expect(sync.status == 69)  // the scripted server refuses the token: the request was sent
@@ -83,7 +84,9 @@ struct InsecureServerTests {
     func syncRefusesStoredInsecureLogin() async throws {
         let scratch = Scratch()
         let (leader, _) = try await Self.setUp(scratch)
-        let server = try ScriptedHTTPServer { _ in .init(status: 401, body: Array(#"{"error":{"code":"unauthorized","message":"no"}}"#.utf8)) }
+        let server = try ScriptedHTTPServer { _ in
+            .init(status: 401, body: Array(#"{"error":{"code":"unauthorized","message":"no"}}"#.utf8))
+        }
         try await leader.storeLogin(server: server.url)  // logged in (device registered, key pinned) …
         // … by a version that stored no allowInsecureHTTP record.
         let login = #"{"server":"http://0.0.0.0:\#(server.port)","token":"dlg_secret_token","serverHas":{}}"#

@@ -17,7 +17,9 @@ struct LeavingCLITests {
         }
     }
 
-    @Test("a school removed from the partnership: its leader's next sync syncs the private space, leaves the shared one (exit 77) and erases it")
+    @Test(
+        "a school removed from the partnership: its leader's next sync syncs the private space, leaves the shared one (exit 77) and erases it"
+    )
     func schoolLeavesPartnership() async throws {
         let scratch = Scratch()
         let server = try await LiveServer.start(in: scratch)
@@ -31,7 +33,8 @@ struct LeavingCLITests {
         #expect(!(try Self.files(of: vale, containing: "Quokkaperambulation")).isEmpty, "the test would prove nothing")
 
         _ = try await LiveServer.admin(
-            ["remove-school", "--school", server.schools["vale"]!, "--partnership", server.partnership], data: server.data, home: server.home)
+            ["remove-school", "--school", server.schools["vale"]!, "--partnership", server.partnership], data: server.data,
+            home: server.home)
         let refused = try await vale.client(["sync", "--json"])
         #expect(refused.status == 77, "\(refused.stderr)")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(refused.stdout.utf8)) as? [String: Any])

@@ -12,7 +12,9 @@ struct LiveLoginTests {
         return path
     }
 
-    @Test("login prints what `admin server-key` prints; another server on the same URL is refused and changes nothing; --replace-server-key accepts it")
+    @Test(
+        "login prints what `admin server-key` prints; another server on the same URL is refused and changes nothing; --replace-server-key accepts it"
+    )
     func pinnedKey() async throws {
         let scratch = Scratch()
         var server = try await LiveServer.start(in: scratch)
@@ -74,7 +76,9 @@ struct LiveLoginTests {
         for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: hill.replica + suffix) {
             try FileManager.default.copyItem(atPath: hill.replica + suffix, toPath: squatter.replica + suffix)
         }
-        let refused = try await squatter.client(["login", "--server", server.url, "--token-file", try Self.tokenFile(scratch, server, "vale")])
+        let refused = try await squatter.client([
+            "login", "--server", server.url, "--token-file", try Self.tokenFile(scratch, server, "vale"),
+        ])
         #expect(refused.status == 69, "\(refused.stderr)")
         #expect(refused.stderr.contains("replica_taken") && refused.stderr.contains("dialogue-client init"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: squatter.replica + ".login.json"))

@@ -130,7 +130,8 @@ struct LoginTests {
         try await leader.ok(["insights", "capture", session, "Mine"])
         try await leader.ok(["insights", "capture", session, "Also mine", "--author", Self.ada.member.uuidString])
         let export = try #require(try await leader.json(["export", "--session", session, "--format", "json"]) as? [String: Any])
-        let insights = try #require((export["sessions"] as? [[String: Any]])?.first?["insights"] as? [[String: Any]] ?? export["insights"] as? [[String: Any]])
+        let insights = try #require(
+            (export["sessions"] as? [[String: Any]])?.first?["insights"] as? [[String: Any]] ?? export["insights"] as? [[String: Any]])
         #expect(insights.count == 2, "\(export)")
         // export names the author from this device's certificate (docs/CLI.md, `Author`).
         #expect(

@@ -46,7 +46,9 @@ struct NamesCLITests {
             let authors = writes.compactMap { $0["author"] as? [String: Any] }
             #expect(Set(authors.compactMap { $0["name"] as? String }) == ["Leader at hill", "Leader at vale"], "\(conflicts)")
             #expect(authors.allSatisfy { $0["certified"] as? Bool == true && $0["device"] is String && $0["schoolName"] is String })
-            #expect(Set(authors.compactMap { $0["id"] as? String }) == Set([server.members["hill"]!.lowercased(), server.members["vale"]!.lowercased()]))
+            #expect(
+                Set(authors.compactMap { $0["id"] as? String })
+                    == Set([server.members["hill"]!.lowercased(), server.members["vale"]!.lowercased()]))
             #expect(title["spaceName"] as? String == "North Partnership")
         }
     }
@@ -76,7 +78,8 @@ struct NamesCLITests {
         #expect(typed.contains("Leader at hill (Hill School)") && typed.contains(" text "), "\(typed)")
         let edited = try #require(lines.first { $0.contains(#"inserted "careful ""#) }, "\(table)")
         #expect(edited.contains("Leader at vale (Vale School)") && edited.hasSuffix("signed"), "\(edited)")
-        #expect(lines.contains { $0.contains("Leader at vale (Vale School)") && $0.contains("added") && $0.contains("synergy") }, "\(table)")
+        #expect(
+            lines.contains { $0.contains("Leader at vale (Vale School)") && $0.contains("added") && $0.contains("synergy") }, "\(table)")
         #expect(!table.contains("unsigned"), "\(table)")
 
         let json = try #require(try await hill.json(["history", insight]) as? [String: Any])
@@ -157,8 +160,12 @@ struct NamesCLITests {
         let list = try await hill.ok(["sessions", "list"])
         let header = try #require(list.split(separator: "\n").first)
         #expect(header.hasPrefix("ID") && header.contains("SPACE"), "\(list)")
-        #expect(list.contains { _ in true } && list.split(separator: "\n").contains { $0.contains("North Partnership") && $0.contains("Shared session") })
-        #expect(list.split(separator: "\n").contains { $0.contains("\(stray) (not in your directory)") && $0.contains("Stray session") }, "\(list)")
+        #expect(
+            list.contains { _ in true }
+                && list.split(separator: "\n").contains { $0.contains("North Partnership") && $0.contains("Shared session") })
+        #expect(
+            list.split(separator: "\n").contains { $0.contains("\(stray) (not in your directory)") && $0.contains("Stray session") },
+            "\(list)")
         let listed = try #require(try await hill.json(["sessions", "list"]) as? [[String: Any]])
         #expect(Set(listed.map { $0["spaceName"] as? String ?? "null" }) == ["North Partnership", "null"], "\(listed)")
         // With one space chosen (by id or by name), no SPACE column.

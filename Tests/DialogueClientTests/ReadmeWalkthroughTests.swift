@@ -26,7 +26,8 @@ struct ReadmeWalkthroughTests {
         #expect(script.contains("swift build\n") && script.contains("8080"))
         script = script.replacingOccurrences(of: "swift build\n", with: "")
             .replacingOccurrences(of: "8080", with: "\(port)")
-            .replacingOccurrences(of: #"export PATH="$PWD/.build/debug:$PATH""#, with: #"export PATH="\#(packageRoot().path)/.build/debug:$PATH""#)
+            .replacingOccurrences(
+                of: #"export PATH="$PWD/.build/debug:$PATH""#, with: #"export PATH="\#(packageRoot().path)/.build/debug:$PATH""#)
         // A failing line must not leave the server running. `|| true`: under `bash -e` a failing
         // command in the trap is the script's exit status, and after the walkthrough's own
         // `kill` the server is often gone already (seen: exit 1 with every step done).
@@ -36,7 +37,9 @@ struct ReadmeWalkthroughTests {
         let result = try await run("/bin/bash", ["-e", path], home: scratch.path(""))
         #expect(result.status == 0, "the walkthrough stopped (exit \(result.status)):\n\(result.stdout)\n\(result.stderr)")
         let out = result.stdout
-        let fingerprints = out.split(separator: "\n").filter { $0.hasPrefix("server key fingerprint SHA256:") && $0.hasSuffix("(pinned now)") }
+        let fingerprints = out.split(separator: "\n").filter {
+            $0.hasPrefix("server key fingerprint SHA256:") && $0.hasSuffix("(pinned now)")
+        }
         #expect(fingerprints.count == 2, "\(out)")
         let printed = try #require(fingerprints.first?.split(separator: " ")[3])
         #expect(out.split(separator: "\n").contains { $0 == printed }, "admin server-key prints the fingerprint login printed: \(out)")
@@ -45,7 +48,9 @@ struct ReadmeWalkthroughTests {
         #expect(out.split(separator: "\n").contains { $0.hasPrefix("North Partnership ") && $0.contains(" shared ") }, "\(out)")
         #expect(out.contains("_(by Ben Leader (Vale Academy); evidence from monitoring)_"), "\(out)")
         #expect(out.contains("_(by Ada Leader (Hill Primary); hallmarks: Synergy)_"), "\(out)")
-        #expect(out.split(separator: "\n").contains { $0.contains("Ben Leader (Vale Academy)") && $0.contains(#"inserted "Ben: agreed. ""#) }, "\(out)")
+        #expect(
+            out.split(separator: "\n").contains { $0.contains("Ben Leader (Vale Academy)") && $0.contains(#"inserted "Ben: agreed. ""#) },
+            "\(out)")
         #expect(!out.contains("unsigned") && !out.contains("unverified device"), "\(out)")
         #expect(out.contains("INSIGHT AUTHOR"), "\(out)")
     }

@@ -24,7 +24,9 @@ struct SquattingAttackTests {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
-    @Test("Ben's push at Ada's next counter is refused (signed by his key or unsigned), nothing stored; registering her id is 409; Ada's sync then sends her edit")
+    @Test(
+        "Ben's push at Ada's next counter is refused (signed by his key or unsigned), nothing stored; registering her id is 409; Ada's sync then sends her edit"
+    )
     func squattingIsRefused() async throws {
         let scratch = Scratch()
         let server = try await LiveServer.start(in: scratch)
@@ -45,7 +47,8 @@ struct SquattingAttackTests {
         let spaceUUID = try #require(UUID(uuidString: server.sharedSpace))
         let spaceID = SpaceID(spaceUUID)
         let pull = try await Self.post(
-            server, "v1/sync", token: ben, try JSONEncoder().encode(SyncRequest(replica: nil, spaces: [.init(space: spaceID, have: VersionVector())])))
+            server, "v1/sync", token: ben,
+            try JSONEncoder().encode(SyncRequest(replica: nil, spaces: [.init(space: spaceID, have: VersionVector())])))
         #expect(pull.status == 200, "\(pull.body)")
         let held = try JSONDecoder().decode(SyncResponse.self, from: Data(pull.body.utf8)).spaces[0].serverHas.vector[adaReplica]
         #expect(held > 0)
@@ -76,11 +79,14 @@ struct SquattingAttackTests {
         let synced = try #require(try await ada.json(["sync"]) as? [String: Any])
         #expect((synced["pushed"] as? Int ?? 0) > 0, "\(synced)")
         let after = try await Self.post(
-            server, "v1/sync", token: ben, try JSONEncoder().encode(SyncRequest(replica: nil, spaces: [.init(space: spaceID, have: VersionVector())])))
+            server, "v1/sync", token: ben,
+            try JSONEncoder().encode(SyncRequest(replica: nil, spaces: [.init(space: spaceID, have: VersionVector())])))
         let result = try JSONDecoder().decode(SyncResponse.self, from: Data(after.body.utf8)).spaces[0]
         let changes = try result.allChanges()
         #expect(!changes.contains { $0.entity == forged.entity }, "Ben's forged change is stored")
-        #expect(changes.contains { $0.operation == .set(.string("Written offline by Ada"), predecessors: []) }, "Ada's edit is not on the server")
+        #expect(
+            changes.contains { $0.operation == .set(.string("Written offline by Ada"), predecessors: []) },
+            "Ada's edit is not on the server")
         let local = try #require(try await ada.json(["status"]) as? [String: Any])
         #expect(result.serverHas.vector[adaReplica] > held, "\(local)")
     }

@@ -97,7 +97,9 @@ struct TerminalEscapingTests {
         try await hill.ok(["init", "--space", UUID().uuidString])
         try await hill.ok(["sessions", "create", "--title", "Anything"])
         let body = #"{"error":{"code":"invalid_changes","message":"refused\u001b[2J\u0007\u202e!"}}"#
-        let server = try ScriptedHTTPServer { _ in .init(status: 422, headers: [("Content-Type", "application/json")], body: Array(body.utf8)) }
+        let server = try ScriptedHTTPServer { _ in
+            .init(status: 422, headers: [("Content-Type", "application/json")], body: Array(body.utf8))
+        }
         try await hill.storeLogin(server: server.url)  // as a login would leave it; this server plays no registration
         let result = try await hill.client(["sync", "--attempts", "1"])
         #expect(result.status == 65)

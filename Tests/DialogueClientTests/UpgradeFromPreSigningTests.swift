@@ -87,7 +87,9 @@ struct UpgradeFromPreSigningTests {
         // Then the personal reflection prompts went to the personal space the upgraded store
         // gave her (a create and three fields each).
         let seeded = PromptLibrary.personalReflection.count * 4
-        #expect(synced.contains("added \(PromptLibrary.personalReflection.count) personal reflection prompts to Personal reflection (Ada)"), "\(synced)")
+        #expect(
+            synced.contains("added \(PromptLibrary.personalReflection.count) personal reflection prompts to Personal reflection (Ada)"),
+            "\(synced)")
         #expect(count("received", in: synced) == Self.oldDeviceChanges, "\(synced)")
         #expect(!synced.contains("cannot be verified"), "\(synced)")
         let again = try await ada.ok(["sync"])
@@ -120,7 +122,9 @@ struct UpgradeFromPreSigningTests {
         let listings = try await upgraded.spaceListings(ofSchool: UUID(uuidString: "0a1b2c3d-4e5f-4a6b-8c7d-000000000001")!)
         #expect(listings.first { $0.space == Self.space }?.legacy == VersionVector([Self.oldDevice: 2]))
         let vector = try await upgraded.vector(of: Self.space)
-        #expect(try await upgraded.latestChainHeads(in: Self.space, of: [Self.fixtureReplica])[Self.fixtureReplica]?.counter == vector[Self.fixtureReplica])
+        #expect(
+            try await upgraded.latestChainHeads(in: Self.space, of: [Self.fixtureReplica])[Self.fixtureReplica]?.counter
+                == vector[Self.fixtureReplica])
         #expect(vector[Self.fixtureReplica] > 0)
         // The migration gave the existing member a personal space, the one her directory lists.
         let personal = try #require(try await upgraded.personalSpaces().values.first)

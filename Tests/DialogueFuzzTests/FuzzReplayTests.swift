@@ -55,7 +55,9 @@ import Testing
         let folder = Self.testsFolder.appendingPathComponent("FuzzCorpus/\(target.rawValue)")
         for seed in try await target.seeds() {
             let committed = try? Data(contentsOf: folder.appendingPathComponent("seed-\(seed.name)"))
-            #expect(committed.map([UInt8].init) == seed.bytes, "seed-\(seed.name) is missing or stale: scripts/fuzz \(target.rawValue) --write-seeds")
+            #expect(
+                committed.map([UInt8].init) == seed.bytes,
+                "seed-\(seed.name) is missing or stale: scripts/fuzz \(target.rawValue) --write-seeds")
         }
     }
 }

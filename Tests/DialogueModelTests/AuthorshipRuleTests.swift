@@ -11,9 +11,11 @@ struct AuthorshipRuleTests {
 
     func capture(_ document: inout SpaceDocument, by replica: ReplicaID, author: UUID) -> [Change] {
         let insight = EntityID(UUID())
-        let create = document.create(insight, kind: EntityKind.insight.rawValue, by: EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: 1)))
+        let create = document.create(
+            insight, kind: EntityKind.insight.rawValue, by: EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: 1)))
         let set = document.set(
-            Insight.Field.author, of: insight, to: .reference(EntityID(author)), by: EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: 2)))
+            Insight.Field.author, of: insight, to: .reference(EntityID(author)),
+            by: EditContext(replica: replica, timestamp: HLCTimestamp(wallTime: 2)))
         return [create, set]
     }
 
@@ -52,8 +54,10 @@ struct AuthorshipRuleTests {
         try AuthorshipRule.check([again], member: ada) { document.authorshipOrigin(of: $0) }
         // A field called "author" of another kind (a session has none: not a writer field) is not checked here.
         var sessions = SpaceDocument(space: space)
-        let session = sessions.create(EntityID(UUID()), kind: EntityKind.session.rawValue, by: EditContext(replica: benDevice, timestamp: HLCTimestamp(wallTime: 5)))
-        let other = sessions.set("author", of: session.entity, to: .string("x"), by: EditContext(replica: benDevice, timestamp: HLCTimestamp(wallTime: 6)))
+        let session = sessions.create(
+            EntityID(UUID()), kind: EntityKind.session.rawValue, by: EditContext(replica: benDevice, timestamp: HLCTimestamp(wallTime: 5)))
+        let other = sessions.set(
+            "author", of: session.entity, to: .string("x"), by: EditContext(replica: benDevice, timestamp: HLCTimestamp(wallTime: 6)))
         try AuthorshipRule.check([session, other], member: ben) { _ in nil }
     }
 }

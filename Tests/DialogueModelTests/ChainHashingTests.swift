@@ -81,13 +81,14 @@ struct ChainHashingTests {
     @Test func everyOperationKindHasAVector() {
         let kinds = Set(operationVectors.map { $0.1.canonicalBytes[0] })
         #expect(kinds == Set(0...9), "one vector per operation kind")
-        let values = Set(operationVectors.compactMap { vector -> UInt8? in
-            switch vector.1 {
-            case .set(let value, _), .add(let value), .remove(let value, _), .insertItem(_, _, let value):
-                FieldValue.rankForTest(value)
-            default: nil
-            }
-        })
+        let values = Set(
+            operationVectors.compactMap { vector -> UInt8? in
+                switch vector.1 {
+                case .set(let value, _), .add(let value), .remove(let value, _), .insertItem(_, _, let value):
+                    FieldValue.rankForTest(value)
+                default: nil
+                }
+            })
         #expect(values == Set(0...5), "one vector per value kind")
     }
 
@@ -107,7 +108,8 @@ struct ChainHashingTests {
         var fast = DeviceChain(space: space, replica: r1)
         try fast.advance(over: [first, second])
         #expect(fast == chain, "the fast path and one change at a time agree")
-        let resumed = DeviceChain(space: space, replica: r1, counter: 1, hash: Array(hex: "ba57f6ae7f5d30248758beb1cda2df9ce0e185127e9a9d1552814fe2cdca8d74"))
+        let resumed = DeviceChain(
+            space: space, replica: r1, counter: 1, hash: Array(hex: "ba57f6ae7f5d30248758beb1cda2df9ce0e185127e9a9d1552814fe2cdca8d74"))
         var again = resumed
         try again.advance(over: [second])
         #expect(again == chain, "a chain resumes from a stored position")
@@ -141,9 +143,11 @@ struct ChainHashingTests {
     @Test func theDigestDependsOnTheContentOnlyThroughItsHash() throws {
         let decoded = try ChangeCodec.decode(ChangeCodec.encode([first, second]))
         #expect(decoded.map(\.digest) == [first.digest, second.digest])
-        #expect(second.contentHash == Change(
-            id: Dot(r2, 9), timestamp: .zero, space: space, entity: entity, field: "x", operation: second.operation
-        ).contentHash)
+        #expect(
+            second.contentHash
+                == Change(
+                    id: Dot(r2, 9), timestamp: .zero, space: space, entity: entity, field: "x", operation: second.operation
+                ).contentHash)
     }
 
     @Test func aChainRefusesChangesThatDoNotFollowOn() throws {

@@ -8,8 +8,12 @@ struct ChainHeadCodecTests {
         let other = ReplicaID(rawValue: 0xFEED)!
         return [
             TrustFixtures.head,
-            .issue(space: TrustFixtures.space2, replica: TrustFixtures.replica, counter: 1, hash: Array(0..<32), signedBy: TrustFixtures.deviceKey),
-            .issue(space: TrustFixtures.space1, replica: other, counter: UInt64.max, hash: Array(repeating: 7, count: 32), signedBy: TrustFixtures.serverKey),
+            .issue(
+                space: TrustFixtures.space2, replica: TrustFixtures.replica, counter: 1, hash: Array(0..<32),
+                signedBy: TrustFixtures.deviceKey),
+            .issue(
+                space: TrustFixtures.space1, replica: other, counter: UInt64.max, hash: Array(repeating: 7, count: 32),
+                signedBy: TrustFixtures.serverKey),
         ]
     }
 
@@ -46,7 +50,9 @@ struct ChainHeadCodecTests {
             return bytes + (0..<4).map { UInt8(truncatingIfNeeded: crc >> UInt32(8 * $0)) }
         }
         // A head count of 2^63 with nothing behind it.
-        #expect(throws: CodecError.self) { try ChainHeadCodec.decode(sealed([0, 0] + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])) }
+        #expect(throws: CodecError.self) {
+            try ChainHeadCodec.decode(sealed([0, 0] + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]))
+        }
         // A space index past the table (one space, index 1).
         let head = [UInt8](repeating: 0, count: 96)
         #expect(throws: CodecError.self) {
@@ -57,7 +63,8 @@ struct ChainHeadCodecTests {
             try ChainHeadCodec.decode(sealed([1] + [UInt8](repeating: 1, count: 16) + [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 5] + head))
         }
         // A well-formed single head decodes (so the refusals above are for the reason named).
-        let good = try ChainHeadCodec.decode(sealed([1] + [UInt8](repeating: 1, count: 16) + [1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 5] + head))
+        let good = try ChainHeadCodec.decode(
+            sealed([1] + [UInt8](repeating: 1, count: 16) + [1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 5] + head))
         #expect(good.count == 1 && good[0].counter == 5)
     }
 }

@@ -156,7 +156,8 @@ struct ChainVerifierTests {
                 writer.changes + [repeated], extending: genesis, heads: writer.heads, certificate: F.certificate, revocation: nil)
         }
         // Heads of other spaces and replicas are ignored; changes of others are refused.
-        let elsewhere = ChainHead.issue(space: F.space2, replica: F.replica, counter: 3, hash: Array(repeating: 1, count: 32), signedBy: F.deviceKey)
+        let elsewhere = ChainHead.issue(
+            space: F.space2, replica: F.replica, counter: 3, hash: Array(repeating: 1, count: 32), signedBy: F.deviceKey)
         #expect(
             try verifier.verify(
                 writer.changes, extending: genesis, heads: writer.heads + [elsewhere], certificate: F.certificate,
@@ -207,7 +208,9 @@ struct ChainVerifierTests {
         var relay = ChainVerifier(ring: history.ring)  // a third party: keys and certificates only
 
         /// Verifies every run of the log in order; returns where it ends.
-        func verifyAll(_ runs: [[Change]], heads: [ChainHead], key: SignedHistory.Key, verifier: inout ChainVerifier)
+        func verifyAll(
+            _ runs: [[Change]], heads: [ChainHead], key: SignedHistory.Key, verifier: inout ChainVerifier
+        )
             throws(TrustError) -> DeviceChain
         {
             var held = DeviceChain(space: key.space, replica: key.replica)
@@ -231,7 +234,10 @@ struct ChainVerifierTests {
                     changes[position] = altered
                     var fresh = ChainVerifier(ring: history.ring)
                     let altRuns = SignedHistory.runs(of: Self.log(log, changes), using: &random)
-                    #expect(throws: TrustError.self, "seed \(seed): \(what) of \(altered.id) accepted; runs \(altRuns.map { $0.map { "\($0.id.counter)+\($0.counterSpan)" } }) heads \(log.heads.map(\.counter))") {
+                    #expect(
+                        throws: TrustError.self,
+                        "seed \(seed): \(what) of \(altered.id) accepted; runs \(altRuns.map { $0.map { "\($0.id.counter)+\($0.counterSpan)" } }) heads \(log.heads.map(\.counter))"
+                    ) {
                         try verifyAll(altRuns, heads: log.heads, key: key, verifier: &fresh)
                     }
                 }

@@ -319,4 +319,3 @@ struct HybridLogicalClockTests {
         #expect(clock.last == reference.last, "advance never moves the clock back")
     }
 }
-

@@ -30,7 +30,9 @@ struct SignedHistory {
     var ring: ServerKeyRing { ServerKeyRing(pinned: serverKey.publicKey) }
     var certificates: [ReplicaID: DeviceCertificate] { devices.mapValues(\.certificate) }
 
-    static func random(using random: inout SplitMix64, devices deviceCount: Int = 3, spaces spaceCount: Int = 2)
+    static func random(
+        using random: inout SplitMix64, devices deviceCount: Int = 3, spaces spaceCount: Int = 2
+    )
         -> SignedHistory
     {
         let serverKey = SigningKeyPair()
@@ -103,7 +105,9 @@ struct SignedHistory {
 
     /// ASCII, so that flipping a byte's low bit keeps a valid string of the same length.
     private static func randomText(_ random: inout SplitMix64) -> String {
-        String((0..<Int.random(in: 1...12, using: &random)).map { _ in Character(UnicodeScalar(UInt8.random(in: 0x61...0x7A, using: &random))) })
+        String(
+            (0..<Int.random(in: 1...12, using: &random)).map { _ in Character(UnicodeScalar(UInt8.random(in: 0x61...0x7A, using: &random)))
+            })
     }
 
     static func randomOperation(_ replicas: [ReplicaID], _ random: inout SplitMix64) -> DialogueModel.Operation {
@@ -180,7 +184,9 @@ func alterations(of change: Change) -> [(String, Change)] {
         alter("observed") { $0.operation = .remove(value, observed: observed.map(flip)) }
     case .insertText(let left, let right, let text):
         alter("text") { $0.operation = .insertText(originLeft: left, originRight: right, text: flip(text)) }
-        alter("left origin") { $0.operation = .insertText(originLeft: flip(left) ?? Dot(change.replica, 1), originRight: right, text: text) }
+        alter("left origin") {
+            $0.operation = .insertText(originLeft: flip(left) ?? Dot(change.replica, 1), originRight: right, text: text)
+        }
         alter("right origin") { $0.operation = .insertText(originLeft: left, originRight: flip(right), text: text) }
     case .deleteText(let ranges):
         let range = ranges[0]
@@ -194,9 +200,15 @@ func alterations(of change: Change) -> [(String, Change)] {
         alter("value") { $0.operation = .insertItem(originLeft: left, originRight: right, value: flip(value)) }
         alter("left origin") { $0.operation = .insertItem(originLeft: flip(left), originRight: right, value: value) }
     case .moveItem(let element, let left, let right, let predecessors):
-        alter("element") { $0.operation = .moveItem(element: flip(element), originLeft: left, originRight: right, predecessors: predecessors) }
-        alter("right origin") { $0.operation = .moveItem(element: element, originLeft: left, originRight: flip(right) ?? element, predecessors: predecessors) }
-        alter("predecessors") { $0.operation = .moveItem(element: element, originLeft: left, originRight: right, predecessors: predecessors.map(flip)) }
+        alter("element") {
+            $0.operation = .moveItem(element: flip(element), originLeft: left, originRight: right, predecessors: predecessors)
+        }
+        alter("right origin") {
+            $0.operation = .moveItem(element: element, originLeft: left, originRight: flip(right) ?? element, predecessors: predecessors)
+        }
+        alter("predecessors") {
+            $0.operation = .moveItem(element: element, originLeft: left, originRight: right, predecessors: predecessors.map(flip))
+        }
     case .removeItem(let element):
         alter("element") { $0.operation = .removeItem(element: flip(element)) }
     case .erase(let erasure):

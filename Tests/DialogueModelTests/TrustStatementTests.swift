@@ -188,7 +188,8 @@ struct TrustStatementTests {
         #expect(object["publicKey"] as? String == F.deviceKey.publicKey.base64)
         #expect(object["signer"] as? String == F.serverKey.publicKey.base64)
         #expect(object["signature"] as? String == Data(certificate.signature).base64EncodedString())
-        #expect(Set(object.keys) == ["replica", "publicKey", "member", "memberName", "school", "schoolName", "issuedAt", "signer", "signature"])
+        #expect(
+            Set(object.keys) == ["replica", "publicKey", "member", "memberName", "school", "schoolName", "issuedAt", "signer", "signature"])
 
         let reordered = """
             { "signature": "\(Data(certificate.signature).base64EncodedString())",

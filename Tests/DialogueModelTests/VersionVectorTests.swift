@@ -1,5 +1,5 @@
-import Foundation
 import DialogueTestSupport
+import Foundation
 import Testing
 
 @testable import DialogueModel

@@ -28,7 +28,9 @@ struct AuthorshipTests {
         try #require(try await h.store.token(forTokenHash: Tokens.hash(h.accounts.tokens[token]!))).member.id
     }
 
-    @Test("a signed insight authored as another member is refused author_mismatch, nothing stored; authored as its device's member it is accepted")
+    @Test(
+        "a signed insight authored as another member is refused author_mismatch, nothing stored; authored as its device's member it is accepted"
+    )
     func forgedAuthorIsRefused() async throws {
         try await withRouteHarness { h in
             let space = h.accounts.partnership.sharedSpace
@@ -61,14 +63,17 @@ struct AuthorshipTests {
             // Ben's device, which saw it, claims it (naming himself, as his certificate does).
             var ben = ChangeAuthor(space: space)
             try ben.receive(captured)
-            let claim = ben.document.set(Insight.Field.author, of: captured[1].entity, to: .reference(EntityID(benMember)), by: ben.context())
+            let claim = ben.document.set(
+                Insight.Field.author, of: captured[1].entity, to: .reference(EntityID(benMember)), by: ben.context())
             let before = try await h.held()
-            let refusal = try expectRefusal(try await h.sync(RouteHarness.push([claim], to: space), token: "vale-member"), 422, .invalidChanges)
+            let refusal = try expectRefusal(
+                try await h.sync(RouteHarness.push([claim], to: space), token: "vale-member"), 422, .invalidChanges)
             #expect(refusal.error.rejected?.map(\.code) == [RejectionCode.authorMismatch.rawValue], "\(refusal.error)")
             #expect(try await h.held() == before)
             // An author set on an entity nobody created (no creation held): refused as well.
             var orphan = ChangeAuthor(space: space)
-            let unknown = orphan.document.set(Insight.Field.author, of: EntityID(UUID()), to: .reference(EntityID(adaMember)), by: orphan.context())
+            let unknown = orphan.document.set(
+                Insight.Field.author, of: EntityID(UUID()), to: .reference(EntityID(adaMember)), by: orphan.context())
             let orphaned = try expectRefusal(try await h.sync(RouteHarness.push([unknown], to: space)), 422, .invalidChanges)
             #expect(orphaned.error.rejected?.map(\.code) == [RejectionCode.authorMismatch.rawValue], "\(orphaned.error)")
         }
@@ -89,7 +94,8 @@ struct AuthorshipTests {
                 id: Dot(ben.replica, 1), timestamp: HLCTimestamp(wallTime: 1), space: space, entity: captured[1].entity, field: "",
                 operation: .create(kind: EntityKind.insight.rawValue, predecessors: []))
             let before = try await h.held()
-            let refusal = try expectRefusal(try await h.sync(RouteHarness.push([forged], to: space), token: "vale-member"), 422, .invalidChanges)
+            let refusal = try expectRefusal(
+                try await h.sync(RouteHarness.push([forged], to: space), token: "vale-member"), 422, .invalidChanges)
             #expect(refusal.error.rejected?.map(\.code) == [RejectionCode.authorMismatch.rawValue], "\(refusal.error)")
             #expect(refusal.error.rejected?.first?.id == forged.id)
             #expect(try await h.held() == before)

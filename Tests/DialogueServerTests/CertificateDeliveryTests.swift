@@ -100,10 +100,12 @@ struct CertificateCacheStoreTests {
             let space = accounts.partnership.sharedSpace
             var ada = ChangeAuthor(space: space)
             var signer = ChangeSigner()
-            _ = try await RouteHarness.register(ada.replica, key: signer.key.publicKey, token: accounts.tokens["hill-member"]!, store: store)
+            _ = try await RouteHarness.register(
+                ada.replica, key: signer.key.publicKey, token: accounts.tokens["hill-member"]!, store: store)
             for _ in 0..<3 {
                 let run = ada.creates(1)
-                _ = try await service.sync(SignedPushTests.push(run, heads: try signer.sign(run), space: space), access: access("hill-member"))
+                _ = try await service.sync(
+                    SignedPushTests.push(run, heads: try signer.sign(run), space: space), access: access("hill-member"))
             }
             for _ in 0..<2 {
                 let pull = SyncRequest(replica: .random(), spaces: [.init(space: space, have: VersionVector())])
@@ -116,7 +118,8 @@ struct CertificateCacheStoreTests {
             let revoked = try #require(try await ServerAuthority(store: store).revokeToken(id: accounts.tokenIDs["hill-member"]!))
             let later = ada.creates(1)
             do {
-                _ = try await service.sync(SignedPushTests.push(later, heads: try signer.sign(later), space: space), access: access("vale-member"))
+                _ = try await service.sync(
+                    SignedPushTests.push(later, heads: try signer.sign(later), space: space), access: access("vale-member"))
                 Issue.record("a revoked device's change was accepted from a stale cache")
             } catch let failure as SyncService.Failure {
                 #expect(failure.body.error.rejected?.map(\.code) == [RejectionCode.revokedDevice.rawValue])

@@ -4,8 +4,8 @@ import DialogueSync
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 

@@ -29,13 +29,16 @@ struct ErasureApprovalTests {
         }
     }
 
-    @Test("a member or an observer is 403 erasure_not_permitted; a space the token may not use is 403 space_not_permitted; another member's device is 403; malformed bodies are 400")
+    @Test(
+        "a member or an observer is 403 erasure_not_permitted; a space the token may not use is 403 space_not_permitted; another member's device is 403; malformed bodies are 400"
+    )
     func othersAreRefused() async throws {
         try await withRouteHarness { h in
             let space = h.accounts.partnership.sharedSpace
             let target = Erasure.Target.entity(EntityID(UUID()))
             func ask(_ replica: ReplicaID, in space: SpaceID, token: String) async throws -> TestResponse {
-                try await h.requestApproval(try encodeJSON(ErasureApprovalRequest(space: space, replica: replica, target: target)), token: token)
+                try await h.requestApproval(
+                    try encodeJSON(ErasureApprovalRequest(space: space, replica: replica, target: target)), token: token)
             }
             for token in ["hill-member", "hill-observer"] {
                 let replica = ReplicaID.random()
@@ -88,7 +91,9 @@ struct ErasureApprovalTests {
             #expect(try await h.store.revokeToken(id: h.accounts.tokenIDs["hill-admin"]!))
             // Its token is revoked with it: 401 at the door. A device revoked on its own is 403.
             try expectRefusal(
-                try await h.requestApproval(try encodeJSON(ErasureApprovalRequest(space: space, replica: replica, target: .entity(EntityID(UUID())))), token: "hill-admin"),
+                try await h.requestApproval(
+                    try encodeJSON(ErasureApprovalRequest(space: space, replica: replica, target: .entity(EntityID(UUID())))),
+                    token: "hill-admin"),
                 401, .unauthorized)
         }
     }

@@ -32,7 +32,8 @@ struct ErasureServerTests {
             try mallory.receive(written)
             let refused = mallory.document.erase(Erasure(target: .entity(insight)), by: mallory.context())
             let before = try await h.held()
-            let refusal = try expectRefusal(try await h.sync(RouteHarness.push([refused], to: space), token: "vale-member"), 403, .erasureNotPermitted)
+            let refusal = try expectRefusal(
+                try await h.sync(RouteHarness.push([refused], to: space), token: "vale-member"), 403, .erasureNotPermitted)
             #expect(refusal.error.rejected?.map(\.code) == [RejectionCode.erasureNotPermitted.rawValue])
             #expect(refusal.error.rejected?.first?.id == refused.id)
             #expect(try await h.held() == before)
@@ -48,7 +49,8 @@ struct ErasureServerTests {
             #expect(try await h.store.vector(of: space)[admin.replica] == erasure.lastCounter)
 
             let textRun = try #require(written.last)
-            let stored = try await h.store.storedChanges(in: space, replica: ada.replica, counters: textRun.id.counter...textRun.lastCounter)
+            let stored = try await h.store.storedChanges(
+                in: space, replica: ada.replica, counters: textRun.id.counter...textRun.lastCounter)
             #expect(stored.count == 1 && stored.allSatisfy(\.isContentErased))
             #expect(stored.first?.contentHash == textRun.contentHash, "the kept hash, so the chain verifies")
             #expect(try await ErasureScenario.files(of: h.fresh, holding: ErasureScenario.erasedWords) == [])
@@ -142,9 +144,11 @@ struct ErasureServerTests {
                 var admin = ChangeAuthor(space: space)
                 try admin.receive(written)
                 let adminKey = devices.key(of: admin.replica)
-                _ = try await RouteHarness.register(admin.replica, key: adminKey.publicKey, token: accounts.tokens["hill-admin"]!, store: store)
+                _ = try await RouteHarness.register(
+                    admin.replica, key: adminKey.publicKey, token: accounts.tokens["hill-admin"]!, store: store)
                 devices.registered(admin.replica)
-                let approval = try await ServerAuthority(store: store).approveErasure(space: space, replica: admin.replica, target: .entity(insight))
+                let approval = try await ServerAuthority(store: store).approveErasure(
+                    space: space, replica: admin.replica, target: .entity(insight))
                 let erasure = admin.document.erase(Erasure(target: .entity(insight), approval: approval), by: admin.context())
                 try await push([erasure], "hill-admin")
 
@@ -164,7 +168,9 @@ struct ErasureServerTests {
                 let ring = try await ServerAuthority(store: store).keys().ring
                 let answer = try await writer.sync(
                     SyncRequest(replica: nil, spaces: [.init(space: space, have: VersionVector(), changes: [])]),
-                    access: SyncService.Access(member: try #require(try await store.member(forTokenHash: Tokens.hash(accounts.tokens["hill-member"]!))), spaces: [space]))
+                    access: SyncService.Access(
+                        member: try #require(try await store.member(forTokenHash: Tokens.hash(accounts.tokens["hill-member"]!))),
+                        spaces: [space]))
                 let section = answer.spaces[0]
                 #expect(section.changes.contains { $0.isContentErased })
                 var verifier = ChainVerifier(ring: ring)
@@ -172,7 +178,8 @@ struct ErasureServerTests {
                     let run = section.changes.filter { $0.replica == author }
                     let certificate = section.certificates.first { $0.replica == author }
                     let chain = try verifier.verify(
-                        run, extending: DeviceChain(space: space, replica: author), heads: section.heads, certificate: certificate, revocation: nil)
+                        run, extending: DeviceChain(space: space, replica: author), heads: section.heads, certificate: certificate,
+                        revocation: nil)
                     #expect(chain.counter == run.last?.lastCounter)
                 }
 

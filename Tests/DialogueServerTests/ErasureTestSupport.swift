@@ -18,7 +18,9 @@ enum ErasureScenario {
 
     /// A session titled with ``keptWords`` and an insight in it by `author` (member `member`)
     /// whose text is `text`: the changes, the insight's id.
-    static func insight(by author: inout ChangeAuthor, member: UUID, text: String = erasedWords) throws -> (
+    static func insight(
+        by author: inout ChangeAuthor, member: UUID, text: String = erasedWords
+    ) throws -> (
         changes: [Change], insight: EntityID
     ) {
         let session = EntityID(UUID())
@@ -50,7 +52,9 @@ enum ErasureScenario {
             let recycle = try await psql(admin, "SHOW wal_recycle")
             guard recycle == "off" else {
                 throw TestSetupFailure(
-                    description: "the test cluster recycles WAL segments (wal_recycle = \(recycle)); start it with scripts/postgres, which turns it off")
+                    description:
+                        "the test cluster recycles WAL segments (wal_recycle = \(recycle)); start it with scripts/postgres, which turns it off"
+                )
             }
             for statement in ["CHECKPOINT", "SELECT pg_switch_wal()", "CHECKPOINT", "SELECT pg_switch_wal()", "CHECKPOINT"] {
                 _ = try await psql(admin, statement)
@@ -111,7 +115,9 @@ extension RouteHarness {
     }
 
     /// The approval the server gives the fixture token `token` for `replica` erasing `target` in `space`.
-    func approval(_ target: Erasure.Target, in space: SpaceID, for replica: ReplicaID, token: String = "hill-admin") async throws
+    func approval(
+        _ target: Erasure.Target, in space: SpaceID, for replica: ReplicaID, token: String = "hill-admin"
+    ) async throws
         -> ErasureApproval
     {
         let response = try await requestApproval(

@@ -112,8 +112,10 @@ struct HostilePeerTests {
             _ = try await postSignedSync(url, token: vale, RouteHarness.push(scenario.fromVale, to: scenario.space), devices: devices)
             let (honest, forged, named) = try scenario.mallorysChanges(forgery)
             // Mallory's device is registered and signs what it forges.
-            _ = try await DeviceRegistrationTests.register(url, token: vale, replica: honest.replica, key: devices.key(of: honest.replica).publicKey)
-                .registration()
+            _ = try await DeviceRegistrationTests.register(
+                url, token: vale, replica: honest.replica, key: devices.key(of: honest.replica).publicKey
+            )
+            .registration()
             devices.registered(honest.replica)
             let held = try await store.vector(of: scenario.space)
             let answer = try await Self.post(

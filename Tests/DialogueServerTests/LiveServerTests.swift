@@ -64,7 +64,9 @@ struct LiveServerTests {
                 // A request in flight when SIGTERM arrives completes; then the server exits 0.
                 var author = ChangeAuthor(space: space)
                 let pushed = author.creates(1)
-                let body = try encodeJSON(try await TestDevices().signed(RouteHarness.push(pushed, to: space), server: server.url, token: accounts.tokens["hill"]!))
+                let body = try encodeJSON(
+                    try await TestDevices().signed(
+                        RouteHarness.push(pushed, to: space), server: server.url, token: accounts.tokens["hill"]!))
                 let connection = try RawConnection(port: server.port)
                 try connection.send(
                     Array(

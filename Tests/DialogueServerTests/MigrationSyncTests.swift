@@ -56,7 +56,8 @@ struct MigrationSyncTests {
             #expect(summary.pulled == Old.changes.count)
             #expect(summary.unverifiable == 0 && summary.waiting == 0)
             #expect(try old.unsignedLegacyCounters(in: space) == [Old.author: [1...Old.legacy[Old.author]]])
-            #expect(try await store.latestChainHeads(in: space, of: [old.id])[old.id]?.counter == (try await store.vector(of: space))[old.id])
+            #expect(
+                try await store.latestChainHeads(in: space, of: [old.id])[old.id]?.counter == (try await store.vector(of: space))[old.id])
 
             let fresh = try Replica(path: directory.path("fresh.sqlite"))
             try await fresh.addSpace(space)

@@ -82,7 +82,9 @@ struct OpenAPITests {
     static let exampleDeviceKey = try! SigningKeyPair(
         rawRepresentation: [UInt8](Data(base64Encoded: "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=")!))  // 9d61b19d…1cae7f60
 
-    @Test("the /v1/sync request example is signed by the /v1/devices example's key, and accepted once that device is registered (in the fixture's shared space, re-signed there)")
+    @Test(
+        "the /v1/sync request example is signed by the /v1/devices example's key, and accepted once that device is registered (in the fixture's shared space, re-signed there)"
+    )
     func requestExampleIsAccepted() async throws {
         try await withRouteHarness { h in
             let yaml = try await Self.document(h)
@@ -429,7 +431,9 @@ struct NeverStore: SyncStore {
     func append(_ changes: [Change], heads: [ChainHead], to space: SpaceID) async throws { throw Unused() }
     func rewrite(_ changes: [Change], in space: SpaceID) async throws { throw Unused() }
     func chainHeads(in space: SpaceID, covering ranges: [ReplicaID: ClosedRange<UInt64>]) async throws -> [ChainHead] { throw Unused() }
-    func latestChainHeads(in space: SpaceID, of replicas: some Collection<ReplicaID>) async throws -> [ReplicaID: ChainHead] { throw Unused() }
+    func latestChainHeads(in space: SpaceID, of replicas: some Collection<ReplicaID>) async throws -> [ReplicaID: ChainHead] {
+        throw Unused()
+    }
     func changes(in space: SpaceID, missingFrom vector: VersionVector, after: Int64, limit: Int) async throws -> ChangePageResult {
         throw Unused()
     }

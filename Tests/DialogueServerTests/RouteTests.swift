@@ -377,7 +377,8 @@ struct RouteTests {
             try await h.store.append(typed, to: space)
             var b = ChangeAuthor(space: space)
             try b.receive(typed)
-            var edits = try b.document.editText(DialogueSession.Field.summary, of: typed[0].entity, at: 5, insert: " world", by: b.context())
+            var edits = try b.document.editText(
+                DialogueSession.Field.summary, of: typed[0].entity, at: 5, insert: " world", by: b.context())
             edits += try b.document.editText(DialogueSession.Field.summary, of: typed[0].entity, at: 11, insert: "!", by: b.context())
             edits += try b.document.editText(DialogueSession.Field.summary, of: typed[0].entity, at: 0, delete: 1, by: b.context())
             let response = try await h.sync(RouteHarness.push(edits, to: space))
@@ -484,7 +485,9 @@ struct RouteTests {
         }
     }
 
-    @Test("a re-joined text run overlapping what the server holds is no run its author signed: refused, nothing stored; the run as signed is accepted")
+    @Test(
+        "a re-joined text run overlapping what the server holds is no run its author signed: refused, nothing stored; the run as signed is accepted"
+    )
     func rejoinedRun() async throws {
         try await withRouteHarness { h in
             var author = ChangeAuthor(space: h.accounts.partnership.sharedSpace)

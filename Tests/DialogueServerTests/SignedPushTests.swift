@@ -26,7 +26,9 @@ struct SignedPushTests {
         #expect(try await h.held() == before, sourceLocation: sourceLocation)
     }
 
-    @Test("squatting: Ben's token pushing a change as Ada's replica at her next counter is refused, nothing stored; Ada's own edit there is then accepted")
+    @Test(
+        "squatting: Ben's token pushing a change as Ada's replica at her next counter is refused, nothing stored; Ada's own edit there is then accepted"
+    )
     func squattingIsRefused() async throws {
         try await withRouteHarness { h in
             let space = h.accounts.partnership.sharedSpace
@@ -74,19 +76,24 @@ struct SignedPushTests {
 
             var content = changes
             content[1].operation = .create(kind: "sessioN", predecessors: [])
-            try await Self.expectRefused(Self.push(content, heads: heads, space: space, binary: binary), token: "hill-member", code: .badSignature, in: h)
+            try await Self.expectRefused(
+                Self.push(content, heads: heads, space: space, binary: binary), token: "hill-member", code: .badSignature, in: h)
 
             var timestamp = changes
             timestamp[2].timestamp = HLCTimestamp(wallTime: changes[2].timestamp.wallTime ^ 1, logical: changes[2].timestamp.logical)
-            try await Self.expectRefused(Self.push(timestamp, heads: heads, space: space, binary: binary), token: "hill-member", code: .badSignature, in: h)
+            try await Self.expectRefused(
+                Self.push(timestamp, heads: heads, space: space, binary: binary), token: "hill-member", code: .badSignature, in: h)
 
             var counter = heads
             counter[0].counter = 2  // the head claims another counter than it signed
-            try await Self.expectRefused(Self.push(Array(changes[..<2]), heads: counter, space: space, binary: binary), token: "hill-member", code: .badSignature, in: h)
+            try await Self.expectRefused(
+                Self.push(Array(changes[..<2]), heads: counter, space: space, binary: binary), token: "hill-member", code: .badSignature,
+                in: h)
 
             var signature = heads
             signature[0].signature[17] ^= 0x01
-            try await Self.expectRefused(Self.push(changes, heads: signature, space: space, binary: binary), token: "hill-member", code: .badSignature, in: h)
+            try await Self.expectRefused(
+                Self.push(changes, heads: signature, space: space, binary: binary), token: "hill-member", code: .badSignature, in: h)
 
             #expect(try await h.syncAsSent(Self.push(changes, heads: heads, space: space, binary: binary)).status == .ok)
         }
@@ -150,7 +157,9 @@ struct SignedPushTests {
 
 /// The same verification over both stores (heads and positions in `chain_heads`).
 struct SignedPushStoreTests {
-    @Test("both stores: a signed run is stored with its head and relayed; squatting and an unsigned run are refused, nothing stored", arguments: StoreKind.allCases)
+    @Test(
+        "both stores: a signed run is stored with its head and relayed; squatting and an unsigned run are refused, nothing stored",
+        arguments: StoreKind.allCases)
     func verificationOnBothStores(_ kind: StoreKind) async throws {
         try await withFreshStore(kind) { fresh in
             let store = fresh.store
@@ -163,7 +172,8 @@ struct SignedPushStoreTests {
             let space = accounts.partnership.sharedSpace
             var ada = ChangeAuthor(space: space)
             var signer = ChangeSigner()
-            _ = try await RouteHarness.register(ada.replica, key: signer.key.publicKey, token: accounts.tokens["hill-member"]!, store: store)
+            _ = try await RouteHarness.register(
+                ada.replica, key: signer.key.publicKey, token: accounts.tokens["hill-member"]!, store: store)
             let first = ada.creates(2)
             let heads = try signer.sign(first)
             _ = try await service.sync(SignedPushTests.push(first, heads: heads, space: space, binary: true), access: access("hill-member"))

@@ -27,7 +27,9 @@ struct SignedSyncTests {
         }
     }
 
-    @Test("pushed heads are stored and relayed with the page, with the author's certificate, the directory and endorsements", arguments: [false, true])
+    @Test(
+        "pushed heads are stored and relayed with the page, with the author's certificate, the directory and endorsements",
+        arguments: [false, true])
     func headsAreRelayed(binary: Bool) async throws {
         try await withRouteHarness { h in
             let space = h.accounts.partnership.sharedSpace
@@ -38,7 +40,8 @@ struct SignedSyncTests {
             let second = author.creates(2)
             let heads = try signer.sign(first) + signer.sign(second)
             var request = RouteHarness.push(first + second, to: space)
-            request.spaces[0] = .init(space: space, have: request.spaces[0].have.vector, changes: first + second, heads: heads, binary: binary)
+            request.spaces[0] = .init(
+                space: space, have: request.spaces[0].have.vector, changes: first + second, heads: heads, binary: binary)
             let pushed = try await h.syncAsSent(request)
             #expect(pushed.status == .ok, "\(pushed.text)")
             #expect(try await h.store.chainHeads(in: space, covering: [author.replica: 1...5]) == heads)

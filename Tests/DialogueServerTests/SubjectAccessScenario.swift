@@ -287,7 +287,8 @@ struct SubjectAccessScenario: Sendable {
                 changesByMember: laptop.count + tablet.count, memberRecord: nil, named: named,
                 wrote: [firstInsight, secondInsight, review, action].sorted { $0.entity < $1.entity }, unattributable: []),
             R.SpaceSection(
-                space: vale.privateSpace, name: "Vale Academy", kind: "private", owner: EntityID(vale.id), changesHeld: 0, changesByMember: 0,
+                space: vale.privateSpace, name: "Vale Academy", kind: "private", owner: EntityID(vale.id), changesHeld: 0,
+                changesByMember: 0,
                 memberRecord: nil, named: [], wrote: [], unattributable: []),
             // Her own personal space (empty here); Ben's and Cara's are never searched.
             R.SpaceSection(
@@ -297,7 +298,8 @@ struct SubjectAccessScenario: Sendable {
         spaces.sort { ($0.name, $0.space) < ($1.name, $1.space) }
         return SubjectAccessReport(
             formatVersion: 1, generatedAt: generatedAt,
-            subject: .init(id: EntityID(ada.id), name: "Ada Lovelace", access: .member, school: EntityID(hill.id), schoolName: "Hill Primary"),
+            subject: .init(
+                id: EntityID(ada.id), name: "Ada Lovelace", access: .member, school: EntityID(hill.id), schoolName: "Hill Primary"),
             tokens: ["laptop", "tablet", "phone", "old phone"].map { SubjectAccessReport.Token(tokens[$0]!) },
             devices: [
                 device(

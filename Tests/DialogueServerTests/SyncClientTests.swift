@@ -26,7 +26,9 @@ struct SyncClientTests {
         let replica = try Replica(path: directory.path(name))
         try await replica.addSpace(space)
         if sessions > 0, eachSigned {
-            for index in 0..<sessions { try await replica.edit(in: space) { editor in _ = try editor.createSession(title: "Session \(index)") } }
+            for index in 0..<sessions {
+                try await replica.edit(in: space) { editor in _ = try editor.createSession(title: "Session \(index)") }
+            }
         } else if sessions > 0 {
             try await replica.edit(in: space) { editor in
                 for index in 0..<sessions { try editor.createSession(title: "Session \(index)") }

@@ -84,7 +84,8 @@ struct TrustLiveServerTests {
                 #expect(devices.first?.tokenLabel == "test" && devices.first?.revokedAt == nil)
                 // Ada pushes three changes to the shared space.
                 var author = ChangeAuthor(space: accounts.sharedSpace, replica: ada)
-                _ = try await postSignedSync(url, token: hill, RouteHarness.push(author.creates(3), to: accounts.sharedSpace), devices: signers)
+                _ = try await postSignedSync(
+                    url, token: hill, RouteHarness.push(author.creates(3), to: accounts.sharedSpace), devices: signers)
 
                 // Rotation while the server runs: its next certificate is signed by the new key.
                 let rotated = try await LiveAccounts.admin(["rotate-key"], store, as: RotatedJSON.self)

@@ -13,14 +13,18 @@ final class BundleTrust: Sendable {
     /// Logs `replica` in, offline: pins the key, stores its certificate and a directory
     /// listing `shared` and `private` spaces.
     @discardableResult
-    func login(_ replica: Replica, shared: [SpaceID] = [], private privateSpaces: [SpaceID] = [], member: UUID? = nil)
+    func login(
+        _ replica: Replica, shared: [SpaceID] = [], private privateSpaces: [SpaceID] = [], member: UUID? = nil
+    )
         async throws -> DeviceCertificate
     {
         let member = member ?? Self.member(of: replica.id)
         let certificate = certificate(replica.id, key: replica.devicePublicKey, member: member)
         let entries =
             shared.map { SpaceDirectory.Entry(space: $0, name: "Shared \($0.description.prefix(4))", kind: .shared, owner: UUID()) }
-            + privateSpaces.map { SpaceDirectory.Entry(space: $0, name: "Private \($0.description.prefix(4))", kind: .private, owner: school) }
+            + privateSpaces.map {
+                SpaceDirectory.Entry(space: $0, name: "Private \($0.description.prefix(4))", kind: .private, owner: school)
+            }
         let directory = SpaceDirectory.issue(member: member, issuedAt: 1, entries: entries, signedBy: server)
         try await replica.adoptOfflineLogin(ring: ServerKeyRing(pinned: server.publicKey), certificate: certificate, directory: directory)
         return certificate

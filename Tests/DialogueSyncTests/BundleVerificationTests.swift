@@ -58,7 +58,9 @@ struct BundleVerificationTests {
         #expect(try await ReplicaSnapshot(replica) == before, "a refused bundle changed the replica", sourceLocation: sourceLocation)
     }
 
-    @Test("export holds the shared spaces by default, signed in frames cut at heads, with the exporter's certificate; named, a private space leaves and is reported")
+    @Test(
+        "export holds the shared spaces by default, signed in frames cut at heads, with the exporter's certificate; named, a private space leaves and is reported"
+    )
     func exportChoosesSpaces() async throws {
         let directory = TemporaryDirectory()
         let (alice, _) = try await partners(directory, trust: BundleTrust())
@@ -89,7 +91,8 @@ struct BundleVerificationTests {
         #expect(Set(try open(relayed).0.certificates.map(\.replica)) == [alice.id, bob.id])
         let report = try await carol.importBundle(from: relayed)
         #expect(report.applied > 0)
-        #expect(try #require(await carol.document(shared)).canonicalExport() == (try #require(await bob.document(shared)).canonicalExport()))
+        #expect(
+            try #require(await carol.document(shared)).canonicalExport() == (try #require(await bob.document(shared)).canonicalExport()))
     }
 
     static func title(of change: Change) -> String? {
@@ -161,7 +164,8 @@ struct BundleVerificationTests {
         let url = directory.url.appendingPathComponent("three.dlgb")
         try rewrite(
             BundleFormat.Header(
-                createdBy: alice.id, createdAt: 1, spaces: [.init(space: shared)], certificates: [try #require(try alice.deviceCertificate())]),
+                createdBy: alice.id, createdAt: 1, spaces: [.init(space: shared)],
+                certificates: [try #require(try alice.deviceCertificate())]),
             frames, to: url)
         try await expectRefused(bob, url, code: "bad_signature")
         #expect(try await bob.document(shared)?.sessions.isEmpty != false)

@@ -90,7 +90,9 @@ struct TrustSnapshot: Equatable {
         tables = try await replica.database.read { db in
             var tables: [String: [[String]]] = [:]
             for table in ["server_key_pin", "server_key_endorsements", "device_certificates", "device_revocations", "space_directory"] {
-                tables[table] = try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1").map { row in row.databaseValues.map(\.description) }
+                tables[table] = try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1").map { row in
+                    row.databaseValues.map(\.description)
+                }
             }
             return tables
         }
@@ -99,7 +101,8 @@ struct TrustSnapshot: Equatable {
 
 @Suite("Device registration and server-key pinning")
 struct DeviceRegistrationTests {
-    @Test("the first registration pins the server's key and stores the certificate and directory; the certified member is the default author")
+    @Test(
+        "the first registration pins the server's key and stores the certificate and directory; the certified member is the default author")
     func firstUsePins() async throws {
         let directory = TemporaryDirectory()
         let replica = try Replica(path: directory.path("replica.sqlite"))
@@ -141,13 +144,17 @@ struct DeviceRegistrationTests {
         let ben = EntityID(UUID())
         // Before login: certified for no one, so no author may be named.
         await #expect(throws: ReplicaError.authorNotCertified(claimed: ben, certified: nil)) {
-            try await replica.edit(in: DeviceRegistrar.space) { editor in try editor.captureInsight(in: session, text: "As Ben", author: ben) }
+            try await replica.edit(in: DeviceRegistrar.space) { editor in
+                try editor.captureInsight(in: session, text: "As Ben", author: ben)
+            }
         }
         let server = try DeviceRegistrar()
         try await server.client().registerDevice(replica)
         let before = try #require(await replica.document(DeviceRegistrar.space)).canonicalExport()
         await #expect(throws: ReplicaError.authorNotCertified(claimed: ben, certified: EntityID(DeviceRegistrar.member))) {
-            try await replica.edit(in: DeviceRegistrar.space) { editor in try editor.captureInsight(in: session, text: "As Ben", author: ben) }
+            try await replica.edit(in: DeviceRegistrar.space) { editor in
+                try editor.captureInsight(in: session, text: "As Ben", author: ben)
+            }
         }
         // The generic setter is held to the same rule.
         await #expect(throws: ReplicaError.self) {

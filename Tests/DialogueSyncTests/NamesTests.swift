@@ -21,7 +21,8 @@ struct NamesTests {
     ) async throws -> DeviceCertificate {
         let certificate = DeviceCertificate.issue(
             replica: replica.id, publicKey: replica.devicePublicKey, member: member.uuid, memberName: name,
-            school: UUID(uuidString: school == "Northgate" ? "5c000000-0000-4000-8000-000000000001" : "5c000000-0000-4000-8000-000000000002")!,
+            school: UUID(
+                uuidString: school == "Northgate" ? "5c000000-0000-4000-8000-000000000001" : "5c000000-0000-4000-8000-000000000002")!,
             schoolName: school, issuedAt: issuedAt, signedBy: server)
         let directory = SpaceDirectory.issue(member: member.uuid, issuedAt: issuedAt, entries: entries, signedBy: server)
         try await replica.adopt(
@@ -54,13 +55,16 @@ struct NamesTests {
         let json = String(decoding: try JSONEncoder().encode(unknown), as: UTF8.self)
         #expect(json.contains(#""certified":false"#) && !json.contains("name"))
         let flat = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(mine)) as? [String: Any])
-        #expect(flat["name"] as? String == "Ada Lovelace" && flat["schoolName"] as? String == "Northgate" && flat["certified"] as? Bool == true)
+        #expect(
+            flat["name"] as? String == "Ada Lovelace" && flat["schoolName"] as? String == "Northgate" && flat["certified"] as? Bool == true)
         #expect(flat["id"] as? String == ada.description && flat["device"] as? String == replica.id.description)
         let decoded = try JSONDecoder().decode(DeviceAuthor.self, from: try JSONEncoder().encode(mine))
         #expect(decoded == mine)
     }
 
-    @Test("history: two certified members edit one insight's text and a field, an uncertified device edits too; each edit named, timed, marked")
+    @Test(
+        "history: two certified members edit one insight's text and a field, an uncertified device edits too; each edit named, timed, marked"
+    )
     func historyOfAnInsight() async throws {
         let directory = TemporaryDirectory()
         let clock = ManualWallClock(1_767_225_600_000)
@@ -98,7 +102,8 @@ struct NamesTests {
         #expect(created.edit == .created(kind: "insight") && created.field == "")
         #expect(created.author.description == adaName && created.signing == .signed)
         #expect(created.author.member?.id == ada)
-        let typed = try #require(history.edits.first { $0.edit == .insertedText(excerpt: "Peer feedback needs modelling first.", length: 36) })
+        let typed = try #require(
+            history.edits.first { $0.edit == .insertedText(excerpt: "Peer feedback needs modelling first.", length: 36) })
         #expect(typed.field == Insight.Field.text && typed.author.description == adaName && typed.signing == .signed)
         let deleted = try #require(history.edits.first { if case .deletedText = $0.edit { true } else { false } })
         #expect(deleted.edit == .deletedText(excerpt: "needs ", length: 6))
@@ -136,7 +141,11 @@ struct NamesTests {
         try await network.login(receiver, member: ada)
         let legacyDirectory = SpaceDirectory.issue(
             member: ada.uuid, issuedAt: 2,
-            entries: [.init(space: space, name: "North Partnership", kind: .shared, owner: UUID(), legacy: VersionVector([author.id: old.last!.lastCounter]))],
+            entries: [
+                .init(
+                    space: space, name: "North Partnership", kind: .shared, owner: UUID(),
+                    legacy: VersionVector([author.id: old.last!.lastCounter]))
+            ],
             signedBy: network.server)
         #expect(try await receiver.adoptSyncStatements(directory: legacyDirectory, endorsements: [], certificates: [], revocations: []))
         try await receiver.merge(SignedChanges(changes: old, heads: []))
@@ -178,7 +187,10 @@ struct NamesTests {
         try await replica.addSpace(space)
         try await replica.addSpace(unlisted)
         // Before login: no directory, so no names.
-        #expect(try await replica.namedSpaces().map(\.displayName) == ["\(space) (not in your directory)", "\(unlisted) (not in your directory)"])
+        #expect(
+            try await replica.namedSpaces().map(\.displayName) == [
+                "\(space) (not in your directory)", "\(unlisted) (not in your directory)",
+            ])
         let owner = UUID()
         _ = try await login(
             replica, server: SigningKeyPair(), member: ada, name: "Ada", school: "Northgate",
@@ -211,7 +223,10 @@ struct NamesTests {
         let owner = UUID()
         let directory = SpaceDirectory.issue(
             member: ada.uuid, issuedAt: 1,
-            entries: [.init(space: space, name: "Hill", kind: .shared, owner: owner), .init(space: other, name: "Hill", kind: .private, owner: owner)],
+            entries: [
+                .init(space: space, name: "Hill", kind: .shared, owner: owner),
+                .init(space: other, name: "Hill", kind: .private, owner: owner),
+            ],
             signedBy: server)
         let names = SpaceNames(directory: directory, held: [space])
         #expect(throws: ReplicaError.ambiguousSpaceName("Hill", matches: [names.space(space), names.space(other)])) {
@@ -226,10 +241,14 @@ struct NamesTests {
             member: ada.uuid, issuedAt: 1, entries: [.init(space: space, name: "North Partnership", kind: .shared, owner: UUID())],
             signedBy: SigningKeyPair())
         let names = SpaceNames(directory: directory, held: [space, other])
-        #expect(SyncClient.Progress.exchanged(space: space, pushed: 3, pulled: 1).line(names: names) == "syncing North Partnership: sent 3, received 1")
+        #expect(
+            SyncClient.Progress.exchanged(space: space, pushed: 3, pulled: 1).line(names: names)
+                == "syncing North Partnership: sent 3, received 1")
         #expect(SyncClient.Progress.finished(space: space).line(names: names) == "synced North Partnership")
         #expect(SyncClient.Progress.finished(space: other).line(names: names) == "synced \(other) (not in your directory)")
-        #expect(SyncClient.Progress.retrying(attempt: 2, delay: .seconds(1), reason: "timed out").line(names: names) == "retrying (2) in 1.0 seconds: timed out")
+        #expect(
+            SyncClient.Progress.retrying(attempt: 2, delay: .seconds(1), reason: "timed out").line(names: names)
+                == "retrying (2) in 1.0 seconds: timed out")
     }
 
     @Test("an entity's author is the certified member of the device that created it")

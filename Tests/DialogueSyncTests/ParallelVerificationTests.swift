@@ -54,12 +54,15 @@ struct ParallelVerificationTests {
         let (author, session) = try await author(
             directory, login: { try await network.login($0) }, transactions: 1, size: Replica.changesSignedAside)
         try await author.edit(in: space) { editor in
-            for index in 0..<1500 { try editor.set(DialogueSession.Field.status, of: session, to: .string(["planned", "held"][index % 2])) }
+            for index in 0..<1500 {
+                try editor.set(DialogueSession.Field.status, of: session, to: .string(["planned", "held"][index % 2]))
+            }
         }
         let page = try author.changes(in: space, missingFrom: VersionVector(), limit: 100_000)
         let counters = page.heads.map(\.counter).sorted()
         func heads(_ changes: Int) -> Int { (changes + Replica.changesPerHead - 1) / Replica.changesPerHead }
-        #expect(counters.count == 1 + heads(Replica.changesSignedAside) + heads(1500), "one head per transaction, and one every 1,000 changes")
+        #expect(
+            counters.count == 1 + heads(Replica.changesSignedAside) + heads(1500), "one head per transaction, and one every 1,000 changes")
         #expect(zip(counters, counters.dropFirst()).allSatisfy { $1 - $0 <= UInt64(Replica.changesPerHead) })
         #expect(counters.last == page.changes.last?.lastCounter)
         // Inline signing from the same start gives the same heads (Ed25519 is deterministic).
@@ -77,10 +80,13 @@ struct ParallelVerificationTests {
         let other = try Replica(path: directory.path("other.sqlite"))
         try await network.login(other)
         try await other.merge(SignedChanges(changes: page.changes, heads: page.heads), evidence: network.evidence)
-        #expect(try #require(await other.document(space)).canonicalExport() == (try #require(await author.document(space)).canonicalExport()))
+        #expect(
+            try #require(await other.document(space)).canonicalExport() == (try #require(await author.document(space)).canonicalExport()))
     }
 
-    @Test("a large batch with one change altered in the middle: refused as bad_signature, as the one-core verifier refuses it, nothing stored")
+    @Test(
+        "a large batch with one change altered in the middle: refused as bad_signature, as the one-core verifier refuses it, nothing stored"
+    )
     func alteredChangeInALargeBatch() async throws {
         let directory = TemporaryDirectory()
         var network = SignedNetwork()
@@ -121,7 +127,9 @@ struct ParallelVerificationTests {
         #expect(try await ReplicaSnapshot(other) == before, "a refused batch changed the replica")
     }
 
-    @Test("a bundle with one change altered in the middle of a large run: refused as bad_signature on import (digests on the reading thread), nothing stored")
+    @Test(
+        "a bundle with one change altered in the middle of a large run: refused as bad_signature on import (digests on the reading thread), nothing stored"
+    )
     func alteredChangeInABundle() async throws {
         let directory = TemporaryDirectory()
         let trust = BundleTrust()

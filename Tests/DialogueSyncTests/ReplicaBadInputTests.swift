@@ -679,7 +679,9 @@ struct ReplicaBadInputTests {
         ) { try await f.replica.importBundle(from: url) }
         // Both spaces: the permitted one is not imported either.
         try bob.exportBundle(to: url, recipientHolds: f.replica.heldVectors())
-        try await expectRefusal(f.replica, "both spaces", mentions: [name], matching: refused) { try await f.replica.importBundle(from: url) }
+        try await expectRefusal(f.replica, "both spaces", mentions: [name], matching: refused) {
+            try await f.replica.importBundle(from: url)
+        }
         #expect(await f.replica.spaces == [f.space])
         // Once Alice's directory lists it, the same file imports both, and the space is added.
         try await f.trust.login(f.replica, shared: [f.space, other])
@@ -695,7 +697,8 @@ struct ReplicaBadInputTests {
         var bytes = try goodBundle(f, bob)
         bytes[4] = 1
         try await expectBundleRefused(
-            f, Self.resealed(bytes), "format 1", mentions: ["format-1", "before signed changes", "cannot be verified", "upgrade dialogue-client"])
+            f, Self.resealed(bytes), "format 1",
+            mentions: ["format-1", "before signed changes", "cannot be verified", "upgrade dialogue-client"])
     }
 
     @Test("a bundle whose trailer miscounts its changes")
@@ -732,7 +735,8 @@ struct ReplicaBadInputTests {
         try await expectBundleRefused(f, twoFrames, "stray change in the second frame", mentions: [other.description, "does not declare"])
         // The stray change mixed into one frame.
         var mixed = ChangeSigner(key: Self.bobKey)
-        let oneFrame = CraftedBundle.bundle(headerJSON: header, frames: [try CraftedBundle.frame([valid, stray], signer: &mixed)], count: 2)
+        let oneFrame = CraftedBundle.bundle(
+            headerJSON: header, frames: [try CraftedBundle.frame([valid, stray], signer: &mixed)], count: 2)
         try await expectBundleRefused(f, oneFrame, "stray change in the same frame", mentions: [other.description, "does not declare"])
         // The same bundle, declaring only the valid change, imports.
         let honest = CraftedBundle.bundle(headerJSON: header, frames: [validFrame], count: 1)
@@ -754,7 +758,8 @@ struct ReplicaBadInputTests {
         let otherFormat = Array(String(decoding: header, as: UTF8.self).replacingOccurrences(of: "dialogue-bundle", with: "zip").utf8)
         try await expectBundleRefused(
             f, CraftedBundle.bundle(headerJSON: otherFormat, frames: [frame], count: 1), "another format", mentions: ["zip"])
-        let otherVersion = Array(String(decoding: header, as: UTF8.self).replacingOccurrences(of: "\"version\":2", with: "\"version\":1").utf8)
+        let otherVersion = Array(
+            String(decoding: header, as: UTF8.self).replacingOccurrences(of: "\"version\":2", with: "\"version\":1").utf8)
         try await expectBundleRefused(
             f, CraftedBundle.bundle(headerJSON: otherVersion, frames: [frame], count: 1), "header version differs", mentions: ["version 1"])
 
@@ -793,7 +798,11 @@ struct ReplicaBadInputTests {
         var garbledHeads = ChainHeadCodec.encode(try headSigner.sign([valid]))
         garbledHeads[garbledHeads.count / 2] ^= 0xFF
         try await expectBundleRefused(
-            f, CraftedBundle.bundle(headerJSON: header, frames: [Self.le32(UInt32(changeBatch.count)) + changeBatch + Self.le32(UInt32(garbledHeads.count)) + garbledHeads], count: 1),
+            f,
+            CraftedBundle.bundle(
+                headerJSON: header,
+                frames: [Self.le32(UInt32(changeBatch.count)) + changeBatch + Self.le32(UInt32(garbledHeads.count)) + garbledHeads],
+                count: 1),
             "garbled head list", mentions: ["heads cannot be read"])
     }
 

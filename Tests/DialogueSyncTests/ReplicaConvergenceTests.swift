@@ -158,7 +158,8 @@ struct ReplicaConvergenceTests {
             if step % 500 == 0 { try authors[who].apply(log) }
             let session = sessions[Int.random(in: 0..<3, using: &random)]
             if step % 10 == 0 {
-                log.append(authors[who].set(DialogueSession.Field.title, of: session, to: .string("t\(step)"), by: contexts[who](UInt64(step))))
+                log.append(
+                    authors[who].set(DialogueSession.Field.title, of: session, to: .string("t\(step)"), by: contexts[who](UInt64(step))))
                 continue
             }
             let length = authors[who].textSequence(DialogueSession.Field.summary, of: session)?.count ?? 0

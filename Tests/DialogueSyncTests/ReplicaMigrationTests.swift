@@ -212,7 +212,10 @@ struct ReplicaBlockRangeMigrationTests {
         let directory = TemporaryDirectory()
         let path = directory.path("replica-v4.sqlite")
         let author = ReplicaID(rawValue: 0x0004_0000_0000_0001)!
-        let spaces = [SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-0000000000a1")!), SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-0000000000b2")!)]
+        let spaces = [
+            SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-0000000000a1")!),
+            SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-0000000000b2")!),
+        ]
         var documents = spaces.map { SpaceDocument(space: $0) }
         var blocks: [(space: Int, changes: [Change])] = []
         var logical: UInt16 = 0
@@ -226,7 +229,8 @@ struct ReplicaBlockRangeMigrationTests {
                 let session = EntityID(UUID())
                 var changes = [documents[space].create(session, kind: .session, by: context())]
                 changes.append(
-                    documents[space].set(DialogueSession.Field.title, of: session, to: .string("Space \(space) round \(round)"), by: context()))
+                    documents[space].set(
+                        DialogueSession.Field.title, of: session, to: .string("Space \(space) round \(round)"), by: context()))
                 blocks.append((space, changes))
             }
         }
@@ -237,7 +241,8 @@ struct ReplicaBlockRangeMigrationTests {
         try await queue.write { db in
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('replica_id', ?)", arguments: [author.storedValue])
             for (index, space) in spaces.enumerated() {
-                try db.execute(sql: "INSERT INTO spaces (space_id, added_at) VALUES (?, ?)", arguments: [space.blob, 1_767_225_600_000 + index])
+                try db.execute(
+                    sql: "INSERT INTO spaces (space_id, added_at) VALUES (?, ?)", arguments: [space.blob, 1_767_225_600_000 + index])
                 try db.execute(
                     sql: "INSERT INTO vectors (space_id, replica, counter) VALUES (?, ?, ?)",
                     arguments: [space.blob, author.storedValue, Int64(counters[index])])
@@ -272,7 +277,9 @@ struct ReplicaBlockRangeMigrationTests {
         let third = SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-0000000000c3")!)
         try await replica.addSpace(third)
         try await replica.edit(in: third) { editor in _ = try editor.createSession(title: "A new space") }
-        let ids = try await replica.database.read { db in try Int64.fetchAll(db, sql: "SELECT block_id FROM change_blocks ORDER BY block_id") }
+        let ids = try await replica.database.read { db in
+            try Int64.fetchAll(db, sql: "SELECT block_id FROM change_blocks ORDER BY block_id")
+        }
         let thirdRange: Int64 = 3 << 40
         #expect(ids == [first + 1, first + 2, first + 3, first + 4, second + 1, second + 2, second + 3, thirdRange + 1])
         let firstSpaceLog = try replica.changes(in: spaces[0], missingFrom: VersionVector()).changes

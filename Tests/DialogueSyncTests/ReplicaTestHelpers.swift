@@ -90,5 +90,6 @@ func certify(_ replica: Replica, as member: EntityID, memberName: String = "Test
         schoolName: "Test School", issuedAt: 1, signedBy: server)
     let directory = SpaceDirectory.issue(member: member.uuid, issuedAt: 1, entries: [], signedBy: server)
     try await replica.adopt(
-        VerifiedRegistration(ring: ServerKeyRing(pinned: server.publicKey), certificate: certificate, directory: directory, startsNewPin: true))
+        VerifiedRegistration(
+            ring: ServerKeyRing(pinned: server.publicKey), certificate: certificate, directory: directory, startsNewPin: true))
 }

@@ -18,7 +18,8 @@ struct SignedNetwork {
             school: UUID(), schoolName: "School", issuedAt: 1, signedBy: server)
         let directory = SpaceDirectory.issue(member: member.uuid, issuedAt: 1, entries: [], signedBy: server)
         try await replica.adopt(
-            VerifiedRegistration(ring: ServerKeyRing(pinned: server.publicKey), certificate: certificate, directory: directory, startsNewPin: true))
+            VerifiedRegistration(
+                ring: ServerKeyRing(pinned: server.publicKey), certificate: certificate, directory: directory, startsNewPin: true))
         certificates.append(certificate)
     }
 
@@ -143,7 +144,9 @@ struct SignedMergeTests {
         return (try author.changes(in: space, missingFrom: VersionVector()), author, receiver, network)
     }
 
-    @Test("an altered byte of content, counter or signature is refused at merge, nothing stored", arguments: ["content", "counter", "signature", "dropped", "unsigned"])
+    @Test(
+        "an altered byte of content, counter or signature is refused at merge, nothing stored",
+        arguments: ["content", "counter", "signature", "dropped", "unsigned"])
     func alteredChangesRefused(alteration: String) async throws {
         let directory = TemporaryDirectory()
         let (page, _, receiver, network) = try await signedPage(directory)
@@ -249,7 +252,8 @@ struct SignedMergeTests {
             } else {
                 let other = (index + Int.random(in: 1..<replicas.count, using: &random)) % replicas.count
                 try await signedSync(
-                    space, from: replicas[index], to: replicas[other], evidence: network.evidence, limit: Int.random(in: 1...8, using: &random))
+                    space, from: replicas[index], to: replicas[other], evidence: network.evidence,
+                    limit: Int.random(in: 1...8, using: &random))
             }
         }
         for _ in 0..<2 {

@@ -215,7 +215,8 @@ private struct BatchEncoder {
                     }
                 }
                 return (head ^ tail &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(count)) &* 0xFF51_AFD7_ED55_8CCD
-            } ?? {
+            }
+            ?? {
                 var hash: UInt64 = UInt64(utf8.count)  // a bridged string: not contiguous
                 for byte in utf8.prefix(16) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
                 return hash &* 0xFF51_AFD7_ED55_8CCD

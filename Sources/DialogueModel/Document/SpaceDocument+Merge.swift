@@ -179,7 +179,8 @@ extension SpaceDocument {
                 // An erased insertion keeps its characters' places (later edits may be
                 // anchored on them) and applies them deleted.
                 let erasedRun =
-                    change.isContentErased ? Operation.deleteText([DotRange(checked: dot.replica, firstCounter: dot.counter, length: change.counterSpan)]) : nil
+                    change.isContentErased
+                    ? Operation.deleteText([DotRange(checked: dot.replica, firstCounter: dot.counter, length: change.counterSpan)]) : nil
                 if let integration = textIntegration {
                     if asGiven {
                         integration.enqueue(.init(change: original, ref: ref, dot: dot, operation: change.operation))

@@ -39,8 +39,12 @@ public enum SubjectAccess {
         let legacy = try await store.legacyVectors(of: spaces.map(\.space))
 
         var accountNames: [EntityID: SubjectAccessReport.Reference] = [:]
-        for account in members { accountNames[EntityID(account.id)] = .init(id: EntityID(account.id), kind: "memberAccount", name: account.name) }
-        for school in schools { accountNames[EntityID(school.id)] = .init(id: EntityID(school.id), kind: "schoolAccount", name: school.name) }
+        for account in members {
+            accountNames[EntityID(account.id)] = .init(id: EntityID(account.id), kind: "memberAccount", name: account.name)
+        }
+        for school in schools {
+            accountNames[EntityID(school.id)] = .init(id: EntityID(school.id), kind: "schoolAccount", name: school.name)
+        }
         for partnership in partnerships {
             accountNames[EntityID(partnership.id)] = .init(id: EntityID(partnership.id), kind: "partnershipAccount", name: partnership.name)
         }
@@ -88,7 +92,8 @@ public enum SubjectAccess {
                 .init(
                     replica: device.replica,
                     fingerprint: PublicSigningKey(rawRepresentation: device.publicKey)?.fingerprint ?? "(damaged key)",
-                    token: EntityID(device.token), tokenLabel: listing.tokenLabel, registeredAt: device.registeredAt, revokedAt: device.revokedAt,
+                    token: EntityID(device.token), tokenLabel: listing.tokenLabel, registeredAt: device.registeredAt,
+                    revokedAt: device.revokedAt,
                     lastCounters: last,
                     keptAtRevocation: kept.map { SubjectAccessReport.SpaceCounter(space: $0.key, counter: $0.value) }.sorted {
                         $0.space < $1.space
@@ -125,8 +130,10 @@ public enum SubjectAccess {
         return SubjectAccessReport(
             formatVersion: SubjectAccessReport.currentFormatVersion, generatedAt: Int64((now.timeIntervalSince1970 * 1000).rounded()),
             subject: .init(
-                id: EntityID(member.id), name: member.name, access: member.access, school: EntityID(member.school), schoolName: school?.name),
-            tokens: try await store.tokens(ofMember: id).map(SubjectAccessReport.Token.init), devices: devices, spaces: sections, cannotSee: gaps,
+                id: EntityID(member.id), name: member.name, access: member.access, school: EntityID(member.school), schoolName: school?.name
+            ),
+            tokens: try await store.tokens(ofMember: id).map(SubjectAccessReport.Token.init), devices: devices, spaces: sections,
+            cannotSee: gaps,
             references: references.sorted)
     }
 

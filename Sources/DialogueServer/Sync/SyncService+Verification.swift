@@ -74,7 +74,9 @@ extension SyncService {
             default: .badSignature
             }
         var id = run[0].id
-        if case .badSignature(_, let counter?, _) = error, let change = run.first(where: { $0.id.counter <= counter && counter <= $0.lastCounter }) {
+        if case .badSignature(_, let counter?, _) = error,
+            let change = run.first(where: { $0.id.counter <= counter && counter <= $0.lastCounter })
+        {
             id = change.id
         }
         return Rejection(id: id, code: code, reason: error.description)
