@@ -121,10 +121,6 @@ extension Replica {
     /// which retries while the checkpointer or a reader is in the way, and logs if it
     /// cannot).
     func truncateWALAfterErasure() {
-        do {
-            try database.writeWithoutTransaction { db in SecureErase.truncateWAL(db, logger: logger) }
-        } catch {
-            logger.warning("could not truncate the WAL after an erasure", metadata: ["error": "\(error)"])
-        }
+        database.writeWithoutTransaction { db in SecureErase.truncateWAL(db, logger: logger) }
     }
 }
