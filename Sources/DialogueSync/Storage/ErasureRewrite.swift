@@ -11,9 +11,9 @@ import GRDB
 /// (``SecureErase``): every block of the space is decoded, stripped
 /// (``SpaceDocument/strippingErased(_:)``: ids, dots, origins and content hashes stay) and,
 /// when something was stripped, re-encoded and updated in place; waiting changes are
-/// settled (``SpaceDocument/settleWaiting()``: stripped, or dropped until they come again). The caller rematerialises what the result touches
-/// (an erased entity's rows and search entry go, an erased field's columns empty) from
-/// the rebuilt document.
+/// settled (``SpaceDocument/settleWaiting()``: stripped, or dropped until they come
+/// again). The caller rematerialises what the result touches (an erased entity's rows and
+/// search entry go, an erased field's columns empty) from the rebuilt document.
 enum ErasureRewrite {
     struct Result {
         /// The document rebuilt from the rewritten log: it holds no erased content in memory.
