@@ -57,9 +57,13 @@ struct Admin: AsyncParsableCommand {
         }
     }
 
-    /// `text` with every UUID in it lower-cased.
+    /// `text` with every UUID in it lower-cased: only UUIDs standing alone, never a run
+    /// inside a longer word such as a base64url token, which must print exactly.
     static func lowercasingIDs(_ text: String) -> String {
-        text.replacing(/[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/) { $0.output.lowercased() }
+        text.replacing(/(^|[^A-Za-z0-9_\-])([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})(?![A-Za-z0-9_\-])/)
+        {
+            $0.output.1 + $0.output.2.lowercased()
+        }
     }
 
     /// Warns on stderr when `name` is already used by one of `existing` (ignoring case and
