@@ -44,7 +44,7 @@ enum ErasureRewrite {
             }
             log.append(contentsOf: kept)
         }
-        let waiting = document.pendingCount
+        let waiting = document.pendingChanges
         let rebuilt: SpaceDocument
         do { rebuilt = try document.rebuilt(from: log) } catch {
             throw ReplicaError.storage("the log of space \(space) cannot be replayed after an erasure: \(error)")
@@ -52,8 +52,8 @@ enum ErasureRewrite {
         // Waiting changes settled by the rebuild: stripped, or dropped until they come again.
         let settled = rebuilt.pendingChanges
         try WaitingChanges.store(settled, of: space, db)
-        let waitingStripped = settled.filter(\.isContentErased).count - document.pendingChanges.filter(\.isContentErased).count
-        let waitingSettled = max(0, waitingStripped) + (waiting - settled.count)
+        let kept = Set(settled)
+        let waitingSettled = waiting.count { !kept.contains($0) }  // stripped or dropped
         var touches = Materializer.touches(of: stripped)
         for (_, erasure) in rebuilt.erasures {
             switch erasure.target {
