@@ -32,11 +32,16 @@ public struct DialogueSession: EntityView {
             "agenda", .list, .reference, table: "agenda_items", column: "prompt_id")
         /// Text: the shared summary, edited collaboratively.
         public static let summary = FieldKey<DialogueSession, String>("summary", .text, .text, column: "summary")
+        /// Register: when the session was archived (put out of the everyday lists); unset
+        /// when it is not. A field of its own rather than a ``SessionStatus`` term: a
+        /// replica or server older than it stores and forwards an unknown field, but
+        /// refuses an unknown term, so archiving never stops an older device syncing.
+        public static let archivedAt = FieldKey<DialogueSession, Date>("archivedAt", .register, .timestamp, column: "archived_at")
 
         /// Every field, in declaration order.
         public static let all: [FieldDescriptor] = [
             title.descriptor, scheduledAt.descriptor, hostSchool.descriptor, facilitator.descriptor, participants.descriptor,
-            focus.descriptor, strategy.descriptor, status.descriptor, agenda.descriptor, summary.descriptor,
+            focus.descriptor, strategy.descriptor, status.descriptor, agenda.descriptor, summary.descriptor, archivedAt.descriptor,
         ]
     }
 
@@ -62,6 +67,8 @@ public struct DialogueSession: EntityView {
         public static let agenda = Key.agenda.name
         /// Text: the shared summary, edited collaboratively.
         public static let summary = Key.summary.name
+        /// Register, timestamp: when the session was archived; unset when it is not.
+        public static let archivedAt = Key.archivedAt.name
     }
 
     /// The entity kind this view reads.
@@ -89,6 +96,8 @@ public struct DialogueSession: EntityView {
     public let agenda: [EntityID]
     /// The shared summary ("" when nobody has written one).
     public let summary: String
+    /// When it was archived, in milliseconds since the Unix epoch (UTC); `nil` when it is not.
+    public let archivedAt: Int64?
 
     /// Reads a session; `nil` if the entity was never created or is of another kind.
     public init?(_ id: EntityID, in document: SpaceDocument) {
@@ -104,5 +113,6 @@ public struct DialogueSession: EntityView {
         status = document.read(Key.status, of: id).value
         agenda = document.referenceItems(Field.agenda, of: id)
         summary = document.text(Field.summary, of: id)
+        archivedAt = document.read(Key.archivedAt, of: id).value?.millisecondsSinceEpoch
     }
 }

@@ -42,3 +42,37 @@ extension SpaceDocument {
         return try insertItem(.reference(prompt), at: count, inList: DialogueSession.Field.agenda, of: session, by: context)
     }
 }
+
+/// Deletion and its undoing, by the one deletion rule (``EntityLifecycle/isDeleted``):
+/// an entity stays deleted while some deletion has seen every edit to it, so an edit made
+/// after the deletion brings it back, as a concurrent one keeps it.
+extension SpaceDocument {
+    /// Brings back a deleted entity by an edit its deletions have not seen: one register
+    /// field written again with the value it shows (see ``restoringField(of:)``). Nothing
+    /// else changes, and a later delete hides it again. Returns `nil`, writing nothing,
+    /// when the entity is not deleted, is erased (an erasure is final), or has no register
+    /// value to write again.
+    public mutating func restore(_ entity: EntityID, by context: EditContext) -> Change? {
+        guard isDeleted(entity), !isErased(entity), let (field, value) = restoringField(of: entity) else { return nil }
+        return set(field, of: entity, to: value, by: context)
+    }
+
+    /// The register field, and the value it shows, that ``restore(_:by:)`` writes again:
+    /// the first of the kind's register fields, in declaration order, that shows a value and
+    /// has no concurrent writes (writing it again would settle them), else the first that
+    /// shows a value. Never a field naming the writer (``AuthorshipRule/writerFields``): only
+    /// the entity's author may write that. `nil` when no field qualifies.
+    public func restoringField(of entity: EntityID) -> (field: String, value: FieldValue)? {
+        guard let kind = entityKind(of: entity) else { return nil }
+        let writerFields = AuthorshipRule.writerFields[kind.rawValue] ?? []
+        var fallback: (field: String, value: FieldValue)?
+        for field in kind.fields where field.type == .register && !writerFields.contains(field.name) {
+            guard let register = register(field.name, of: entity), let value = register.value, value != .null,
+                field.rule.accepts(value)
+            else { continue }
+            if register.writes.count == 1 { return (field.name, value) }
+            if fallback == nil { fallback = (field.name, value) }
+        }
+        return fallback
+    }
+}

@@ -70,7 +70,10 @@ extension Replica {
     /// by full id; by id prefix (at least ``minimumIDPrefix`` hex digits, hyphens optional,
     /// any case); or by name or title where the kind has one (exactly, else ignoring case
     /// and surrounding spaces). Sorted by label, then id.
-    public func entities(matching text: String, kind: EntityKind? = nil) -> [EntityMatch] {
+    ///
+    /// With `deleted`, the same among the entities deleted and not erased instead: what
+    /// ``SpaceEditor/restore(_:kind:)`` can bring back.
+    public func entities(matching text: String, kind: EntityKind? = nil, deleted: Bool = false) -> [EntityMatch] {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let prefix = Self.idPrefix(trimmed)
         var exactName: [EntityMatch] = []
@@ -79,7 +82,8 @@ extension Replica {
         for space in spaces {
             guard let document = document(space) else { continue }
             for entityKind in kind.map({ [$0] }) ?? EntityKind.allCases {
-                for id in document.entityIDs(ofKind: entityKind.rawValue) {
+                let ids = deleted ? Self.deletedIDs(ofKind: entityKind, in: document) : document.entityIDs(ofKind: entityKind.rawValue)
+                for id in ids {
                     let label = Self.label(of: id, kind: entityKind, in: document)
                     let match = EntityMatch(id: id, kind: entityKind, space: space, label: label)
                     if let prefix, Self.hexDigits(of: id).hasPrefix(prefix) { byID.append(match) }
@@ -99,7 +103,15 @@ extension Replica {
         return matches.filter { seen.insert($0.id).inserted }.sorted { ($0.label ?? "", $0.id) < ($1.label ?? "", $1.id) }
     }
 
-    /// The one live entity `text` names (see ``entities(matching:kind:)``).
+    /// The entities of `kind` hidden by a deletion and not erased, sorted.
+    static func deletedIDs(ofKind kind: EntityKind, in document: SpaceDocument) -> [EntityID] {
+        document.entities.compactMap { id, lifecycle in
+            lifecycle.kind.value == kind.rawValue && !lifecycle.deletions.isEmpty && document.isDeleted(id) && !document.isErased(id)
+                ? id : nil
+        }.sorted()
+    }
+
+    /// The one live entity `text` names (see ``entities(matching:kind:deleted:)``).
     ///
     /// - Throws: ``EntityLookupError`` `not_found` when nothing matches, `ambiguous` (with
     ///   the candidates) when several do.

@@ -31,11 +31,14 @@ public struct SessionSummary: Sendable, Hashable, Codable {
     /// The fields whose stored value their rule refuses (read as `nil`), by name; `nil`
     /// when there is none. See `FieldDescriptor` and `FieldRead/invalid(_:)`.
     public var invalidFields: [String]?
+    /// When it was archived (``SpaceEditor/archive(_:)``), in milliseconds since the Unix
+    /// epoch (UTC); `nil` (omitted from JSON) when it is not.
+    public var archivedAt: Int64?
 
     /// Creates a summary from its parts.
     public init(
         id: EntityID, space: SpaceID, title: String?, scheduledAt: Int64?, hostSchool: EntityID?, facilitator: EntityID?,
-        focus: String?, strategy: LeadershipStrategy?, status: SessionStatus?, invalidFields: [String]? = nil
+        focus: String?, strategy: LeadershipStrategy?, status: SessionStatus?, invalidFields: [String]? = nil, archivedAt: Int64? = nil
     ) {
         self.id = id
         self.space = space
@@ -47,6 +50,7 @@ public struct SessionSummary: Sendable, Hashable, Codable {
         self.strategy = strategy
         self.status = status
         self.invalidFields = invalidFields
+        self.archivedAt = archivedAt
     }
 
     /// Whether `field` holds a value its rule refuses.

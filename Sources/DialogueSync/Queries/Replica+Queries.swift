@@ -22,11 +22,14 @@ extension Replica {
     ///     `from`, a half-open range, so consecutive ranges never count a session twice.
     ///   - status: when given, only sessions with this status.
     ///   - facilitator: when given, only sessions this member facilitates.
+    ///   - archived: `false` (the default): only sessions not archived
+    ///     (``SpaceEditor/archive(_:)``); `true`: only archived ones; `nil`: both.
     public nonisolated func sessions(
-        in space: SpaceID, from: Int64? = nil, to: Int64? = nil, status: SessionStatus? = nil, facilitator: EntityID? = nil
+        in space: SpaceID, from: Int64? = nil, to: Int64? = nil, status: SessionStatus? = nil, facilitator: EntityID? = nil,
+        archived: Bool? = false
     ) throws(ReplicaError) -> [SessionSummary] {
         try readForQuery { db in
-            try ReplicaQueries.sessions(db, in: space, from: from, to: to, status: status, facilitator: facilitator)
+            try ReplicaQueries.sessions(db, in: space, from: from, to: to, status: status, facilitator: facilitator, archived: archived)
         }
     }
 
@@ -44,6 +47,20 @@ extension Replica {
         try readForQuery { db in try ReplicaQueries.insights(db, in: space, hallmark: hallmark) }
     }
 
+    /// The live insights, in every space held or one, by their session's date, then
+    /// session, then identifier; each filter given narrows the list (all combine).
+    ///
+    /// - Parameters:
+    ///   - space: when given, only insights held in this space.
+    ///   - session: when given, only insights captured in this session.
+    ///   - author: when given, only insights this member wrote.
+    ///   - hallmark: when given, only insights tagged with this hallmark.
+    public nonisolated func insights(
+        in space: SpaceID? = nil, session: EntityID? = nil, author: EntityID? = nil, hallmark: Hallmark? = nil
+    ) throws(ReplicaError) -> [InsightRecord] {
+        try readForQuery { db in try ReplicaQueries.insights(db, in: space, session: session, author: author, hallmark: hallmark) }
+    }
+
     /// The live insights that answer a prompt, in any space this replica holds, by their
     /// session's date, then session, then identifier.
     public nonisolated func insights(answering prompt: EntityID) throws(ReplicaError) -> [InsightRecord] {
@@ -59,6 +76,19 @@ extension Replica {
     ///   - space: when given, only actions held in this space.
     public nonisolated func openActions(owner: EntityID? = nil, in space: SpaceID? = nil) throws(ReplicaError) -> [ActionRecord] {
         try readForQuery { db in try ReplicaQueries.openActions(db, owner: owner, in: space) }
+    }
+
+    /// The actions of every status, or of one, by due date (undated last), then identifier.
+    ///
+    /// - Parameters:
+    ///   - status: when given, only actions with this status (``openActions(owner:in:)``
+    ///     is the same with ``ActionStatus/open``).
+    ///   - owner: when given, only this member's actions.
+    ///   - space: when given, only actions held in this space.
+    public nonisolated func actions(
+        status: ActionStatus? = nil, owner: EntityID? = nil, in space: SpaceID? = nil
+    ) throws(ReplicaError) -> [ActionRecord] {
+        try readForQuery { db in try ReplicaQueries.actions(db, status: status, owner: owner, in: space) }
     }
 
     /// The open actions due before `today`, most overdue first.
@@ -124,13 +154,14 @@ extension Replica {
         Self.observation(fetch).values(in: database)
     }
 
-    /// Observes ``sessions(in:from:to:status:facilitator:)``: the current list at once,
-    /// then a fresh one each time it changes.
+    /// Observes ``sessions(in:from:to:status:facilitator:archived:)``: the current list at
+    /// once, then a fresh one each time it changes.
     public nonisolated func observeSessions(
-        in space: SpaceID, from: Int64? = nil, to: Int64? = nil, status: SessionStatus? = nil, facilitator: EntityID? = nil
+        in space: SpaceID, from: Int64? = nil, to: Int64? = nil, status: SessionStatus? = nil, facilitator: EntityID? = nil,
+        archived: Bool? = false
     ) -> AsyncValueObservation<[SessionSummary]> {
         Self.observation { db in
-            try ReplicaQueries.sessions(db, in: space, from: from, to: to, status: status, facilitator: facilitator)
+            try ReplicaQueries.sessions(db, in: space, from: from, to: to, status: status, facilitator: facilitator, archived: archived)
         }
         .removeDuplicates()
         .values(in: database)

@@ -23,10 +23,10 @@ public enum ReplicaQueries {
     private typealias A = Action.Key
     private static func column<View, Value>(_ key: FieldKey<View, Value>) -> String { MaterializedTables.column(key) }
 
-    /// See ``Replica/sessions(in:from:to:status:facilitator:)``.
+    /// See ``Replica/sessions(in:from:to:status:facilitator:archived:)``.
     public static func sessions(
         _ db: Database, in space: SpaceID, from: Int64? = nil, to: Int64? = nil, status: SessionStatus? = nil,
-        facilitator: EntityID? = nil
+        facilitator: EntityID? = nil, archived: Bool? = false
     ) throws -> [SessionSummary] {
         // Each filter is a constraint on one of the indexes (space_id, scheduled_at | status |
         // facilitator); the date index, which holds the primary key last, also gives the order.
@@ -48,6 +48,7 @@ public enum ReplicaQueries {
             sql += " AND s.\(column(S.facilitator)) = ?"
             arguments += [facilitator.blob]
         }
+        if let archived { sql += " AND s.\(column(S.archivedAt)) IS \(archived ? "NOT NULL" : "NULL")" }
         sql += " ORDER BY s.\(column(S.scheduledAt)), s.session_id"
         return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).compactMap(sessionSummary)
     }
@@ -113,7 +114,8 @@ public enum ReplicaQueries {
         return SessionSummary(
             id: id, space: space, title: fields.read(S.title), scheduledAt: fields.read(S.scheduledAt)?.millisecondsSinceEpoch,
             hostSchool: fields.read(S.hostSchool), facilitator: fields.read(S.facilitator), focus: fields.read(S.focus),
-            strategy: fields.read(S.strategy), status: fields.read(S.status), invalidFields: fields.invalidFields)
+            strategy: fields.read(S.strategy), status: fields.read(S.status), invalidFields: fields.invalidFields,
+            archivedAt: fields.read(S.archivedAt)?.millisecondsSinceEpoch)
     }
 
     // MARK: Insights
@@ -127,6 +129,31 @@ public enum ReplicaQueries {
                     AND i.space_id = ? AND i.deleted = 0
                 """,
             arguments: [hallmark.rawValue, space.blob])
+    }
+
+    /// See ``Replica/insights(in:session:author:hallmark:)``.
+    public static func insights(
+        _ db: Database, in space: SpaceID? = nil, session: EntityID? = nil, author: EntityID? = nil, hallmark: Hallmark? = nil
+    ) throws -> [InsightRecord] {
+        var condition = "i.deleted = 0"
+        var arguments: StatementArguments = []
+        if let space {
+            condition += " AND i.space_id = ?"
+            arguments += [space.blob]
+        }
+        if let session {
+            condition += " AND i.\(column(I.session)) = ?"
+            arguments += [session.blob]
+        }
+        if let author {
+            condition += " AND i.\(column(I.author)) = ?"
+            arguments += [author.blob]
+        }
+        if let hallmark {
+            condition += " AND i.insight_id IN (SELECT insight_id FROM insight_hallmarks WHERE hallmark = ?)"
+            arguments += [hallmark.rawValue]
+        }
+        return try insightRecords(db, where: condition, arguments: arguments)
     }
 
     /// See ``Replica/insights(answering:)``.
@@ -176,6 +203,27 @@ public enum ReplicaQueries {
     public static func openActions(_ db: Database, owner: EntityID? = nil, in space: SpaceID? = nil) throws -> [ActionRecord] {
         var condition = "a.\(column(A.status)) = ?"
         var arguments: StatementArguments = [ActionStatus.open.rawValue]
+        if let owner {
+            condition += " AND a.\(column(A.owner)) = ?"
+            arguments += [owner.blob]
+        }
+        if let space {
+            condition += " AND a.space_id = ?"
+            arguments += [space.blob]
+        }
+        return try actionRecords(db, where: condition, arguments: arguments)
+    }
+
+    /// See ``Replica/actions(status:owner:in:)``.
+    public static func actions(
+        _ db: Database, status: ActionStatus? = nil, owner: EntityID? = nil, in space: SpaceID? = nil
+    ) throws -> [ActionRecord] {
+        var condition = "1"
+        var arguments: StatementArguments = []
+        if let status {
+            condition += " AND a.\(column(A.status)) = ?"
+            arguments += [status.rawValue]
+        }
         if let owner {
             condition += " AND a.\(column(A.owner)) = ?"
             arguments += [owner.blob]

@@ -10,6 +10,7 @@ enum ReplicaSchema {
     static let migrationIdentifiers = [
         "v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes", "v4-packed-clock", "v5-block-ranges",
         "v6-device-key", "v7-trust-cache", "v8-chain-heads", "v9-unsigned-legacy",
+        "v10-archived-sessions",
     ]
 
     /// Refuses a database this build must not migrate: another application's (tables,
@@ -142,7 +143,36 @@ enum ReplicaSchema {
             // (`LegacyChanges`): nothing to copy, an older replica never accepted any.
             try db.execute(sql: LegacyChanges.createTable)
         }
+        migrator.registerMigration("v10-archived-sessions") { db in
+            try addArchivedSessions(db)
+        }
         return migrator
+    }
+
+    /// Adds the column of `DialogueSession.Key.archivedAt`, and fills it for the sessions
+    /// that already hold the field: an older version stores and forwards the field without
+    /// materialising it, so a newer device's archiving may be in the log already. Only the
+    /// spaces whose stored changes name the field (its name is plain UTF-8 in the batch's
+    /// string table) are rebuilt, so an upgrade replays no log that cannot hold it.
+    static func addArchivedSessions(_ db: Database) throws {
+        let key = DialogueSession.Key.archivedAt
+        let column = MaterializedTables.column(key)
+        try db.execute(sql: "ALTER TABLE sessions ADD COLUMN \(column) INTEGER")
+        let named = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT space_id FROM change_blocks WHERE instr(body, CAST(?1 AS BLOB)) > 0
+                UNION SELECT DISTINCT space_id FROM pending_changes WHERE instr(body, CAST(?1 AS BLOB)) > 0
+                """, arguments: [key.name])
+        for row in named {
+            let space = try row.required("space_id", of: "change_blocks", \.storedSpaceID)
+            let document = try Replica.loadDocument(space, db)
+            for id in document.entityIDs(ofKind: EntityKind.session.rawValue) {
+                guard let archived = document.read(key, of: id).value else { continue }
+                try db.execute(
+                    sql: "UPDATE sessions SET \(column) = ? WHERE session_id = ?", arguments: [archived.millisecondsSinceEpoch, id.blob])
+            }
+        }
     }
 
     /// The condition selecting one space's blocks (the space's id bound as `?1`).

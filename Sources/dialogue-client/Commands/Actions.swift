@@ -6,8 +6,10 @@ import Foundation
 /// `actions …`: follow-up commitments.
 struct Actions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Add, reassign, complete and list follow-up actions.",
-        subcommands: [Add.self, Reassign.self, Complete.self, List.self])
+        abstract: "Add, edit, reassign, complete, reopen, cancel, delete and list follow-up actions.",
+        subcommands: [
+            Add.self, Edit.self, Reassign.self, Complete.self, Reopen.self, Cancel.self, List.self, Delete.self, Restore.self,
+        ])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an action to a session (or to an insight).")
@@ -62,6 +64,68 @@ struct Actions: AsyncParsableCommand {
         }
     }
 
+    struct Edit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change what an action says is to be done, or its due date.")
+        @Argument(help: "The action: its id or an id prefix.") var action: IDArgument
+        @Option(help: "What is to be done.") var description: String?
+        @Option(help: "The due date, YYYY-MM-DD.") var due: String?
+        @Flag(help: "Remove the due date.") var noDue = false
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            if description == nil, due == nil, !noDue {
+                try await runReporting(json: global.json) {
+                    throw ClientError.usage("say what to change: --description, --due or --no-due")
+                }
+            }
+            if due != nil, noDue {
+                try await runReporting(json: global.json) { throw ClientError.usage("give --due or --no-due, not both") }
+            }
+            let (description, due, noDue) = (description, due, noDue)
+            try await Actions.change(action, global) { editor, id, _ in
+                if let description { try editor.describe(id, as: description) }
+                if let due { try editor.setDueDate(of: id, to: due) }
+                if noDue { try editor.setDueDate(of: id, to: nil) }
+            }
+        }
+    }
+
+    struct Reopen: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark a done or cancelled action open again.")
+        @Argument(help: "The action: its id or an id prefix.") var action: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await Actions.change(action, global) { editor, id, _ in try editor.reopen(id) }
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark an action cancelled: no longer to be done, kept on record.")
+        @Argument(help: "The action: its id or an id prefix.") var action: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await Actions.change(action, global) { editor, id, _ in try editor.cancel(id) }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an action (kept recoverable: see `actions restore`).")
+        @Argument(help: "The action: its id or an id prefix.") var action: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.delete(action, .action, global) }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring back a deleted action, as it was.")
+        @Argument(help: "The deleted action: its id or an id prefix.") var action: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.restore(action, .action, global) }
+    }
+
     /// Edits one action (and, given, names its owner: both resolved first, so an unknown one
     /// changes nothing) and prints what it now is.
     static func change(
@@ -79,16 +143,23 @@ struct Actions: AsyncParsableCommand {
                 var action: String
                 var status: String?
                 var owner: String?
+                var description: String?
+                var dueDate: String?
             }
             try global.emit(
-                Updated(action: action.description, status: view?.status?.rawValue, owner: view?.owner?.description),
+                Updated(
+                    action: action.description, status: view?.status?.rawValue, owner: view?.owner?.description,
+                    description: view?.description, dueDate: view?.dueDate),
                 "updated action \(action)")
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List open actions, or only overdue ones.")
+        static let configuration = CommandConfiguration(
+            abstract: "List open actions (or those of --status, or --all), or only overdue ones.")
         @Flag(help: "Only open actions due before --as-of.") var overdue = false
+        @Option(help: "Only actions with this status: open (the default), done or cancelled.") var status: ActionStatus?
+        @Flag(help: "Actions of every status.") var all = false
         @Option(help: "Today, YYYY-MM-DD (default: today's local date).") var asOf: String?
         @Option(help: "Only this owner's actions: their member id, an id prefix or their name.") var owner: IDArgument?
         @Option(help: "Only this space: its UUID or its name.") var space: SpaceArgument?
@@ -96,32 +167,40 @@ struct Actions: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(json: global.json) {
+                let dated = overdue || asOf != nil
+                if all, status != nil { throw ClientError.usage("give --status or --all, not both") }
+                if dated, all || (status != nil && status != .open) {
+                    throw ClientError.usage("--overdue lists open actions only: leave out --status and --all")
+                }
                 let replica = try global.openReplica()
                 var chosen: SpaceID?
                 if let space { chosen = try await replica.chooseSpace(space) }
                 let owner = try await replica.resolve(self.owner, .member)
                 let actions =
-                    overdue || asOf != nil
+                    dated
                     ? try replica.overdueActions(asOf: asOf ?? Dates.today, owner: owner, in: chosen)
-                    : try replica.openActions(owner: owner, in: chosen)
+                    : try replica.actions(status: all ? nil : status ?? .open, owner: owner, in: chosen)
                 let column = SpaceColumn(try await replica.spaceNames(), listing: chosen.map { [$0] })
                 let short = await replica.shortIDs(actions.map(\.id))
+                // A list that may mix statuses says each one's.
+                let showStatus = all || (status != nil && status != .open)
                 var rows: [[String]] = []
                 for action in actions {
-                    rows.append(
-                        column.row(
-                            [
-                                short[action.id] ?? action.id.description,
-                                SessionMinutes.shown(action.dueDate ?? "-", action.isInvalid(DialogueModel.Action.Field.dueDate)),
-                                SessionMinutes.shown(
-                                    await replica.displayName(of: action.owner, in: action.space),
-                                    action.isInvalid(DialogueModel.Action.Field.owner)),
-                                SessionMinutes.shown(action.description ?? "", action.isInvalid(DialogueModel.Action.Field.description)),
-                            ], space: action.space))
+                    typealias F = DialogueModel.Action.Field
+                    var row = [
+                        short[action.id] ?? action.id.description, SessionMinutes.shown(action.dueDate ?? "-", action.isInvalid(F.dueDate)),
+                    ]
+                    if showStatus { row.append(SessionMinutes.shown(action.status?.rawValue ?? "-", action.isInvalid(F.status))) }
+                    row.append(
+                        SessionMinutes.shown(await replica.displayName(of: action.owner, in: action.space), action.isInvalid(F.owner)))
+                    row.append(SessionMinutes.shown(action.description ?? "", action.isInvalid(F.description)))
+                    rows.append(column.row(row, space: action.space))
                 }
                 try global.emit(
                     actions.map { WithSpaceName(row: $0, spaceName: column.names.space($0.space).name) },
-                    actions.isEmpty ? "no actions" : Output.table(column.header(["ID", "DUE", "OWNER", "DESCRIPTION"]), rows))
+                    actions.isEmpty
+                        ? "no actions"
+                        : Output.table(column.header(["ID", "DUE"] + (showStatus ? ["STATUS"] : []) + ["OWNER", "DESCRIPTION"]), rows))
             }
         }
     }

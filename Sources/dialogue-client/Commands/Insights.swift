@@ -6,7 +6,8 @@ import Foundation
 /// `insights …`: what is captured in sessions.
 struct Insights: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Capture, edit and tag insights.", subcommands: [Capture.self, Edit.self, Tag.self])
+        abstract: "Capture, list, edit, tag and delete insights.",
+        subcommands: [Capture.self, List.self, Edit.self, Tag.self, Delete.self, Restore.self])
 
     struct Tagged: Encodable {
         var insight: EntityID
@@ -43,6 +44,14 @@ struct Insights: AsyncParsableCommand {
                 let typedID = self.author.flatMap { EntityID($0.text) }
                 let author = typedID != nil ? typedID : try await replica.resolve(self.author, .member)
                 let space = try await replica.requireSpace(holding: session, kind: .session)
+                // A closed session's record is meant to be complete: capture anyway, but say so.
+                if let status = try replica.session(session)?.session.status, status == .closed {
+                    let short = await replica.shortIDs([session])[session] ?? session.description
+                    FileHandle.standardError.write(
+                        Data(
+                            "warning: session \(short) is closed; the insight is captured, reopen it with `dialogue-client sessions edit \(short) --status held` if more is to come\n"
+                                .utf8))
+                }
                 let (kind, hallmarks, influence, evidence) = (kind, hallmarks, influence, evidence)
                 let id = try await replica.edit(in: space) { editor in
                     try editor.captureInsight(
@@ -56,25 +65,95 @@ struct Insights: AsyncParsableCommand {
 
     struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Replace an insight's text; only the changed part is written, so concurrent edits merge.")
+            abstract:
+                "Replace, add to (--append) or edit (--edit) an insight's text; only the changed part is written, so concurrent edits merge."
+        )
         @Argument(help: "The insight: its id or an id prefix.") var insight: IDArgument
         @Argument(help: "The new text (`-` reads stdin).") var text: String?
         @Option(help: "Read the new text from a file.", completion: .file()) var file: String?
+        @Option(help: "Add this to the end of the text, on a line of its own (`-` reads stdin).") var append: String?
+        @Flag(help: "Edit the text in your editor ($VISUAL, $EDITOR or vi; needs a terminal).") var edit = false
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReporting(json: global.json) {
-                let body = try TextInput.read(argument: text, file: file)
+                if text == nil, file == nil, append == nil, !edit {
+                    throw ClientError.usage("give the new text, --file PATH, `-` for stdin, --append TEXT or --edit")
+                }
                 let replica = try global.openReplica()
                 let insight = try await replica.resolve(self.insight, .insight)
                 let space = try await replica.requireSpace(holding: insight, kind: .insight)
+                let change = try await TextChange.read(
+                    argument: text, file: file, append: append, edit: edit, name: "insight.md",
+                    current: { await replica.document(space)?.text(DialogueModel.Insight.Field.text, of: insight) ?? "" })
                 try await replica.edit(in: space) { editor in
-                    try editor.replaceText(DialogueModel.Insight.Field.text, of: insight, with: body)
+                    switch change {
+                    case .replace(let body): try editor.replaceText(DialogueModel.Insight.Field.text, of: insight, with: body)
+                    case .append(let body): try editor.appendToInsight(insight, body)
+                    }
                 }
                 let text = await replica.document(space)?.text(DialogueModel.Insight.Field.text, of: insight) ?? ""
                 try global.emit(["insight": insight.description, "text": text], "updated insight \(insight)")
             }
         }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List insights, by session date; --session, --author and --hallmark narrow the list (all combine).")
+        @Option(help: "Only insights captured in this session: its id, an id prefix or its title.") var session: IDArgument?
+        @Option(help: "Only insights this member wrote: their id, an id prefix or their name.") var author: IDArgument?
+        @Option(help: "Only insights tagged with this hallmark.") var hallmark: Hallmark?
+        @Option(help: "Only this space (default: every space held): its UUID or its name.") var space: SpaceArgument?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting(json: global.json) {
+                let replica = try global.openReplica()
+                var chosen: SpaceID?
+                if let space { chosen = try await replica.chooseSpace(space) }
+                let session = try await replica.resolve(self.session, .session)
+                let author = try await replica.resolve(self.author, .member)
+                let insights = try replica.insights(in: chosen, session: session, author: author, hallmark: hallmark)
+                let column = SpaceColumn(try await replica.spaceNames(), listing: chosen.map { [$0] })
+                let short = await replica.shortIDs(insights.map(\.id) + insights.compactMap(\.session))
+                typealias F = DialogueModel.Insight.Field
+                var rows: [[String]] = []
+                for insight in insights {
+                    rows.append(
+                        column.row(
+                            [
+                                short[insight.id] ?? insight.id.description,
+                                SessionMinutes.shown(
+                                    insight.session.map { short[$0] ?? $0.description } ?? "-", insight.isInvalid(F.session)),
+                                SessionMinutes.shown(
+                                    await replica.displayName(of: insight.author, in: insight.space), insight.isInvalid(F.author)),
+                                SessionMinutes.shown(insight.hallmarks.joined(separator: ","), insight.isInvalid(F.hallmarks)),
+                                Terminal.line(insight.text),
+                            ], space: insight.space))
+                }
+                try global.emit(
+                    insights.map { WithSpaceName(row: $0, spaceName: column.names.space($0.space).name) },
+                    insights.isEmpty
+                        ? "no insights" : Output.table(column.header(["ID", "SESSION", "AUTHOR", "HALLMARKS", "TEXT"]), rows))
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an insight (kept recoverable: see `insights restore`).")
+        @Argument(help: "The insight: its id or an id prefix.") var insight: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.delete(insight, .insight, global) }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring back a deleted insight, as it was.")
+        @Argument(help: "The deleted insight: its id or an id prefix.") var insight: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.restore(insight, .insight, global) }
     }
 
     struct Tag: AsyncParsableCommand {

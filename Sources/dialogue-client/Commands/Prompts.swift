@@ -7,7 +7,24 @@ import Foundation
 struct Prompts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The prompt library (starter prompts and your own) and session agendas.",
-        subcommands: [List.self, Add.self, Import.self, AddToAgenda.self, Reorder.self])
+        subcommands: [List.self, Add.self, Import.self, AddToAgenda.self, Reorder.self, Delete.self, Restore.self])
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a prompt from a space's library (kept recoverable: see `prompts restore`).")
+        @Argument(help: "The prompt: its id, an id prefix or its text.") var prompt: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.delete(prompt, .prompt, global) }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring back a deleted prompt, as it was.")
+        @Argument(help: "The deleted prompt: its id, an id prefix or its text.") var prompt: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.restore(prompt, .prompt, global) }
+    }
 
     struct Listed: Encodable {
         var id: EntityID

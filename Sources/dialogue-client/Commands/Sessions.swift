@@ -6,8 +6,11 @@ import Foundation
 /// `sessions …`: dialogue sessions.
 struct Sessions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create, list, show and edit dialogue sessions.",
-        subcommands: [Create.self, List.self, Show.self, Edit.self, AddParticipant.self, RemoveParticipant.self, Close.self])
+        abstract: "Create, list, show, edit, archive and delete dialogue sessions.",
+        subcommands: [
+            Create.self, List.self, Show.self, Edit.self, AddParticipant.self, RemoveParticipant.self, Close.self, Archive.self,
+            Unarchive.self, Delete.self, Restore.self,
+        ])
 
     struct Created: Encodable {
         var session: EntityID
@@ -51,18 +54,21 @@ struct Sessions: AsyncParsableCommand {
         @Option(help: "Only sessions on or after this date.") var from: String?
         @Option(help: "Only sessions on or before this date (inclusive).") var to: String?
         @Option(help: "Only sessions this member facilitates: their id, an id prefix or their name.") var facilitator: IDArgument?
+        @Flag(help: "List the archived sessions (left out otherwise) instead.") var archived = false
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let spaces = try await replica.spacesOrAll(space)
+                let archived = archived
                 let facilitator = try await replica.resolve(self.facilitator, .member)
                 let start = try from.map { try Dates.instant($0, option: "--from") }
                 let end = try to.map { try Dates.endInstant($0, option: "--to") }
                 var sessions: [SessionSummary] = []
                 for space in spaces {
-                    sessions += try replica.sessions(in: space, from: start, to: end, status: status, facilitator: facilitator)
+                    sessions += try replica.sessions(
+                        in: space, from: start, to: end, status: status, facilitator: facilitator, archived: archived)
                 }
                 let column = SpaceColumn(try await replica.spaceNames(), listing: spaces)
                 let short = await replica.shortIDs(sessions.map(\.id))
@@ -83,7 +89,8 @@ struct Sessions: AsyncParsableCommand {
                 try global.emit(
                     sessions.map { WithSpaceName(row: $0, spaceName: column.names.space($0.space).name) },
                     sessions.isEmpty
-                        ? "no sessions" : Output.table(column.header(["ID", "WHEN", "STATUS", "FACILITATOR", "TITLE"]), rows))
+                        ? (archived ? "no archived sessions" : "no sessions")
+                        : Output.table(column.header(["ID", "WHEN", "STATUS", "FACILITATOR", "TITLE"]), rows))
             }
         }
     }
@@ -112,7 +119,7 @@ struct Sessions: AsyncParsableCommand {
 
     struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change a session's fields; --summary rewrites the shared summary as a minimal edit.")
+            abstract: "Change a session's fields; --summary, --append and --edit change the shared summary as a minimal edit.")
         @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
         @Option(help: "The title.") var title: String?
         @Option(help: "When: 2025-03-14 or 2025-03-14T09:30:00Z.") var at: String?
@@ -123,15 +130,33 @@ struct Sessions: AsyncParsableCommand {
         @Option(help: "planned, held or closed.") var status: SessionStatus?
         @Option(help: "The new shared summary (`-` reads stdin).") var summary: String?
         @Option(help: "Read the new shared summary from a file.", completion: .file()) var summaryFile: String?
+        @Option(help: "Add this to the end of the shared summary, on a line of its own (`-` reads stdin).") var append: String?
+        @Flag(help: "Edit the shared summary in your editor ($VISUAL, $EDITOR or vi; needs a terminal).") var edit = false
         @OptionGroup var global: GlobalOptions
+
+        /// Whether any option says what to change.
+        var changesSomething: Bool {
+            title != nil || at != nil || hostSchool != nil || facilitator != nil || strategy != nil || focus != nil || status != nil
+                || summary != nil || summaryFile != nil || append != nil || edit
+        }
 
         func run() async throws {
             try await runReporting(json: global.json) {
+                guard changesSomething else {
+                    throw ClientError.usage(
+                        "say what to change: --title, --at, --host-school, --facilitator, --strategy, --focus, --status, "
+                            + "--summary, --summary-file, --append or --edit (see `dialogue-client sessions edit --help`)")
+                }
                 let replica = try global.openReplica()
                 let session = try await replica.resolve(self.session, .session)
                 let space = try await replica.requireSpace(holding: session, kind: .session)
                 let scheduled = try at.map { try Dates.instant($0, option: "--at") }
-                let newSummary = summary != nil || summaryFile != nil ? try TextInput.read(argument: summary, file: summaryFile) : nil
+                let summaryGiven = summary != nil || summaryFile != nil || append != nil || edit
+                let newSummary =
+                    summaryGiven
+                    ? try await TextChange.read(
+                        argument: summary, file: summaryFile, append: append, edit: edit, name: "summary.md",
+                        current: { try replica.session(session)?.summary ?? "" }) : nil
                 let hostSchool = try await replica.resolve(self.hostSchool, .school)
                 let facilitator = try await replica.resolve(self.facilitator, .member)
                 let (id, title, strategy, focus, status) = (session, title, strategy, focus, status)
@@ -144,7 +169,11 @@ struct Sessions: AsyncParsableCommand {
                     if let strategy { try editor.set(F.strategy, of: id, to: FieldValue(strategy)) }
                     if let focus { try editor.set(F.focus, of: id, to: .string(focus)) }
                     if let status { try editor.set(F.status, of: id, to: FieldValue(status)) }
-                    if let newSummary { try editor.replaceText(F.summary, of: id, with: newSummary) }
+                    switch newSummary {
+                    case .replace(let text): try editor.replaceText(F.summary, of: id, with: text)
+                    case .append(let text): try editor.appendToSummary(of: id, text)
+                    case nil: break
+                    }
                 }
                 try global.emit(try await Sessions.record(session, in: replica), "updated session \(session)")
             }
@@ -189,11 +218,49 @@ struct Sessions: AsyncParsableCommand {
         }
     }
 
+    struct Archive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Archive a session: it leaves `sessions list` (see --archived) but keeps its record.")
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await Sessions.change(session, global, done: "archived") { editor, id, _ in try editor.archive(id) }
+        }
+    }
+
+    struct Unarchive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring an archived session back into `sessions list`.")
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await Sessions.change(session, global, done: "unarchived") { editor, id, _ in try editor.unarchive(id) }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a session, and with it what was captured in it (kept recoverable: see `sessions restore`).")
+        @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.delete(session, .session, global) }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring back a deleted session, as it was.")
+        @Argument(help: "The deleted session: its id, an id prefix or its title.") var session: IDArgument
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.restore(session, .session, global) }
+    }
+
     /// Edits one session (and, given, names one other entity, of `kind`: both resolved
     /// first, so an unknown one changes nothing) and prints its record.
     static func change(
         _ session: IDArgument, _ global: GlobalOptions, also other: IDArgument? = nil, kind: EntityKind = .member,
-        _ body: @escaping @Sendable (inout SpaceEditor, EntityID, EntityID?) throws -> Void
+        done: String = "updated", _ body: @escaping @Sendable (inout SpaceEditor, EntityID, EntityID?) throws -> Void
     ) async throws {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()
@@ -202,7 +269,7 @@ struct Sessions: AsyncParsableCommand {
             let space = try await replica.requireSpace(holding: session, kind: .session)
             try await replica.edit(in: space) { editor in try body(&editor, session, other) }
             let record = try await Sessions.record(session, in: replica)
-            try global.emit(record, "updated session \(session)")
+            try global.emit(record, "\(done) session \(session)")
         }
     }
 }

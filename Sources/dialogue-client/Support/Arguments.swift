@@ -42,6 +42,7 @@ extension Hallmark: ExpressibleByArgument {}
 extension InsightKind: ExpressibleByArgument {}
 extension Influence: ExpressibleByArgument {}
 extension MemberRole: ExpressibleByArgument {}
+extension ActionStatus: ExpressibleByArgument {}
 
 /// Text from an argument, a file (`--file`), or stdin when the argument is `-`.
 enum TextInput {

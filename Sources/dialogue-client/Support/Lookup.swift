@@ -98,21 +98,31 @@ extension Replica {
         try await resolveOne(argument, kind)
     }
 
+    /// ``resolve(_:_:)`` among the deleted (not erased) entities instead of the live ones:
+    /// what `restore` names.
+    func resolveDeleted(_ argument: IDArgument, _ kind: EntityKind) async throws -> EntityID {
+        try await resolveOne(argument, kind, deleted: true)
+    }
+
     /// ``resolve(_:_:)`` for an optional argument.
     func resolve(_ argument: IDArgument?, _ kind: EntityKind?) async throws -> EntityID? {
         guard let argument else { return nil }
         return try await resolveOne(argument, kind)
     }
 
-    private func resolveOne(_ argument: IDArgument, _ kind: EntityKind?) async throws -> EntityID {
-        var matches = entities(matching: argument.text, kind: kind)
-        for extra in try unheldMatches(argument.text, kind: kind) where !matches.contains(where: { $0.id == extra.id }) {
+    private func resolveOne(_ argument: IDArgument, _ kind: EntityKind?, deleted: Bool = false) async throws -> EntityID {
+        var matches = entities(matching: argument.text, kind: kind, deleted: deleted)
+        for extra in deleted ? [] : try unheldMatches(argument.text, kind: kind) where !matches.contains(where: { $0.id == extra.id }) {
             matches.append(extra)
         }
         if matches.count == 1 { return matches[0].id }
-        let what = kind.map { $0.displayName.lowercased() } ?? "entity"
+        let what = (deleted ? "deleted " : "") + (kind.map { $0.displayName.lowercased() } ?? "entity")
         let typed = Terminal.line(argument.text)
         if matches.isEmpty {
+            if deleted {
+                throw ClientError.notFound("no \(what) '\(typed)' in this replica; check the id or name (or sync first)")
+                    .with(code: EntityLookupError.Code.notFound.rawValue)
+            }
             // A full id of another kind goes on, for the library's "not a session" (65).
             if let id = EntityID(argument.text), kind == nil || !entities(matching: argument.text).isEmpty { return id }
             throw ClientError.notFound("no \(what) '\(typed)' in this replica; check the id or name (or sync first)")
