@@ -32,8 +32,8 @@ struct EverydayEditingCLITests {
         #expect(result.status == 64, "\(result)")
         #expect(result.stderr.contains("say what to change") && !result.stdout.contains("updated"), "\(result)")
         #expect(try await leader.ok(["status", "--json"]) == before)
-        let insight = try await leader.client(["insights", "edit", insight])
-        #expect(insight.status == 64 && insight.stderr.contains("give the new text"), "\(insight)")
+        let noText = try await leader.client(["insights", "edit", insight])
+        #expect(noText.status == 64 && noText.stderr.contains("give the new text"), "\(noText)")
         let action = try await leader.ok(["actions", "add", "Share samples", "--session", session])
         let edit = try await leader.client(["actions", "edit", action])
         #expect(edit.status == 64 && edit.stderr.contains("say what to change"), "\(edit)")
@@ -175,14 +175,15 @@ struct EverydayEditingCLITests {
         #expect(summary.status == 64 && summary.stderr.contains("needs a terminal"), "\(summary)")
         #expect(try await leader.ok(["status", "--json"]) == before)
 
-        // A terminal from util-linux `script`, and an "editor" that rewrites one word.
+        // A terminal from util-linux `script`, and an "editor" that rewrites one word (run as
+        // `sh FILE`, a command with an argument as EDITOR often is; executing the file itself
+        // races with other tests' forks holding it open for writing: "Text file busy").
         let editor = scratch.path("editor.sh")
         try "#!/bin/sh\nsed -i 's/thinking/reasoning/' \"$1\"\n".write(toFile: editor, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: editor)
         let command = [try builtBinary("dialogue-client"), "insights", "edit", insight, "--edit", "--replica", leader.replica]
             .map { "'\($0)'" }.joined(separator: " ")
         let result = try await run(
-            "/usr/bin/env", ["EDITOR=\(editor)", "VISUAL=", "/usr/bin/script", "-qec", command, "/dev/null"], home: leader.home)
+            "/usr/bin/env", ["EDITOR=sh \(editor)", "VISUAL=", "/usr/bin/script", "-qec", command, "/dev/null"], home: leader.home)
         #expect(result.status == 0, "\(result)")
         let listed = try #require(try await leader.json(["insights", "list"]) as? [[String: Any]])
         #expect(listed.first?["text"] as? String == "Pupils explain their reasoning", "\(listed)")

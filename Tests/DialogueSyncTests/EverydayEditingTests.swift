@@ -62,13 +62,13 @@ struct EverydayEditingTests {
         let (alice, _) = try await pair(directory)
         let session = try await alice.edit(in: space) { editor in try editor.createSession(title: "Live") }
         let held = try alice.heldVectors()
-        #expect(throws: ReplicaError.self) { try await alice.restoreEntity(session) }
-        #expect(throws: ReplicaError.self) { try await alice.restoreEntity(EntityID(UUID())) }
+        await #expect(throws: ReplicaError.self) { try await alice.restoreEntity(session) }
+        await #expect(throws: ReplicaError.self) { try await alice.restoreEntity(EntityID(UUID())) }
         try await alice.deleteEntity(session)
         let afterDelete = try alice.heldVectors()
         #expect(afterDelete != held)
-        #expect(throws: ReplicaError.self) { try await alice.restoreEntity(session, kind: .insight) }
-        #expect(throws: ReplicaError.self) { try await alice.deleteEntity(session) }
+        await #expect(throws: ReplicaError.self) { try await alice.restoreEntity(session, kind: .insight) }
+        await #expect(throws: ReplicaError.self) { try await alice.deleteEntity(session) }
         #expect(try alice.heldVectors() == afterDelete, "a refused restore or delete writes nothing")
     }
 
@@ -247,5 +247,29 @@ struct EverydayEditingTests {
         #expect(try alice.insights(in: SpaceID(UUID())).isEmpty)
         try await alice.deleteEntity(b)
         #expect(try alice.insights(session: first).map(\.id) == [a], "deleted insights are left out")
+    }
+
+    @Test("upgrading a replica that stored a newer device's archiving (before it knew the field) fills the new column")
+    func migrationFillsArchivedColumn() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("old.sqlite")
+        try createReplicaFile(at: path, id: ReplicaID(rawValue: 1)!)
+        var replica: Replica? = try Replica(path: path, wallClock: clock)
+        try await replica!.addSpace(space)
+        let (kept, archived) = try await replica!.edit(in: space) { editor in
+            let kept = try editor.createSession(title: "Current")
+            let archived = try editor.createSession(title: "Last year")
+            try editor.archive(archived)
+            return (kept, archived)
+        }
+        // What a replica of the version before held: the change in its log, no column, no migration.
+        try await replica!.database.write { db in
+            try db.execute(sql: "ALTER TABLE sessions DROP COLUMN archived_at")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v10-archived-sessions'")
+        }
+        replica = nil
+        let upgraded = try Replica(path: path, wallClock: clock)
+        #expect(try upgraded.sessions(in: space).map(\.id) == [kept])
+        #expect(try upgraded.sessions(in: space, archived: true).map(\.id) == [archived])
     }
 }
