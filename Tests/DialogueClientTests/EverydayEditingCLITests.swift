@@ -187,5 +187,9 @@ struct EverydayEditingCLITests {
         #expect(result.status == 0, "\(result)")
         let listed = try #require(try await leader.json(["insights", "list"]) as? [[String: Any]])
         #expect(listed.first?["text"] as? String == "Pupils explain their reasoning", "\(listed)")
+        // Written as a minimal edit: only the differing characters, as `--summary` does.
+        let history = try await leader.ok(["history", insight])
+        #expect(
+            history.contains(#"deleted "think" (5 characters)"#) && history.contains(#"inserted "reason" (6 characters)"#), "\(history)")
     }
 }
