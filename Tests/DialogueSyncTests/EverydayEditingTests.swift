@@ -272,4 +272,27 @@ struct EverydayEditingTests {
         #expect(try upgraded.sessions(in: space).map(\.id) == [kept])
         #expect(try upgraded.sessions(in: space, archived: true).map(\.id) == [archived])
     }
+
+    @Test("restoring an insight another member wrote rewrites no author field: the authorship rule accepts it")
+    func restoreKeepsAuthorship() async throws {
+        let directory = TemporaryDirectory()
+        let (alice, bob) = try await pair(directory)
+        let ada = EntityID(UUID(uuidString: "0e000000-0000-4000-8000-0000000000ad")!)
+        let ben = EntityID(UUID(uuidString: "0e000000-0000-4000-8000-0000000000be")!)
+        try await certify(alice, as: ada)
+        try await certify(bob, as: ben)
+        let insight = try await alice.edit(in: space) { editor in
+            try editor.captureInsight(in: try editor.createSession(title: "Visit"), text: "Ada's note")
+        }
+        try await alice.deleteEntity(insight)
+        try await sync(space, from: alice, to: bob)
+        let before = try #require(await bob.document(space))
+        let restore = try await bob.edit(in: space) { editor in
+            try editor.restore(insight, kind: .insight)
+            return editor.changes
+        }
+        #expect(restore.map(\.field) == [Insight.Field.session])
+        #expect(throws: Never.self) { try AuthorshipRule.check(restore, member: ben.uuid, origin: before.authorshipOrigin(of:)) }
+        #expect(try bob.insights().first?.author == ada)
+    }
 }
