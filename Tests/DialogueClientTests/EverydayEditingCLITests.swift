@@ -60,6 +60,11 @@ struct EverydayEditingCLITests {
         let text = try await leader.ok(["insights", "delete", String(insight.prefix(8))])
         #expect(text.contains("insights restore"), "\(text)")
         #expect(try await leader.ok(["insights", "list"]) == "no insights")
+        let trash = try await leader.ok(["insights", "deleted"])
+        #expect(trash.contains(String(insight.prefix(8))) && trash.contains("Pupils explain their thinking"), "\(trash)")
+        let trashJSON = try #require(try await leader.json(["insights", "deleted"]) as? [[String: Any]])
+        #expect(trashJSON.map { $0["id"] as? String } == [insight] && trashJSON.first?["kind"] as? String == "insight", "\(trashJSON)")
+        #expect(try await leader.ok(["sessions", "deleted"]) == "no deleted sessions")
         try await leader.ok(["insights", "restore", String(insight.prefix(8))])
         #expect(try await leader.ok(["insights", "list"]).contains("Pupils explain their thinking"))
 

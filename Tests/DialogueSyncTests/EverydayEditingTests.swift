@@ -43,12 +43,18 @@ struct EverydayEditingTests {
         #expect(try alice.insights().isEmpty, "deleting a session hides what was captured in it")
         #expect(await alice.entities(matching: "Feedback that moves learning on", kind: .session).isEmpty)
         #expect(await alice.entities(matching: "Feedback that moves learning on", kind: .session, deleted: true).map(\.id) == [session])
+        #expect(
+            await alice.deletedEntities()
+                == [EntityMatch(id: session, kind: .session, space: space, label: "Feedback that moves learning on")])
         try await alice.restoreEntity(session, kind: .session)
         #expect(try alice.session(session) == before, "the record is back whole")
+        #expect(await alice.deletedEntities().isEmpty)
 
         for (entity, kind) in [(insight, EntityKind.insight), (action, .action), (prompt, .prompt)] {
             try await alice.deleteEntity(entity, kind: kind)
             #expect(await alice.document(space)?.isDeleted(entity) == true)
+            #expect(await alice.deletedEntities(kind: kind).map(\.id) == [entity])
+            #expect(await alice.deletedEntities(kind: .session).isEmpty)
             try await alice.restoreEntity(entity, kind: kind)
             #expect(await alice.document(space)?.isDeleted(entity) == false, "\(kind) restored")
         }

@@ -29,6 +29,29 @@ extension Replica {
         return space
     }
 
+    /// The deleted sessions, insights, actions and prompts held (of `kind`, when given), not
+    /// erased: what ``restoreEntity(_:kind:)`` can bring back. By space, then id. Each
+    /// match's label is a session's title, a prompt's or an insight's text, or an action's
+    /// description, as they were when deleted.
+    public func deletedEntities(kind: EntityKind? = nil) -> [EntityMatch] {
+        var found: [EntityMatch] = []
+        for space in spaces {
+            guard let document = document(space) else { continue }
+            for entityKind in SpaceEditor.deletableKinds where kind == nil || kind == entityKind {
+                for id in Self.deletedIDs(ofKind: entityKind, in: document) {
+                    let label: String? =
+                        switch entityKind {
+                        case .insight: Insight(id, in: document)?.text
+                        case .action: Action(id, in: document)?.description
+                        default: Self.label(of: id, kind: entityKind, in: document)
+                        }
+                    found.append(EntityMatch(id: id, kind: entityKind, space: space, label: label))
+                }
+            }
+        }
+        return found
+    }
+
     /// The first space (in id order) holding `entity` deleted (or, with `deleted` false,
     /// live), erased ones never.
     private func spaceHolding(_ entity: EntityID, deleted: Bool) throws(ReplicaError) -> SpaceID? {

@@ -8,7 +8,7 @@ struct Actions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Add, edit, reassign, complete, reopen, cancel, delete and list follow-up actions.",
         subcommands: [
-            Add.self, Edit.self, Reassign.self, Complete.self, Reopen.self, Cancel.self, List.self, Delete.self, Restore.self,
+            Add.self, Edit.self, Reassign.self, Complete.self, Reopen.self, Cancel.self, List.self, Delete.self, Restore.self, Deleted.self,
         ])
 
     struct Add: AsyncParsableCommand {
@@ -124,6 +124,13 @@ struct Actions: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws { try await Deletion.restore(action, .action, global) }
+    }
+
+    struct Deleted: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the deleted actions that `restore` can bring back.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.list(.action, global) }
     }
 
     /// Edits one action (and, given, names its owner: both resolved first, so an unknown one

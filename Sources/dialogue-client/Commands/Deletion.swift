@@ -39,6 +39,21 @@ enum Deletion {
         }
     }
 
+    /// `… deleted`: what `… restore` can bring back, with short ids to type back.
+    static func list(_ kind: EntityKind, _ global: GlobalOptions) async throws {
+        try await runReporting(json: global.json) {
+            let replica = try global.openReplica()
+            let deleted = await replica.deletedEntities(kind: kind)
+            let short = await replica.shortIDs(deleted.map(\.id))
+            let rows = deleted.map { [short[$0.id] ?? $0.id.description, Terminal.line($0.label ?? "")] }
+            try global.emit(
+                deleted,
+                deleted.isEmpty
+                    ? "no deleted \(group(kind))"
+                    : Output.table(["ID", kind == .session ? "TITLE" : kind == .action ? "DESCRIPTION" : "TEXT"], rows))
+        }
+    }
+
     static func restore(_ argument: IDArgument, _ kind: EntityKind, _ global: GlobalOptions) async throws {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()

@@ -7,7 +7,7 @@ import Foundation
 struct Insights: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Capture, list, edit, tag and delete insights.",
-        subcommands: [Capture.self, List.self, Edit.self, Tag.self, Delete.self, Restore.self])
+        subcommands: [Capture.self, List.self, Edit.self, Tag.self, Delete.self, Restore.self, Deleted.self])
 
     struct Tagged: Encodable {
         var insight: EntityID
@@ -154,6 +154,13 @@ struct Insights: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws { try await Deletion.restore(insight, .insight, global) }
+    }
+
+    struct Deleted: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the deleted insights that `restore` can bring back.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.list(.insight, global) }
     }
 
     struct Tag: AsyncParsableCommand {

@@ -7,7 +7,7 @@ import Foundation
 struct Prompts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The prompt library (starter prompts and your own) and session agendas.",
-        subcommands: [List.self, Add.self, Import.self, AddToAgenda.self, Reorder.self, Delete.self, Restore.self])
+        subcommands: [List.self, Add.self, Import.self, AddToAgenda.self, Reorder.self, Delete.self, Restore.self, Deleted.self])
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -143,6 +143,13 @@ struct Prompts: AsyncParsableCommand {
                     "imported \(ids.count) prompt\(ids.count == 1 ? "" : "s") into space \(space)")
             }
         }
+    }
+
+    struct Deleted: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the deleted prompts that `restore` can bring back.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.list(.prompt, global) }
     }
 
     struct AddToAgenda: AsyncParsableCommand {

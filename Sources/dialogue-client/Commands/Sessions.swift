@@ -9,7 +9,7 @@ struct Sessions: AsyncParsableCommand {
         abstract: "Create, list, show, edit, archive and delete dialogue sessions.",
         subcommands: [
             Create.self, List.self, Show.self, Edit.self, AddParticipant.self, RemoveParticipant.self, Close.self, Archive.self,
-            Unarchive.self, Delete.self, Restore.self,
+            Unarchive.self, Delete.self, Restore.self, Deleted.self,
         ])
 
     struct Created: Encodable {
@@ -254,6 +254,13 @@ struct Sessions: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws { try await Deletion.restore(session, .session, global) }
+    }
+
+    struct Deleted: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the deleted sessions that `restore` can bring back.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws { try await Deletion.list(.session, global) }
     }
 
     /// Edits one session (and, given, names one other entity, of `kind`: both resolved
