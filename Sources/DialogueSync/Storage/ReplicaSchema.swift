@@ -9,7 +9,7 @@ enum ReplicaSchema {
     /// Migration identifiers in order; tests pin fixtures to a prefix of this list.
     static let migrationIdentifiers = [
         "v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes", "v4-packed-clock", "v5-block-ranges",
-        "v6-device-key", "v7-trust-cache", "v8-chain-heads", "v9-unsigned-legacy",
+        "v6-device-key", "v7-trust-cache", "v8-chain-heads", "v9-unsigned-legacy", "v10-people-directory",
     ]
 
     /// Refuses a database this build must not migrate: another application's (tables,
@@ -141,6 +141,11 @@ enum ReplicaSchema {
             // Changes accepted once without a signed head, below the server's legacy vector
             // (`LegacyChanges`): nothing to copy, an older replica never accepted any.
             try db.execute(sql: LegacyChanges.createTable)
+        }
+        migrator.registerMigration("v10-people-directory") { db in
+            // Who the member may see named (`PeopleDirectory`): nothing to copy, it comes
+            // with the next sync.
+            try db.execute(sql: TrustCache.createPeopleDirectory)
         }
         return migrator
     }
