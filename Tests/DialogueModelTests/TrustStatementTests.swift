@@ -157,6 +157,47 @@ struct TrustStatementTests {
         #expect(throws: TrustError.self) { try relabelled.verify(trusting: ring) }
     }
 
+    /// The people directory (issue 14, item 2), bytes, digest and signature computed apart
+    /// from docs/TRUST.md's table with Python's `cryptography`.
+    @Test func frozenPeopleDirectory() throws {
+        let partner = UUID(uuidString: "f0000000-0000-4000-8000-00000000000a")!
+        let ben = UUID(uuidString: "00000000-aaaa-4bbb-8ccc-000000000001")!
+        let directory = PeopleDirectory.issue(
+            member: F.member, issuedAt: 1_765_000_000_900,
+            schools: [.init(id: partner, name: "Süd Academy"), .init(id: F.school, name: "École Nord")],
+            people: [.init(id: F.member, name: "Ada Lovelace", school: F.school), .init(id: ben, name: "Ben Okafor", school: partner)],
+            signedBy: F.serverKey)
+        #expect(
+            directory.canonicalBytes.hex
+                == "1b6469616c6f6775652f70656f706c652d6469726563746f72792f316f1c2a3b4d5e4f608a7b9c0d1e2f3a4b020a1b2c3d4e5f4a6b8c7d8e9fa0b1c2d30bc389636f6c65204e6f7264f000000000004000800000000000000a0c53c3bc642041636164656d790200000000aaaa4bbb8ccc0000000000010a42656e204f6b61666f72f000000000004000800000000000000a6f1c2a3b4d5e4f608a7b9c0d1e2f3a4b0c416461204c6f76656c6163650a1b2c3d4e5f4a6b8c7d8e9fa0b1c2d388d695a3de6679b5562e8fe654f94078b112e8a98ba7901f853ae695bed7e0e3910bad049664"
+        )
+        #expect(directory.contentDigest == "366a0aa7b72900ec59ea081b6e631c834f64ced9c76af5375529358a0903cfd8")
+        var foreign = directory
+        foreign.signature = Array(
+            Data(base64Encoded: "xrGx/pfURvwSWWeYwyGI38ZJtVVULG42gV5tC9RW0KseJInJXKVwafQsm5Av+M60pBnqy55DoZqFUsY6x1hRCw==")!)
+        try foreign.verify(trusting: ring)
+        #expect(try roundTrip(directory).canonicalBytes == directory.canonicalBytes)
+        // The time is signed but is not content: a later issue of the same people has the same digest.
+        let later = PeopleDirectory.issue(
+            member: F.member, issuedAt: 1_765_000_009_000, schools: directory.schools, people: directory.people, signedBy: F.serverKey)
+        #expect(later.contentDigest == directory.contentDigest && later.canonicalBytes != directory.canonicalBytes)
+        // A name changed after signing no longer verifies.
+        var renamed = directory.people
+        renamed[0].name = "Ben O."
+        let forged = PeopleDirectory(
+            member: F.member, issuedAt: directory.issuedAt, schools: directory.schools, people: renamed, signer: directory.signer,
+            signature: directory.signature)
+        #expect(throws: TrustError.self) { try forged.verify(trusting: ring) }
+        // A member listed twice is refused on reading.
+        let json = String(decoding: try JSONEncoder().encode(directory), as: UTF8.self)
+        let twice = json.replacingOccurrences(
+            of: "\"people\":[",
+            with:
+                "\"people\":[{\"id\":\"\(ben.uuidString.lowercased())\",\"name\":\"x\",\"school\":\"\(partner.uuidString.lowercased())\"},")
+        #expect(twice != json)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(PeopleDirectory.self, from: Data(twice.utf8)) }
+    }
+
     // MARK: JSON
 
     private func roundTrip<S: Codable & Equatable>(_ statement: S) throws -> S {

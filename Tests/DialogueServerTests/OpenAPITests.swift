@@ -450,6 +450,9 @@ struct NeverStore: SyncStore {
     func members() async throws -> [MemberAccount] { throw Unused() }
     func token(forTokenHash hash: [UInt8]) async throws -> TokenAccess? { throw Unused() }
     func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry] { throw Unused() }
+    func people(visibleTo school: UUID) async throws -> (schools: [PeopleDirectory.School], people: [PeopleDirectory.Person]) {
+        throw Unused()
+    }
     func tokens(ofMember member: UUID) async throws -> [TokenListing] { throw Unused() }
     func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector] { throw Unused() }
     func setRetentionPolicy(_ record: RetentionPolicyRecord) async throws { throw Unused() }

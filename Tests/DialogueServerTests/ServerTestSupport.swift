@@ -134,6 +134,9 @@ final class FlakyStore: SyncStore {
     func members() async throws -> [MemberAccount] { try await base.members() }
     func token(forTokenHash hash: [UInt8]) async throws -> TokenAccess? { try await base.token(forTokenHash: hash) }
     func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry] { try await base.spaceListings(ofSchool: school) }
+    func people(visibleTo school: UUID) async throws -> (schools: [PeopleDirectory.School], people: [PeopleDirectory.Person]) {
+        try await base.people(visibleTo: school)
+    }
     func tokens(ofMember member: UUID) async throws -> [TokenListing] { try await base.tokens(ofMember: member) }
     func legacyVectors(of spaces: [SpaceID]) async throws -> [SpaceID: VersionVector] { try await base.legacyVectors(of: spaces) }
     func setRetentionPolicy(_ record: RetentionPolicyRecord) async throws { try await base.setRetentionPolicy(record) }

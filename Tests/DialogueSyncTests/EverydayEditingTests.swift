@@ -271,7 +271,7 @@ struct EverydayEditingTests {
         // What a replica of the version before held: the change in its log, no column, no migration.
         try await replica!.database.write { db in
             try db.execute(sql: "ALTER TABLE sessions DROP COLUMN archived_at")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v10-archived-sessions'")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v11-archived-sessions'")
         }
         replica = nil
         let upgraded = try Replica(path: path, wallClock: clock)

@@ -72,6 +72,9 @@ public protocol SyncStore: Sendable {
     /// The spaces a school's members may hold, named: its private space (after the school)
     /// and the shared spaces of its partnerships (after the partnership), sorted by space.
     func spaceListings(ofSchool school: UUID) async throws -> [SpaceDirectory.Entry]
+    /// The schools a member of `school` may see named (their own and every school sharing a
+    /// partnership with it) and the members of those schools: a ``PeopleDirectory``'s content.
+    func people(visibleTo school: UUID) async throws -> (schools: [PeopleDirectory.School], people: [PeopleDirectory.Person])
     /// Every token issued to a member, revoked ones included (never the token or its hash),
     /// by issue time: for subject access (``SubjectAccess``).
     func tokens(ofMember member: UUID) async throws -> [TokenListing]

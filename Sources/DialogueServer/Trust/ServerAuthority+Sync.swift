@@ -14,4 +14,17 @@ extension ServerAuthority {
         SpaceDirectory.issue(
             member: member.id, issuedAt: Int64(clamping: wallClock.millisecondsSinceEpoch()), entries: entries, signedBy: keys.current)
     }
+
+    /// The schools and members `member` may see named, signed now by the current key; `nil`
+    /// when its content digest is `held` (the replica has it already).
+    func peopleDirectory(for member: MemberAccount, held: String?, keys: Keys) async throws -> PeopleDirectory? {
+        let visible = try await store.people(visibleTo: member.school)
+        let now = Int64(clamping: wallClock.millisecondsSinceEpoch())
+        let unsigned = PeopleDirectory(
+            member: member.id, issuedAt: now, schools: visible.schools, people: visible.people, signer: keys.current.publicKey,
+            signature: [])
+        guard unsigned.contentDigest != held else { return nil }
+        return PeopleDirectory.issue(
+            member: member.id, issuedAt: now, schools: visible.schools, people: visible.people, signedBy: keys.current)
+    }
 }

@@ -21,14 +21,14 @@ extension SyncClient {
         do {
             _ = try Replica.verify(
                 held: held, directory: response.directory, endorsements: response.endorsements, certificates: result.certificates,
-                revocations: result.revocations, member: member)
+                revocations: result.revocations, people: response.people, member: member)
         } catch {
             throw .unverifiedAnswer("\(error) (pinned server key \(held.pinned.fingerprint))")
         }
         do {
             try await replica.adoptSyncStatements(
                 directory: response.directory, endorsements: response.endorsements, certificates: result.certificates,
-                revocations: result.revocations)
+                revocations: result.revocations, people: response.people)
         } catch { throw .local(error) }
     }
 }

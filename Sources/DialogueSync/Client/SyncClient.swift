@@ -266,13 +266,17 @@ public struct SyncClient: Sendable {
             }
             // The certificates held of the devices whose changes it holds: the server sends only the others.
             let certified: [ReplicaID: Int64]
-            do { certified = try replica.certificatesHeld().filter { have[$0.key] > 0 } } catch { throw .local(error) }
+            let people: String?
+            do {
+                certified = try replica.certificatesHeld().filter { have[$0.key] > 0 }
+                people = try replica.peopleDirectory()?.contentDigest
+            } catch { throw .local(error) }
             let request = SyncRequest(
                 replica: replica.id,
                 spaces: [
                     .init(space: space, have: have, changes: push, heads: pushHeads, binary: true, after: cursor, certified: certified)
                 ],
-                limit: pageSize, binary: true)
+                limit: pageSize, binary: true, people: people)
             let response: SyncResponse
             do {
                 response = try await send(request, progress: progress)

@@ -77,35 +77,65 @@ public struct DeviceAuthor: Sendable, Hashable, Codable, CustomStringConvertible
     }
 }
 
-/// Names for devices, read once from the replica's cached certificates (this device's
-/// included): for rendering many rows without a read per row.
+/// Names for devices, members and schools, read once from the replica's cached
+/// certificates (this device's included) and people directory: for rendering many rows
+/// without a read per row.
 public struct AuthorNames: Sendable {
     private let byDevice: [ReplicaID: CertifiedMember]
     private let byMember: [EntityID: CertifiedMember]
+    private let bySchool: [EntityID: String]
 
-    /// Names from `certificates` (each verified when it was stored).
-    public init(certificates: [DeviceCertificate]) {
+    /// Names from `certificates` and `people` (each verified when it was stored). Of a
+    /// member both name, the newer statement wins (a renamed member's newest name).
+    public init(certificates: [DeviceCertificate], people: PeopleDirectory? = nil) {
         var byDevice: [ReplicaID: CertifiedMember] = [:]
         var byMember: [EntityID: (issuedAt: Int64, member: CertifiedMember)] = [:]
+        var bySchool: [EntityID: (issuedAt: Int64, name: String)] = [:]
+        func consider(_ member: CertifiedMember, issuedAt: Int64) {
+            if (byMember[member.id]?.issuedAt ?? .min) <= issuedAt { byMember[member.id] = (issuedAt, member) }
+            if (bySchool[member.school]?.issuedAt ?? .min) <= issuedAt { bySchool[member.school] = (issuedAt, member.schoolName) }
+        }
         for certificate in certificates {
             let member = CertifiedMember(certificate)
             byDevice[certificate.replica] = member
-            // A member's latest certificate names them (a renamed member's newest name).
-            if (byMember[member.id]?.issuedAt ?? .min) <= certificate.issuedAt {
-                byMember[member.id] = (certificate.issuedAt, member)
+            consider(member, issuedAt: certificate.issuedAt)
+        }
+        if let people {
+            for school in people.schools where (bySchool[EntityID(school.id)]?.issuedAt ?? .min) <= people.issuedAt {
+                bySchool[EntityID(school.id)] = (people.issuedAt, school.name)
+            }
+            for person in people.people {
+                let school = people.school(person.school)?.name ?? bySchool[EntityID(person.school)]?.name ?? ""
+                consider(
+                    CertifiedMember(id: EntityID(person.id), name: person.name, school: EntityID(person.school), schoolName: school),
+                    issuedAt: people.issuedAt)
             }
         }
         self.byDevice = byDevice
         self.byMember = byMember.mapValues(\.member)
+        self.bySchool = bySchool.mapValues(\.name)
     }
 
-    /// Who wrote with `device`: its certified member, or an unverified device.
+    /// Every member named, by name then id.
+    public var members: [CertifiedMember] { byMember.values.sorted { ($0.name, $0.id) < ($1.name, $1.id) } }
+
+    /// Every school named, by name then id.
+    public var schools: [(id: EntityID, name: String)] {
+        bySchool.map { (id: $0.key, name: $0.value) }.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+    }
+
+    /// A school's name, from the people directory or a certificate of one of its members'
+    /// devices (the newer); `nil` when neither names it.
+    public func school(_ id: EntityID) -> String? { bySchool[id] }
+
+    /// Who wrote with `device`: its certified member (by their newest name), or an
+    /// unverified device.
     public func author(of device: ReplicaID) -> DeviceAuthor {
-        DeviceAuthor(device: device, member: byDevice[device])
+        DeviceAuthor(device: device, member: byDevice[device].map { byMember[$0.id] ?? $0 })
     }
 
-    /// A member as a certificate of one of their devices names them (the newest), or `nil`
-    /// when no device of theirs is known.
+    /// A member as the newest of the people directory and the certificates of their
+    /// devices names them, or `nil` when neither does.
     public func member(_ id: EntityID) -> CertifiedMember? { byMember[id] }
 }
 
@@ -113,7 +143,7 @@ extension Replica {
     /// Names for devices from the certificates this replica holds (its own and those of
     /// devices that wrote in its spaces).
     public nonisolated func authorNames() throws(ReplicaError) -> AuthorNames {
-        AuthorNames(certificates: try certificates())
+        AuthorNames(certificates: try certificates(), people: try peopleDirectory())
     }
 
     /// Who wrote with `device`: the member its certificate names, or an unverified device

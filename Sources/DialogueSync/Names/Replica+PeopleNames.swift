@@ -19,17 +19,17 @@ extension Replica {
     public static let noName = "-"
 
     /// A display name for a member or school id held in `space`: the member's display name
-    /// or the school's name as the space records them; else, for a member, the name a
-    /// certificate of one of their devices gives (`names`, read from this replica when
-    /// `nil`); else the id. ``noName`` ("-") when `id` is `nil`.
+    /// or the school's name as the space records them; else the name the server gives
+    /// them (`names`: the people directory and device certificates, read from this replica
+    /// when `nil`); else the id. ``noName`` ("-") when `id` is `nil`.
     public func displayName(of id: EntityID?, in space: SpaceID, names: AuthorNames? = nil) -> String {
         guard let id else { return Self.noName }
         if let document = document(space) {
             if let member = Member(id, in: document), let name = member.displayName { return name }
             if let school = School(id, in: document), let name = school.name { return name }
         }
-        let certified = names.map { $0.member(id) } ?? (try? authorNames().member(id))
-        return certified?.name ?? id.description
+        guard let names = names ?? (try? authorNames()) else { return id.description }
+        return names.member(id)?.name ?? names.school(id) ?? id.description
     }
 
     /// A member's name and school's name, for a column: from the certificate of one of

@@ -51,6 +51,9 @@ public struct SyncRequest: Codable, Sendable, Equatable {
     /// `"binary"` to receive changes as one base64 `ChangeCodec` batch per space
     /// (`changesBinary`), about ten times smaller than JSON; JSON otherwise.
     public var encoding: String?
+    /// The ``PeopleDirectory/contentDigest`` of the people directory the replica holds:
+    /// the server sends the directory only when its own differs. Left out, it always comes.
+    public var people: String?
 
     /// One space: what the replica holds, and changes it pushes.
     public struct SpaceSync: Codable, Sendable, Equatable {
@@ -148,7 +151,7 @@ public struct SyncRequest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case `protocol`, replica, spaces, limit, encoding
+        case `protocol`, replica, spaces, limit, encoding, people
     }
 
     /// Strict, as `openapi.yaml` says: no `null` for an optional member (leave it out),
@@ -166,14 +169,19 @@ public struct SyncRequest: Codable, Sendable, Equatable {
         if let encoding, !["json", "binary"].contains(encoding) {
             throw DecodingError.dataCorruptedError(forKey: .encoding, in: container, debugDescription: "encoding must be json or binary")
         }
+        people = try container.decodeUnlessNull(String.self, forKey: .people)
+        if let people, people.utf8.count != 64 || !people.allSatisfy(\.isHexDigit) {
+            throw DecodingError.dataCorruptedError(forKey: .people, in: container, debugDescription: "people must be 64 hex digits")
+        }
     }
 
-    public init(replica: ReplicaID?, spaces: [SpaceSync], limit: Int? = nil, binary: Bool = false) {
+    public init(replica: ReplicaID?, spaces: [SpaceSync], limit: Int? = nil, binary: Bool = false, people: String? = nil) {
         self.protocol = SyncProtocol.version
         self.replica = replica
         self.spaces = spaces
         self.limit = limit
         encoding = binary ? "binary" : nil
+        self.people = people
     }
 }
 
@@ -187,6 +195,9 @@ public struct SyncResponse: Codable, Sendable, Equatable {
     /// Every rotation of the server's key, oldest first: the chain from a pinned older key
     /// to the one that signed ``directory`` and the certificates.
     public var endorsements: [ServerKeyEndorsement]
+    /// The schools and members the member may see named, signed by the server's current
+    /// key; left out when the request's `people` digest matches it.
+    public var people: PeopleDirectory?
 
     /// One space's outcome.
     public struct SpaceResult: Codable, Sendable, Equatable {
@@ -286,14 +297,17 @@ public struct SyncResponse: Codable, Sendable, Equatable {
         }
     }
 
-    public init(spaces: [SpaceResult], directory: SpaceDirectory? = nil, endorsements: [ServerKeyEndorsement] = []) {
+    public init(
+        spaces: [SpaceResult], directory: SpaceDirectory? = nil, endorsements: [ServerKeyEndorsement] = [], people: PeopleDirectory? = nil
+    ) {
         self.protocol = SyncProtocol.version
         self.spaces = spaces
         self.directory = directory
         self.endorsements = endorsements
+        self.people = people
     }
 
-    enum CodingKeys: String, CodingKey { case `protocol`, spaces, directory, endorsements }
+    enum CodingKeys: String, CodingKey { case `protocol`, spaces, directory, endorsements, people }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -301,6 +315,7 @@ public struct SyncResponse: Codable, Sendable, Equatable {
         spaces = try container.decode([SpaceResult].self, forKey: .spaces)
         directory = try container.decodeIfPresent(SpaceDirectory.self, forKey: .directory)
         endorsements = try container.decodeIfPresent([ServerKeyEndorsement].self, forKey: .endorsements) ?? []
+        people = try container.decodeIfPresent(PeopleDirectory.self, forKey: .people)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -309,6 +324,7 @@ public struct SyncResponse: Codable, Sendable, Equatable {
         try container.encode(spaces, forKey: .spaces)
         try container.encodeIfPresent(directory, forKey: .directory)
         try container.encode(endorsements, forKey: .endorsements)
+        try container.encodeIfPresent(people, forKey: .people)
     }
 }
 

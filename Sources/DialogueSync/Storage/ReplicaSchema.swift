@@ -9,8 +9,8 @@ enum ReplicaSchema {
     /// Migration identifiers in order; tests pin fixtures to a prefix of this list.
     static let migrationIdentifiers = [
         "v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes", "v4-packed-clock", "v5-block-ranges",
-        "v6-device-key", "v7-trust-cache", "v8-chain-heads", "v9-unsigned-legacy",
-        "v10-archived-sessions",
+        "v6-device-key", "v7-trust-cache", "v8-chain-heads", "v9-unsigned-legacy", "v10-people-directory",
+        "v11-archived-sessions",
     ]
 
     /// Refuses a database this build must not migrate: another application's (tables,
@@ -143,7 +143,12 @@ enum ReplicaSchema {
             // (`LegacyChanges`): nothing to copy, an older replica never accepted any.
             try db.execute(sql: LegacyChanges.createTable)
         }
-        migrator.registerMigration("v10-archived-sessions") { db in
+        migrator.registerMigration("v10-people-directory") { db in
+            // Who the member may see named (`PeopleDirectory`): nothing to copy, it comes
+            // with the next sync.
+            try db.execute(sql: TrustCache.createPeopleDirectory)
+        }
+        migrator.registerMigration("v11-archived-sessions") { db in
             try addArchivedSessions(db)
         }
         return migrator

@@ -45,6 +45,13 @@ extension Replica {
         try readTrust { db in try TrustCache.directory(db) }
     }
 
+    /// The schools and members this device's member may see named (their school and its
+    /// partner schools), as of the last sync; `nil` before the first sync with a server
+    /// that sends one.
+    public nonisolated func peopleDirectory() throws(ReplicaError) -> PeopleDirectory? {
+        try readTrust { db in try TrustCache.people(db) }
+    }
+
     private nonisolated func readTrust<T>(_ body: (Database) throws -> T) throws(ReplicaError) -> T {
         do { return try database.read(body) } catch let error as ReplicaError { throw error } catch {
             throw .storage("cannot read the trust cache: \(error)")

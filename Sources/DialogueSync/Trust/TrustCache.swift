@@ -47,6 +47,17 @@ enum TrustCache {
                 """)
     }
 
+    /// The schools and members this device's member may see named (migration
+    /// `v10-people-directory`).
+    static let createPeopleDirectory = """
+        CREATE TABLE people_directory (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            member BLOB NOT NULL,
+            issued_at INTEGER NOT NULL,
+            statement BLOB NOT NULL
+        );
+        """
+
     // MARK: Reading
 
     static func ring(_ db: Database) throws -> ServerKeyRing? {
@@ -97,6 +108,10 @@ enum TrustCache {
         try Data.fetchOne(db, sql: "SELECT statement FROM space_directory WHERE id = 1").map { try decode(SpaceDirectory.self, $0) }
     }
 
+    static func people(_ db: Database) throws -> PeopleDirectory? {
+        try Data.fetchOne(db, sql: "SELECT statement FROM people_directory WHERE id = 1").map { try decode(PeopleDirectory.self, $0) }
+    }
+
     /// The member whose personal space `space` is, as the stored directory lists it (it
     /// lists only this device's member's own), or `nil` for any other space.
     static func personalOwner(of space: SpaceID, _ db: Database) throws -> UUID? {
@@ -122,7 +137,7 @@ enum TrustCache {
         try db.execute(
             sql: """
                 DELETE FROM server_key_pin; DELETE FROM server_key_endorsements; DELETE FROM device_certificates;
-                DELETE FROM device_revocations; DELETE FROM space_directory;
+                DELETE FROM device_revocations; DELETE FROM space_directory; DELETE FROM people_directory;
                 """)
     }
 
@@ -173,5 +188,16 @@ enum TrustCache {
                 WHERE excluded.issued_at >= space_directory.issued_at OR excluded.member != space_directory.member
                 """,
             arguments: [EntityID(directory.member).blob, directory.issuedAt, try encode(directory)])
+    }
+
+    /// Stores the people directory unless a newer one of the same member is held.
+    static func store(_ people: PeopleDirectory, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO people_directory (id, member, issued_at, statement) VALUES (1, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET member = excluded.member, issued_at = excluded.issued_at, statement = excluded.statement
+                WHERE excluded.issued_at >= people_directory.issued_at OR excluded.member != people_directory.member
+                """,
+            arguments: [EntityID(people.member).blob, people.issuedAt, try encode(people)])
     }
 }

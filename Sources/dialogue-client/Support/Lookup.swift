@@ -87,8 +87,8 @@ extension Replica {
 extension Replica {
     /// The entity of `kind` (any kind when `nil`) that `argument` names: the one place the
     /// command line turns a typed id, prefix or name into an id. Besides the live entities
-    /// held (``Replica/entities(matching:kind:)``), a member or school named by a device
-    /// certificate this replica holds, and a starter prompt, count.
+    /// held (``Replica/entities(matching:kind:)``), a member or school the server names
+    /// (people directory, device certificates), and a starter prompt, count.
     ///
     /// - Throws: ``ClientError`` 66 (`not_found`) when nothing matches; 64 (`ambiguous`),
     ///   listing the candidates with their short ids, when several do. With no kind, a full
@@ -137,8 +137,9 @@ extension Replica {
             .with(code: EntityLookupError.Code.ambiguous.rawValue)
     }
 
-    /// Members and schools that device certificates name, and starter prompts, that `text`
-    /// names by id prefix or (ignoring case) by name: known without being entities held.
+    /// Members and schools that the server names (people directory, device certificates),
+    /// and starter prompts, that `text` names by id prefix or (ignoring case) by name: known
+    /// without being entities held.
     private func unheldMatches(_ text: String, kind: EntityKind?) throws -> [EntityMatch] {
         let prefix = Self.typedIDPrefix(text)
         let name = text.trimmingCharacters(in: .whitespaces)
@@ -149,14 +150,15 @@ extension Replica {
         let nowhere = SpaceID(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
         var found: [EntityMatch] = []
         if kind == nil || kind == .member || kind == .school {
-            for certificate in try certificates() {
-                let member = CertifiedMember(certificate)
-                if kind != .school, named(member.id, member.name) {
+            let names = try authorNames()
+            if kind != .school {
+                for member in names.members where named(member.id, member.name) {
                     found.append(EntityMatch(id: member.id, kind: .member, space: nowhere, label: member.name))
                 }
-                let school = member.school
-                if kind != .member, named(school, member.schoolName) {
-                    found.append(EntityMatch(id: school, kind: .school, space: nowhere, label: member.schoolName))
+            }
+            if kind != .member {
+                for school in names.schools where named(school.id, school.name) {
+                    found.append(EntityMatch(id: school.id, kind: .school, space: nowhere, label: school.name))
                 }
             }
         }
