@@ -28,7 +28,9 @@ struct DialogueClient: AsyncParsableCommand {
             var command = try await asyncParseAsRoot()
             if var command = command as? AsyncParsableCommand { try await command.run() } else { try command.run() }
         } catch {
-            if exitCode(for: error) == .validationFailure, let hint = Typos.hint(for: Array(CommandLine.arguments.dropFirst()), root: Self.self) {
+            if exitCode(for: error) == .validationFailure,
+                let hint = Typos.hint(for: Array(CommandLine.arguments.dropFirst()), root: Self.self)
+            {
                 Typos.exit(usage: error, hint: hint, command: Self.self)
             }
             exit(withError: error)

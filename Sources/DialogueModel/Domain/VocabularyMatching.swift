@@ -6,7 +6,8 @@ extension VocabularyTerm {
     /// `shared_responsibility`, `SHARED-RESPONSIBILITY`); `nil` when it names none.
     public init?(matching text: String) {
         let key = Self.matchKey(text)
-        guard !key.isEmpty, let term = Self.allCases.first(where: { Self.matchKey($0.rawValue) == key || Self.matchKey($0.displayName) == key })
+        guard !key.isEmpty,
+            let term = Self.allCases.first(where: { Self.matchKey($0.rawValue) == key || Self.matchKey($0.displayName) == key })
         else { return nil }
         self = term
     }

@@ -58,7 +58,8 @@ public struct DateText: Sendable, Hashable {
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         let day = Self.day(parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
         let clock =
-            Self.twoDigits(parts.hour ?? 0) + ":" + Self.twoDigits(parts.minute ?? 0) + (seconds ? ":" + Self.twoDigits(parts.second ?? 0) : "")
+            Self.twoDigits(parts.hour ?? 0) + ":" + Self.twoDigits(parts.minute ?? 0)
+            + (seconds ? ":" + Self.twoDigits(parts.second ?? 0) : "")
         return "\(day) \(clock) \(isUTC ? "UTC" : Self.offset(timeZone.secondsFromGMT(for: date)))"
     }
 
@@ -115,7 +116,11 @@ public struct DateText: Sendable, Hashable {
             [back.year, back.month, back.day, back.hour, back.minute, back.second] == [year, month, day, hour, minute, second]
         else {
             // Calendar moves a time the clocks skip (spring forward) to one that exists: refuse it instead.
-            throw DateInputError(text, reason: "\(canonical) \(Self.twoDigits(hour)):\(Self.twoDigits(minute)) does not exist in \(timeZone.identifier) (the clocks go forward)")
+            throw DateInputError(
+                text,
+                reason:
+                    "\(canonical) \(Self.twoDigits(hour)):\(Self.twoDigits(minute)) does not exist in \(timeZone.identifier) (the clocks go forward)"
+            )
         }
         return .instant(date.millisecondsSinceEpoch)
     }
@@ -187,7 +192,9 @@ public struct DateText: Sendable, Hashable {
     private static func readTime(_ text: String, whole: String) throws(DateInputError) -> (Int, Int, Int, Int?) {
         var clock = Substring(text)
         var offset: Int?
-        if let zoneStart = clock.firstIndex(where: { $0 == "Z" || $0 == "z" || $0 == "+" || $0 == "-" || $0 == " " || $0 == "U" || $0 == "u" }) {
+        if let zoneStart = clock.firstIndex(where: {
+            $0 == "Z" || $0 == "z" || $0 == "+" || $0 == "-" || $0 == " " || $0 == "U" || $0 == "u"
+        }) {
             let zone = clock[zoneStart...].trimmingCharacters(in: .whitespaces)
             clock = clock[..<zoneStart]
             offset = try readOffset(zone, whole: whole)
@@ -245,5 +252,7 @@ public struct DateInputError: Error, Sendable, Hashable, CustomStringConvertible
         self.reason = reason
     }
 
-    public var description: String { "'\(text)' is \(reason.hasPrefix("not ") ? "" : "refused: ")\(reason); write a date as \(DateText.examples)" }
+    public var description: String {
+        "'\(text)' is \(reason.hasPrefix("not ") ? "" : "refused: ")\(reason); write a date as \(DateText.examples)"
+    }
 }

@@ -103,7 +103,9 @@ extension Replica {
                 if let due = action.dueDate { meta.append("due \(line(due))") }
                 if let status = action.status, status != .open, status != .done { meta.append(status.displayName.lowercased()) }
                 if let fields = action.invalidFields { meta.append(fieldNames(fields, .action)) }
-                lines.append("- \(box) \(shortID(action.id)) \(line(action.description ?? ""))" + (meta.isEmpty ? "" : " _(\(meta.joined(separator: ", ")))_"))
+                lines.append(
+                    "- \(box) \(shortID(action.id)) \(line(action.description ?? ""))"
+                        + (meta.isEmpty ? "" : " _(\(meta.joined(separator: ", ")))_"))
             }
         }
         return lines.joined(separator: "\n")

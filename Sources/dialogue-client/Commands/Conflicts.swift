@@ -73,7 +73,8 @@ struct Conflicts: AsyncParsableCommand {
                     Listed(
                         entity: record.entity, kind: record.entityKind.rawValue, space: record.space,
                         spaceName: column.names.space(record.space).name, field: record.field,
-                        kept: Self.write(record.winner, names, dates: dates), lost: record.losers.map { Self.write($0, names, dates: dates) })
+                        kept: Self.write(record.winner, names, dates: dates),
+                        lost: record.losers.map { Self.write($0, names, dates: dates) })
                 }
             }
             let conflicts = listed(nil)

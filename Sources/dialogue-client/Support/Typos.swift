@@ -46,7 +46,7 @@ enum Typos {
     }
 
     /// Prints the parser's message for a usage `error` with `hint` on its first line, and exits 64.
-    static func exit(usage error: Error, hint: String, command: any ParsableCommand.Type) -> Never {
+    static func exit(usage error: any Error, hint: String, command: any ParsableCommand.Type) -> Never {
         var lines = command.fullMessage(for: error).components(separatedBy: "\n")
         lines[0] += (lines[0].hasSuffix(".") ? " " : ". ") + hint
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
@@ -56,10 +56,10 @@ enum Typos {
 
 /// A vocabulary option or argument, read with the model's one matching rule
 /// (``VocabularyTerm/init(matching:)``): the raw value or the display name, in any case.
-protocol VocabularyArgument: VocabularyTerm, ExpressibleByArgument {}
+public protocol VocabularyArgument: VocabularyTerm, ExpressibleByArgument {}
 
 extension VocabularyArgument {
-    init?(argument: String) {
+    public init?(argument: String) {
         guard let term = Self(matching: argument) else {
             Typos.noteMiss(UnknownTermError(argument, among: Self.self))
             return nil
