@@ -70,7 +70,7 @@ struct NamesCLITests {
 
         let table = try await hill.ok(["history", insight])
         let lines = table.split(separator: "\n").map(String.init)
-        #expect(lines.first == "insight \(insight) in North Partnership", "\(table)")
+        #expect(lines.first == "insight \(insight.prefix(8)) in North Partnership", "\(table)")
         #expect(lines.dropFirst().first?.hasPrefix("WHEN") == true, "\(table)")
         let created = try #require(lines.first { $0.contains("created (insight)") }, "\(table)")
         #expect(created.contains("Leader at hill (Hill School)") && created.hasSuffix("signed"), "\(created)")
