@@ -81,7 +81,8 @@ struct Conflicts: AsyncParsableCommand {
             let short = await replica.shortIDs(records.map(\.entity))
             let text = listed(global.dates).map { conflict in
                 ([
-                    "\(conflict.kind) \(short[conflict.entity] ?? conflict.entity.description) \(conflict.field)"
+                    "\(conflict.kind) \(short[conflict.entity] ?? conflict.entity.description) "
+                        + (EntityKind(rawValue: conflict.kind)?.field(named: conflict.field)?.displayName ?? conflict.field)
                         + (column.shown ? " in \(Terminal.line(column.cell(conflict.space))):" : ":"),
                     "  kept  \(Self.quoted(conflict.kept.value)) by \(Terminal.line(conflict.kept.author.description)) at \(conflict.kept.at)",
                 ]
