@@ -48,7 +48,13 @@ enum Typos {
     /// Prints the parser's message for a usage `error` with `hint` on its first line, and exits 64.
     static func exit(usage error: any Error, hint: String, command: any ParsableCommand.Type) -> Never {
         var lines = command.fullMessage(for: error).components(separatedBy: "\n")
-        lines[0] += (lines[0].hasSuffix(".") ? " " : ". ") + hint
+        if lines[0].hasSuffix(":") {
+            // The first line introduces a list of values: the hint goes after it.
+            let end = lines.firstIndex { $0.hasPrefix("Help:") || $0.hasPrefix("Usage:") } ?? lines.count
+            lines.insert(hint, at: end)
+        } else {
+            lines[0] += (lines[0].hasSuffix(".") ? " " : ". ") + hint
+        }
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         Foundation.exit(ExitCode.validationFailure.rawValue)
     }
