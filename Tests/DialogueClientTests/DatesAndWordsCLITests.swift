@@ -166,7 +166,8 @@ struct DatesAndWordsCLITests {
                 && minutes.contains(")_\n  - Answers: What moves pupils to read for pleasure?\n  - Evidence: Year 5 pupil interviews"),
             "\(minutes)")
         #expect(minutes.contains("- [ ] `\(action.prefix(8))` Buy books _(due 2025-06-20)_"), "\(minutes)")
-        let history = try await Self.ok(leader, ["history", insight])
+        let history = try await Self.ok(leader, ["history", insight], tz: "Asia/Tokyo")
+        #expect(history.split(separator: "\n").dropFirst(2).allSatisfy { $0.contains(" +09:00  ") }, "local times: \(history)")
         #expect(history.hasPrefix("insight \(insight.prefix(8)) in "), "\(history)")
     }
 }

@@ -39,6 +39,7 @@ struct NamesCLITests {
         for leader in [hill, vale] {
             let text = try await leader.ok(["conflicts"])
             #expect(!text.contains("by replica"), "a replica id shown as the writer: \(text)")
+            #expect(text.hasPrefix("session \(session.prefix(8)) title"), "the session by its short id: \(text)")
             #expect(text.contains("by Leader at hill (Hill School)") && text.contains("by Leader at vale (Vale School)"), "\(text)")
             let conflicts = try #require(try await leader.json(["conflicts"]) as? [[String: Any]])
             let title = try #require(conflicts.first { $0["field"] as? String == "title" })
