@@ -15,7 +15,7 @@ struct Actions: AsyncParsableCommand {
         @Option(help: "The session it comes from: its id, an id prefix or its title.") var session: IDArgument?
         @Option(help: "The insight that led to it: its id or an id prefix.") var insight: IDArgument?
         @Option(help: "The owner: their member id, an id prefix or their name.") var owner: IDArgument?
-        @Option(help: "Due date, YYYY-MM-DD.") var due: String?
+        @Option(help: "Due date: 2025-03-14, 14/03/2025, today, tomorrow.") var due: String?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -32,7 +32,8 @@ struct Actions: AsyncParsableCommand {
                 } else {
                     throw ClientError.usage("give --session or --insight")
                 }
-                let (description, due) = (description, due)
+                let due = try self.due.map { try Dates.date($0, option: "--due", global.dates) }
+                let description = description
                 let id = try await replica.edit(in: space) { editor in
                     try editor.addAction(description, owner: owner, dueDate: due, session: session, insight: insight)
                 }
@@ -89,7 +90,7 @@ struct Actions: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List open actions, or only overdue ones.")
         @Flag(help: "Only open actions due before --as-of.") var overdue = false
-        @Option(help: "Today, YYYY-MM-DD (default: today's local date).") var asOf: String?
+        @Option(help: "Today: 2025-03-14, 14/03/2025… (default: today's local date).") var asOf: String?
         @Option(help: "Only this owner's actions: their member id, an id prefix or their name.") var owner: IDArgument?
         @Option(help: "Only this space: its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
@@ -100,9 +101,10 @@ struct Actions: AsyncParsableCommand {
                 var chosen: SpaceID?
                 if let space { chosen = try await replica.chooseSpace(space) }
                 let owner = try await replica.resolve(self.owner, .member)
+                let asOf = try self.asOf.map { try Dates.date($0, option: "--as-of", global.dates) }
                 let actions =
                     overdue || asOf != nil
-                    ? try replica.overdueActions(asOf: asOf ?? Dates.today, owner: owner, in: chosen)
+                    ? try replica.overdueActions(asOf: asOf ?? global.dates.today(), owner: owner, in: chosen)
                     : try replica.openActions(owner: owner, in: chosen)
                 let column = SpaceColumn(try await replica.spaceNames(), listing: chosen.map { [$0] })
                 let short = await replica.shortIDs(actions.map(\.id))
