@@ -35,6 +35,7 @@ enum TraceBenchmark {
             let object: [String: Any] = [
                 "trace": name, "patches": patches, "changes": changes,
                 "localPatchesPerSecond": Int(localPatchesPerSecond), "mergePatchesPerSecond": Int(mergePatchesPerSecond),
+                "mergeMilliseconds": mergeSeconds * 1000,
                 "peakMemoryBytes": peakMemoryBytes, "encodedBytes": encodedBytes, "encodedGzipBytes": encodedGzipBytes,
                 "jsonBytes": jsonBytes, "jsonGzipBytes": jsonGzipBytes,
                 "verified": verified, "runs": runs, "chainHashingChangesPerSecond": Int(chainHashingChangesPerSecond),
@@ -53,6 +54,7 @@ enum TraceBenchmark {
                 row("changes (after run-joining)", "\(changes)"),
                 row("local edits (patches/s)", String(format: "%.0f", localPatchesPerSecond)),
                 row("merge into empty (patches/s)", String(format: "%.0f", mergePatchesPerSecond)),
+                row("merge into empty (ms)", String(format: "%.1f", mergeSeconds * 1000)),
                 row("chain hashing (changes/s)", String(format: "%.0f", chainHashingChangesPerSecond)),
                 row("peak memory (bytes)", "\(peakMemoryBytes)"),
                 row("encoded (bytes)", "\(encodedBytes)"),

@@ -1,3 +1,4 @@
+import DialogueGzip
 import DialogueModel
 import DialogueTestSupport
 import Foundation
@@ -9,6 +10,7 @@ let usage = """
            dialogue-bench bundle make PATH [--changes N] | bundle import PATH [--runs N]
            dialogue-bench chain [--changes N] [--runs N]
            dialogue-bench startup-replica PATH [--changes N] [--synced]
+           dialogue-bench generate-trace PATH [--authors N] [--patches N] [--seed S] [--sync P] [--hot P]
       Replays an editing trace (editing-traces format, sequential or concurrent, .json or .json.gz),
       verifies the final text against endContent (exit 1 on a mismatch), and prints local-edit and
       merge rates, peak memory and the encoded size of all changes.
@@ -22,6 +24,8 @@ let usage = """
       `startup-replica` writes a replica of N changes (default 1000000: the `bundle` one,
       imported) at PATH, to time dialogue-client against; `--synced` adds a login file saying
       the server holds them all (docs/PERFORMANCE.md, "Start-up").
+      `generate-trace` writes a seeded concurrent trace with many authors (default 200 authors,
+      50000 patches, sync 0.05, hot 0.3: ManyAuthorsTrace) as .json.gz, for `trace` and peers.
       The sync server has its own: dialogue-server-bench --help.
 
     """
@@ -83,6 +87,30 @@ if arguments.first == "startup-replica", arguments.count >= 2 {
     }
     do {
         try await StartupBenchmark.makeReplica(at: path, changes: changes, synced: synced)
+        exit(0)
+    } catch {
+        fail("dialogue-bench: \(error)", code: 1)
+    }
+}
+if arguments.first == "generate-trace", arguments.count >= 2 {
+    let path = arguments[1]
+    var parameters = ManyAuthorsTrace.Parameters(authors: 200, patches: 50_000)
+    var rest = arguments.dropFirst(2)
+    while let argument = rest.popFirst() {
+        guard let value = rest.popFirst() else { fail("\(argument) needs a value") }
+        switch argument {
+        case "--authors": parameters.authors = Int(value) ?? 0
+        case "--patches": parameters.patches = Int(value) ?? 0
+        case "--seed": parameters.seed = UInt64(value) ?? 0
+        case "--sync": parameters.syncProbability = Double(value) ?? -1
+        case "--hot": parameters.hotSpotProbability = Double(value) ?? -1
+        default: fail(usage)
+        }
+    }
+    do {
+        let trace = try ManyAuthorsTrace.generate(parameters)
+        try Data(Gzip.compress([UInt8](try trace.jsonData()))).write(to: URL(fileURLWithPath: path))
+        print("\(path): \(parameters.name), \(trace.transactions.count) transactions, \(trace.patchCount) patches")
         exit(0)
     } catch {
         fail("dialogue-bench: \(error)", code: 1)

@@ -20,4 +20,20 @@ struct DialogueClient: AsyncParsableCommand {
             Schools.self, Conflicts.self, History.self, Sync.self, BundleCommand.self, Export.self, Report.self, Spaces.self, Forget.self,
         ]
     )
+
+    /// The library's `main`, with "did you mean" added to a usage error where the parser
+    /// gives none (``Typos``); every other outcome and exit code is the parser's.
+    static func main() async {
+        do {
+            var command = try await asyncParseAsRoot()
+            if var command = command as? AsyncParsableCommand { try await command.run() } else { try command.run() }
+        } catch {
+            if exitCode(for: error) == .validationFailure,
+                let hint = Typos.hint(for: Array(CommandLine.arguments.dropFirst()), root: Self.self)
+            {
+                Typos.exit(usage: error, hint: hint, command: Self.self)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -39,6 +39,7 @@ struct NamesCLITests {
         for leader in [hill, vale] {
             let text = try await leader.ok(["conflicts"])
             #expect(!text.contains("by replica"), "a replica id shown as the writer: \(text)")
+            #expect(text.hasPrefix("session \(session.prefix(8)) title"), "the session by its short id: \(text)")
             #expect(text.contains("by Leader at hill (Hill School)") && text.contains("by Leader at vale (Vale School)"), "\(text)")
             let conflicts = try #require(try await leader.json(["conflicts"]) as? [[String: Any]])
             let title = try #require(conflicts.first { $0["field"] as? String == "title" })
@@ -70,7 +71,7 @@ struct NamesCLITests {
 
         let table = try await hill.ok(["history", insight])
         let lines = table.split(separator: "\n").map(String.init)
-        #expect(lines.first == "insight \(insight) in North Partnership", "\(table)")
+        #expect(lines.first == "insight \(insight.prefix(8)) in North Partnership", "\(table)")
         #expect(lines.dropFirst().first?.hasPrefix("WHEN") == true, "\(table)")
         let created = try #require(lines.first { $0.contains("created (insight)") }, "\(table)")
         #expect(created.contains("Leader at hill (Hill School)") && created.hasSuffix("signed"), "\(created)")

@@ -59,7 +59,8 @@ struct TerminalEscapingTests {
         // Multi-line text keeps its lines (and its tab, and CR before LF); a one-line value cannot forge lines.
         #expect(shown.contains("\n  second line \\u{9B}31m\\u{2066}end"))
         #expect(shown.contains("Summary\\u{1B}[31m red\ttabbed\r\nnext"))
-        #expect(shown.contains(#"- [ ] Follow up\n- [x] forged done action"#))
+        // (after the action's short id)
+        #expect(shown.contains(#"` Follow up\n- [x] forged done action"#))
         #expect(!shown.contains("\n- [x] forged"))
         #expect(shown.contains(#"Mallory\u{1B}[8m"#))
         let listed = try await hill.ok(["sessions", "list"])

@@ -63,7 +63,7 @@ import Testing
         var document = original
         let poisoned = Self.malloryChange(
             DialogueSession.Field.scheduledAt, .set(.string("soon"), predecessors: []), after: create)
-        #expect(throws: ChangeError.invalidValue(poisoned.id, reason: "session.scheduledAt must be a timestamp, got a string")) {
+        #expect(throws: ChangeError.invalidValue(poisoned.id, reason: "the session's scheduled time must be a timestamp, got a string")) {
             try document.apply(poisoned)
         }
         #expect(document.canonicalExport() == original.canonicalExport())

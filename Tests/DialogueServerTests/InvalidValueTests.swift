@@ -111,7 +111,7 @@ struct LiveInvalidValueTests {
             let (data, response) = try await URLSession(configuration: .ephemeral).data(for: request)
             let text = String(decoding: data, as: UTF8.self)
             #expect((response as? HTTPURLResponse)?.statusCode == 422, "\(text)")
-            #expect(text.contains(#""code":"invalid_value""#) && text.contains("scheduledAt"), "\(text)")
+            #expect(text.contains(#""code":"invalid_value""#) && text.contains("scheduled time"), "\(text)")
             // Nothing stored: a fresh pull holds the session alone, and the server still serves.
             let pulled = try await postSync(
                 server.url, token: accounts.tokens["vale"]!,

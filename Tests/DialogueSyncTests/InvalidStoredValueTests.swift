@@ -28,7 +28,7 @@ struct InvalidStoredValueTests {
         let f = try await Fixture.make()
         let poisoned = try Self.poisonedChange(f)
         let error = try await ReplicaBadInputTests().expectRefusal(
-            f.replica, "poisoned scheduledAt", mentions: ["invalid value", "scheduledAt", "timestamp"],
+            f.replica, "poisoned scheduledAt", mentions: ["invalid value", "scheduled time", "timestamp"],
             matching: { if case .changeRejected(poisoned.id, .invalidValue, _) = $0 { true } else { false } }
         ) {
             try await f.replica.merge([poisoned])
@@ -66,7 +66,7 @@ struct InvalidStoredValueTests {
         let url = f.directory.url.appendingPathComponent("poisoned.dlgb")
         try bobAgain.exportBundle(to: url, spaces: [f.space], recipientHolds: f.replica.heldVectors())
         try await ReplicaBadInputTests().expectRefusal(
-            f.replica, "bundle with a poisoned session", mentions: ["invalid value", "scheduledAt"],
+            f.replica, "bundle with a poisoned session", mentions: ["invalid value", "scheduled time"],
             matching: { if case .changeRejected(poisoned.id, .invalidValue, _) = $0 { true } else { false } }
         ) {
             try await f.replica.importBundle(from: url)
@@ -118,7 +118,7 @@ struct InvalidStoredValueTests {
         }
         #expect(try reopened.session(session)?.session.scheduledAt == 1_790_000_000_000)
         #expect(try reopened.session(session)?.session.status == .held)
-        await #expect(throws: ReplicaError.invalidValue("session.title cannot be cleared")) {
+        await #expect(throws: ReplicaError.invalidValue("the session's title cannot be cleared")) {
             try await reopened.edit(in: space) { editor in try editor.set(DialogueSession.Key.title, of: session, to: nil) }
         }
         await #expect(throws: ReplicaError.wrongKind(action, expected: .session, found: "action")) {

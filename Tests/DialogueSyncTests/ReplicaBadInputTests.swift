@@ -253,51 +253,51 @@ struct ReplicaBadInputTests {
         let f = try await Fixture.make()
         let (space, session, insight, action) = (f.space, f.session!, f.insight!, f.action!)
         let operations: [(String, [String], @Sendable (inout SpaceEditor) throws -> Void)] = [
-            ("create a session with an empty title", ["session.title", "empty"], { _ = try $0.createSession(title: "") }),
+            ("create a session with an empty title", ["the session's title", "empty"], { _ = try $0.createSession(title: "") }),
             (
-                "retitle with blanks", ["session.title", "empty"],
+                "retitle with blanks", ["the session's title", "empty"],
                 { try $0.set(DialogueSession.Field.title, of: session, to: .string("  \n")) }
             ),
-            ("clear the title", ["session.title", "cleared"], { try $0.set(DialogueSession.Field.title, of: session, to: .null) }),
+            ("clear the title", ["the session's title", "cleared"], { try $0.set(DialogueSession.Field.title, of: session, to: .null) }),
             (
-                "a status that is not a term", ["session.status", "planned", "cancelled"],
+                "a status that is not a term", ["the session's status", "planned", "cancelled"],
                 { try $0.set(DialogueSession.Field.status, of: session, to: .string("cancelled")) }
             ),
             (
-                "a strategy that is not a term", ["session.strategy", "dialogue"],
+                "a strategy that is not a term", ["the session's strategy", "dialogue"],
                 { try $0.set(DialogueSession.Field.strategy, of: session, to: .string("Dialogue")) }
             ),
             (
-                "a due date that does not exist", ["action.dueDate", "2026-02-30", "YYYY-MM-DD"],
+                "a due date that does not exist", ["the action's due date", "2026-02-30", "YYYY-MM-DD"],
                 { _ = try $0.addAction("Visit", dueDate: "2026-02-30") }
             ),
             (
-                "a due date in another format", ["action.dueDate", "1/3/2026"],
+                "a due date in another format", ["the action's due date", "1/3/2026"],
                 { try $0.set(Action.Field.dueDate, of: action, to: .string("1/3/2026")) }
             ),
-            ("an action with an empty description", ["action.description", "empty"], { _ = try $0.addAction("") }),
+            ("an action with an empty description", ["the action's description", "empty"], { _ = try $0.addAction("") }),
             (
-                "a reference where text is expected", ["session.focus"],
+                "a reference where text is expected", ["the session's focus"],
                 { try $0.set(DialogueSession.Field.focus, of: session, to: .reference(session)) }
             ),
             (
-                "a reference where a title is expected", ["session.title"],
+                "a reference where a title is expected", ["the session's title"],
                 { try $0.set(DialogueSession.Field.title, of: session, to: .reference(session)) }
             ),
             (
-                "text where a reference is expected", ["session.facilitator"],
+                "text where a reference is expected", ["the session's facilitator"],
                 { try $0.set(DialogueSession.Field.facilitator, of: session, to: .string("Ada")) }
             ),
             (
-                "text where a timestamp is expected", ["session.scheduledAt"],
+                "text where a timestamp is expected", ["the session's scheduled time"],
                 { try $0.set(DialogueSession.Field.scheduledAt, of: session, to: .string("tomorrow")) }
             ),
             (
-                "a hallmark that is not a term", ["insight.hallmarks", "synergy"],
+                "a hallmark that is not a term", ["the insight's hallmarks", "synergy"],
                 { try $0.add(.string("charisma"), to: Insight.Field.hallmarks, of: insight) }
             ),
             (
-                "a participant that is not a reference", ["session.participants"],
+                "a participant that is not a reference", ["the session's participants"],
                 { try $0.add(.string("Ada"), to: DialogueSession.Field.participants, of: session) }
             ),
             ("creating an entity that exists", ["already exists"], { try $0.create(.session, id: session) }),

@@ -49,6 +49,27 @@ public struct FieldDescriptor: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(name) (\(type.rawValue), \(rule))" }
+
+    /// The field as a person calls it, for messages and displays ("due date", "scheduled
+    /// time"), never the stored name ("dueDate"): the words in ``displayNames``, else the
+    /// name's words in lower case.
+    public var displayName: String {
+        if let words = Self.displayNames[name] { return words }
+        var words = ""
+        for character in name {
+            if character.isUppercase, !words.isEmpty { words.append(" ") }
+            words.append(contentsOf: character.lowercased())
+        }
+        return words
+    }
+
+    /// The fields whose words are not simply their name's (the one place they are given).
+    static let displayNames = [
+        "scheduledAt": "scheduled time", "displayName": "name", "continuum": "continuum position",
+    ]
+
+    /// "the action's due date must be …": a problem of this field of a `kind` entity, in the user's words.
+    public func message(_ problem: String, kind: EntityKind) -> String { "the \(kind.rawValue)'s \(displayName) \(problem)" }
 }
 
 /// What values a field accepts. A rule is a pure function of the value (never of the
@@ -83,7 +104,7 @@ public enum ValueRule: Hashable, Sendable, CustomStringConvertible {
         case (.nonEmptyText, .string(let text)):
             return text.allSatisfy(\.isWhitespace) ? "cannot be empty" : nil
         case (.date, .string(let text)):
-            return Self.isCalendarDate(text) ? nil : "must be a date as YYYY-MM-DD, got '\(text)'"
+            return Self.isCalendarDate(text) ? nil : "must be a date as 2025-03-14 (YYYY-MM-DD), got '\(text)'"
         case (.term(let allowed), .string(let text)):
             return allowed.contains(text) ? nil : "must be one of \(allowed.joined(separator: ", ")); got '\(text)'"
         default:
@@ -100,7 +121,7 @@ public enum ValueRule: Hashable, Sendable, CustomStringConvertible {
         case .nonEmptyText: "a non-empty string"
         case .timestamp: "a timestamp"
         case .reference: "a reference"
-        case .date: "a date as YYYY-MM-DD"
+        case .date: "a date as 2025-03-14 (YYYY-MM-DD)"
         case .term(let allowed): "one of \(allowed.joined(separator: ", "))"
         }
     }
@@ -161,6 +182,6 @@ extension SpaceDocument {
     /// The same, for an entity of `kind`.
     func valueProblem(of change: Change, kind: EntityKind) -> String? {
         guard let field = kind.field(named: change.field), let problem = field.problem(with: change.operation) else { return nil }
-        return "\(kind.rawValue).\(change.field) \(problem)"
+        return field.message(problem, kind: kind)
     }
 }

@@ -67,7 +67,7 @@ public struct SpaceEditor {
     /// Refuses a value that the field's rule refuses: the same rule every replica and the
     /// server apply when the change arrives (``SpaceDocument/valueProblem(of:)``).
     static func validate(_ value: FieldValue, for descriptor: FieldDescriptor, of kind: EntityKind) throws(ReplicaError) {
-        if let problem = descriptor.rule.problem(with: value) { throw .invalidValue("\(kind.rawValue).\(descriptor.name) \(problem)") }
+        if let problem = descriptor.rule.problem(with: value) { throw .invalidValue(descriptor.message(problem, kind: kind)) }
     }
 
     /// The same for a field named by its key, before the entity exists.

@@ -1,7 +1,8 @@
 import Foundation
 
-/// The text conventions every export shares: control characters made inert, times in UTC,
-/// JSON that is the same bytes wherever it is produced.
+/// The text conventions every export shares: control characters made inert, machine-read
+/// times (JSON, CSV) in UTC (times for people: ``DateText``), JSON that is the same bytes
+/// wherever it is produced.
 public enum ExportText {
     /// `text` with each control character written as an escape: `\n`, `\t`, `\r`, else
     /// `\u{1B}` with the code point in hex.

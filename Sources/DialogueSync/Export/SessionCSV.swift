@@ -50,9 +50,11 @@ public enum SessionCSV {
 }
 
 extension Replica {
-    /// `records` as CSV: the header, then each session's insight and action rows (lines
-    /// joined by "\n", no final newline). Owners are named as ``person(_:in:names:)`` names them.
+    /// `records` as CSV: the header, then each session's insight rows (in capture order,
+    /// ``ordered(_:)``) and action rows (lines joined by "\n", no final newline). Owners are
+    /// named as ``person(_:in:names:)`` names them.
     public func csv(of records: [SessionRecord]) throws(ReplicaError) -> String {
+        let records = records.map(ordered)
         let authors = try insightAuthors(of: records)
         let names = try authorNames()
         var rows = [SessionCSV.header]

@@ -10,13 +10,13 @@ import Foundation
 public struct SessionExport: Sendable, Hashable, Encodable {
     /// The session's registers.
     public var session: SessionSummary
-    /// The participating members, in identifier order.
+    /// The participating members, by name (``Replica/ordered(_:)``).
     public var participants: [EntityID]
     /// The agenda, in order.
     public var agenda: [AgendaEntry]
     /// The shared summary text.
     public var summary: String
-    /// The insights, in identifier order, with their authors.
+    /// The insights, in capture order (``Replica/ordered(_:)``), with their authors.
     public var insights: [InsightExport]
     /// The follow-up actions.
     public var actions: [ActionRecord]
@@ -116,18 +116,19 @@ extension Replica {
         return authors
     }
 
-    /// The full records of a space's live sessions, by date then id.
+    /// The full records of a space's live sessions, by date then id, each ``ordered(_:)``.
     public func sessionRecords(in space: SpaceID, from: Int64? = nil, to: Int64? = nil) throws(ReplicaError) -> [SessionRecord] {
         var records: [SessionRecord] = []
         for summary in try sessions(in: space, from: from, to: to) {
-            if let record = try session(summary.id) { records.append(record) }
+            if let record = try session(summary.id) { records.append(ordered(record)) }
         }
         return records
     }
 
     /// A session as the JSON export gives it.
     public func sessionExport(_ record: SessionRecord) throws(ReplicaError) -> SessionExport {
-        SessionExport(record, authors: try insightAuthors(of: [record]))
+        let record = ordered(record)
+        return SessionExport(record, authors: try insightAuthors(of: [record]))
     }
 
     /// A whole space as the JSON export gives it: every live session's record and the

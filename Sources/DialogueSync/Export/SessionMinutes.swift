@@ -20,14 +20,18 @@ public enum SessionMinutes {
 }
 
 extension Replica {
-    /// A session's minutes as Markdown: its registers, participants, agenda, summary,
-    /// insights (with their authors, kinds and hallmarks) and actions (with owners and due dates).
+    /// A session's minutes as Markdown: its registers, participants (by name), agenda,
+    /// summary, insights in capture order (each with its short id, author, kind, hallmarks,
+    /// the prompt it answers and its evidence source) and actions (with short ids, owners and
+    /// due dates). Short ids (``shortIDs(_:minimum:)``) can be typed back to the command line.
     ///
     /// - Parameters:
     ///   - record: the session, as ``Replica/session(_:)`` reads it.
     ///   - exact: leave one-line values as stored (for a caller that escapes or
     ///     embeds the text itself), instead of keeping each on one line.
-    public func minutes(of record: SessionRecord, exact: Bool = false) throws(ReplicaError) -> String {
+    ///   - dates: the zone the session's time is shown in (default: the user's).
+    public func minutes(of record: SessionRecord, exact: Bool = false, dates: DateText = .local) throws(ReplicaError) -> String {
+        let record = ordered(record)
         let authors = try insightAuthors(of: [record])
         let names = try authorNames()
         let session = record.session
@@ -36,10 +40,20 @@ extension Replica {
         func line(_ text: String) -> String { exact ? text : ExportText.line(text) }
         func shown(_ text: String, _ isInvalid: Bool) -> String { SessionMinutes.shown(text, isInvalid) }
         func name(_ id: EntityID?) -> String { displayName(of: id, in: space, names: names) }
+        let short = shortIDs([session.id] + record.insights.map(\.id) + record.actions.map(\.id))
+        func shortID(_ id: EntityID) -> String { "`\(short[id] ?? id.description)`" }
+        let document = document(space)
+        func promptText(_ id: EntityID) -> String {
+            let text = document.flatMap { Prompt(id, in: $0)?.text } ?? PromptLibrary.starterPrompt(id)?.text
+            return line(text ?? "(prompt \(short[id] ?? id.description))")
+        }
+        func fieldNames(_ fields: [String], _ kind: EntityKind) -> String {
+            fields.map { "\(kind.field(named: $0)?.displayName ?? $0) \(invalid)" }.joined(separator: ", ")
+        }
         typealias F = DialogueSession.Field
         let title = session.isInvalid(F.title) ? invalid : line(session.title ?? "(untitled session)")
         var lines = ["# \(title)", ""]
-        lines.append("- **When:** \(shown(ExportText.time(session.scheduledAt), session.isInvalid(F.scheduledAt)))")
+        lines.append("- **When:** \(shown(dates.time(session.scheduledAt), session.isInvalid(F.scheduledAt)))")
         lines.append("- **Status:** \(shown(session.status?.displayName ?? "-", session.isInvalid(F.status)))")
         lines.append("- **Host school:** \(shown(line(name(session.hostSchool)), session.isInvalid(F.hostSchool)))")
         lines.append("- **Facilitator:** \(shown(line(name(session.facilitator)), session.isInvalid(F.facilitator)))")
@@ -49,7 +63,7 @@ extension Replica {
         if session.isInvalid(F.focus) { lines.append("- **Focus:** \(invalid)") }
         let participants = record.participants.map { line(name($0)) }
         lines.append("- **Participants:** \(participants.isEmpty ? "-" : participants.joined(separator: ", "))")
-        lines.append("- **Session id:** `\(session.id)`")
+        lines.append("- **Session id:** \(shortID(session.id))")
         if !record.agenda.isEmpty {
             lines += ["", "## Agenda", ""]
             for (index, entry) in record.agenda.enumerated() {
@@ -68,13 +82,16 @@ extension Replica {
                 case nil: break
                 }
                 if let kind = insight.kind { meta.append(kind.displayName.lowercased()) }
-                if let fields = insight.invalidFields { meta.append(fields.map { "\($0) \(invalid)" }.joined(separator: ", ")) }
+                if let fields = insight.invalidFields { meta.append(fieldNames(fields, .insight)) }
+                if let influence = insight.influence { meta.append("\(influence.displayName.lowercased()) influence") }
                 if !insight.hallmarks.isEmpty {
                     meta.append(
                         "hallmarks: " + insight.hallmarks.map { line(Hallmark(rawValue: $0)?.displayName ?? $0) }.joined(separator: ", "))
                 }
                 let text = insight.text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n  ")
-                lines.append("- \(text)" + (meta.isEmpty ? "" : " _(\(meta.joined(separator: "; ")))_"))
+                lines.append("- \(shortID(insight.id)) \(text)" + (meta.isEmpty ? "" : " _(\(meta.joined(separator: "; ")))_"))
+                if let prompt = insight.prompt { lines.append("  - Answers: \(promptText(prompt))") }
+                if let evidence = insight.evidenceSource, !evidence.isEmpty { lines.append("  - Evidence: \(line(evidence))") }
             }
         }
         if !record.actions.isEmpty {
@@ -85,17 +102,19 @@ extension Replica {
                 if action.owner != nil { meta.append("owner \(line(name(action.owner)))") }
                 if let due = action.dueDate { meta.append("due \(line(due))") }
                 if let status = action.status, status != .open, status != .done { meta.append(status.displayName.lowercased()) }
-                if let fields = action.invalidFields { meta.append(fields.map { "\($0) \(invalid)" }.joined(separator: ", ")) }
-                lines.append("- \(box) \(line(action.description ?? ""))" + (meta.isEmpty ? "" : " _(\(meta.joined(separator: ", ")))_"))
+                if let fields = action.invalidFields { meta.append(fieldNames(fields, .action)) }
+                lines.append(
+                    "- \(box) \(shortID(action.id)) \(line(action.description ?? ""))"
+                        + (meta.isEmpty ? "" : " _(\(meta.joined(separator: ", ")))_"))
             }
         }
         return lines.joined(separator: "\n")
     }
 
     /// The minutes of several sessions, separated by a rule (``SessionMinutes/separator``).
-    public func minutes(of records: [SessionRecord], exact: Bool = false) throws(ReplicaError) -> String {
+    public func minutes(of records: [SessionRecord], exact: Bool = false, dates: DateText = .local) throws(ReplicaError) -> String {
         var parts: [String] = []
-        for record in records { parts.append(try minutes(of: record, exact: exact)) }
+        for record in records { parts.append(try minutes(of: record, exact: exact, dates: dates)) }
         return parts.joined(separator: SessionMinutes.separator)
     }
 }

@@ -81,13 +81,15 @@ public struct AgendaEntry: Sendable, Hashable, Codable {
 public struct SessionRecord: Sendable, Hashable, Codable {
     /// The session's registers.
     public var session: SessionSummary
-    /// The participating members, in identifier order (members known to be deleted are left out).
+    /// The participating members, in identifier order (members known to be deleted are left
+    /// out; ``Replica/ordered(_:)`` puts them by name).
     public var participants: [EntityID]
     /// The agenda, in order.
     public var agenda: [AgendaEntry]
     /// The shared summary text ("" when nobody has written one).
     public var summary: String
-    /// The insights captured in the session, in identifier order.
+    /// The insights captured in the session, in identifier order (``Replica/ordered(_:)``
+    /// puts them in capture order).
     public var insights: [InsightRecord]
     /// The follow-up actions of the session: those that name it, and those that name one
     /// of its insights; by due date (undated last), then identifier.

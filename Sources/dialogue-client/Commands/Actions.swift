@@ -17,7 +17,7 @@ struct Actions: AsyncParsableCommand {
         @Option(help: "The session it comes from: its id, an id prefix or its title.") var session: IDArgument?
         @Option(help: "The insight that led to it: its id or an id prefix.") var insight: IDArgument?
         @Option(help: "The owner: their member id, an id prefix or their name.") var owner: IDArgument?
-        @Option(help: "Due date, YYYY-MM-DD.") var due: String?
+        @Option(help: "Due date: 2025-03-14, 14/03/2025, today, tomorrow.") var due: String?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -34,7 +34,8 @@ struct Actions: AsyncParsableCommand {
                 } else {
                     throw ClientError.usage("give --session or --insight")
                 }
-                let (description, due) = (description, due)
+                let due = try self.due.map { try Dates.date($0, option: "--due", global.dates) }
+                let description = description
                 let id = try await replica.edit(in: space) { editor in
                     try editor.addAction(description, owner: owner, dueDate: due, session: session, insight: insight)
                 }
@@ -68,20 +69,21 @@ struct Actions: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change what an action says is to be done, or its due date.")
         @Argument(help: "The action: its id or an id prefix.") var action: IDArgument
         @Option(help: "What is to be done.") var description: String?
-        @Option(help: "The due date, YYYY-MM-DD.") var due: String?
+        @Option(help: "The due date: 2025-03-14, 14/03/2025, today, tomorrow.") var due: String?
         @Flag(help: "Remove the due date.") var noDue = false
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            if description == nil, due == nil, !noDue {
-                try await runReporting(json: global.json) {
+            var parsedDue: String?
+            try await runReporting(json: global.json) {
+                if description == nil, due == nil, !noDue {
                     throw ClientError.usage("say what to change: --description, --due or --no-due")
                 }
+                if due != nil, noDue { throw ClientError.usage("give --due or --no-due, not both") }
+                // The same lenient dates as `actions add --due`.
+                parsedDue = try due.map { try Dates.date($0, option: "--due", global.dates) }
             }
-            if due != nil, noDue {
-                try await runReporting(json: global.json) { throw ClientError.usage("give --due or --no-due, not both") }
-            }
-            let (description, due, noDue) = (description, due, noDue)
+            let (description, due, noDue) = (description, parsedDue, noDue)
             try await Actions.change(action, global) { editor, id, _ in
                 if let description { try editor.describe(id, as: description) }
                 if let due { try editor.setDueDate(of: id, to: due) }
@@ -167,7 +169,7 @@ struct Actions: AsyncParsableCommand {
         @Flag(help: "Only open actions due before --as-of.") var overdue = false
         @Option(help: "Only actions with this status: open (the default), done or cancelled.") var status: ActionStatus?
         @Flag(help: "Actions of every status.") var all = false
-        @Option(help: "Today, YYYY-MM-DD (default: today's local date).") var asOf: String?
+        @Option(help: "Today: 2025-03-14, 14/03/2025… (default: today's local date).") var asOf: String?
         @Option(help: "Only this owner's actions: their member id, an id prefix or their name.") var owner: IDArgument?
         @Option(help: "Only this space: its UUID or its name.") var space: SpaceArgument?
         @OptionGroup var global: GlobalOptions
@@ -183,9 +185,10 @@ struct Actions: AsyncParsableCommand {
                 var chosen: SpaceID?
                 if let space { chosen = try await replica.chooseSpace(space) }
                 let owner = try await replica.resolve(self.owner, .member)
+                let asOf = try self.asOf.map { try Dates.date($0, option: "--as-of", global.dates) }
                 let actions =
                     dated
-                    ? try replica.overdueActions(asOf: asOf ?? Dates.today, owner: owner, in: chosen)
+                    ? try replica.overdueActions(asOf: asOf ?? global.dates.today(), owner: owner, in: chosen)
                     : try replica.actions(status: all ? nil : status ?? .open, owner: owner, in: chosen)
                 let column = SpaceColumn(try await replica.spaceNames(), listing: chosen.map { [$0] })
                 let short = await replica.shortIDs(actions.map(\.id))

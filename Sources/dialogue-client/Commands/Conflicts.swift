@@ -35,7 +35,8 @@ struct Conflicts: AsyncParsableCommand {
         var lost: [Write]
     }
 
-    static func write(_ value: ConflictValue, _ names: AuthorNames) -> Write {
+    /// A write as `--json` gives it (UTC times) or, with `dates`, as the text shows it.
+    static func write(_ value: ConflictValue, _ names: AuthorNames, dates: DateText? = nil) -> Write {
         let text: String =
             if value.invalid == true {
                 value.value == .null ? SessionMinutes.invalid : "\(value.value.description) \(SessionMinutes.invalid)"
@@ -43,14 +44,14 @@ struct Conflicts: AsyncParsableCommand {
                 switch value.value {
                 case .null: "(cleared)"
                 case .string(let string): string
-                case .timestamp(let time): Output.time(time)
+                case .timestamp(let time): dates?.time(time) ?? Output.time(time)
                 case .reference(let id): id.description
                 default: value.value.description
                 }
             }
         return Write(
             value: text, replica: value.replica.description, author: names.author(of: value.replica),
-            at: Output.time(Int64(value.timestamp.wallTime)))
+            at: dates?.time(Int64(value.timestamp.wallTime), seconds: true) ?? Output.time(Int64(value.timestamp.wallTime)))
     }
 
     /// A value as one quoted line of the text output.
@@ -66,15 +67,22 @@ struct Conflicts: AsyncParsableCommand {
             let entity = try await replica.resolve(self.entity, nil)
             let names = try replica.authorNames()
             let column = SpaceColumn(try await replica.spaceNames(), listing: chosen.map { [$0] })
-            let conflicts = try replica.conflicts(in: chosen, entity: entity).map { record in
-                Listed(
-                    entity: record.entity, kind: record.entityKind.rawValue, space: record.space,
-                    spaceName: column.names.space(record.space).name, field: record.field,
-                    kept: Self.write(record.winner, names), lost: record.losers.map { Self.write($0, names) })
+            let records = try replica.conflicts(in: chosen, entity: entity)
+            func listed(_ dates: DateText?) -> [Listed] {
+                records.map { record in
+                    Listed(
+                        entity: record.entity, kind: record.entityKind.rawValue, space: record.space,
+                        spaceName: column.names.space(record.space).name, field: record.field,
+                        kept: Self.write(record.winner, names, dates: dates),
+                        lost: record.losers.map { Self.write($0, names, dates: dates) })
+                }
             }
-            let text = conflicts.map { conflict in
+            let conflicts = listed(nil)
+            let short = await replica.shortIDs(records.map(\.entity))
+            let text = listed(global.dates).map { conflict in
                 ([
-                    "\(conflict.kind) \(conflict.entity) \(conflict.field)"
+                    "\(conflict.kind) \(short[conflict.entity] ?? conflict.entity.description) "
+                        + (EntityKind(rawValue: conflict.kind)?.field(named: conflict.field)?.displayName ?? conflict.field)
                         + (column.shown ? " in \(Terminal.line(column.cell(conflict.space))):" : ":"),
                     "  kept  \(Self.quoted(conflict.kept.value)) by \(Terminal.line(conflict.kept.author.description)) at \(conflict.kept.at)",
                 ]

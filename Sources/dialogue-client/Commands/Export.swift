@@ -56,7 +56,7 @@ struct Export: AsyncParsableCommand {
                 content = try await replica.csv(of: records)
             case .markdown:
                 // The content inside --json stays exact; printed or written Markdown is escaped.
-                content = try await replica.minutes(of: records, exact: global.json && output == nil)
+                content = try await replica.minutes(of: records, exact: global.json && output == nil, dates: global.dates)
             }
             // Markdown and CSV are read by people (in a terminal, an editor, a spreadsheet):
             // control characters are escaped. JSON, and the content inside --json, stay exact.

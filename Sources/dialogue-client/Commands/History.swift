@@ -8,7 +8,7 @@ struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show who wrote what in a session, insight, action or prompt, and when: every edit, oldest first.",
         discussion: """
-            Each edit: when (UTC), who (the member the writing device is certified for, as "Ada Lovelace \
+            Each edit: when (local time, to the second; UTC with --utc), who (the member the writing device is certified for, as "Ada Lovelace \
             (Northgate)", or "an unverified device 3f2a9c01…" when this replica holds no certificate of it), \
             the field, what the edit did (text inserted or deleted is shown as an excerpt with its length) \
             and whether a head signed by the device covers it ("signed"), it was accepted unsigned as \
@@ -57,24 +57,27 @@ struct History: AsyncParsableCommand {
             var rows: [[String]] = []
             for edit in history.edits {
                 rows.append([
-                    Output.time(edit.milliseconds), edit.author.description, edit.field.isEmpty ? "-" : edit.field,
-                    await Self.describe(edit.edit, replica: replica, space: history.space), edit.signing.displayName,
+                    global.dates.time(edit.milliseconds, seconds: true), edit.author.description,
+                    edit.field.isEmpty ? "-" : edit.field,
+                    await Self.describe(edit.edit, replica: replica, space: history.space, dates: global.dates),
+                    edit.signing.displayName,
                 ])
             }
+            let shortID = await replica.shortIDs([id])[id] ?? id.description
             try global.emit(
                 result,
-                "\(Terminal.line(history.kind ?? "entity")) \(id) in \(Terminal.line(space.displayName))\n"
+                "\(Terminal.line(history.kind ?? "entity")) \(shortID) in \(Terminal.line(space.displayName))\n"
                     + Output.table(["WHEN", "WHO", "FIELD", "EDIT", "SIGNED"], rows))
         }
     }
 
     /// One edit for a person: "set to "Feedback"", "inserted "Peer feedback…" (36 characters)".
-    static func describe(_ edit: HistoryEditKind, replica: Replica, space: SpaceID) async -> String {
+    static func describe(_ edit: HistoryEditKind, replica: Replica, space: SpaceID, dates: DateText) async -> String {
         func value(_ value: FieldValue) async -> String {
             switch value {
             case .null: "(cleared)"
             case .string(let string): Conflicts.quoted(string)
-            case .timestamp(let time): Output.time(time)
+            case .timestamp(let time): dates.time(time)
             case .reference(let id):
                 // A prompt (on an agenda) by its text; a member or school by name.
                 if let document = await replica.document(space), let text = Prompt(id, in: document)?.text {

@@ -16,8 +16,8 @@ struct Report: AsyncParsableCommand {
             """)
 
     @Option(help: "The partnership's shared space (needed when several are held): its UUID or its name.") var space: SpaceArgument?
-    @Option(help: "First day, YYYY-MM-DD (default: the beginning).") var from: String?
-    @Option(help: "Last day, inclusive, YYYY-MM-DD (default: no end).") var to: String?
+    @Option(help: "First day: 2025-03-14, 14/03/2025, today… (default: the beginning).") var from: String?
+    @Option(help: "Last day, inclusive: 2025-03-14, 14/03/2025, today… (default: no end).") var to: String?
     @Option(help: "The date overdue is measured against (default: today).") var asOf: String?
     @OptionGroup var global: GlobalOptions
 
@@ -41,10 +41,9 @@ struct Report: AsyncParsableCommand {
         try await runReporting(json: global.json) {
             let replica = try global.openReplica()
             let space = try await replica.chooseSpace(space)
-            let asOf = asOf ?? Dates.today
-            guard Dates.isDate(asOf) else { throw ClientError.usage("--as-of must be a date as YYYY-MM-DD, got '\(asOf)'") }
-            let start = try from.map { try Dates.instant($0, option: "--from") }
-            let end = try to.map { try Dates.endInstant($0, option: "--to") }
+            let asOf = try asOf.map { try Dates.date($0, option: "--as-of", global.dates) } ?? global.dates.today()
+            let start = try from.map { try Dates.instant($0, option: "--from", global.dates) }
+            let end = try to.map { try Dates.endInstant($0, option: "--to", global.dates) }
             let report = try await replica.partnershipReport(in: space, from: start, to: end, asOf: asOf)
             let result = Result(report: report, from: from, to: to)
             try global.emit(result, Self.text(result))

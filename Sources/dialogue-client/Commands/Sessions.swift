@@ -21,7 +21,7 @@ struct Sessions: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a session (status planned unless given).")
         @Option(help: "The space to create it in (needed when several are held): its UUID or its name.") var space: SpaceArgument?
         @Option(help: "The title.") var title: String
-        @Option(help: "When: 2025-03-14 or 2025-03-14T09:30:00Z.") var at: String?
+        @Option(help: "When: 2025-03-14 09:30 or 14/03/2025 09:30 (local time; UTC with --utc), 2025-03-14, today…") var at: String?
         @Option(help: "The host school: its id, an id prefix or its name.") var hostSchool: IDArgument?
         @Option(help: "The facilitating member: their id, an id prefix or their name.") var facilitator: IDArgument?
         @Option(help: "modelling, monitoring or dialogue.") var strategy: LeadershipStrategy?
@@ -33,7 +33,7 @@ struct Sessions: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space = try await replica.chooseSpace(space)
-                let scheduled = try at.map { try Dates.instant($0, option: "--at") }
+                let scheduled = try at.map { try Dates.instant($0, option: "--at", global.dates) }
                 let hostSchool = try await replica.resolve(self.hostSchool, .school)
                 let facilitator = try await replica.resolve(self.facilitator, .member)
                 let (title, strategy, focus, status) = (title, strategy, focus, status)
@@ -63,8 +63,8 @@ struct Sessions: AsyncParsableCommand {
                 let spaces = try await replica.spacesOrAll(space)
                 let archived = archived
                 let facilitator = try await replica.resolve(self.facilitator, .member)
-                let start = try from.map { try Dates.instant($0, option: "--from") }
-                let end = try to.map { try Dates.endInstant($0, option: "--to") }
+                let start = try from.map { try Dates.instant($0, option: "--from", global.dates) }
+                let end = try to.map { try Dates.endInstant($0, option: "--to", global.dates) }
                 var sessions: [SessionSummary] = []
                 for space in spaces {
                     sessions += try replica.sessions(
@@ -79,7 +79,7 @@ struct Sessions: AsyncParsableCommand {
                         column.row(
                             [
                                 short[session.id] ?? session.id.description,
-                                SessionMinutes.shown(Output.time(session.scheduledAt), session.isInvalid(F.scheduledAt)),
+                                SessionMinutes.shown(global.dates.time(session.scheduledAt), session.isInvalid(F.scheduledAt)),
                                 SessionMinutes.shown(session.status?.rawValue ?? "-", session.isInvalid(F.status)),
                                 SessionMinutes.shown(
                                     await replica.displayName(of: session.facilitator, in: session.space), session.isInvalid(F.facilitator)),
@@ -105,7 +105,7 @@ struct Sessions: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let record = try await Sessions.record(try await replica.resolve(session, .session), in: replica)
-                let text = try await replica.minutes(of: record)
+                let text = try await replica.minutes(of: record, dates: global.dates)
                 try global.emit(record, text)
             }
         }
@@ -114,7 +114,7 @@ struct Sessions: AsyncParsableCommand {
     static func record(_ id: EntityID, in replica: Replica) async throws -> SessionRecord {
         _ = try await replica.requireSpace(holding: id, kind: .session)
         guard let record = try replica.session(id) else { throw ClientError.notFound("no session \(id) in this replica") }
-        return record
+        return await replica.ordered(record)
     }
 
     struct Edit: AsyncParsableCommand {
@@ -122,7 +122,7 @@ struct Sessions: AsyncParsableCommand {
             abstract: "Change a session's fields; --summary, --append and --edit change the shared summary as a minimal edit.")
         @Argument(help: "The session: its id, an id prefix or its title.") var session: IDArgument
         @Option(help: "The title.") var title: String?
-        @Option(help: "When: 2025-03-14 or 2025-03-14T09:30:00Z.") var at: String?
+        @Option(help: "When: 2025-03-14 09:30 or 14/03/2025 09:30 (local time; UTC with --utc), 2025-03-14, today…") var at: String?
         @Option(help: "The host school: its id, an id prefix or its name.") var hostSchool: IDArgument?
         @Option(help: "The facilitating member: their id, an id prefix or their name.") var facilitator: IDArgument?
         @Option(help: "modelling, monitoring or dialogue.") var strategy: LeadershipStrategy?
@@ -150,7 +150,7 @@ struct Sessions: AsyncParsableCommand {
                 let replica = try global.openReplica()
                 let session = try await replica.resolve(self.session, .session)
                 let space = try await replica.requireSpace(holding: session, kind: .session)
-                let scheduled = try at.map { try Dates.instant($0, option: "--at") }
+                let scheduled = try at.map { try Dates.instant($0, option: "--at", global.dates) }
                 let summaryGiven = summary != nil || summaryFile != nil || append != nil || edit
                 let newSummary =
                     summaryGiven

@@ -209,7 +209,8 @@ struct Status: AsyncParsableCommand {
             let config = LoginConfig.loadIfPresent(global.configPath)
             var serverHas: [SpaceID: VersionVector] = [:]
             for (space, vector) in config?.serverHas ?? [:] { if let id = SpaceID(space) { serverHas[id] = vector } }
-            let rows = try await replica.syncStatus(server: config?.server, serverHas: serverHas).map { status in
+            let statuses = try await replica.syncStatus(server: config?.server, serverHas: serverHas)
+            let rows = statuses.map { status in
                 SpaceStatus(
                     space: status.space.id, name: status.space.name, kind: status.space.kind, unsyncedChanges: status.unsyncedChanges,
                     lastSync: status.lastSync.map { Output.time($0) }, unverifiableChanges: status.unverifiableChanges,
@@ -230,11 +231,11 @@ struct Status: AsyncParsableCommand {
                     + (member.map { "logged in as \(Terminal.line($0.name)), \(Terminal.line($0.schoolName))\n" } ?? "")
                     + Output.table(
                         ["SPACE", "KIND", "ID", "NOT ON SERVER", "LAST SYNC"],
-                        rows.map {
+                        zip(rows, statuses).map { row, status in
                             [
-                                $0.name ?? NamedSpace.notInDirectory, $0.kind?.rawValue ?? "-", $0.space.description,
-                                "\($0.unsyncedChanges)",
-                                $0.lastSync ?? "never",
+                                row.name ?? NamedSpace.notInDirectory, row.kind?.rawValue ?? "-", row.space.description,
+                                "\(row.unsyncedChanges)",
+                                status.lastSync.map { global.dates.time($0) } ?? "never",
                             ]
                         })
                     + Output.heldBack(

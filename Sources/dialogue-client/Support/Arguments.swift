@@ -36,13 +36,13 @@ struct IDArgument: ExpressibleByArgument, Sendable, CustomStringConvertible {
     var description: String { text }
 }
 
-extension SessionStatus: ExpressibleByArgument {}
-extension LeadershipStrategy: ExpressibleByArgument {}
-extension Hallmark: ExpressibleByArgument {}
-extension InsightKind: ExpressibleByArgument {}
-extension Influence: ExpressibleByArgument {}
-extension MemberRole: ExpressibleByArgument {}
-extension ActionStatus: ExpressibleByArgument {}
+extension SessionStatus: VocabularyArgument {}
+extension LeadershipStrategy: VocabularyArgument {}
+extension Hallmark: VocabularyArgument {}
+extension InsightKind: VocabularyArgument {}
+extension Influence: VocabularyArgument {}
+extension MemberRole: VocabularyArgument {}
+extension ActionStatus: VocabularyArgument {}
 
 /// Text from an argument, a file (`--file`), or stdin when the argument is `-`.
 enum TextInput {

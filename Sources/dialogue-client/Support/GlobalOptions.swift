@@ -13,6 +13,12 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Print one JSON document instead of text.")
     var json = false
 
+    @Flag(help: "Show and read times in UTC instead of the local time zone (TZ).")
+    var utc = false
+
+    /// How this command reads and shows dates: in UTC with `--utc`, else in the local zone.
+    var dates: DateText { utc ? .utc : .local }
+
     /// Where the replica lives: `--replica`, then DIALOGUE_REPLICA, then the user's data directory.
     var replicaPath: String {
         if let replica, !replica.isEmpty { return replica }
@@ -82,42 +88,21 @@ enum Output {
     }
 }
 
-/// Parses the dates and times the command line accepts.
+/// Typed dates, read by the library's one parser (``DateText``) in the command's zone,
+/// its refusals as usage errors naming the option.
 enum Dates {
-    /// `YYYY-MM-DD` (midnight UTC) or an ISO 8601 date-time, as ms since the epoch.
-    static func instant(_ text: String, option: String) throws -> Int64 {
-        let full = ISO8601DateFormatter()
-        full.formatOptions = [.withInternetDateTime]
-        if let date = full.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        day.timeZone = TimeZone(identifier: "UTC")
-        if text.count == 10, let date = day.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
-        throw ClientError.usage("\(option) must be a date (2025-03-14) or a date-time (2025-03-14T09:30:00Z); got '\(text)'")
+    /// The instant a typed date or date-time starts (a date: its first moment).
+    static func instant(_ text: String, option: String, _ dates: DateText) throws -> Int64 {
+        do { return try dates.instant(text) } catch { throw ClientError.usage("\(option): \(error)") }
     }
 
     /// The end of an inclusive range: a plain date covers that whole day.
-    static func endInstant(_ text: String, option: String) throws -> Int64 {
-        let start = try instant(text, option: option)
-        return text.count == 10 ? start + 86_400_000 : start
+    static func endInstant(_ text: String, option: String, _ dates: DateText) throws -> Int64 {
+        do { return try dates.endInstant(text) } catch { throw ClientError.usage("\(option): \(error)") }
     }
 
-    /// Today as `YYYY-MM-DD` in the local time zone.
-    static var today: String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: Date())
-    }
-}
-
-extension Dates {
-    /// Whether the text is `YYYY-MM-DD` with a real month and day.
-    static func isDate(_ text: String) -> Bool {
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        day.timeZone = TimeZone(identifier: "UTC")
-        guard text.count == 10, let date = day.date(from: text) else { return false }
-        return day.string(from: date) == text
+    /// A typed calendar date as `YYYY-MM-DD`.
+    static func date(_ text: String, option: String, _ dates: DateText) throws -> String {
+        do { return try dates.date(text) } catch { throw ClientError.usage("\(option): \(error)") }
     }
 }

@@ -1,0 +1,32 @@
+import DialogueModel
+import Foundation
+
+extension Replica {
+    /// `record` in the order people read it: insights in capture order (the clock of each
+    /// one's original creation; an insight with no creation held last, by id), participants
+    /// by name (case-insensitive, then id).
+    ///
+    /// ``Replica/session(_:)`` answers from the materialised tables, which know neither; the
+    /// minutes, the exports and ``sessionRecords(in:from:to:)`` give records in this order.
+    /// Both keys are the same on every replica holding the same changes, so exports stay
+    /// byte-stable across replicas.
+    public func ordered(_ record: SessionRecord) -> SessionRecord {
+        var record = record
+        let space = record.session.space
+        let document = document(space)
+        let names = try? authorNames()
+        record.insights = record.insights.map { insight in
+            (insight, document?.lifecycle(of: insight.id)?.originalCreations.first?.timestamp)
+        }.sorted { a, b in
+            switch (a.1, b.1) {
+            case (let x?, let y?) where x != y: return x < y
+            case (nil, _?): return false
+            case (_?, nil): return true
+            default: return a.0.id < b.0.id
+            }
+        }.map(\.0)
+        record.participants = record.participants.map { ($0, displayName(of: $0, in: space, names: names).lowercased()) }
+            .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.map(\.0)
+        return record
+    }
+}
