@@ -76,12 +76,12 @@ struct Actions: AsyncParsableCommand {
         func run() async throws {
             var parsedDue: String?
             try await runReporting(json: global.json) {
-                if description == nil, due == nil, !noDue {
+                if self.description == nil, self.due == nil, !self.noDue {
                     throw ClientError.usage("say what to change: --description, --due or --no-due")
                 }
-                if due != nil, noDue { throw ClientError.usage("give --due or --no-due, not both") }
+                if self.due != nil, self.noDue { throw ClientError.usage("give --due or --no-due, not both") }
                 // The same lenient dates as `actions add --due`.
-                parsedDue = try due.map { try Dates.date($0, option: "--due", global.dates) }
+                parsedDue = try self.due.map { try Dates.date($0, option: "--due", global.dates) }
             }
             let (description, due, noDue) = (description, parsedDue, noDue)
             try await Actions.change(action, global) { editor, id, _ in
