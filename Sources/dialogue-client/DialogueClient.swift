@@ -1,5 +1,6 @@
 import ArgumentParser
 import DialogueSync
+import Foundation
 
 /// `dialogue-client`: partnership dialogue from the command line, offline first.
 @main
@@ -8,7 +9,7 @@ struct DialogueClient: AsyncParsableCommand {
         commandName: "dialogue-client",
         abstract: "Partnership dialogue from the command line: sessions, prompts, insights and actions, offline first.",
         discussion: """
-            Everything is written to a local replica first and merged with colleagues' work by `sync` (through a dialogue-server) or by `bundle export|import` (no network). Every command takes --replica PATH (env DIALOGUE_REPLICA; default $XDG_DATA_HOME/dialogue/replica.sqlite) and --json (one JSON document on stdout). Errors go to stderr; nothing waits for input when stdin is not a terminal.
+            Everything is written to a local replica first and merged with colleagues' work by `sync` (through a dialogue-server) or by `bundle export|import` (no network). Every command takes --replica PATH (env DIALOGUE_REPLICA; default $XDG_DATA_HOME/dialogue/replica.sqlite), --json (one JSON document on stdout; an error is one JSON document on stderr: code, message, exit) and --verbose (log lines on stderr). Errors go to stderr; nothing waits for input when stdin is not a terminal.
 
             \(Exit.table)
 
@@ -20,4 +21,36 @@ struct DialogueClient: AsyncParsableCommand {
             Schools.self, Conflicts.self, History.self, Sync.self, BundleCommand.self, Export.self, Report.self, Spaces.self, Forget.self,
         ]
     )
+
+    /// Parses and runs a command. Every failure is reported here or in ``runReporting(json:_:)``
+    /// the same way: `error: …` on stderr, or with `--json` one JSON document (``JSONError``),
+    /// command-line errors found by the parser included (code `usage`).
+    static func main() async {
+        ClientLogging.bootstrap()
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ExitCode {
+            exit(withError: error)  // already reported by `runReporting`
+        } catch {
+            let status = exitCode(for: error)
+            guard jsonRequested, status != .success else { exit(withError: error) }  // text, or --help/--version
+            let parsed = status.rawValue == Exit.usage
+            let failure =
+                parsed
+                ? ClientError(code: status.rawValue, message: message(for: error)) : ClientError(error)
+            reportFailure(failure, json: true)
+            Foundation.exit(failure.code)
+        }
+    }
+
+    /// Whether `--json` was given, read from the arguments themselves: a command line the
+    /// parser refused has no parsed options.
+    private static var jsonRequested: Bool {
+        CommandLine.arguments.dropFirst().prefix { $0 != "--" }.contains("--json")
+    }
 }

@@ -85,8 +85,8 @@ struct SyncClientTests {
             await #expect {
                 try await client.sync(replica)
             } throws: { error in
-                guard case .refused(403, "forbidden", _, _) = error as? SyncClientError else { return false }
-                return true
+                guard let error = error as? SyncClientError else { return false }
+                return error.code == .refused && error.status == 403 && error.serverCode == "forbidden"
             }
         }
         #expect(sleeps.delays.withLock { $0 }.isEmpty)
@@ -131,8 +131,7 @@ struct SyncClientTests {
         await #expect {
             try await client.sync(replica)
         } throws: { error in
-            guard case .unreachable = error as? SyncClientError else { return false }
-            return true
+            (error as? SyncClientError)?.code == .unreachable
         }
         let delays = sleeps.delays.withLock { $0 }
         #expect(delays.count == 3)

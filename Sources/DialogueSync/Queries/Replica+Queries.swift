@@ -167,7 +167,7 @@ extension Replica {
         } catch let error as ReplicaError {
             throw error
         } catch {
-            throw .storage("\(error)")
+            throw .storage("\(error)", underlying: error)
         }
     }
 }

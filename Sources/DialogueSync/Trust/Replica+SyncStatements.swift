@@ -26,7 +26,7 @@ extension Replica {
                     held: held, directory: directory, endorsements: endorsements, certificates: certificates, revocations: revocations,
                     member: ownMember)
             } catch {
-                throw ReplicaError.storage("refused the server's signed statements: \(error)")
+                throw ReplicaError.storage("refused the server's signed statements: \(error)", underlying: error)
             }
             try TrustCache.store(ring, now: now, db)
             if let directory { try TrustCache.store(directory, db) }
