@@ -194,7 +194,7 @@ public actor Replica {
     /// The merge document of `space`, built from its log at first use (and kept); `nil`
     /// when the replica does not hold the space.
     ///
-    /// - Throws: ``ReplicaError/damagedRow(_:)`` or ``ReplicaError/storage(_:)`` when the
+    /// - Throws: ``ReplicaError/damagedRow(_:)`` or ``ReplicaError/storage(_:underlying:)`` when the
     ///   space's stored log cannot be read or applied.
     func loadedDocument(_ space: SpaceID) throws(ReplicaError) -> SpaceDocument? {
         if let built = documents[space] { return built }
@@ -297,7 +297,7 @@ public actor Replica {
             arguments: [space.blob, Int64(bitPattern: clock.wall.millisecondsSinceEpoch())])
     }
 
-    /// Runs a write transaction, mapping database failures to ``ReplicaError/storage(_:)``.
+    /// Runs a write transaction, mapping database failures to ``ReplicaError/storage(_:underlying:)``.
     func write<T>(_ body: (Database) throws -> T) throws(ReplicaError) -> T {
         do {
             return try database.write { db in try body(db) }

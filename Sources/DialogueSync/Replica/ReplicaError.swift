@@ -11,7 +11,7 @@ import GRDB
 ///
 /// ```swift
 /// do {
-///     try await replica.edit(in: space) { try $0.setSessionTitle(session, to: title) }
+///     try await replica.edit(in: space) { try $0.set(DialogueSession.Field.title, of: session, to: .string(title)) }
 /// } catch let error as ReplicaError where error.code == .entityNotFound {
 ///     showGone(error.entity)
 /// } catch let error as ReplicaError where error.databaseError?.resultCode == .SQLITE_FULL {
