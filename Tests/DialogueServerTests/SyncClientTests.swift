@@ -131,7 +131,9 @@ struct SyncClientTests {
         await #expect {
             try await client.sync(replica)
         } throws: { error in
-            (error as? SyncClientError)?.code == .unreachable
+            // The last transport failure is kept for apps that want more than the message.
+            guard let error = error as? SyncClientError, error.code == .unreachable else { return false }
+            return error.underlying != nil
         }
         let delays = sleeps.delays.withLock { $0 }
         #expect(delays.count == 3)

@@ -83,7 +83,7 @@ public struct SyncClientError: Error, Sendable, CustomStringConvertible {
     public let underlying: (any Error)?
 
     /// Creates an error; prefer the static functions named after each failure
-    /// (``unreachable(_:)``…), which write the message.
+    /// (``unreachable(_:underlying:)``…), which write the message.
     public init(
         code: Code, message: String, status: Int? = nil, serverCode: String? = nil, serverMessage: String? = nil,
         rejected: [Rejection] = [],

@@ -90,7 +90,7 @@ public struct ReplicaError: Error, Sendable, CustomStringConvertible {
     /// matching (``Code/ambiguousSpaceName``); empty otherwise.
     public let candidates: [NamedSpace]
     /// The error that caused this one, kept as it was thrown: GRDB's `DatabaseError` for a
-    /// database failure, a ``TrustError`` for a refusal of trust, a ``DamagedRow``.
+    /// database failure, a `TrustError` for a refusal of trust, a ``DamagedRow``.
     public let underlying: (any Error)?
 
     /// Creates an error; prefer the static functions named after each refusal
