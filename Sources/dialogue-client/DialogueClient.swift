@@ -22,13 +22,23 @@ struct DialogueClient: AsyncParsableCommand {
         ]
     )
 
-    /// Parses and runs a command. Every failure is reported here or in ``runReporting(json:_:)``
-    /// the same way: `error: …` on stderr, or with `--json` one JSON document (``JSONError``),
-    /// command-line errors found by the parser included (code `usage`).
+    /// Parses and runs a command. Every failure is reported the same way, here or in
+    /// ``runReporting(json:_:)``: `error: …` on stderr, or with `--json` one JSON document
+    /// (``JSONError``), command-line errors found by the parser included (code `usage`).
     static func main() async {
         ClientLogging.bootstrap()
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            // --help and --version (exit 0) print text; so do parser errors without --json.
+            let status = exitCode(for: error)
+            guard jsonRequested, status != .success else { exit(withError: error) }
+            let failure = ClientError(code: status.rawValue, message: message(for: error))
+            reportFailure(status.rawValue == Exit.usage ? failure.with(code: "usage") : failure, json: true)
+            Foundation.exit(status.rawValue)
+        }
+        do {
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {
@@ -36,14 +46,12 @@ struct DialogueClient: AsyncParsableCommand {
             }
         } catch let error as ExitCode {
             exit(withError: error)  // already reported by `runReporting`
+        } catch  where exitCode(for: error) == .success {
+            exit(withError: error)
         } catch {
-            let status = exitCode(for: error)
-            guard jsonRequested, status != .success else { exit(withError: error) }  // text, or --help/--version
-            let parsed = status.rawValue == Exit.usage
-            let failure =
-                parsed
-                ? ClientError(code: status.rawValue, message: message(for: error)) : ClientError(error)
-            reportFailure(failure, json: true)
+            // A command that did not report its own failure: reported as `runReporting` would.
+            let failure = ClientError(error)
+            reportFailure(failure, json: jsonRequested)
             Foundation.exit(failure.code)
         }
     }
