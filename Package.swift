@@ -80,7 +80,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "dialogue-client",
-            dependencies: ["DialogueSync", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "DialogueSync", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // System zlib, for reading gzip'd traces and measuring compressed sizes.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),

@@ -125,7 +125,7 @@ struct BundleTests {
         #expect(refused.stderr.contains("nothing from this batch was stored"), "\(refused.stderr)")
         let json = try await vale.client(["bundle", "import", altered, "--json"])
         let document = try #require(try? JSONSerialization.jsonObject(with: Data(json.stderr.utf8)) as? [String: Any], "\(json.stderr)")
-        let code = (document["error"] as? [String: Any])?["code"] as? String
+        let code = document["code"] as? String
         #expect(code.map(expected.contains) == true, "\(json.stderr)")
         #expect(try await Self.state(vale, space) == before, "a refused bundle changed the replica")
         #expect(!(try await vale.ok(["export", "--space", space, "--format", "json"])).contains("aptured on the train"))
@@ -208,7 +208,7 @@ struct BundleTests {
         #expect(refused.stderr.contains("«Hill School»") && refused.stderr.contains("nothing was imported"), "\(refused.stderr)")
         let json = try await vale.client(["bundle", "import", named, "--json"])
         let document = try #require(try? JSONSerialization.jsonObject(with: Data(json.stderr.utf8)) as? [String: Any], "\(json.stderr)")
-        #expect((document["error"] as? [String: Any])?["code"] as? String == "space_not_permitted")
+        #expect(document["code"] as? String == "space_not_permitted")
         let flagged = try await vale.client(["bundle", "import", named, "--accept-new-spaces"])
         #expect(flagged.status != 0)
         #expect(try await Self.state(vale, shared) == before, "a refused bundle changed the replica")

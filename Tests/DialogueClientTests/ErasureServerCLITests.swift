@@ -91,8 +91,8 @@ struct ErasureServerCLITests {
         let refused = try await ben.client(["forget", "insight", insight, "--yes", "--json"])
         #expect(refused.status == 77, "\(refused.stderr)")
         let error = try #require(
-            try JSONSerialization.jsonObject(with: Data(refused.stderr.utf8)) as? [String: [String: Any]], "\(refused.stderr)")
-        #expect(error["error"]?["code"] as? String == "erasure_not_permitted", "\(refused.stderr)")
+            try JSONSerialization.jsonObject(with: Data(refused.stderr.utf8)) as? [String: Any], "\(refused.stderr)")
+        #expect(error["code"] as? String == "erasure_not_permitted", "\(refused.stderr)")
         let text = try await ben.client(["forget", "insight", insight, "--yes"])
         #expect(text.status == 77 && text.stderr.contains("erasure_not_permitted") && text.stderr.contains("admin"), "\(text.stderr)")
         #expect(

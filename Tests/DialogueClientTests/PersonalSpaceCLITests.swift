@@ -179,7 +179,7 @@ struct PersonalSpaceCLITests {
         let imported = try await cara.client(["bundle", "import", named, "--json"])
         #expect(imported.status == 65, "\(imported.stderr)")
         let error = try #require(try JSONSerialization.jsonObject(with: Data(imported.stderr.utf8)) as? [String: Any], "\(imported.stderr)")
-        #expect((error["error"] as? [String: Any])?["code"] as? String == "space_not_permitted", "\(error)")
+        #expect(error["code"] as? String == "space_not_permitted", "\(error)")
         #expect(imported.stderr.contains("Personal reflection (Leader at hill)"), "\(imported.stderr)")
         for word in ["Zyzzogeton", "Ungulate"] {
             #expect(try LeavingCLITests.files(of: cara, containing: word).isEmpty, "\(word) reached Cara through a refused bundle")

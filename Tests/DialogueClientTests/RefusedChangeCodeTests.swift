@@ -6,7 +6,7 @@ import Testing
 
 /// A bundle carrying a change the replica refuses, through the real `dialogue-client`: the
 /// refusal names its stable code (the one the server gives the same change) in the message,
-/// and `--json` reports it as `error.code` on stderr, so a script can tell an invalid value
+/// and `--json` reports it as `code` on stderr, so a script can tell an invalid value
 /// from a forged history without reading prose.
 @Suite("dialogue-client names the code of a refused change")
 struct RefusedChangeCodeTests {
@@ -64,10 +64,9 @@ struct RefusedChangeCodeTests {
         #expect(json.status == 65)
         let document = try #require(
             try? JSONSerialization.jsonObject(with: Data(json.stderr.utf8)) as? [String: Any], "not JSON: \(json.stderr)")
-        let error = try #require(document["error"] as? [String: Any])
-        #expect(error["code"] as? String == refused.rawValue)
-        #expect(error["exitCode"] as? Int == 65)
-        #expect((error["message"] as? String)?.contains(refused.rawValue) == true)
+        #expect(document["code"] as? String == refused.rawValue)
+        #expect(document["exit"] as? Int == 65)
+        #expect((document["message"] as? String)?.contains(refused.rawValue) == true)
         #expect(json.stdout.isEmpty)
     }
 }

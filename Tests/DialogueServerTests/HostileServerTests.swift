@@ -97,8 +97,8 @@ struct HostileServerTests {
         #expect {
             try outcome.result.get()
         } throws: { error in
-            guard case .protocolViolation(let reason) = error as? SyncClientError else { return false }
-            return reason.contains("Content-Encoding 'gzip'")
+            guard let error = error as? SyncClientError, error.code == .protocolViolation else { return false }
+            return error.message.contains("Content-Encoding 'gzip'")
         }
         #expect(server.requests.count == 1)
     }
@@ -117,8 +117,8 @@ struct HostileServerTests {
         #expect {
             try outcome.result.get()
         } throws: { error in
-            guard case .unreachable(let reason) = error as? SyncClientError else { return false }
-            return reason.contains("timed out")
+            guard let error = error as? SyncClientError, error.code == .unreachable else { return false }
+            return error.message.contains("timed out")
         }
         #expect(server.requests.count == 1)
         print("dripping body: sync timed out after \(outcome.elapsed)")
@@ -151,8 +151,8 @@ struct HostileServerTests {
         await #expect {
             try await Self.client(redirector.url).sync(replica)
         } throws: { error in
-            guard case .redirectRefused(status, _, let to) = error as? SyncClientError else { return false }
-            return to == target
+            guard let error = error as? SyncClientError, error.code == .redirectRefused, error.status == status else { return false }
+            return error.message.contains("redirected (\(status)) to \(target);")
         }
         recorder.stop()
         redirector.stop()
@@ -226,8 +226,8 @@ struct HostileServerTests {
         await #expect {
             try await Self.client(labelled.url, maxResponseBytes: 1 << 20).sync(replica)
         } throws: { error in
-            guard case .protocolViolation(let reason) = error as? SyncClientError else { return false }
-            return reason.contains("Content-Encoding 'gzip'")
+            guard let error = error as? SyncClientError, error.code == .protocolViolation else { return false }
+            return error.message.contains("Content-Encoding 'gzip'")
         }
         labelled.stop()
         #expect(labelled.requests.count == 1)
@@ -274,9 +274,9 @@ struct HostileServerTests {
         #expect {
             try ServerAddress(url, allowInsecureHTTP: false)
         } throws: { error in
-            switch error as? SyncClientError {
-            case .invalidServer: malformed
-            case .insecureServer: !malformed
+            switch (error as? SyncClientError)?.code {
+            case .invalidServer?: malformed
+            case .insecureServer?: !malformed
             default: false
             }
         }

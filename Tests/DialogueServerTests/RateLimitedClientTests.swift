@@ -73,12 +73,12 @@ struct RateLimitedClientTests {
     @Test("a Retry-After past the retry policy's longest wait stops the sync with the server's refusal, at once")
     func longWaitIsARefusal() async throws {
         try await Self.withLimitedServer(retryAfter: 3600, limitedAnswers: 10, maxAttempts: 6) { summary, sleeps, requests in
-            guard case .failure(.refused(let status, let code, _, _)) = summary else {
+            guard case .failure(let error) = summary, error.code == .refused else {
                 Issue.record("expected a refusal, got \(summary)")
                 return
             }
-            #expect(status == 429)
-            #expect(code == "rate_limited")
+            #expect(error.status == 429)
+            #expect(error.serverCode == "rate_limited")
             #expect(sleeps.isEmpty)
             #expect(requests == 1)
         }

@@ -85,8 +85,8 @@ struct SyncClientTests {
             await #expect {
                 try await client.sync(replica)
             } throws: { error in
-                guard case .refused(403, "forbidden", _, _) = error as? SyncClientError else { return false }
-                return true
+                guard let error = error as? SyncClientError else { return false }
+                return error.code == .refused && error.status == 403 && error.serverCode == "forbidden"
             }
         }
         #expect(sleeps.delays.withLock { $0 }.isEmpty)
@@ -131,8 +131,9 @@ struct SyncClientTests {
         await #expect {
             try await client.sync(replica)
         } throws: { error in
-            guard case .unreachable = error as? SyncClientError else { return false }
-            return true
+            // The last transport failure is kept for apps that want more than the message.
+            guard let error = error as? SyncClientError, error.code == .unreachable else { return false }
+            return error.underlying != nil
         }
         let delays = sleeps.delays.withLock { $0 }
         #expect(delays.count == 3)

@@ -190,14 +190,14 @@ struct BundleVerificationTests {
             try await stranger.importBundle(from: url)
             Issue.record("imported before login")
         } catch {
-            guard case .loginRequired = error else { throw error }
+            guard error.code == .notLoggedIn else { throw error }
             #expect(error.description.contains("log in first"))
         }
         do {
             try stranger.exportBundle(to: directory.url.appendingPathComponent("stranger.dlgb"))
             Issue.record("exported before login")
         } catch {
-            guard case .loginRequired = error else { throw error }
+            guard error.code == .notLoggedIn else { throw error }
         }
     }
 }

@@ -129,7 +129,8 @@ struct DamagedBookkeepingRowTests {
                 outcome = .failure(error)
             }
             switch outcome {
-            case .failure(.damagedRow(let row)) where planting.refusedBy.contains(operation):
+            case .failure(let error) where error.damaged != nil && planting.refusedBy.contains(operation):
+                let row = error.damaged!
                 #expect(row.table == planting.table && row.column == planting.column, "\(planting.name), \(operation): \(row)")
                 let message = ReplicaError.damagedRow(row).description
                 for words in ["replica file is damaged", planting.table, planting.column, "backup"] {

@@ -29,7 +29,7 @@ struct InvalidStoredValueTests {
         let poisoned = try Self.poisonedChange(f)
         let error = try await ReplicaBadInputTests().expectRefusal(
             f.replica, "poisoned scheduledAt", mentions: ["invalid value", "scheduled time", "timestamp"],
-            matching: { if case .changeRejected(poisoned.id, .invalidValue, _) = $0 { true } else { false } }
+            matching: { $0.code == .changeRejected && $0.change == poisoned.id && $0.rejection == .invalidValue }
         ) {
             try await f.replica.merge([poisoned])
         }
@@ -39,7 +39,7 @@ struct InvalidStoredValueTests {
             let change = try Self.poisonedChange(f, field: field, value: value)
             try await ReplicaBadInputTests().expectRefusal(
                 f.replica, "bad \(field)", mentions: ["invalid value", field],
-                matching: { if case .changeRejected(change.id, .invalidValue, _) = $0 { true } else { false } }
+                matching: { $0.code == .changeRejected && $0.change == change.id && $0.rejection == .invalidValue }
             ) {
                 try await f.replica.merge([change])
             }
@@ -67,7 +67,7 @@ struct InvalidStoredValueTests {
         try bobAgain.exportBundle(to: url, spaces: [f.space], recipientHolds: f.replica.heldVectors())
         try await ReplicaBadInputTests().expectRefusal(
             f.replica, "bundle with a poisoned session", mentions: ["invalid value", "scheduled time"],
-            matching: { if case .changeRejected(poisoned.id, .invalidValue, _) = $0 { true } else { false } }
+            matching: { $0.code == .changeRejected && $0.change == poisoned.id && $0.rejection == .invalidValue }
         ) {
             try await f.replica.importBundle(from: url)
         }

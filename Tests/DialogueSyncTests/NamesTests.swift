@@ -211,8 +211,8 @@ struct NamesTests {
             _ = try await replica.space(named: "South")
             Issue.record("an unknown name resolved")
         } catch let error {
-            guard case .spaceNotFound("South", let known) = error else { throw error }
-            #expect(Set(known.map(\.id)) == [space, other, unlisted])
+            guard error.code == .spaceNotFound, error.input == "South" else { throw error }
+            #expect(Set(error.candidates.map(\.id)) == [space, other, unlisted])
             #expect(error.description.contains("North Partnership (\(space))") && error.description.contains("Northgate"))
         }
     }

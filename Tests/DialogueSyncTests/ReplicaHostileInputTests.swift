@@ -24,8 +24,8 @@ struct ReplicaHostileInputTests {
     }
 
     static func isImpossibleHistory(_ error: any Error, of id: Dot) -> Bool {
-        guard case .changeRejected(let dot, .impossibleHistory, let reason) = error as? ReplicaError else { return false }
-        return dot == id && reason.contains("impossible history")
+        guard let error = error as? ReplicaError, error.code == .changeRejected, error.rejection == .impossibleHistory else { return false }
+        return error.change == id && error.message.contains("impossible history")
     }
 
     @Test("a replica's merge refuses forged history with the batch; the honest change is accepted", arguments: ForgedOperation.allCases)
@@ -89,11 +89,11 @@ struct ReplicaHostileInputTests {
             try await replica.merge([first, twin])
             Issue.record("a batch with two contents for one dot was merged")
         } catch {
-            guard case .changeRejected(twin.id, .conflictingDuplicate, let reason) = error as? ReplicaError else {
+            guard let error = error as? ReplicaError, error.change == twin.id, error.rejection == .conflictingDuplicate else {
                 Issue.record("unexpected \(error)")
                 return
             }
-            #expect(reason.contains("different content"))
+            #expect(error.message.contains("different content"))
         }
         #expect(try await ReplicaSnapshot(replica) == before)
         let report = try await replica.merge([first, first])
@@ -145,11 +145,11 @@ struct ReplicaHostileInputTests {
             try await replica.merge([overflowing])
             Issue.record("a change past the largest counter was merged")
         } catch {
-            guard case .changeRejected(overflowing.id, .malformed, let reason) = error as? ReplicaError else {
+            guard let error = error as? ReplicaError, error.change == overflowing.id, error.rejection == .malformed else {
                 Issue.record("unexpected \(error)")
                 return
             }
-            #expect(reason.contains("counter overflow"))
+            #expect(error.message.contains("counter overflow"))
         }
         // The attack's deletion range, written into a bundle by a hostile encoder (bypassing
         // the validating initialiser): the frame cannot be read, nothing is imported.
@@ -166,11 +166,11 @@ struct ReplicaHostileInputTests {
             try await replica.importBundle(from: url)
             Issue.record("a bundle with an overflowing range was imported")
         } catch {
-            guard case .invalidBundle(let reason) = error as? ReplicaError else {
+            guard let error = error as? ReplicaError, error.code == .invalidBundle else {
                 Issue.record("unexpected \(error)")
                 return
             }
-            #expect(reason.contains("runs past the largest counter"), "\(reason)")
+            #expect(error.message.contains("runs past the largest counter"), "\(error)")
         }
         #expect(try await ReplicaSnapshot(replica) == before)
     }

@@ -334,7 +334,7 @@ private struct QueryFixture {
                 _ = try f.replica.overdueActions(asOf: "01/03/2025")
                 Issue.record("a malformed date was accepted")
             } catch {
-                guard case ReplicaError.invalidValue = error else {
+                guard (error as? ReplicaError)?.code == .invalidValue else {
                     Issue.record("expected invalidValue, got \(error)")
                     return
                 }
@@ -671,7 +671,7 @@ private struct QueryFixture {
         try await withQueryTestDirectory { directory in
             let f = try await QueryFixture(directory)
             let (replica, space) = (f.replica, f.space)
-            let observation = ValueObservation.tracking { db in try ReplicaQueries.sessions(db, in: space) }.values(in: replica.database)
+            let observation = ValueObservation.tracking { db in try ReplicaQueries.sessions(db, in: space) }.values(in: replica.reader)
             do {
                 let second = try await withQueryTestTimeout(seconds: observationTimeout) {
                     var values = observation.makeAsyncIterator()

@@ -234,7 +234,8 @@ public struct SyncService: Sendable {
                     cursor: page.cursor, binary: binary))
         }
         let directory = try await signedDirectory(for: access.member, keys: keys, authority: authority)
-        return (SyncResponse(spaces: results, directory: directory, endorsements: keys.endorsements), counts)
+        let people = try await authority.peopleDirectory(for: access.member, held: request.people, keys: keys)
+        return (SyncResponse(spaces: results, directory: directory, endorsements: keys.endorsements, people: people), counts)
     }
 
     /// The statements that let the replica verify a page (signed by the server; it checks

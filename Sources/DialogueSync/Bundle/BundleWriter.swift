@@ -21,15 +21,17 @@ public struct BundleWriter {
             .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).partial")
         // 0600 whatever the umask: a bundle holds every note of its spaces.
         do { try PrivateFiles.createEmpty(temporary.path) } catch {
-            throw .storage("cannot create \(destination.path): \(error.description); is the folder there and writable?")
+            throw .storage("cannot create \(destination.path): \(error.description); is the folder there and writable?", underlying: error)
         }
         do { file = try FileHandle(forWritingTo: temporary) } catch {
-            throw .storage("cannot write \(temporary.path): \(error.localizedDescription)")
+            throw .storage("cannot write \(temporary.path): \(error.localizedDescription)", underlying: error)
         }
         let headerJSON: [UInt8]
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys  // keys in a fixed order: two bundles differ only where their content does
-        do { headerJSON = [UInt8](try encoder.encode(header)) } catch { throw .storage("cannot encode the bundle header: \(error)") }
+        do { headerJSON = [UInt8](try encoder.encode(header)) } catch {
+            throw .storage("cannot encode the bundle header: \(error)", underlying: error)
+        }
         try emit(BundleFormat.magic + [BundleFormat.version] + BundleFormat.uint32(UInt32(headerJSON.count)) + headerJSON)
     }
 
@@ -58,7 +60,7 @@ public struct BundleWriter {
             finished = true
         } catch {
             discard()
-            throw .storage("cannot write bundle \(destination.path): \(error.localizedDescription)")
+            throw .storage("cannot write bundle \(destination.path): \(error.localizedDescription)", underlying: error)
         }
     }
 
@@ -72,7 +74,7 @@ public struct BundleWriter {
         crc.update(data)
         do { try file.write(contentsOf: data) } catch {
             discard()
-            throw .storage("cannot write bundle \(destination.path): \(error.localizedDescription)")
+            throw .storage("cannot write bundle \(destination.path): \(error.localizedDescription)", underlying: error)
         }
         bytes += data.count
     }

@@ -36,10 +36,10 @@ extension SyncClient {
         do {
             answer = try await exchange(
                 request, at: "v1/devices", answer: DeviceRegistrationResponse.self, retryingConflicts: false, progress: nil)
-        } catch .refused(409, "replica_taken", let message, _) {
-            throw .replicaTaken(replica.id, message: message)
-        } catch .refused(403, "revoked_device", let message, _) {
-            throw .revokedDevice(replica.id, message: message)
+        } catch let error where error.isRefusal(status: 409, serverCode: "replica_taken") {
+            throw .replicaTaken(replica.id, message: error.serverMessage ?? "")
+        } catch let error where error.isRefusal(status: 403, serverCode: "revoked_device") {
+            throw .revokedDevice(replica.id, message: error.serverMessage ?? "")
         }
         let pinned: ServerKeyRing?
         do { pinned = try replica.serverKeyRing() } catch { throw .local(error) }

@@ -27,15 +27,15 @@ extension SyncClient {
         } catch let error as ReplicaError {
             throw .local(error)
         } catch {
-            throw .local(.storage("\(error)"))
+            throw .local(.storage("\(error)", underlying: error))
         }
         let request = ErasureApprovalRequest(space: space, replica: replica.id, target: Erasure.Target(normalised: target))
         let answer: ErasureApprovalResponse
         do {
             answer = try await exchange(
                 request, at: "v1/erasures/approval", answer: ErasureApprovalResponse.self, retryingConflicts: false, progress: nil)
-        } catch .refused(403, "erasure_not_permitted", let message, _) {
-            throw .erasureNotPermitted(message)
+        } catch let error where error.isRefusal(status: 403, serverCode: "erasure_not_permitted") {
+            throw .erasureNotPermitted(error.serverMessage ?? "")
         }
         let approval = answer.approval
         do throws(TrustError) { try approval.verify(trusting: ring) } catch {

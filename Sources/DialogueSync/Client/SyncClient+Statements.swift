@@ -44,8 +44,8 @@ extension SyncClient {
             try await replica.merge(
                 SignedChanges(changes: received, heads: heads),
                 evidence: DeviceEvidence(certificates: result.certificates, revocations: result.revocations), fromOwnServer: true)
-        } catch .unverifiedChanges(let error) {
-            throw .unverifiedAnswer("\(error.code): \(error)")
+        } catch let error where error.code == .unverifiedChanges {
+            throw .unverifiedAnswer("\(error.trustCode ?? error.code.rawValue): \(error.underlying.map { "\($0)" } ?? error.message)")
         } catch {
             throw .local(error)
         }

@@ -145,7 +145,7 @@ public struct SyncClient: Sendable {
         } catch let error as ReplicaError {
             throw .local(error)
         } catch {
-            throw .local(.storage("\(error)"))
+            throw .local(.storage("\(error)", underlying: error))
         }
         var chosen = spaces ?? []
         if spaces == nil {
@@ -170,7 +170,7 @@ public struct SyncClient: Sendable {
             try await sync(space, of: replica, into: &summary, progress: progress)
             if !summary.spaces.contains(space) { summary.spaces.append(space) }
         } catch {
-            guard case .refused(403, SyncErrorCode.spaceNotPermitted.rawValue, _, _) = error else { throw error }
+            guard error.isRefusal(status: 403, serverCode: SyncErrorCode.spaceNotPermitted.rawValue) else { throw error }
             summary.notPermitted.append(space)
         }
     }
@@ -280,7 +280,7 @@ public struct SyncClient: Sendable {
             let response: SyncResponse
             do {
                 response = try await send(request, progress: progress)
-            } catch .responseTooLarge where pageSize > 1 {
+            } catch let error where error.code == .responseTooLarge && pageSize > 1 {
                 // Honest pages of large texts can pass the bound: ask again for fewer changes
                 // (the push is idempotent). Each attempt is bounded, and there are at most five.
                 pageSize = max(1, pageSize / 10)
@@ -367,6 +367,8 @@ public struct SyncClient: Sendable {
         while true {
             if Task.isCancelled { throw .cancelled }
             let reason: String
+            // The last transport failure, kept in `unreachable` for apps that want it.
+            var cause: (any Error)? = nil
             // How long the server asked us to wait (429's Retry-After), if longer than the backoff.
             var serverDelay: Duration = .zero
             do {
@@ -419,12 +421,14 @@ public struct SyncClient: Sendable {
                 throw .cancelled
             } catch let failed as GuardedTransport.Failed {
                 reason = failed.description
+                cause = failed
             } catch {
                 reason = "\(error)"
+                cause = error
             }
             attempt += 1
             guard attempt < configuration.retry.maxAttempts else {
-                throw .unreachable("\(configuration.server.absoluteString): \(reason) (after \(attempt) attempts)")
+                throw .unreachable("\(configuration.server.absoluteString): \(reason) (after \(attempt) attempts)", underlying: cause)
             }
             let delay = max(serverDelay, configuration.retry.delay(afterAttempt: attempt - 1, jitter: Double.random(in: 0.5...1)))
             logger.notice("sync request failed; retrying", metadata: ["attempt": "\(attempt)", "reason": "\(reason)"])
@@ -452,88 +456,5 @@ public struct SyncClient: Sendable {
             origin == ServerAddress.Origin(configuration.server)
         else { throw .redirectRefused(status: status, from: configuration.server.absoluteString, to: target.absoluteString) }
         return target
-    }
-}
-
-/// Why a sync stopped.
-public enum SyncClientError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The server answered with a 4xx (not retried): its status, code and message.
-    case refused(status: Int, code: String, message: String, rejected: [Rejection])
-    /// The server could not be reached, or kept failing, after every retry.
-    case unreachable(String)
-    /// The server's answer broke the protocol.
-    case protocolViolation(String)
-    /// The local replica failed.
-    case local(ReplicaError)
-    /// The task was cancelled.
-    case cancelled
-    /// The server's URL is not one a token may be sent to (malformed, bad port, credentials in it).
-    case invalidServer(String)
-    /// The server's URL is plain `http://` to another machine and insecure HTTP was not allowed.
-    case insecureServer(String)
-    /// The server redirected (`status`) to another origin (scheme, host or port), or with a
-    /// status that would turn the sync into a GET; the token was not sent to `to`.
-    case redirectRefused(status: Int, from: String, to: String)
-    /// The server's answer inflates past the client's limit, in bytes.
-    case responseTooLarge(limit: Int)
-    /// The server presented a key (`presented`, a fingerprint) that is not the one this
-    /// replica pinned (`pinned`) and that no endorsement links to it: someone may be
-    /// impersonating the server. Nothing was changed; a deliberate replacement names the
-    /// new fingerprint (``SyncClient/registerDevice(_:replacingServerKey:)``).
-    case serverKeyChanged(server: String, presented: String, pinned: String)
-    /// A replacement of the pinned key was asked for `given`, but the server presented `presented`.
-    case replacementKeyMismatch(given: String, presented: String)
-    /// The server's answer does not verify (a signature, a certificate for another device…).
-    case unverifiedAnswer(String)
-    /// The server has this replica's id bound to another device key or member (409 `replica_taken`).
-    case replicaTaken(ReplicaID, message: String)
-    /// The server revoked this device (403 `revoked_device`).
-    case revokedDevice(ReplicaID, message: String)
-    /// The replica has not logged in: no server key is pinned, so nothing it pushes would
-    /// be accepted and nothing it receives could be verified. Nothing was sent.
-    case notLoggedIn(ReplicaID)
-    /// The server refused an erasure approval (403 `erasure_not_permitted`): this member is
-    /// not an admin who may use the space; `message` is the server's.
-    case erasureNotPermitted(String)
-
-    public var description: String {
-        switch self {
-        case .refused(let status, let code, let message, let rejected):
-            "the server refused the sync (\(status) \(code)): \(message)"
-                + (rejected.isEmpty ? "" : "; " + rejected.prefix(3).map { "\($0.id): \($0.reason)" }.joined(separator: "; "))
-        case .unreachable(let reason): "cannot reach the server: \(reason)"
-        case .protocolViolation(let reason): "the server's answer broke the sync protocol: \(reason)"
-        case .local(let error): error.description
-        case .cancelled: "the sync was cancelled"
-        case .invalidServer(let reason): "invalid server URL: \(reason)"
-        case .insecureServer(let reason): "refusing an insecure server: \(reason)"
-        case .redirectRefused(let status, let from, let to):
-            "the server at \(from) redirected (\(status)) to \(to); a sync follows only a 307 or 308 to the same "
-                + "scheme, host and port, so the token was not sent there (if the server really moved, log in with its new URL)"
-        case .responseTooLarge(let limit): "the server's answer is larger than \(limit) bytes once inflated; refusing it"
-        case .serverKeyChanged(let server, let presented, let pinned):
-            """
-            THE SERVER'S KEY HAS CHANGED: \(server) presented key \(presented), but this replica pinned \(pinned) \
-            and no endorsement links them. Someone may be impersonating the server; nothing was changed. \
-            If an admin confirms the new key (`dialogue-server admin server-key` prints it), \
-            log in again with --replace-server-key \(presented)
-            """
-        case .replacementKeyMismatch(let given, let presented):
-            "--replace-server-key \(given) does not match the key the server presented (\(presented)); nothing was changed"
-        case .unverifiedAnswer(let reason): "the server's answer does not verify, so it was not stored: \(reason)"
-        case .replicaTaken(let replica, let message):
-            "the server refused this device (409 replica_taken): this replica's id \(replica) is already bound to another "
-                + "device key or member (\(message)); create a fresh replica with `dialogue-client init --replica NEW_PATH` "
-                + "and log in with it"
-        case .notLoggedIn(let replica):
-            "this replica (\(replica)) has not logged in: sync needs its device registered and the server's key pinned; "
-                + "run `dialogue-client login --server URL --token-file FILE` first (nothing was sent)"
-        case .erasureNotPermitted(let message):
-            "the server refused to approve the erasure (403 erasure_not_permitted): \(message); "
-                + "only an admin of the space may erase what others wrote (an author may erase their own insight)"
-        case .revokedDevice(let replica, let message):
-            "the server refused this device (403 revoked_device): device \(replica) was revoked (\(message)); "
-                + "ask an admin for a new token and log in from a fresh replica (`dialogue-client init --replica NEW_PATH`)"
-        }
     }
 }

@@ -191,14 +191,14 @@ extension Replica {
         }
     }
 
-    /// Runs a read on the pool, mapping database failures to ``ReplicaError/storage(_:)``.
+    /// Runs a read on the pool, mapping database failures to ``ReplicaError/storage(_:underlying:)``.
     nonisolated func readForQuery<T>(_ body: (Database) throws -> T) throws(ReplicaError) -> T {
         do {
             return try database.read { db in try body(db) }
         } catch let error as ReplicaError {
             throw error
         } catch {
-            throw .storage("\(error)")
+            throw .storage("\(error)", underlying: error)
         }
     }
 }

@@ -6,7 +6,7 @@ import GRDB
 /// ``Replica/observe(_:)`` or to combine several in one read:
 ///
 /// ```swift
-/// let (sessions, overdue) = try replica.database.read { db in
+/// let (sessions, overdue) = try replica.reader.read { db in
 ///     (try ReplicaQueries.sessions(db, in: space), try ReplicaQueries.overdueActions(db, asOf: "2025-03-01"))
 /// }
 /// ```

@@ -118,7 +118,8 @@ extension Replica {
             try ChainStore.store(signed.chain, db)
             return signed.chain
         case .failure(let error):
-            throw ReplicaError.storage("cannot sign the edit: this device's chain in space \(space) does not continue: \(error)")
+            throw ReplicaError.storage(
+                "cannot sign the edit: this device's chain in space \(space) does not continue: \(error)", underlying: error)
         }
     }
 

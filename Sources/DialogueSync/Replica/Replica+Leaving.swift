@@ -58,7 +58,7 @@ extension Replica {
             }
         } catch {
             logger.error("leaving a space failed", metadata: ["space": "\(space)", "error": "\(error)"])
-            throw .storage("\(error)")
+            throw .storage("\(error)", underlying: error)
         }
         documents[space] = nil
         held.remove(space)

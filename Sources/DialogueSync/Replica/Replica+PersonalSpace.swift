@@ -40,7 +40,7 @@ extension Replica {
         } catch let error as ReplicaError {
             throw error
         } catch {
-            throw .storage("\(error)")
+            throw .storage("\(error)", underlying: error)
         }
         return missing.count
     }

@@ -13,8 +13,9 @@ import Logging
 public actor Replica {
     /// This replica's identity, created with the file and kept for ever.
     public nonisolated let id: ReplicaID
-    /// The database, for queries and `ValueObservation`. Write only through the replica.
-    public nonisolated let database: DatabasePool
+    /// The database pool. Not public: every write goes through the replica (signed, merged,
+    /// materialised); apps read through the query API or ``reader``.
+    package nonisolated let database: DatabasePool
     /// Where the file lives.
     public nonisolated let path: String
     /// This device's public signing key (Ed25519, 32 raw bytes), made with the replica and
@@ -80,7 +81,7 @@ public actor Replica {
         }
         // Created 0600 before SQLite opens it, so the file and its -wal/-shm are private.
         let tightened: [PrivateFiles.Tightened]
-        do { tightened = try PrivateFiles.prepareDatabase(at: path) } catch { throw .storage(error.description) }
+        do { tightened = try PrivateFiles.prepareDatabase(at: path) } catch { throw .storage(error.description, underlying: error) }
         do {
             database = try DatabasePool(path: path, configuration: configuration)
             try database.read { db in try ReplicaSchema.checkOpenable(db, path: path) }
@@ -113,7 +114,7 @@ public actor Replica {
         } catch let row as DamagedRow {
             throw .damagedRow(row)
         } catch {
-            throw .storage("cannot open replica at \(path): \(error)")
+            throw .storage("cannot open replica at \(path): \(error)", underlying: error)
         }
         checkpointer = WALCheckpointer(path: path, configuration: configuration, logger: logger)
         let spaceCount = held.count
@@ -193,7 +194,7 @@ public actor Replica {
     /// The merge document of `space`, built from its log at first use (and kept); `nil`
     /// when the replica does not hold the space.
     ///
-    /// - Throws: ``ReplicaError/damagedRow(_:)`` or ``ReplicaError/storage(_:)`` when the
+    /// - Throws: ``ReplicaError/damagedRow(_:)`` or ``ReplicaError/storage(_:underlying:)`` when the
     ///   space's stored log cannot be read or applied.
     func loadedDocument(_ space: SpaceID) throws(ReplicaError) -> SpaceDocument? {
         if let built = documents[space] { return built }
@@ -224,7 +225,8 @@ public actor Replica {
             try document.endConcurrentTextIntegration()
         } catch {
             throw ReplicaError.storage(
-                "the stored log of space \(document.space) holds change \(error.change), which cannot apply: \(error.error)")
+                "the stored log of space \(document.space) holds change \(error.change), which cannot apply: \(error.error)",
+                underlying: error)
         }
     }
 
@@ -295,7 +297,7 @@ public actor Replica {
             arguments: [space.blob, Int64(bitPattern: clock.wall.millisecondsSinceEpoch())])
     }
 
-    /// Runs a write transaction, mapping database failures to ``ReplicaError/storage(_:)``.
+    /// Runs a write transaction, mapping database failures to ``ReplicaError/storage(_:underlying:)``.
     func write<T>(_ body: (Database) throws -> T) throws(ReplicaError) -> T {
         do {
             return try database.write { db in try body(db) }
@@ -303,7 +305,7 @@ public actor Replica {
             throw error
         } catch {
             logger.error("write failed", metadata: ["error": "\(error)"])
-            throw .storage("\(error)")
+            throw .storage("\(error)", underlying: error)
         }
     }
 

@@ -47,7 +47,7 @@ enum ErasureRewrite {
         let waiting = document.pendingChanges
         let rebuilt: SpaceDocument
         do { rebuilt = try document.rebuilt(from: log) } catch {
-            throw ReplicaError.storage("the log of space \(space) cannot be replayed after an erasure: \(error)")
+            throw ReplicaError.storage("the log of space \(space) cannot be replayed after an erasure: \(error)", underlying: error)
         }
         // Waiting changes settled by the rebuild: stripped, or dropped until they come again.
         let settled = rebuilt.pendingChanges

@@ -37,7 +37,7 @@ enum DeviceKeyStore {
             try row.required("private_key", of: "device_key", \.storedBlob), try row.required("public_key", of: "device_key", \.storedBlob)
         )
         do { key = try SigningKeyPair(rawRepresentation: privateKey) } catch {
-            throw ReplicaError.storage("the replica's device key is damaged: \(error)")
+            throw ReplicaError.storage("the replica's device key is damaged: \(error)", underlying: error)
         }
         guard Data(key.publicKey.rawRepresentation) == publicKey else {
             throw ReplicaError.storage("the replica's device key is damaged: its public half does not match its private half")

@@ -47,7 +47,8 @@ extension Replica {
             while let row = try blocks.next() {
                 for change in try row.storedChanges(of: "change_blocks") where change.replica == me && change.id.counter > chain.counter {
                     do { try chain.advance(over: change) } catch {
-                        throw ReplicaError.storage("cannot sign this device's earlier changes in space \(space): \(error)")
+                        throw ReplicaError.storage(
+                            "cannot sign this device's earlier changes in space \(space): \(error)", underlying: error)
                     }
                     sinceHead += 1
                     if sinceHead == changesPerHead {

@@ -8,7 +8,7 @@ extension Replica {
     /// Adopts the server's key endorsements and stores the member's space and people
     /// directories and the certificates and revocations of other devices, in one transaction, after verifying
     /// every one against the pinned ring (with the endorsements adopted). Nothing is stored
-    /// when one does not verify (``ReplicaError/storage(_:)`` naming it), or when no key is
+    /// when one does not verify (``ReplicaError/storage(_:underlying:)`` naming it), or when no key is
     /// pinned yet (before the first `login` there is nothing to verify against).
     /// - Returns: whether anything was stored (`false` before the first login).
     @discardableResult
@@ -26,7 +26,7 @@ extension Replica {
                     held: held, directory: directory, endorsements: endorsements, certificates: certificates, revocations: revocations,
                     people: people, member: ownMember)
             } catch {
-                throw ReplicaError.storage("refused the server's signed statements: \(error)")
+                throw ReplicaError.storage("refused the server's signed statements: \(error)", underlying: error)
             }
             try TrustCache.store(ring, now: now, db)
             if let directory { try TrustCache.store(directory, db) }

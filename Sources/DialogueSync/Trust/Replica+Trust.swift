@@ -54,7 +54,7 @@ extension Replica {
 
     private nonisolated func readTrust<T>(_ body: (Database) throws -> T) throws(ReplicaError) -> T {
         do { return try database.read(body) } catch let error as ReplicaError { throw error } catch {
-            throw .storage("cannot read the trust cache: \(error)")
+            throw .storage("cannot read the trust cache: \(error)", underlying: error)
         }
     }
 }
@@ -70,7 +70,7 @@ extension Replica {
         do {
             try registration.certificate.verify(trusting: ring)
             try registration.directory.verify(trusting: ring)
-        } catch { throw .storage("refusing to store a registration that does not verify: \(error)") }
+        } catch { throw .storage("refusing to store a registration that does not verify: \(error)", underlying: error) }
         guard registration.certificate.replica == id, registration.certificate.publicKey == devicePublicKey else {
             throw .storage("refusing to store a certificate of another device")
         }
@@ -118,7 +118,9 @@ extension Replica {
                 throw ReplicaError.storage("cannot check signed statements before the first login pins the server's key")
             }
             for statement in statements {
-                do { try verify(ring, statement) } catch { throw ReplicaError.storage("refused a signed statement: \(error)") }
+                do { try verify(ring, statement) } catch {
+                    throw ReplicaError.storage("refused a signed statement: \(error)", underlying: error)
+                }
             }
             for statement in statements { try store(statement, db) }
         }

@@ -68,7 +68,7 @@ enum TrustCache {
         let endorsements = try Data.fetchAll(db, sql: "SELECT statement FROM server_key_endorsements ORDER BY position")
             .map { try decode(ServerKeyEndorsement.self, $0) }
         do { return try ServerKeyRing(pinned: pinned, endorsements: endorsements) } catch {
-            throw ReplicaError.storage("the server key endorsements stored in the replica no longer verify: \(error)")
+            throw ReplicaError.storage("the server key endorsements stored in the replica no longer verify: \(error)", underlying: error)
         }
     }
 
@@ -120,7 +120,7 @@ enum TrustCache {
 
     private static func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
         do { return try JSONDecoder().decode(type, from: data) } catch {
-            throw ReplicaError.storage("a \(T.self) stored in the replica's trust cache cannot be read: \(error)")
+            throw ReplicaError.storage("a \(T.self) stored in the replica's trust cache cannot be read: \(error)", underlying: error)
         }
     }
 

@@ -44,7 +44,7 @@ struct History: AsyncParsableCommand {
             let replica = try global.openReplica()
             let id = try await replica.resolve(self.id, nil)
             let history: EntityHistory
-            do { history = try await replica.history(of: id) } catch ReplicaError.entityNotFound {
+            do { history = try await replica.history(of: id) } catch let error as ReplicaError where error.code == .entityNotFound {
                 throw ClientError.notFound("nothing in this replica has id \(id); check the id (or sync first)")
             }
             let space = try await replica.spaceNames().space(history.space)

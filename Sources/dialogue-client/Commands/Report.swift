@@ -13,12 +13,22 @@ struct Report: AsyncParsableCommand {
             and each one's share; how many insights address each of Dean's hallmarks; actions of
             these sessions completed and overdue (as of --as-of, default today); who wrote the insights
             (the member certified for the device that created each).
+            --format markdown|csv|json prints the report as a document instead (CSV columns:
+            \(PartnershipReport.csvHeader); json: the same document as --json).
             """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case markdown, csv, json
+    }
 
     @Option(help: "The partnership's shared space (needed when several are held): its UUID or its name.") var space: SpaceArgument?
     @Option(help: "First day: 2025-03-14, 14/03/2025, today… (default: the beginning).") var from: String?
     @Option(help: "Last day, inclusive: 2025-03-14, 14/03/2025, today… (default: no end).") var to: String?
     @Option(help: "The date overdue is measured against (default: today).") var asOf: String?
+    @Option(
+        help:
+            "Print the report as markdown, csv or json (default: a text summary; with --json, markdown and csv come as {format, content}).")
+    var format: Format?
     @OptionGroup var global: GlobalOptions
 
     /// The report as `--json` gives it: ``PartnershipReport``'s fields with the period as typed.
@@ -46,7 +56,19 @@ struct Report: AsyncParsableCommand {
             let end = try to.map { try Dates.endInstant($0, option: "--to", global.dates) }
             let report = try await replica.partnershipReport(in: space, from: start, to: end, asOf: asOf)
             let result = Result(report: report, from: from, to: to)
-            try global.emit(result, Self.text(result))
+            switch format {
+            case nil: try global.emit(result, Self.text(result))
+            case .json?: print(try Output.json(result))
+            case let format?:
+                let content =
+                    format == .csv ? report.csv : report.markdown(period: "\(from ?? "the beginning") to \(to ?? "now")")
+                // Inside --json the content is as the library wrote it; printed, control characters are escaped.
+                if global.json {
+                    print(try Output.json(["format": format.rawValue, "content": content]))
+                } else {
+                    print(Terminal.escape(content, multiline: true))
+                }
+            }
         }
     }
 

@@ -24,6 +24,19 @@ enum Exit {
     /// `forget`: this member may not erase that (`erasure_not_permitted`).
     static let noPermission: Int32 = 77
 
+    /// The stable code of a failure that has no more precise one, by exit status.
+    static func codeName(_ status: Int32) -> String {
+        switch status {
+        case usage: "usage"
+        case dataError: "data_error"
+        case notFound: "not_found"
+        case unavailable: "unavailable"
+        case ioError: "io_error"
+        case noPermission: "no_permission"
+        default: "failure"
+        }
+    }
+
     static let table = """
         Exit codes:
           0   success
@@ -39,20 +52,21 @@ enum Exit {
         """
 }
 
-/// An error with an exit code and a message a person can act on.
+/// An error with an exit code, a stable code and a message a person can act on.
 struct ClientError: Error, CustomStringConvertible {
     var code: Int32
     var message: String
-    /// The stable code of a refusal, when there is one (a change this replica or the server
-    /// refused: `invalid_value`, `impossible_history`…; the server's error code; a damaged
-    /// replica), for scripts: `--json` prints it.
-    var errorCode: String?
+    /// The stable code scripts compare (`--json` prints it): the library's code of the
+    /// refusal (``ReplicaError/Code``, ``SyncClientError/Code``, a change's rejection code,
+    /// the server's error code…), else the one of the exit status (``Exit/codeName(_:)``).
+    var errorCode: String
 
     var description: String { message }
 
     init(code: Int32, message: String) {
         self.code = code
         self.message = message
+        self.errorCode = Exit.codeName(code)
     }
 
     static func usage(_ message: String) -> ClientError { ClientError(code: Exit.usage, message: message) }
@@ -75,24 +89,26 @@ struct ClientError: Error, CustomStringConvertible {
     }
 
     static func replica(_ error: ReplicaError) -> ClientError {
-        switch error {
-        case .entityNotFound, .unknownSpace: .notFound(error.description)
+        let code = error.code.rawValue
+        return switch error.code {
+        case .entityNotFound, .unknownSpace: .notFound(error.message).with(code: code)
         // Space names come from the server's directory: each kept on one line.
-        case .spaceNotFound(let text, let known):
-            .notFound(ReplicaError.spaceNotFound(Terminal.line(text), known: known.map(\.oneLine)).description)
-        case .ambiguousSpaceName(let text, let matches):
-            .usage(ReplicaError.ambiguousSpaceName(Terminal.line(text), matches: matches.map(\.oneLine)).description)
-        case .changeRejected(_, let code, _): .data(error.description).with(code: code.rawValue)
-        case .wrongKind, .invalidField, .invalidValue, .invalidPosition, .invalidBundle: .data(error.description)
-        case .damagedRow: .io(error.description).with(code: "damaged_replica")
-        case .storage: .io(error.description)
-        case .authorNotCertified: .data(error.description)
-        case .unverifiedChanges: .data(error.description).with(code: error.trustCode ?? "bad_signature")
+        case .spaceNotFound:
+            .notFound(ReplicaError.spaceNotFound(Terminal.line(error.input ?? ""), known: error.candidates.map(\.oneLine)).message)
+                .with(code: code)
+        case .ambiguousSpaceName:
+            .usage(ReplicaError.ambiguousSpaceName(Terminal.line(error.input ?? ""), matches: error.candidates.map(\.oneLine)).message)
+                .with(code: code)
+        // The refused change's own code (`invalid_value`…), the one the server gives it too.
+        case .changeRejected: .data(error.message).with(code: error.rejection?.rawValue ?? code)
+        case .damagedReplica, .storage: .io(error.message).with(code: code)
+        case .unverifiedChanges: .data(error.message).with(code: error.trustCode ?? "bad_signature")
         // Not logged in is one condition, whichever operation meets it: exit 66, `not_logged_in`.
-        case .noPinnedServerKey, .loginRequired: .notFound(error.description).with(code: "not_logged_in")
-        case .spaceNotPermitted: .data(error.description).with(code: "space_not_permitted")
-        case .erasureRefused:
-            ClientError(code: Exit.noPermission, message: error.description).with(code: error.trustCode ?? "erasure_not_permitted")
+        case .notLoggedIn: .notFound(error.message).with(code: code)
+        case .erasureNotPermitted: ClientError(code: Exit.noPermission, message: error.message).with(code: error.trustCode ?? code)
+        // wrong_kind, invalid_field, invalid_value, invalid_position, invalid_bundle,
+        // author_not_certified, space_not_permitted, and any code a later library adds.
+        default: .data(error.message).with(code: code)
         }
     }
 
@@ -103,44 +119,40 @@ struct ClientError: Error, CustomStringConvertible {
     }
 
     static func sync(_ error: SyncClientError) -> ClientError {
-        if case .refused(_, let code, _, let rejected) = error {
+        let code = error.code.rawValue
+        switch error.code {
+        case .local: return error.replicaError.map(replica) ?? .io(error.message).with(code: code)
+        case .refused:
             // The first refused change's code says more than the request's (`invalid_changes`).
-            return refused(error).with(code: rejected.first?.code ?? code)
+            return refused(error).with(code: error.rejected.first?.code ?? error.serverCode ?? code)
+        case .invalidServer, .insecureServer, .replacementKeyMismatch: return .usage(error.message).with(code: code)
+        case .notLoggedIn: return .notFound(error.message).with(code: code)
+        case .erasureNotPermitted: return ClientError(code: Exit.noPermission, message: error.message).with(code: code)
+        case .unreachable:
+            return .unavailable(error.message + "; check the server is running and the URL given to `login`").with(code: code)
+        // server_key_changed, unverified_answer, replica_taken, revoked_device,
+        // protocol_violation, cancelled, redirect_refused, response_too_large, and later codes.
+        default: return .unavailable(error.message).with(code: code)
         }
-        return refused(error)
     }
 
+    /// A refusal's exit status and advice, by HTTP status.
     private static func refused(_ error: SyncClientError) -> ClientError {
-        switch error {
-        case .refused(let status, _, _, _) where status == 401:
+        switch (error.status, error.serverCode) {
+        case (401, _):
             .unavailable(
-                "\(error.description); the token is unknown or revoked: ask an admin for a new one and run `dialogue-client login`")
-        case .refused(403, "erasure_not_permitted", _, _):
-            ClientError(code: Exit.noPermission, message: error.description + "; only an admin of the space may erase what others wrote")
-        case .refused(let status, _, _, _) where status == 403:
-            .unavailable("\(error.description); your school may not use this space (ask an admin to turn sharing on)")
-        case .refused(let status, _, _, _) where status == 422 || status == 409:
-            .data(error.description)
-        case .invalidServer, .insecureServer, .replacementKeyMismatch: .usage(error.description)
-        case .serverKeyChanged, .unverifiedAnswer, .replicaTaken, .revokedDevice: .unavailable(error.description)
-        case .notLoggedIn: ClientError.notFound(error.description).with(code: "not_logged_in")
-        case .refused, .unreachable, .protocolViolation, .cancelled, .redirectRefused, .responseTooLarge:
-            .unavailable(error.description + (error.isUnreachable ? "; check the server is running and the URL given to `login`" : ""))
-        case .local(let local): replica(local)
-        case .erasureNotPermitted: ClientError(code: Exit.noPermission, message: error.description).with(code: "erasure_not_permitted")
+                "\(error.message); the token is unknown or revoked: ask an admin for a new one and run `dialogue-client login`")
+        case (403, "erasure_not_permitted"):
+            ClientError(code: Exit.noPermission, message: error.message + "; only an admin of the space may erase what others wrote")
+        case (403, _): .unavailable("\(error.message); your school may not use this space (ask an admin to turn sharing on)")
+        case (422, _), (409, _): .data(error.message)
+        default: .unavailable(error.message)
         }
     }
 }
 
-extension SyncClientError {
-    var isUnreachable: Bool {
-        if case .unreachable = self { return true }
-        return false
-    }
-}
-
-/// Runs a command body: errors go to stderr as `error: …` (with `json`, as one JSON
-/// document: `{"error": {"message", "exitCode", "code"?}}`) and become the documented exit code.
+/// Runs a command body: errors go to stderr (``reportFailure(_:json:)``) and become the
+/// documented exit code.
 func runReporting(json: Bool = false, _ body: () async throws -> Void) async throws {
     do {
         try await body()
@@ -148,27 +160,35 @@ func runReporting(json: Bool = false, _ body: () async throws -> Void) async thr
         throw exit
     } catch {
         let failure = ClientError(error)
-        if json,
-            let document = try? Output.json(
-                JSONError(error: .init(message: failure.message, exitCode: failure.code, code: failure.errorCode)))
-        {
-            FileHandle.standardError.write(Data((document + "\n").utf8))
-        } else {
-            // The message may quote a server's answer or a partner's text: escaped like all human output.
-            FileHandle.standardError.write(Data("error: \(Terminal.escape(failure.message, multiline: true))\n".utf8))
-        }
+        reportFailure(failure, json: json)
         throw ExitCode(failure.code)
     }
 }
 
-/// An error as `--json` reports it on stderr (the message exact, as all JSON output).
-struct JSONError: Encodable {
-    struct Body: Encodable {
-        var message: String
-        var exitCode: Int32
-        /// The stable code of a refusal (``ClientError/errorCode``), absent when there is none.
-        var code: String?
+/// Writes a failure to stderr: with `json`, one JSON document (``JSONError``); else
+/// `error: <message>`, escaped like all human output.
+func reportFailure(_ failure: ClientError, json: Bool) {
+    if json, let document = try? Output.json(JSONError(failure)) {
+        FileHandle.standardError.write(Data((document + "\n").utf8))
+    } else {
+        // The message may quote a server's answer or a partner's text: escaped like all human output.
+        FileHandle.standardError.write(Data("error: \(Terminal.escape(failure.message, multiline: true))\n".utf8))
     }
+}
 
-    var error: Body
+/// An error as `--json` reports it on stderr: `{"code", "exit", "message"}` (the message
+/// exact, as all JSON output; docs/CLI.md, "Errors and exit codes").
+struct JSONError: Encodable {
+    /// The stable code (``ClientError/errorCode``).
+    var code: String
+    /// The exit status.
+    var exit: Int32
+    /// The same message as the text form (without `error: `).
+    var message: String
+
+    init(_ failure: ClientError) {
+        code = failure.errorCode
+        exit = failure.code
+        message = failure.message
+    }
 }

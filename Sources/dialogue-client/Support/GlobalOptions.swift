@@ -19,6 +19,12 @@ struct GlobalOptions: ParsableArguments {
     /// How this command reads and shows dates: in UTC with `--utc`, else in the local zone.
     var dates: DateText { utc ? .utc : .local }
 
+    @Flag(help: "Show log lines (requests, retries, what was merged) on stderr; by default only those saying something failed.")
+    var verbose = false
+
+    /// Sets the log level before the command makes any logger (``ClientLogging``).
+    func validate() throws { ClientLogging.verbose = verbose }
+
     /// Where the replica lives: `--replica`, then DIALOGUE_REPLICA, then the user's data directory.
     var replicaPath: String {
         if let replica, !replica.isEmpty { return replica }
