@@ -51,7 +51,7 @@ public struct FieldDescriptor: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(name) (\(type.rawValue), \(rule))" }
 
     /// The field as a person calls it, for messages and displays ("due date", "scheduled
-    /// time"), never the stored name ("dueDate"): the words in ``displayNames``, else the
+    /// time"), never the stored name ("dueDate"): the words in `displayNames`, else the
     /// name's words in lower case.
     public var displayName: String {
         if let words = Self.displayNames[name] { return words }

@@ -113,7 +113,7 @@ public struct PeopleDirectory: Hashable, Sendable, Codable {
     /// The member with this id, if listed.
     public func person(_ id: UUID) -> Person? { people.first { $0.id == id } }
 
-    /// The bytes signed: the content (``contentBytes``) then the issue time and the signer.
+    /// The bytes signed: the content (member, schools, people) then the issue time and the signer.
     public var canonicalBytes: [UInt8] {
         var writer = ByteWriter.statement(Self.tag)
         writer.raw(contentBytes)
