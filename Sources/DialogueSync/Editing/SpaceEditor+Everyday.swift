@@ -8,7 +8,7 @@ extension SpaceEditor {
     public static let deletableKinds: [EntityKind] = [.session, .insight, .action, .prompt]
 
     /// Deletes (hides) a session, insight, action or prompt; its content stays recoverable
-    /// (``restore(_:)``). Deleting a session hides what was captured in it as well.
+    /// (``restore(_:kind:)``). Deleting a session hides what was captured in it as well.
     ///
     /// - Throws: ``ReplicaError/entityNotFound(_:)`` when no live entity has this id;
     ///   ``ReplicaError/wrongKind(_:expected:found:)`` when it is not of `kind` (when given)
@@ -20,7 +20,7 @@ extension SpaceEditor {
     }
 
     /// Brings back a deleted session, insight, action or prompt, as it was when deleted:
-    /// an edit the deletion had not seen (``SpaceDocument/restore(_:by:)``), so it merges by
+    /// an edit the deletion had not seen (`SpaceDocument.restore(_:by:)`), so it merges by
     /// the same rule as any edit made concurrently with a deletion. A deletion made after
     /// this restore, having seen it, hides the entity again.
     ///

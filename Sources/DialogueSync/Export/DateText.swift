@@ -13,7 +13,7 @@ import Foundation
 /// - a date and a time, read in ``timeZone``: `2025-03-14 09:30`, `2025-03-14T09:30`,
 ///   `14/03/2025 09:30`, with seconds if wanted (`09:30:15`);
 /// - the same with an explicit zone, which wins: `2025-03-14T09:30:00Z`,
-///   `2025-03-14 09:30 UTC`, `2025-03-14 10:30 +01:00` (what ``time(_:)`` prints).
+///   `2025-03-14 09:30 UTC`, `2025-03-14 10:30 +01:00` (what ``time(_:seconds:)`` prints).
 ///
 /// ```swift
 /// let dates = DateText(timeZone: TimeZone(identifier: "Europe/London")!)

@@ -51,7 +51,7 @@ public struct SyncRequest: Codable, Sendable, Equatable {
     /// `"binary"` to receive changes as one base64 `ChangeCodec` batch per space
     /// (`changesBinary`), about ten times smaller than JSON; JSON otherwise.
     public var encoding: String?
-    /// The ``PeopleDirectory/contentDigest`` of the people directory the replica holds:
+    /// The `PeopleDirectory.contentDigest` of the people directory the replica holds:
     /// the server sends the directory only when its own differs. Left out, it always comes.
     public var people: String?
 

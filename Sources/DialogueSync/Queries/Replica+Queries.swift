@@ -82,7 +82,7 @@ extension Replica {
     ///
     /// - Parameters:
     ///   - status: when given, only actions with this status (``openActions(owner:in:)``
-    ///     is the same with ``ActionStatus/open``).
+    ///     is the same with `ActionStatus.open`).
     ///   - owner: when given, only this member's actions.
     ///   - space: when given, only actions held in this space.
     public nonisolated func actions(
