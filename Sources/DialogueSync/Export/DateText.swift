@@ -83,7 +83,9 @@ public struct DateText: Sendable, Hashable {
     }
 
     /// Reads a typed date or date-time (see the type's documentation for the forms).
-    /// - Parameter now: the moment `today` and `tomorrow` count from.
+    /// - Parameters:
+    ///   - text: what the person typed.
+    ///   - now: the moment `today` and `tomorrow` count from.
     /// - Throws: ``DateInputError`` for anything else, or a date or time that does not exist
     ///   (`31/02/2025`, `03/14/2025`, a local time skipped when the clocks go forward).
     public func read(_ text: String, now: Date = Date()) throws(DateInputError) -> Value {
