@@ -9,12 +9,13 @@ extension Replica {
     /// ``Replica/session(_:)`` answers from the materialised tables, which know neither; the
     /// minutes, the exports and ``sessionRecords(in:from:to:)`` give records in this order.
     /// Both keys are the same on every replica holding the same changes, so exports stay
-    /// byte-stable across replicas.
-    public func ordered(_ record: SessionRecord) -> SessionRecord {
+    /// byte-stable across replicas. `names` are read from the replica when `nil` (a caller
+    /// ordering many records reads them once).
+    public func ordered(_ record: SessionRecord, names: AuthorNames? = nil) -> SessionRecord {
         var record = record
         let space = record.session.space
         let document = document(space)
-        let names = try? authorNames()
+        let names = names ?? (try? authorNames())
         record.insights = record.insights.map { insight in
             (insight, document?.lifecycle(of: insight.id)?.originalCreations.first?.timestamp)
         }.sorted { a, b in

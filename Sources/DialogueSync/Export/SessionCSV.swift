@@ -54,9 +54,9 @@ extension Replica {
     /// ``ordered(_:)``) and action rows (lines joined by "\n", no final newline). Owners are
     /// named as ``person(_:in:names:)`` names them.
     public func csv(of records: [SessionRecord]) throws(ReplicaError) -> String {
-        let records = records.map(ordered)
-        let authors = try insightAuthors(of: records)
         let names = try authorNames()
+        let records = records.map { ordered($0, names: names) }
+        let authors = try insightAuthors(of: records, names: names)
         var rows = [SessionCSV.header]
         for record in records {
             var owners: [EntityID: PersonName] = [:]

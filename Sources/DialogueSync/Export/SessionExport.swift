@@ -107,8 +107,12 @@ extension Replica {
     /// Who wrote each insight of `records`: the member certified for the device that created
     /// it (docs/TRUST.md, "Authorship"), an unverified device, or the claimants when its
     /// authorship is disputed; never what a change claims.
-    public func insightAuthors(of records: [SessionRecord]) throws(ReplicaError) -> [EntityID: EntityAuthorship] {
-        let names = try authorNames()
+    /// `names` are read from the replica when `nil`.
+    public func insightAuthors(
+        of records: [SessionRecord], names given: AuthorNames? = nil
+    ) throws(ReplicaError) -> [EntityID: EntityAuthorship] {
+        let names: AuthorNames
+        if let given { names = given } else { names = try authorNames() }
         var authors: [EntityID: EntityAuthorship] = [:]
         for insight in records.flatMap(\.insights) {
             authors[insight.id] = authorship(ofEntity: insight.id, names: names)
@@ -119,16 +123,18 @@ extension Replica {
     /// The full records of a space's live sessions, by date then id, each ``ordered(_:)``.
     public func sessionRecords(in space: SpaceID, from: Int64? = nil, to: Int64? = nil) throws(ReplicaError) -> [SessionRecord] {
         var records: [SessionRecord] = []
+        let names = try authorNames()
         for summary in try sessions(in: space, from: from, to: to) {
-            if let record = try session(summary.id) { records.append(ordered(record)) }
+            if let record = try session(summary.id) { records.append(ordered(record, names: names)) }
         }
         return records
     }
 
     /// A session as the JSON export gives it.
     public func sessionExport(_ record: SessionRecord) throws(ReplicaError) -> SessionExport {
-        let record = ordered(record)
-        return SessionExport(record, authors: try insightAuthors(of: [record]))
+        let names = try authorNames()
+        let record = ordered(record, names: names)
+        return SessionExport(record, authors: try insightAuthors(of: [record], names: names))
     }
 
     /// A whole space as the JSON export gives it: every live session's record and the

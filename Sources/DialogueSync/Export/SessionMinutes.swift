@@ -31,9 +31,9 @@ extension Replica {
     ///     embeds the text itself), instead of keeping each on one line.
     ///   - dates: the zone the session's time is shown in (default: the user's).
     public func minutes(of record: SessionRecord, exact: Bool = false, dates: DateText = .local) throws(ReplicaError) -> String {
-        let record = ordered(record)
-        let authors = try insightAuthors(of: [record])
         let names = try authorNames()
+        let record = ordered(record, names: names)
+        let authors = try insightAuthors(of: [record], names: names)
         let session = record.session
         let space = session.space
         let invalid = SessionMinutes.invalid

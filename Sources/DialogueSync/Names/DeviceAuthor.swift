@@ -105,7 +105,7 @@ public struct AuthorNames: Sendable {
                 bySchool[EntityID(school.id)] = (people.issuedAt, school.name)
             }
             for person in people.people {
-                let school = people.school(person.school)?.name ?? bySchool[EntityID(person.school)]?.name ?? ""
+                let school = bySchool[EntityID(person.school)]?.name ?? ""
                 consider(
                     CertifiedMember(id: EntityID(person.id), name: person.name, school: EntityID(person.school), schoolName: school),
                     issuedAt: people.issuedAt)

@@ -122,13 +122,7 @@ public enum ReplicaQueries {
 
     /// See ``Replica/insights(in:hallmark:)``.
     public static func insights(_ db: Database, in space: SpaceID, hallmark: Hallmark) throws -> [InsightRecord] {
-        try insightRecords(
-            db,
-            where: """
-                i.insight_id IN (SELECT insight_id FROM insight_hallmarks WHERE hallmark = ?)
-                    AND i.space_id = ? AND i.deleted = 0
-                """,
-            arguments: [hallmark.rawValue, space.blob])
+        try insights(db, in: space, session: nil, author: nil, hallmark: hallmark)
     }
 
     /// See ``Replica/insights(in:session:author:hallmark:)``.
@@ -201,17 +195,7 @@ public enum ReplicaQueries {
 
     /// See ``Replica/openActions(owner:in:)``.
     public static func openActions(_ db: Database, owner: EntityID? = nil, in space: SpaceID? = nil) throws -> [ActionRecord] {
-        var condition = "a.\(column(A.status)) = ?"
-        var arguments: StatementArguments = [ActionStatus.open.rawValue]
-        if let owner {
-            condition += " AND a.\(column(A.owner)) = ?"
-            arguments += [owner.blob]
-        }
-        if let space {
-            condition += " AND a.space_id = ?"
-            arguments += [space.blob]
-        }
-        return try actionRecords(db, where: condition, arguments: arguments)
+        try actions(db, status: .open, owner: owner, in: space)
     }
 
     /// See ``Replica/actions(status:owner:in:)``.
