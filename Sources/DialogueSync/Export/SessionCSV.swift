@@ -51,7 +51,7 @@ public enum SessionCSV {
 
 extension Replica {
     /// `records` as CSV: the header, then each session's insight rows (in capture order,
-    /// ``ordered(_:)``) and action rows (lines joined by "\n", no final newline). Owners are
+    /// ``ordered(_:names:)``) and action rows (lines joined by "\n", no final newline). Owners are
     /// named as ``person(_:in:names:)`` names them.
     public func csv(of records: [SessionRecord]) throws(ReplicaError) -> String {
         let names = try authorNames()

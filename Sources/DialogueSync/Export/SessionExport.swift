@@ -10,18 +10,18 @@ import Foundation
 public struct SessionExport: Sendable, Hashable, Encodable {
     /// The session's registers.
     public var session: SessionSummary
-    /// The participating members, by name (``Replica/ordered(_:)``).
+    /// The participating members, by name (``Replica/ordered(_:names:)``).
     public var participants: [EntityID]
     /// The agenda, in order.
     public var agenda: [AgendaEntry]
     /// The shared summary text.
     public var summary: String
-    /// The insights, in capture order (``Replica/ordered(_:)``), with their authors.
+    /// The insights, in capture order (``Replica/ordered(_:names:)``), with their authors.
     public var insights: [InsightExport]
     /// The follow-up actions.
     public var actions: [ActionRecord]
 
-    /// `record` with its insights' authors from `authors` (``Replica/insightAuthors(of:)``).
+    /// `record` with its insights' authors from `authors` (``Replica/insightAuthors(of:names:)``).
     public init(_ record: SessionRecord, authors: [EntityID: EntityAuthorship]) {
         session = record.session
         participants = record.participants
@@ -120,7 +120,7 @@ extension Replica {
         return authors
     }
 
-    /// The full records of a space's live sessions, by date then id, each ``ordered(_:)``.
+    /// The full records of a space's live sessions, by date then id, each ``ordered(_:names:)``.
     public func sessionRecords(in space: SpaceID, from: Int64? = nil, to: Int64? = nil) throws(ReplicaError) -> [SessionRecord] {
         var records: [SessionRecord] = []
         let names = try authorNames()

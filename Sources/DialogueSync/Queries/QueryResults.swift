@@ -82,13 +82,13 @@ public struct SessionRecord: Sendable, Hashable, Codable {
     /// The session's registers.
     public var session: SessionSummary
     /// The participating members, in identifier order (members known to be deleted are left
-    /// out; ``Replica/ordered(_:)`` puts them by name).
+    /// out; ``Replica/ordered(_:names:)`` puts them by name).
     public var participants: [EntityID]
     /// The agenda, in order.
     public var agenda: [AgendaEntry]
     /// The shared summary text ("" when nobody has written one).
     public var summary: String
-    /// The insights captured in the session, in identifier order (``Replica/ordered(_:)``
+    /// The insights captured in the session, in identifier order (``Replica/ordered(_:names:)``
     /// puts them in capture order).
     public var insights: [InsightRecord]
     /// The follow-up actions of the session: those that name it, and those that name one
