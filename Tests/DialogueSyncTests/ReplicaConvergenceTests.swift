@@ -127,18 +127,20 @@ struct ReplicaConvergenceTests {
         let spaces = (0..<6).map { _ in SpaceID(UUID()) }
         var documents = spaces.map { SpaceDocument(space: $0) }
         #expect(threads.start(spaces[0], &documents[0], frameSize: 1_023) == nil)
-        #expect(!documents[0].integratesTextConcurrently, "a small frame starts no thread")
+        #expect(!threads.runs(spaces[0]) && !documents[0].lendsTexts, "a small frame starts no thread")
         var ended: [SpaceID] = []
         for index in spaces.indices {
             if let oldest = threads.start(spaces[index], &documents[index], frameSize: 4_096) {
                 ended.append(oldest)
-                try documents[spaces.firstIndex(of: oldest)!].endConcurrentTextIntegration()
+                try threads.end(oldest, &documents[spaces.firstIndex(of: oldest)!])
             }
             #expect(threads.start(spaces[index], &documents[index], frameSize: 4_096) == nil, "one thread per space")
         }
         #expect(ended == Array(spaces.prefix(2)))
-        #expect(documents.map(\.integratesTextConcurrently) == [false, false, true, true, true, true])
-        for index in documents.indices { try documents[index].endConcurrentTextIntegration() }
+        #expect(spaces.map(threads.runs) == [false, false, true, true, true, true])
+        #expect(documents.map(\.lendsTexts) == [false, false, true, true, true, true])
+        for index in documents.indices { try threads.end(spaces[index], &documents[index]) }
+        #expect(documents.allSatisfy { !$0.lendsTexts })
     }
 
     /// Two authors typing into three summaries of a space and retitling them, in turns of

@@ -1,12 +1,14 @@
 /// Field states of one CRDT type, by field, with a one-entry cache: an editor types
 /// into the same field thousands of times in a row, and comparing the last key is
 /// cheaper than hashing an entity ID and a field name on every keystroke.
-struct FieldStore<Value: Sendable>: Sendable {
+package struct FieldStore<Value: Sendable>: Sendable {
     private var slots: [FieldRef: Int] = [:]
     private(set) var values: [Value] = []
     private(set) var refs: [FieldRef] = []
     private var lastRef: FieldRef?
     private var lastSlot = 0
+
+    package init() {}
 
     /// The slot of `ref`, if the field exists.
     mutating func slot(of ref: FieldRef) -> Int? {

@@ -59,7 +59,7 @@ extension SpaceDocument {
         pending[change.replica] = queue
     }
 
-    private mutating func drainPending() {
+    mutating func drainPending() {
         guard !pending.isEmpty else { return }
         var progress = true
         while progress {
@@ -69,6 +69,11 @@ extension SpaceDocument {
                     if next.lastCounter <= vector[replica] {
                         queue.removeFirst()
                     } else if isReady(next) {
+                        if textLoan != nil, next.operation.fieldType == .text {
+                            // Its refusal must leave it unrecorded: it waits for the texts to come back.
+                            textLoan!.waitsForTexts = true
+                            return
+                        }
                         queue.removeFirst()
                         do {
                             if checksHistory { try checkHistory(next) }
@@ -141,9 +146,7 @@ extension SpaceDocument {
     }
 
     /// The same, given what the vector holds of the change's author. `asGiven`: the change
-    /// was handed to `apply`, not drained from the buffer. Only then may a text change go to
-    /// the concurrent integration if one runs; a drained one (whose refusal must leave it
-    /// unrecorded) is integrated in line, after everything queued.
+    /// was handed to `apply`, not drained from the buffer.
     mutating func applyReady(_ change: Change, held: UInt64, asGiven: Bool = false) throws(ChangeError) {
         var received = change
         var asGiven = asGiven
@@ -181,19 +184,10 @@ extension SpaceDocument {
                 let erasedRun =
                     change.isContentErased
                     ? Operation.deleteText([DotRange(checked: dot.replica, firstCounter: dot.counter, length: change.counterSpan)]) : nil
-                if let integration = textIntegration {
-                    if asGiven {
-                        integration.enqueue(.init(change: original, ref: ref, dot: dot, operation: change.operation))
-                    } else {
-                        try integration.whenIdle { texts throws(ChangeError) in
-                            do throws(SequenceError) {
-                                try texts.apply(change.operation, to: ref, first: dot)
-                                if let erasedRun { try texts.apply(erasedRun, to: ref, first: dot) }
-                            } catch {
-                                throw .invalidReference(dot, error)
-                            }
-                        }
-                    }
+                if textLoan != nil {
+                    // Checked by the borrower, in this order (drained changes never get here: `drainPending`).
+                    textLoan!.work.append(TextWork(change: original, ref: ref, dot: dot, operation: change.operation))
+                    if let erasedRun { textLoan!.work.append(TextWork(change: original, ref: ref, dot: dot, operation: erasedRun)) }
                 } else {
                     try textStore.apply(change.operation, to: ref, first: dot)
                     if let erasedRun { try textStore.apply(erasedRun, to: ref, first: dot) }
@@ -224,36 +218,6 @@ extension SpaceDocument {
             preconditionFailure("unexpected error \(error)")
         }
         recordApplied(change, asGiven: asGiven && whole)
-    }
-
-    // MARK: Concurrent text integration
-
-    /// Integrates text changes passed to ``apply(_:)`` on a thread of its own from now on,
-    /// until ``endConcurrentTextIntegration()``: for large merges (see `ConcurrentTextIntegration`).
-    /// Reading or editing the texts in between traps.
-    package mutating func beginConcurrentTextIntegration() {
-        guard textIntegration == nil else { return }
-        var handed = FieldStore<TextSequence>()
-        swap(&handed, &textStore)
-        textIntegration = ConcurrentTextIntegration(texts: handed)
-    }
-
-    /// Whether text integrates on a thread of its own (between begin and end).
-    package var integratesTextConcurrently: Bool { textIntegration != nil }
-
-    /// The state the integration thread holds, if one runs: freed once the thread exits.
-    package var textIntegrationThreadState: AnyObject? { textIntegration?.threadState }
-
-    /// Waits for the text changes queued, takes the texts back and stops the thread.
-    ///
-    /// - Throws: the first text change refused (unknown origin or deleted element), as
-    ///   received; the document has recorded it as applied regardless and must be discarded.
-    package mutating func endConcurrentTextIntegration() throws(RefusedTextChange) {
-        guard let integration = textIntegration else { return }
-        textIntegration = nil
-        let (texts, failure) = integration.finish()
-        textStore = texts
-        if let failure { throw failure }
     }
 
     /// Starts `journal` afresh. With `omittingVerbatimHead`, the changes handed to

@@ -21,8 +21,8 @@ public struct SpaceDocument: Sendable {
     var registers: [FieldRef: LWWRegister<FieldValue>] = [:]
     var sets: [FieldRef: ORSet<FieldValue>] = [:]
     var textStore = FieldStore<TextSequence>()
-    /// While set, the texts live with this integration's thread (see ``beginConcurrentTextIntegration()``).
-    var textIntegration: ConcurrentTextIntegration?
+    /// While set, the texts are lent out and text changes queue here (see ``lendTexts()``).
+    var textLoan: TextLoan?
     var lists: [FieldRef: MovableList<FieldValue>] = [:]
     /// Changes waiting for their causal past, per author, sorted by counter.
     var pending: [ReplicaID: [Change]] = [:]
@@ -65,14 +65,14 @@ public struct SpaceDocument: Sendable {
         self.space = space
     }
 
-    /// The text fields. Reaching them while another thread integrates them is a bug, and traps.
+    /// The text fields. Reaching them while they are lent out (``lendTexts()``) is a bug, and traps.
     var texts: FieldStore<TextSequence> {
         get {
-            precondition(textIntegration == nil, "texts read during concurrent text integration")
+            precondition(textLoan == nil, "texts read while lent out")
             return textStore
         }
         _modify {
-            precondition(textIntegration == nil, "texts changed during concurrent text integration")
+            precondition(textLoan == nil, "texts changed while lent out")
             yield &textStore
         }
     }

@@ -118,7 +118,7 @@ extension Replica {
                         working[space] = nil  // keep the document uniquely referenced while it changes
                         defer { working[space] = document }  // back, even when the frame is refused
                         if let oldest = textThreads.start(space, &document, frameSize: bySpace[space]!.count) {
-                            try Self.endConcurrentTextIntegration(in: &working, order: [oldest])
+                            try Self.endTextThreads(&textThreads, in: &working, order: [oldest])
                         }
                         document.startJournal(omittingVerbatimHead: true)
                         let quarantined = document.quarantined.count
@@ -145,8 +145,13 @@ extension Replica {
                             } catch let error as ChangeError {
                                 throw ReplicaError.changeRejected(change.id, code: RejectionCode(error), reason: error.description)
                             }
+                            if document.lentTextWorkCount >= TextThreads.batchSize || document.waitsForLentTexts {
+                                try Self.feed(&textThreads, space, &document)
+                            }
                             latest = max(latest, change.timestamp)
                         }
+                        // The rest of the frame's text to the thread, to integrate while the next frame is read.
+                        try Self.feed(&textThreads, space, &document, all: true)
                         let refused = document.quarantined.dropFirst(quarantined)
                         let batchIDs = refused.isEmpty ? [] : Set(batch.map(\.id))
                         for (change, error) in refused {
@@ -179,7 +184,7 @@ extension Replica {
                         if latest > .zero { _ = try? clock.receive(latest) }
                     }
                 }
-                try Self.endConcurrentTextIntegration(in: &working, order: spaceOrder)
+                try Self.endTextThreads(&textThreads, in: &working, order: spaceOrder)
                 if !touchedAsReceived.isEmpty, let received = receivedTouches?() {
                     for space in touchedAsReceived {
                         guard let touched = received[space] else { continue }
@@ -228,7 +233,7 @@ extension Replica {
             // A text change refused on an integration thread came before whatever stopped
             // the merge here (or is what stopped it): report that one.
             var refusal = error
-            do { try Self.endConcurrentTextIntegration(in: &working, order: spaceOrder) } catch { refusal = error }
+            do { try Self.endTextThreads(&textThreads, in: &working, order: spaceOrder) } catch { refusal = error }
             for space in moved { restore(space, nil) }
             throw refusal
         }
@@ -244,14 +249,23 @@ extension Replica {
         return report
     }
 
-    /// Ends every document's concurrent text integration; the first refusal, in the order
-    /// the spaces were met, refuses the merge.
-    private static func endConcurrentTextIntegration(in working: inout [SpaceID: SpaceDocument], order: [SpaceID]) throws(ReplicaError) {
-        var refusal: RefusedTextChange?
-        for space in order {
-            do throws(RefusedTextChange) { try working[space]?.endConcurrentTextIntegration() } catch { refusal = refusal ?? error }
-        }
-        if let refusal { throw .changeRejected(refusal.change, code: RejectionCode(refusal.error), reason: refusal.error.description) }
+    /// Ends the text threads of the spaces in `order`, taking their texts back; the first
+    /// refusal, in that order, refuses the merge.
+    private static func endTextThreads(
+        _ threads: inout TextThreads, in working: inout [SpaceID: SpaceDocument], order: [SpaceID]
+    ) throws(ReplicaError) {
+        do throws(RefusedTextChange) { try threads.endAll(&working, order: order) } catch { throw rejection(error) }
+    }
+
+    /// ``TextThreads/feed(_:_:all:)``, a refusal refusing the merge.
+    private static func feed(
+        _ threads: inout TextThreads, _ space: SpaceID, _ document: inout SpaceDocument, all: Bool = false
+    ) throws(ReplicaError) {
+        do throws(RefusedTextChange) { try threads.feed(space, &document, all: all) } catch { throw rejection(error) }
+    }
+
+    private static func rejection(_ refusal: RefusedTextChange) -> ReplicaError {
+        .changeRejected(refusal.change, code: RejectionCode(refusal.error), reason: refusal.error.description)
     }
 }
 

@@ -45,7 +45,7 @@ public actor Replica {
     /// The member this device's certificate names (the author of its edits), `nil` before the first login.
     var certifiedMember: EntityID?
     /// A space's frame of at least this many changes integrates its text on a second
-    /// thread (`SpaceDocument.beginConcurrentTextIntegration`): worth a thread for a bundle
+    /// thread (``TextThreads``): worth a thread for a bundle
     /// or a large pull, not for a handful of changes. Tests lower it to cover that path.
     package private(set) var concurrentTextThreshold = defaultConcurrentTextThreshold
     static let defaultConcurrentTextThreshold = 1024
@@ -219,15 +219,10 @@ public actor Replica {
         do { return try Self.loadDocument(space, db) } catch { throw ReplicaError(storageFailure: error) }
     }
 
-    /// Takes a rebuilt document's text back from its thread, if it has one.
-    private static func endReplay(of document: inout SpaceDocument) throws {
-        do {
-            try document.endConcurrentTextIntegration()
-        } catch {
-            throw ReplicaError.storage(
-                "the stored log of space \(document.space) holds change \(error.change), which cannot apply: \(error.error)",
-                underlying: error)
-        }
+    /// A stored change that cannot apply (refused on a text thread while the log replayed).
+    private static func unreadableLog(of space: SpaceID, _ refusal: RefusedTextChange) -> ReplicaError {
+        ReplicaError.storage(
+            "the stored log of space \(space) holds change \(refusal.change), which cannot apply: \(refusal.error)", underlying: refusal)
     }
 
     /// Rebuilds one space's pure state from the database.
@@ -236,15 +231,27 @@ public actor Replica {
         let blocks = try Row.fetchCursor(
             db, sql: "SELECT body FROM change_blocks WHERE \(ReplicaSchema.blocksOfSpace) ORDER BY block_id", arguments: [space.blob])
         var textThreads = TextThreads(threshold: defaultConcurrentTextThreshold)  // one space: never past the cap
+        /// A refusal on the text thread: a stored change that cannot apply.
+        func readable(_ step: () throws(RefusedTextChange) -> Void) throws(ReplicaError) {
+            do throws(RefusedTextChange) { try step() } catch { throw unreadableLog(of: space, error) }
+        }
         while let row = try blocks.next() {
             let changes = try row.storedChanges(of: "change_blocks")
             _ = textThreads.start(space, &document, frameSize: changes.count)
-            try document.replay(changes)
+            // In slices, so that the thread integrates one while the next replays.
+            var start = changes.startIndex
+            while start < changes.endIndex {
+                let end = min(start + TextThreads.batchSize, changes.endIndex)
+                try document.replay(changes[start..<end])
+                try readable { () throws(RefusedTextChange) in try textThreads.feed(space, &document, all: true) }
+                start = end
+            }
         }
         for row in try Row.fetchAll(db, sql: "SELECT body FROM pending_changes WHERE space_id = ?", arguments: [space.blob]) {
             try document.apply(try row.storedChanges(of: "pending_changes"))
+            try readable { () throws(RefusedTextChange) in try textThreads.feed(space, &document, all: true) }
         }
-        try endReplay(of: &document)
+        try readable { () throws(RefusedTextChange) in try textThreads.end(space, &document) }
         return document
     }
 

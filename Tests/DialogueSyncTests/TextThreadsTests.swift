@@ -3,43 +3,51 @@ import DialogueTestSupport
 import Foundation
 import Testing
 
-/// Text integrated on a second thread (what a replica does in a large merge) must give
-/// exactly the document that integrating in line gives, and refuse the same changes.
-@Suite("Concurrent text integration")
-struct ConcurrentTextIntegrationTests {
+@testable import DialogueSync
+
+/// Text integrated on a thread of its own (what a replica does in a large merge, through
+/// ``TextThreads``) must give exactly the document that integrating in line gives, and
+/// refuse the same changes.
+@Suite("Text threads")
+struct TextThreadsTests {
     let space = SpaceID(UUID(uuidString: "5ace0000-0000-4000-8000-00000000c0c0")!)
     let alice = ReplicaID(rawValue: 0xA1)!
     let bob = ReplicaID(rawValue: 0xB0)!
 
-    @Test("the same changes, shuffled and duplicated, give the same document either way", arguments: 0..<120)
+    @Test("the same changes, shuffled and duplicated, give the same document either way", arguments: 0..<40)
     func sameDocumentAsInLine(seed: UInt64) throws {
-        var simulation = ConvergenceSimulation(seed: seed)
-        try simulation.run()
+        let (log, _) = try ReplicaConvergenceTests.typingLog(in: space, seed: seed, steps: 600)
         var random = SplitMix64(seed: seed ^ 0x7E47)
-        var changes = simulation.allChanges.values.sorted { $0.id < $1.id }
-        changes += changes.filter { _ in random.next() % 5 == 0 }
-        // Shuffled: many changes wait for their past and are drained from the buffer,
-        // which integrates in line even while the thread runs.
+        var changes = log + log.filter { _ in random.next() % 5 == 0 }
+        // Shuffled: many changes wait for their past and are drained from the buffer; a
+        // drained text change brings the texts back from the thread.
         changes.shuffle(using: &random)
-        var inLine = SpaceDocument(space: simulation.space)
-        var threaded = SpaceDocument(space: simulation.space)
-        threaded.beginConcurrentTextIntegration()
+        var inLine = SpaceDocument(space: space)
+        var threaded = SpaceDocument(space: space)
+        var threads = TextThreads(threshold: 1)
+        _ = threads.start(space, &threaded, frameSize: 1)
+        var restarts = 0
         for change in changes {
             let expected = try inLine.apply(change)
-            #expect(try threaded.apply(change) == expected, "seed \(seed): \(change.id)")
-            // Now and then the integration ends and starts again (a merge's frames do).
+            let outcome = try threaded.apply(change)
+            #expect(outcome == expected, "seed \(seed): \(change.id)")
+            let handOverAll = random.next() % 3 == 0
+            try threads.feed(space, &threaded, all: handOverAll)
+            // Now and then the thread ends and another starts (a merge's frames do).
             if random.next() % 40 == 0 {
-                try threaded.endConcurrentTextIntegration()
-                threaded.beginConcurrentTextIntegration()
+                try threads.end(space, &threaded)
+                _ = threads.start(space, &threaded, frameSize: 1)
+                restarts += 1
             }
         }
-        try threaded.endConcurrentTextIntegration()
+        try threads.end(space, &threaded)
+        #expect(!threads.runs(space) && restarts > 0)
         #expect(threaded.canonicalExportText() == inLine.canonicalExportText(), "seed \(seed)")
         #expect(threaded.vector == inLine.vector)
         #expect(threaded.pendingCount == 0 && threaded.quarantined.isEmpty, "seed \(seed)")
     }
 
-    /// A session with "hello" in its summary, and Bob's copy of it.
+    /// A session with "hello" in its summary, and the log that made it.
     func sessionWithSummary() throws -> (document: SpaceDocument, session: EntityID, log: [Change]) {
         var document = SpaceDocument(space: space)
         let session = EntityID(UUID())
@@ -49,31 +57,21 @@ struct ConcurrentTextIntegrationTests {
         return (document, session, log)
     }
 
-    @Test("a text change naming an unknown element is refused when the integration ends, by its id")
+    @Test("a text change naming an unknown element is refused when the thread ends, by its id")
     func refusalReportedAtTheEnd() throws {
         let (start, session, _) = try sessionWithSummary()
         let ghost = Dot(alice, 9_999)
         let timestamp = HLCTimestamp(wallTime: 2)
-        for operation: DialogueModel.Operation in [
-            .insertText(originLeft: ghost, originRight: nil, text: "x"),
-            .deleteText([try! DotRange(replica: alice, firstCounter: 9_999, length: 2)]),
-        ] {
-            let bad = Change(
-                id: Dot(bob, 1), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.summary,
-                operation: operation)
-            var inLine = start
-            #expect(throws: ChangeError.invalidReference(bad.id, .unknownElement(ghost))) { try inLine.apply(bad) }
-
-            var threaded = start
-            threaded.beginConcurrentTextIntegration()
-            #expect(try threaded.apply(bad) == .applied, "queued, not checked yet")
-            let later = Change(
-                id: Dot(alice, 7), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.title,
-                operation: .set(.string("later"), predecessors: []))
-            _ = try threaded.apply(later)
-            #expect(throws: RefusedTextChange(change: bad.id, error: .invalidReference(bad.id, .unknownElement(ghost)))) {
-                try threaded.endConcurrentTextIntegration()
-            }
+        let bad = Change(
+            id: Dot(bob, 1), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.summary,
+            operation: .insertText(originLeft: ghost, originRight: nil, text: "x"))
+        var threaded = start
+        var threads = TextThreads(threshold: 1)
+        _ = threads.start(space, &threaded, frameSize: 1)
+        #expect(try threaded.apply(bad) == .applied, "queued, not checked yet")
+        try threads.feed(space, &threaded, all: true)
+        #expect(throws: RefusedTextChange(change: bad.id, error: .invalidReference(bad.id, .unknownElement(ghost)))) {
+            try threads.end(space, &threaded)
         }
     }
 
@@ -92,13 +90,16 @@ struct ConcurrentTextIntegrationTests {
             id: Dot(alice, 7), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.summary,
             operation: .insertText(originLeft: Dot(alice, 6), originRight: nil, text: "!"))
         var documents = [start, start]
-        documents[1].beginConcurrentTextIntegration()
+        var threads = TextThreads(threshold: 1)
+        _ = threads.start(space, &documents[1], frameSize: 1)
         for index in documents.indices {
             #expect(try documents[index].apply(bad) == .buffered)
             #expect(try documents[index].apply(good) == .applied)
             #expect(try documents[index].apply(first) == .applied)
+            if index == 1 { try threads.feed(space, &documents[1]) }
         }
-        try documents[1].endConcurrentTextIntegration()
+        #expect(threads.runs(space), "the texts went back to a thread after the drained change")
+        try threads.end(space, &documents[1])
         for document in documents {
             #expect(document.quarantined.map(\.change.id) == [bad.id])
             #expect(document.vector[bob] == 1, "the refused change is not recorded as held")
@@ -107,22 +108,24 @@ struct ConcurrentTextIntegrationTests {
         #expect(documents[0].canonicalExportText() == documents[1].canonicalExportText())
     }
 
-    @Test("the thread stops when the integration ends, and when the document is dropped without ending it")
+    @Test("the thread stops when it ends, and when the merge drops it without ending it")
     func threadStops() async throws {
         let (_, session, log) = try sessionWithSummary()
         for ending in [true, false] {
             weak var state: AnyObject?
             do {
                 var document = SpaceDocument(space: space)
-                document.beginConcurrentTextIntegration()
-                state = document.textIntegrationThreadState
+                var threads = TextThreads(threshold: 1)
+                _ = threads.start(space, &document, frameSize: 1)
+                state = threads.threadState(of: space)
                 #expect(state != nil)
                 for change in log { try document.apply(change) }
+                try threads.feed(space, &document, all: true)
                 if ending {
-                    try document.endConcurrentTextIntegration()
+                    try threads.end(space, &document)
                     #expect(document.text(DialogueSession.Field.summary, of: session) == "hello")
                 }
-                // Otherwise dropped here, as a failed merge drops its documents.
+                // Otherwise dropped here, as a failed merge drops its threads.
             }
             // The thread holds its state until it exits: wait (bounded) for it to go.
             var waited = 0
