@@ -42,9 +42,8 @@ extension Replica {
         func name(_ id: EntityID?) -> String { displayName(of: id, in: space, names: names) }
         let short = shortIDs([session.id] + record.insights.map(\.id) + record.actions.map(\.id))
         func shortID(_ id: EntityID) -> String { "`\(short[id] ?? id.description)`" }
-        let document = document(space)
         func promptText(_ id: EntityID) -> String {
-            let text = document.flatMap { Prompt(id, in: $0)?.text } ?? PromptLibrary.starterPrompt(id)?.text
+            let text = self.promptText(id, in: space) ?? PromptLibrary.starterPrompt(id)?.text
             return line(text ?? "(prompt \(short[id] ?? id.description))")
         }
         func fieldNames(_ fields: [String], _ kind: EntityKind) -> String {
