@@ -54,6 +54,8 @@ extension Replica {
         var lines = ["# \(title)", ""]
         lines.append("- **When:** \(shown(dates.time(session.scheduledAt), session.isInvalid(F.scheduledAt)))")
         lines.append("- **Status:** \(shown(session.status?.displayName ?? "-", session.isInvalid(F.status)))")
+        // An archived session is out of the everyday list: its minutes say so.
+        if let archivedAt = session.archivedAt { lines.append("- **Archived:** \(dates.time(archivedAt))") }
         lines.append("- **Host school:** \(shown(line(name(session.hostSchool)), session.isInvalid(F.hostSchool)))")
         lines.append("- **Facilitator:** \(shown(line(name(session.facilitator)), session.isInvalid(F.facilitator)))")
         if let strategy = session.strategy { lines.append("- **Strategy:** \(strategy.displayName)") }
