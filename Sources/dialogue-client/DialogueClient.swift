@@ -9,7 +9,7 @@ struct DialogueClient: AsyncParsableCommand {
         commandName: "dialogue-client",
         abstract: "Partnership dialogue from the command line: sessions, prompts, insights and actions, offline first.",
         discussion: """
-            Everything is written to a local replica first and merged with colleagues' work by `sync` (through a dialogue-server) or by `bundle export|import` (no network). Every command takes --replica PATH (env DIALOGUE_REPLICA; default $XDG_DATA_HOME/dialogue/replica.sqlite), --json (one JSON document on stdout; an error is one JSON document on stderr: code, message, exit) and --verbose (log lines on stderr). Errors go to stderr; nothing waits for input when stdin is not a terminal.
+            Everything is written to a local replica first and merged with colleagues' work by `sync` (through a dialogue-server) or by `bundle export|import` (no network). Every command takes --replica PATH (env DIALOGUE_REPLICA; default $XDG_DATA_HOME/dialogue/replica.sqlite), --json (one JSON document on stdout; an error is one JSON document on stderr: code, message, exit), --utc (show and read times in UTC instead of the local time zone, TZ) and --verbose (log lines on stderr). Errors go to stderr; nothing waits for input when stdin is not a terminal.
 
             \(Exit.table)
 

@@ -19,6 +19,21 @@ struct ErrorDocumentCLITests {
         return object
     }
 
+    @Test("the library's 'no such entity' is the command line's not_found (66): one code for one thing")
+    func libraryNotFoundIsNotFound() async throws {
+        let scratch = Scratch()
+        let leader = Leader("a", in: scratch)
+        let (first, second) = (UUID().uuidString, UUID().uuidString)
+        try await leader.ok(["init", "--space", first])
+        try await leader.ok(["init", "--space", second])
+        // A prompt held in one space, put on the agenda of a session of the other: the space has no such prompt.
+        try await leader.ok(["prompts", "add", "What did pupils do with feedback?", "--space", first])
+        try await leader.ok(["sessions", "create", "--title", "Visit", "--space", second])
+        let result = try await leader.client(["prompts", "add-to-agenda", "Visit", "What did pupils do with feedback?", "--json"])
+        #expect(result.status == 66, "\(result)")
+        #expect(try Self.document(result)["code"] as? String == "not_found", "\(result.stderr)")
+    }
+
     @Test("an unknown id: exit 66, code not_found, the message as the text form gives it")
     func unknownID() async throws {
         let scratch = Scratch()

@@ -157,6 +157,9 @@ struct EverydayEditingCLITests {
 
         try await leader.ok(["sessions", "archive", session])
         #expect(try await leader.ok(["sessions", "list"]) == "no sessions")
+        // Its record and minutes say it is archived.
+        #expect(try await leader.ok(["sessions", "show", session]).contains("- **Archived:** "))
+        #expect(try await leader.ok(["export", "--session", session]).contains("- **Archived:** "))
         #expect(try await leader.ok(["sessions", "list", "--archived"]).contains("Moderation"))
         try await leader.ok(["sessions", "unarchive", session])
         #expect(try await leader.ok(["sessions", "list"]).contains("Moderation"))
@@ -165,8 +168,11 @@ struct EverydayEditingCLITests {
         let captured = try await leader.client(["insights", "capture", session, "One more thought"])
         #expect(captured.status == 0, "\(captured)")
         #expect(captured.stderr.contains("warning: session") && captured.stderr.contains("is closed"), "\(captured.stderr)")
+        // With --json the warning is part of the one document printed, not a stray line.
         let open = try await leader.client(["insights", "capture", "Moderation", "Nothing to warn about", "--json"])
-        #expect(open.stderr.contains("is closed"), "still closed: \(open.stderr)")
+        #expect(open.status == 0 && open.stderr.isEmpty, "\(open)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(open.stdout.utf8)) as? [String: Any])
+        #expect((document["warning"] as? String)?.contains("is closed") == true, "\(document)")
     }
 
     @Test("--edit without a terminal is refused (64) and changes nothing; on a terminal it opens $EDITOR and writes the change")

@@ -279,6 +279,33 @@ struct EverydayEditingTests {
         #expect(try upgraded.sessions(in: space, archived: true).map(\.id) == [archived])
     }
 
+    @Test("restoring an insight whose session is deleted is refused, naming the session, and changes nothing")
+    func restoreInDeletedSessionRefused() async throws {
+        let directory = TemporaryDirectory()
+        try createReplicaFile(at: directory.path("a.sqlite"), id: ReplicaID(rawValue: 1)!)
+        let replica = try Replica(path: directory.path("a.sqlite"), wallClock: clock)
+        try await replica.addSpace(space)
+        let (session, insight) = try await replica.edit(in: space) { editor in
+            let session = try editor.createSession(title: "Visit")
+            return (session, try editor.captureInsight(in: session, text: "A note"))
+        }
+        try await replica.deleteEntity(insight)
+        try await replica.deleteEntity(session)
+        let before = try replica.changes(in: space, missingFrom: VersionVector()).changes.count
+        do {
+            _ = try await replica.restoreEntity(insight, kind: .insight)
+            Issue.record("the restore was stored though the insight stays hidden")
+        } catch let error as ReplicaError {
+            #expect(
+                error.message.contains("session \(session)") && error.message.contains("\"Visit\"") && error.message.contains("deleted"))
+        }
+        #expect(try replica.changes(in: space, missingFrom: VersionVector()).changes.count == before)
+        // Restored in order, both come back.
+        _ = try await replica.restoreEntity(session, kind: .session)
+        _ = try await replica.restoreEntity(insight, kind: .insight)
+        #expect(try replica.insights(session: session).map(\.id) == [insight])
+    }
+
     @Test("restoring an insight another member wrote rewrites no author field: the authorship rule accepts it")
     func restoreKeepsAuthorship() async throws {
         let directory = TemporaryDirectory()

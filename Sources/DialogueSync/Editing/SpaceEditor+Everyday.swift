@@ -27,7 +27,8 @@ extension SpaceEditor {
     /// - Throws: ``ReplicaError/entityNotFound(_:)`` when this space holds no such entity,
     ///   or it was erased; ``ReplicaError/wrongKind(_:expected:found:)`` when it is not of
     ///   `kind` (when given) or not one of ``deletableKinds``;
-    ///   ``ReplicaError/invalidValue(_:)`` when it is not deleted.
+    ///   ``ReplicaError/invalidValue(_:)`` when it is not deleted, or when it is an insight
+    ///   or action captured in a session that is deleted (naming the session: restore it first).
     public mutating func restore(_ entity: EntityID, kind: EntityKind? = nil) throws(ReplicaError) {
         guard let raw = document.kind(of: entity), !document.isErased(entity) else { throw .entityNotFound(entity) }
         guard let found = EntityKind(rawValue: raw), Self.deletableKinds.contains(found), kind == nil || kind == found else {
@@ -35,6 +36,20 @@ extension SpaceEditor {
         }
         guard document.isDeleted(entity) else {
             throw .invalidValue("\(found.displayName.lowercased()) \(entity) is not deleted: there is nothing to restore")
+        }
+        // What was captured in a deleted session stays hidden with it: restoring it alone would
+        // report success and show nothing, so the session is named, to be restored first.
+        let session: EntityID? =
+            switch found {
+            case .insight: document.read(Insight.Key.session, of: entity).value
+            case .action: document.read(Action.Key.session, of: entity).value
+            default: nil
+            }
+        if let session, document.kind(of: session) == EntityKind.session.rawValue, document.isDeleted(session) {
+            let title = DialogueSession(session, in: document)?.title.map { " (\"\($0)\")" } ?? ""
+            throw .invalidValue(
+                "\(found.displayName.lowercased()) \(entity) was captured in session \(session)\(title), which is deleted: restore the session first (`sessions restore \(session)`)"
+            )
         }
         let context = context()
         guard let change = document.restore(entity, by: context) else {

@@ -14,10 +14,10 @@ extension Replica {
     public func ordered(_ record: SessionRecord, names: AuthorNames? = nil) -> SessionRecord {
         var record = record
         let space = record.session.space
-        let document = document(space)
+        let creations = originalCreations(of: record.insights.map(\.id))
         let names = names ?? (try? authorNames())
         record.insights = record.insights.map { insight in
-            (insight, document?.lifecycle(of: insight.id)?.originalCreations.first?.timestamp)
+            (insight, creations[insight.id]?.first?.timestamp)
         }.sorted { a, b in
             switch (a.1, b.1) {
             case (let x?, let y?) where x != y: return x < y

@@ -142,7 +142,7 @@ extension Replica {
     public func spaceExport(_ space: SpaceID) throws(ReplicaError) -> SpaceExport {
         let records = try sessionRecords(in: space)
         let authors = try insightAuthors(of: records)
-        let prompts = (document(space)?.prompts ?? []).map { PromptExport(id: $0.id, text: $0.text, theme: $0.theme, source: $0.source) }
+        let prompts = try self.prompts(in: space)
         return SpaceExport(
             space: space, spaceName: try spaceNames().space(space).name, sessions: records.map { SessionExport($0, authors: authors) },
             prompts: prompts)

@@ -42,9 +42,8 @@ extension Replica {
         func name(_ id: EntityID?) -> String { displayName(of: id, in: space, names: names) }
         let short = shortIDs([session.id] + record.insights.map(\.id) + record.actions.map(\.id))
         func shortID(_ id: EntityID) -> String { "`\(short[id] ?? id.description)`" }
-        let document = document(space)
         func promptText(_ id: EntityID) -> String {
-            let text = document.flatMap { Prompt(id, in: $0)?.text } ?? PromptLibrary.starterPrompt(id)?.text
+            let text = self.promptText(id, in: space) ?? PromptLibrary.starterPrompt(id)?.text
             return line(text ?? "(prompt \(short[id] ?? id.description))")
         }
         func fieldNames(_ fields: [String], _ kind: EntityKind) -> String {
@@ -55,6 +54,8 @@ extension Replica {
         var lines = ["# \(title)", ""]
         lines.append("- **When:** \(shown(dates.time(session.scheduledAt), session.isInvalid(F.scheduledAt)))")
         lines.append("- **Status:** \(shown(session.status?.displayName ?? "-", session.isInvalid(F.status)))")
+        // An archived session is out of the everyday list: its minutes say so.
+        if let archivedAt = session.archivedAt { lines.append("- **Archived:** \(dates.time(archivedAt))") }
         lines.append("- **Host school:** \(shown(line(name(session.hostSchool)), session.isInvalid(F.hostSchool)))")
         lines.append("- **Facilitator:** \(shown(line(name(session.facilitator)), session.isInvalid(F.facilitator)))")
         if let strategy = session.strategy { lines.append("- **Strategy:** \(strategy.displayName)") }

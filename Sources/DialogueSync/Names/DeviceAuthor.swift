@@ -156,12 +156,7 @@ extension Replica {
     /// creations that overwrote nothing), ascending; more than one only when some device
     /// claimed an entity it did not create. Empty when no creation of it is held.
     public func originalCreators(of entity: EntityID) -> [ReplicaID] {
-        for space in spaces {  // by id, so every run agrees
-            if let lifecycle = document(space)?.lifecycle(of: entity), !lifecycle.originalCreations.isEmpty {
-                return lifecycle.originalCreators
-            }
-        }
-        return []
+        Set(originalCreations(of: [entity])[entity]?.map(\.device) ?? []).sorted()
     }
 
     /// The device that created `entity`: the device of its original creation (a re-creation
@@ -170,16 +165,17 @@ extension Replica {
     /// devices of different members or uncertified ones: then the authorship is disputed
     /// (``authorship(ofEntity:names:)``).
     public func creator(of entity: EntityID) -> ReplicaID? {
-        for space in spaces {
-            guard let creations = document(space)?.lifecycle(of: entity)?.originalCreations, let first = creations.first else {
-                continue
-            }
-            let devices = Set(creations.map(\.dot.replica))
-            guard devices.count > 1 else { return first.dot.replica }
-            let members = Set(devices.map { device in (try? certificate(of: device))??.member })
-            return members.count == 1 && !members.contains(nil) ? first.dot.replica : nil
-        }
-        return nil
+        guard let creations = originalCreations(of: [entity])[entity], let first = creations.first else { return nil }
+        let devices = Set(creations.map(\.device))
+        guard devices.count > 1 else { return first.device }
+        let members = Set(devices.map { device in (try? certificate(of: device))??.member })
+        return members.count == 1 && !members.contains(nil) ? first.device : nil
+    }
+
+    /// The original creations of `entities` (materialised: no document is built), each
+    /// entity's in last-writer-wins order; an entity with none held is absent.
+    func originalCreations(of entities: [EntityID]) -> [EntityID: [EntityCreations.Creation]] {
+        (try? readForQuery { db in try EntityCreations.creations(of: entities, db) }) ?? [:]
     }
 
     /// Whose `entity` is, named from certificates: its creator's member, or every original

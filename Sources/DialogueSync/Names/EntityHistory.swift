@@ -62,20 +62,25 @@ extension Replica {
     /// - Throws: ``ReplicaError/entityNotFound(_:)`` when no space this replica holds has
     ///   any change to `entity`.
     public func history(of entity: EntityID) throws(ReplicaError) -> EntityHistory {
-        // The first space (by id, so every run agrees) whose state knows the entity.
-        var found: (space: SpaceID, kind: String?)?
+        // The first space (by id, so every run agrees) whose log holds a change to the entity:
+        // its rows are read directly, and no space's document is built.
+        var found: (space: SpaceID, changes: [Change])?
         for space in spaces {
-            guard let document = try loadedDocument(space) else { continue }
-            if document.lifecycle(of: entity) != nil || document.kind(of: entity) != nil {
-                found = (space, document.kind(of: entity))
+            let changes = try readForQuery { db in try Self.changes(to: entity, in: space, db) }
+            if !changes.isEmpty {
+                found = (space, changes)
                 break
             }
         }
-        guard let (space, kind) = found else { throw .entityNotFound(entity) }
-        let (changes, signedUpTo, legacy) = try readForQuery { db in
-            (try Self.changes(to: entity, in: space, db), try Self.signedCounters(in: space, db), try LegacyChanges.ranges(in: space, db))
+        guard let (space, changes) = found else { throw .entityNotFound(entity) }
+        let (signedUpTo, legacy) = try readForQuery { db in
+            (try Self.signedCounters(in: space, db), try LegacyChanges.ranges(in: space, db))
         }
-        guard !changes.isEmpty else { throw .entityNotFound(entity) }
+        // The kind as the document's kind register holds it: the last create in time order.
+        let kind = changes.reversed().lazy.compactMap { change -> String? in
+            if case .create(let kind, _) = change.operation { return kind }
+            return nil
+        }.first
         let names = try authorNames()
         var inserted = EditDescriber()
         for change in changes { inserted.record(change) }

@@ -79,21 +79,17 @@ extension Replica {
         var exactName: [EntityMatch] = []
         var foldedName: [EntityMatch] = []
         var byID: [EntityMatch] = []
-        for space in spaces {
-            guard let document = document(space) else { continue }
-            for entityKind in kind.map({ [$0] }) ?? EntityKind.allCases {
-                let ids = deleted ? Self.deletedIDs(ofKind: entityKind, in: document) : document.entityIDs(ofKind: entityKind.rawValue)
-                for id in ids {
-                    let label = Self.label(of: id, kind: entityKind, in: document)
-                    let match = EntityMatch(id: id, kind: entityKind, space: space, label: label)
-                    if let prefix, Self.hexDigits(of: id).hasPrefix(prefix) { byID.append(match) }
-                    if let label, !trimmed.isEmpty {
-                        if label == trimmed {
-                            exactName.append(match)
-                        } else if label.compare(trimmed, options: [.caseInsensitive]) == .orderedSame {
-                            foldedName.append(match)
-                        }
-                    }
+        // From the materialised tables: no space's document is built to look a name up.
+        let held = Set(spaces)
+        let kinds = kind.map { [$0] } ?? EntityKind.allCases
+        let candidates = (try? readForQuery { db in try ReplicaQueries.entities(db, kinds: kinds, deleted: deleted) }) ?? []
+        for match in candidates where held.contains(match.space) {
+            if let prefix, Self.hexDigits(of: match.id).hasPrefix(prefix) { byID.append(match) }
+            if let label = match.label, !trimmed.isEmpty {
+                if label == trimmed {
+                    exactName.append(match)
+                } else if label.compare(trimmed, options: [.caseInsensitive]) == .orderedSame {
+                    foldedName.append(match)
                 }
             }
         }
@@ -128,13 +124,7 @@ extension Replica {
     /// live entity held shares: what output shows so that it can be typed back.
     public func shortID(_ id: EntityID, minimum: Int = 8) -> String {
         let digits = Self.hexDigits(of: id)
-        var others: [String] = []
-        for space in spaces {
-            guard let document = document(space) else { continue }
-            for kind in EntityKind.allCases {
-                others += document.entityIDs(ofKind: kind.rawValue).filter { $0 != id }.map(Self.hexDigits(of:))
-            }
-        }
+        let others = liveIDs().filter { $0 != id }.map(Self.hexDigits(of:))
         var length = max(Self.minimumIDPrefix, min(minimum, digits.count))
         while length < digits.count, others.contains(where: { $0.hasPrefix(digits.prefix(length)) }) { length += 1 }
         return String(digits.prefix(length))

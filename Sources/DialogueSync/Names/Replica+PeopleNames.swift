@@ -1,4 +1,5 @@
 import DialogueModel
+import GRDB
 
 /// A person as a column shows them: their name and their school's name ("" when unknown).
 public struct PersonName: Sendable, Hashable {
@@ -24,10 +25,7 @@ extension Replica {
     /// when `nil`); else the id. ``noName`` ("-") when `id` is `nil`.
     public func displayName(of id: EntityID?, in space: SpaceID, names: AuthorNames? = nil) -> String {
         guard let id else { return Self.noName }
-        if let document = document(space) {
-            if let member = Member(id, in: document), let name = member.displayName { return name }
-            if let school = School(id, in: document), let name = school.name { return name }
-        }
+        if let name = recordedName(of: id, in: space) { return name }
         guard let names = names ?? (try? authorNames()) else { return id.description }
         return names.member(id)?.name ?? names.school(id) ?? id.description
     }
@@ -37,7 +35,10 @@ extension Replica {
     /// names them and their home school (``displayName(of:in:names:)``).
     public func person(_ id: EntityID, in space: SpaceID, names: AuthorNames) -> PersonName {
         if let certified = names.member(id) { return PersonName(name: certified.name, school: certified.schoolName) }
-        let home = document(space).flatMap { Member(id, in: $0)?.homeSchool }
+        let home = memberRow(id, in: space).flatMap { row in
+            var fields = StoredFields(row)
+            return fields.read(Member.Key.homeSchool)
+        }
         return PersonName(
             name: displayName(of: id, in: space, names: names), school: home.map { displayName(of: $0, in: space, names: names) } ?? "")
     }
@@ -47,12 +48,28 @@ extension Replica {
     ///
     /// - Throws: ``ReplicaError/wrongKind(_:expected:found:)`` when the entity found is not a `kind`.
     public func space(holding id: EntityID, kind: EntityKind) throws(ReplicaError) -> SpaceID? {
-        for space in spaces {
-            guard let document = document(space), let found = document.kind(of: id), !document.isDeleted(id) else { continue }
-            guard found == kind.rawValue else { throw .wrongKind(id, expected: kind, found: found) }
-            return space
+        guard let found = try readForQuery({ db in try ReplicaQueries.liveEntity(db, id) }), spaces.contains(found.space) else {
+            return nil
         }
-        return nil
+        guard found.kind == kind else { throw .wrongKind(id, expected: kind, found: found.kind.rawValue) }
+        return found.space
+    }
+
+    /// The name `space` records for member or school `id` (deleted or not), from the
+    /// materialised tables.
+    private func recordedName(of id: EntityID, in space: SpaceID) -> String? {
+        if let row = memberRow(id, in: space) {
+            var fields = StoredFields(row)
+            if let name = fields.read(Member.Key.displayName) { return name }
+        }
+        let school = try? readForQuery { db in try ReplicaQueries.row(db, of: .school, id, in: space) }
+        guard let row = school ?? nil else { return nil }
+        var fields = StoredFields(row)
+        return fields.read(School.Key.name)
+    }
+
+    private func memberRow(_ id: EntityID, in space: SpaceID) -> Row? {
+        (try? readForQuery { db in try ReplicaQueries.row(db, of: .member, id, in: space) }) ?? nil
     }
 
     /// The space to work in when none is named: the only space held besides the member's

@@ -8,12 +8,7 @@ extension Replica {
     /// entity shares.
     public func shortIDs(_ ids: [EntityID], minimum: Int = 8) -> [EntityID: String] {
         var all: Set<String> = Set(ids.map(Self.hexDigits(of:)))
-        for space in spaces {
-            guard let document = document(space) else { continue }
-            for kind in EntityKind.allCases {
-                for id in document.entityIDs(ofKind: kind.rawValue) { all.insert(Self.hexDigits(of: id)) }
-            }
-        }
+        for id in liveIDs() { all.insert(Self.hexDigits(of: id)) }
         // In sorted order the ids sharing the longest prefix with one are its neighbours.
         let sorted = all.sorted()
         var index: [String: Int] = [:]
@@ -30,6 +25,13 @@ extension Replica {
             result[id] = String(digits.prefix(length))
         }
         return result
+    }
+
+    /// Every live entity held, of every kind, from the materialised tables (no document built).
+    func liveIDs() -> [EntityID] {
+        let held = Set(spaces)
+        let all = (try? readForQuery { db in try ReplicaQueries.entities(db, kinds: EntityKind.allCases) }) ?? []
+        return all.filter { held.contains($0.space) }.map(\.id)
     }
 
     /// `text` as lower-case hex digits when it could be an id or an id prefix (hex digits

@@ -77,6 +77,7 @@ extension Replica {
         "DELETE FROM search_index WHERE rowid IN (SELECT search_rowid FROM search_entities WHERE space_id = ?1)",
         "DELETE FROM search_entities WHERE space_id = ?1",
         "DELETE FROM field_conflicts WHERE space_id = ?1",
+        "DELETE FROM entity_creations WHERE space_id = ?1",
         "DELETE FROM partnerships WHERE space_id = ?1",
         "DELETE FROM schools WHERE space_id = ?1",
         "DELETE FROM members WHERE space_id = ?1",

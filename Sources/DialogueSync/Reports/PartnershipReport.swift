@@ -95,7 +95,7 @@ extension Replica {
         let records = try sessionRecords(in: space, from: from, to: to)
         let names = try authorNames()
         let homes = Dictionary(
-            (document(space)?.people ?? []).compactMap { m in m.homeSchool.map { (m.id, $0) } }, uniquingKeysWith: { a, _ in a })
+            try members(in: space).compactMap { m in m.homeSchool.map { (m.id, $0) } }, uniquingKeysWith: { a, _ in a })
         func counts(_ keys: [EntityID?]) -> [PartnershipReport.SessionCount] {
             var tally: [EntityID?: Int] = [:]
             for key in keys { tally[key, default: 0] += 1 }

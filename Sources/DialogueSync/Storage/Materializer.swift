@@ -91,6 +91,11 @@ struct Materializer {
     }
 
     private mutating func refresh(_ id: EntityID, _ touch: Touch, _ db: Database) throws {
+        // Who created an entity and when: for every kind, as the document keeps it.
+        if touch.lifecycle {
+            noteChanged("entity_creations")
+            try EntityCreations.refresh(id, space: space, from: after, db)
+        }
         // Entities of kinds this version does not know are stored and forwarded, not shown.
         guard let kind = after.entityKind(of: id), let spec = MaterializedTables.spec(for: kind) else { return }
         // An erased entity is gone for good: its rows go, not merely marked deleted.

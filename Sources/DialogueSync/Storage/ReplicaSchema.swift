@@ -10,7 +10,7 @@ enum ReplicaSchema {
     static let migrationIdentifiers = [
         "v1-change-log", "v1-materialized", "v2-sync-state", "v3-query-indexes", "v4-packed-clock", "v5-block-ranges",
         "v6-device-key", "v7-trust-cache", "v8-chain-heads", "v9-unsigned-legacy", "v10-people-directory",
-        "v11-archived-sessions",
+        "v11-archived-sessions", "v12-entity-creations",
     ]
 
     /// Refuses a database this build must not migrate: another application's (tables,
@@ -150,6 +150,10 @@ enum ReplicaSchema {
         }
         migrator.registerMigration("v11-archived-sessions") { db in
             try addArchivedSessions(db)
+        }
+        migrator.registerMigration("v12-entity-creations") { db in
+            // Capture order and authorship without a space's document (`EntityCreations`).
+            try EntityCreations.addTable(db)
         }
         return migrator
     }

@@ -80,7 +80,7 @@ struct History: AsyncParsableCommand {
             case .timestamp(let time): dates.time(time)
             case .reference(let id):
                 // A prompt (on an agenda) by its text; a member or school by name.
-                if let document = await replica.document(space), let text = Prompt(id, in: document)?.text {
+                if let text = replica.promptText(id, in: space) {
                     Conflicts.quoted(short(text))
                 } else if let starter = PromptLibrary.starterPrompt(id) {
                     Conflicts.quoted(short(starter.text))

@@ -18,6 +18,8 @@ struct Insights: AsyncParsableCommand {
         var insight: EntityID
         var session: EntityID
         var space: SpaceID
+        /// Said when the session is closed (the insight is captured all the same); absent otherwise.
+        var warning: String?
     }
 
     struct Capture: AsyncParsableCommand {
@@ -45,12 +47,12 @@ struct Insights: AsyncParsableCommand {
                 let author = typedID != nil ? typedID : try await replica.resolve(self.author, .member)
                 let space = try await replica.requireSpace(holding: session, kind: .session)
                 // A closed session's record is meant to be complete: capture anyway, but say so.
+                // With --json the warning is a field of the one document printed; else a line on stderr.
+                var warning: String?
                 if let status = try replica.session(session)?.session.status, status == .closed {
                     let short = await replica.shortIDs([session])[session] ?? session.description
-                    FileHandle.standardError.write(
-                        Data(
-                            "warning: session \(short) is closed; the insight is captured, reopen it with `dialogue-client sessions edit \(short) --status held` if more is to come\n"
-                                .utf8))
+                    warning =
+                        "session \(short) is closed; the insight is captured, reopen it with `dialogue-client sessions edit \(short) --status held` if more is to come"
                 }
                 let (kind, hallmarks, influence, evidence) = (kind, hallmarks, influence, evidence)
                 let id = try await replica.edit(in: space) { editor in
@@ -58,7 +60,8 @@ struct Insights: AsyncParsableCommand {
                         in: session, text: body, prompt: prompt, kind: kind, author: author, hallmarks: hallmarks, influence: influence,
                         evidenceSource: evidence)
                 }
-                try global.emit(Captured(insight: id, session: session, space: space), id.description)
+                if let warning, !global.json { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+                try global.emit(Captured(insight: id, session: session, space: space, warning: warning), id.description)
             }
         }
     }

@@ -53,8 +53,8 @@ struct Members: AsyncParsableCommand {
             try await runReporting(json: global.json) {
                 let replica = try global.openReplica()
                 let space = try await replica.chooseSpace(space)
-                let people = (await replica.document(space)?.people ?? []).map {
-                    Listed(id: $0.id, name: $0.displayName, role: $0.role, school: $0.homeSchool)
+                let people = try replica.members(in: space).map {
+                    Listed(id: $0.id, name: $0.name, role: $0.role, school: $0.homeSchool)
                 }
                 let short = await replica.shortIDs(people.map(\.id))
                 try global.emit(
@@ -107,7 +107,7 @@ struct Schools: AsyncParsableCommand {
                     var id: EntityID
                     var name: String?
                 }
-                let schools = (await replica.document(space)?.schools ?? []).map { ListedSchool(id: $0.id, name: $0.name) }
+                let schools = try replica.schools(in: space).map { ListedSchool(id: $0.id, name: $0.label) }
                 let short = await replica.shortIDs(schools.map(\.id))
                 try global.emit(
                     schools, schools.map { "\(short[$0.id] ?? $0.id.description)  \(Terminal.line($0.name ?? ""))" }.joined(separator: "\n")

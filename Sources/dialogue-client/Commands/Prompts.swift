@@ -54,7 +54,7 @@ struct Prompts: AsyncParsableCommand {
                     let spaces = try await replica.spacesOrAll(space)
                     column = SpaceColumn(try await replica.spaceNames(), listing: spaces)
                     for space in spaces {
-                        for prompt in await replica.document(space)?.prompts ?? [] {
+                        for prompt in try replica.prompts(in: space) {
                             seen.insert(prompt.id)
                             listed.append(
                                 Listed(

@@ -91,7 +91,9 @@ struct ClientError: Error, CustomStringConvertible {
     static func replica(_ error: ReplicaError) -> ClientError {
         let code = error.code.rawValue
         return switch error.code {
-        case .entityNotFound, .unknownSpace: .notFound(error.message).with(code: code)
+        // The same code as a typed id that names nothing (`not_found`, 66): one code for one thing.
+        case .entityNotFound: .notFound(error.message).with(code: EntityLookupError.Code.notFound.rawValue)
+        case .unknownSpace: .notFound(error.message).with(code: code)
         // Space names come from the server's directory: each kept on one line.
         case .spaceNotFound:
             .notFound(ReplicaError.spaceNotFound(Terminal.line(error.input ?? ""), known: error.candidates.map(\.oneLine)).message)
