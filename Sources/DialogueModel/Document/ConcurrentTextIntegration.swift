@@ -35,9 +35,9 @@ final class ConcurrentTextIntegration: @unchecked Sendable {
     /// Work not handed over yet (the caller's thread only).
     private var outgoing: [Work] = []
 
-    /// Starts the thread, which takes over `texts` until ``finish()``.
-    init(texts: consuming FieldStore<TextSequence>) {
-        shared = Shared(texts: texts)
+    /// Starts the thread, which takes over `texts` (of a space whose texts use `order`) until ``finish()``.
+    init(texts: consuming FieldStore<TextSequence>, order: InsertionOrder) {
+        shared = Shared(texts: texts, order: order)
         outgoing.reserveCapacity(Self.batchSize)
         let shared = self.shared
         Thread.detachNewThread { shared.run() }
@@ -89,8 +89,13 @@ final class ConcurrentTextIntegration: @unchecked Sendable {
         /// The worker's while it is busy, the caller's while it is idle (`waitUntilIdle`).
         var texts: FieldStore<TextSequence>
         var failure: RefusedTextChange?
+        /// The space's text order, for a text field created here.
+        let order: InsertionOrder
 
-        init(texts: consuming FieldStore<TextSequence>) { self.texts = texts }
+        init(texts: consuming FieldStore<TextSequence>, order: InsertionOrder) {
+            self.texts = texts
+            self.order = order
+        }
 
         func append(_ batch: [Work]) {
             condition.lock()
@@ -128,7 +133,7 @@ final class ConcurrentTextIntegration: @unchecked Sendable {
                 for batch in batches where failure == nil {
                     for work in batch {
                         do throws(SequenceError) {
-                            try texts.apply(work.operation, to: work.ref, first: work.dot)
+                            try texts.apply(work.operation, to: work.ref, first: work.dot, order: order)
                         } catch {
                             failure = RefusedTextChange(change: work.change, error: .invalidReference(work.dot, error))
                             break
@@ -157,8 +162,8 @@ package struct RefusedTextChange: Error, Equatable, Sendable {
 
 extension FieldStore where Value == TextSequence {
     /// Applies a causally ready text change (`.insertText` or `.deleteText`), already
-    /// trimmed to what is not held, to the field `ref`.
-    mutating func apply(_ operation: Operation, to ref: FieldRef, first dot: Dot) throws(SequenceError) {
+    /// trimmed to what is not held, to the field `ref` (created with `order` if new).
+    mutating func apply(_ operation: Operation, to ref: FieldRef, first dot: Dot, order: InsertionOrder) throws(SequenceError) {
         switch operation {
         case .insertText(let originLeft, let originRight, let text):
             let insertion = SequenceInsertion(
@@ -169,7 +174,7 @@ extension FieldStore where Value == TextSequence {
             } else if let origin = originLeft ?? originRight {
                 throw .unknownElement(origin)  // origins in a field that does not exist yet
             } else {
-                try self[slot: slot(of: ref, creating: TextSequence())].integrate(insertion, mayBeHeld: false)
+                try self[slot: slot(of: ref, creating: TextSequence(order: order))].integrate(insertion, mayBeHeld: false)
             }
         case .deleteText(let ranges):
             guard let slot = slot(of: ref) else { throw .unknownElement(Dot(ranges[0].replica, ranges[0].firstCounter)) }

@@ -182,21 +182,22 @@ extension SpaceDocument {
                     change.isContentErased
                     ? Operation.deleteText([DotRange(checked: dot.replica, firstCounter: dot.counter, length: change.counterSpan)]) : nil
                 if let integration = textIntegration {
+                    let order = textOrder
                     if asGiven {
                         integration.enqueue(.init(change: original, ref: ref, dot: dot, operation: change.operation))
                     } else {
                         try integration.whenIdle { texts throws(ChangeError) in
                             do throws(SequenceError) {
-                                try texts.apply(change.operation, to: ref, first: dot)
-                                if let erasedRun { try texts.apply(erasedRun, to: ref, first: dot) }
+                                try texts.apply(change.operation, to: ref, first: dot, order: order)
+                                if let erasedRun { try texts.apply(erasedRun, to: ref, first: dot, order: order) }
                             } catch {
                                 throw .invalidReference(dot, error)
                             }
                         }
                     }
                 } else {
-                    try textStore.apply(change.operation, to: ref, first: dot)
-                    if let erasedRun { try textStore.apply(erasedRun, to: ref, first: dot) }
+                    try textStore.apply(change.operation, to: ref, first: dot, order: textOrder)
+                    if let erasedRun { try textStore.apply(erasedRun, to: ref, first: dot, order: textOrder) }
                 }
             case .insertItem(let originLeft, let originRight, let value):
                 try lists[ref, default: MovableList()].integrateInsert(
@@ -235,7 +236,7 @@ extension SpaceDocument {
         guard textIntegration == nil else { return }
         var handed = FieldStore<TextSequence>()
         swap(&handed, &textStore)
-        textIntegration = ConcurrentTextIntegration(texts: handed)
+        textIntegration = ConcurrentTextIntegration(texts: handed, order: textOrder)
     }
 
     /// Whether text integrates on a thread of its own (between begin and end).
