@@ -155,7 +155,9 @@ struct FugueMaxHistory: Codable, Equatable {
         func resolve(_ position: Int, _ count: Int) -> Int { position >= 0 ? min(position, count) : max(0, count + 1 + position) }
 
         for (step, action) in actions.enumerated() {
-            let touched: Int
+            // A local edit puts its text where it is asked in both; only integrating
+            // others' changes can order them differently, so the text is compared after syncs.
+            var touched: Int?
             switch action {
             case .insert(let index, let at, let text):
                 let count = replicas[index].reference.visible.count
@@ -169,7 +171,6 @@ struct FugueMaxHistory: Codable, Equatable {
                     insertions.append(replicas[index].reference.insert(scalar, at: position + offset, id: id))
                 }
                 replicas[index].record(changes[0], .insert(insertions))
-                touched = index
                 trace.append("\(step): r\(index) inserts \"\(text)\" at \(position) as \(first) \(changes[0].operation)")
             case .delete(let index, let at, let length):
                 let count = replicas[index].reference.visible.count
@@ -178,9 +179,9 @@ struct FugueMaxHistory: Codable, Equatable {
                 guard length > 0 else { continue }
                 let changes = try replicas[index].document.editText(
                     Self.field, of: Self.session, at: position, delete: length, by: context(index))
-                let ids = (0..<length).map { _ in replicas[index].reference.delete(at: position) }
+                let ids = Array(replicas[index].reference.visible[position..<position + length])
+                for id in ids { replicas[index].reference.delete(id) }
                 replicas[index].record(changes[0], .delete(ids))
-                touched = index
                 trace.append("\(step): r\(index) deletes \(length) at \(position): \(ids)")
             case .sync(let from, let to, let fraction):
                 let log = replicas[from].log
@@ -193,7 +194,7 @@ struct FugueMaxHistory: Codable, Equatable {
                 trace.append("\(step): r\(to) receives from r\(from): \(received)")
                 touched = to
             }
-            if let divergence = check(step, touched) { return divergence }
+            if let touched, let divergence = check(step, touched) { return divergence }
         }
         // Everyone hears everything.
         for to in replicas.indices {
