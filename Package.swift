@@ -118,7 +118,9 @@ let package = Package(
         .testTarget(
             name: "DialogueClientTests", dependencies: ["DialogueSync", "DialogueServer", "DialogueTestSupport"],
             exclude: ["Snapshots", "Fixtures"]),  // read by path (snapshots to compare with, old stores to upgrade)
-        .testTarget(name: "DialogueModelTests", dependencies: ["DialogueModel", "DialogueTestSupport"]),
+        .testTarget(
+            name: "DialogueModelTests", dependencies: ["DialogueModel", "DialogueTestSupport"],
+            exclude: ["Fixtures"]),  // FugueMax counterexamples, read by path and replayed
         // The fuzz targets' entry points: the `dialogue-fuzz` executable (a fuzz build only)
         // and the replay tests both call them, so a crasher replays exactly what the fuzzer ran.
         .target(

@@ -3,8 +3,13 @@ import Foundation
 
 /// Replays editing traces through ``SpaceDocument``: the same code path an app's edits take.
 public enum TraceReplay {
-    /// The space, entity and field every trace is typed into.
-    public static let space = SpaceID(UUID(uuidString: "00000000-0000-4000-8000-00000000d1a1")!)
+    /// The space, entity and field every trace is typed into. The space's texts are YATA
+    /// (a version-4 id), or FugueMax when `DIALOGUE_TEXT_ORDER=fugueMax` (its id then
+    /// carries the marker, see `InsertionOrder`), to measure either order.
+    public static let space =
+        ProcessInfo.processInfo.environment["DIALOGUE_TEXT_ORDER"] == "fugueMax"
+        ? SpaceID(UUID(uuidString: "00000000-0000-8f01-8000-00000000d1a1")!)
+        : SpaceID(UUID(uuidString: "00000000-0000-4000-8000-00000000d1a1")!)
     public static let entity = EntityID(UUID(uuidString: "00000000-0000-4000-8000-0000000e0001")!)
     public static let field = "text"
     static let startTime: UInt64 = 1_700_000_000_000

@@ -219,6 +219,13 @@ extension RunSequence {
         }
         if let index = leftIndex { left = position(of: index) }
 
+        if order == .fugueMax {
+            let after = fugueMaxPlace(
+                after: left, originLeft: originLeft, originRight: originRight, rightStop: rightStop,
+                replica: insertion.first.replica.rawValue)
+            place(insertion.elements, first: insertion.first, originLeft: originLeft, originRight: originRight, after: after)
+            return
+        }
         // YATA: scan the items between the origins for concurrent insertions.
         var scan = left.map { position(after: $0) } ?? firstPosition
         var conflicting = Set<Int32>()
@@ -250,6 +257,53 @@ extension RunSequence {
             scan = position(after: current)
         }
         place(insertion.elements, first: insertion.first, originLeft: originLeft, originRight: originRight, after: left)
+    }
+
+    /// Where a remote insertion goes under ``InsertionOrder/fugueMax``: after the returned
+    /// position (`nil`: at the start). Scans the items between the origins, as YATA does,
+    /// but orders two insertions with the same left origin as FugueMax orders right
+    /// siblings (Weidner & Kleppmann 2023, Definition 6; their "YjsMod" scan): the one whose
+    /// right origin comes later first, the lower replica first when the right origins are
+    /// the same. An item whose left origin lies inside the scanned range belongs to the
+    /// subtree of an item before it and goes where that item goes.
+    private func fugueMaxPlace(
+        after left: Position?, originLeft: ElementID, originRight: ElementID, rightStop: Int32?, replica: UInt64
+    ) -> Position? {
+        var destination = left
+        // Whether the items scanned since `destination` may yet come after the insertion
+        // (it precedes a same-left-origin item whose right origin comes earlier than its own).
+        var tentative = false
+        var scan = left.map { position(after: $0) } ?? firstPosition
+        while let current = scan {
+            let index = item(at: current)
+            if index == rightStop { break }
+            let other = items[Int(index)]
+            if other.originLeft == originLeft {
+                if other.originRight == originRight {
+                    if other.replica > replica { break }  // same origins: the lower replica first
+                    tentative = false
+                } else {
+                    tentative = precedes(other.originRight, rightStop)  // its right origin earlier: we go first
+                }
+            } else if !other.originLeft.isNone, let origin = itemIndex(holding: other.originLeft),
+                left.map({ position(of: origin) > $0 }) ?? true
+            {
+                // Left origin inside the range: the item hangs below one scanned before.
+            } else {
+                break  // left origin before ours: the range of concurrent insertions ends
+            }
+            if !tentative { destination = current }
+            scan = position(after: current)
+        }
+        return destination
+    }
+
+    /// Whether `element` (`.none`: the end) comes before the item `stop` (`nil`: the end).
+    /// An element of that very item is not before it.
+    private func precedes(_ element: ElementID, _ stop: Int32?) -> Bool {
+        guard let stop else { return !element.isNone }
+        guard !element.isNone, let index = itemIndex(holding: element) else { return false }
+        return position(of: index) < position(of: stop)
     }
 
     /// The item holding the element right after `element` (the first element when it is

@@ -1,14 +1,28 @@
 /// A sequence CRDT that stores runs of consecutive insertions compactly: the engine
 /// behind collaborative text (``TextSequence``) and ordered lists (``MovableList``).
 ///
-/// **Merge rule** (YATA, Nicolaescu et al., "Near Real-Time Peer-to-Peer Shared Editing
-/// on Extensible Data Types", GROUP 2016, as implemented by Yjs; FugueMax in Weidner &
-/// Kleppmann, "The Art of the Fugue", 2023, shows it does not interleave forward runs):
-/// every element has a unique ``Dot`` and remembers the element to its left (`originLeft`)
-/// and to its right (`originRight`) when it was inserted. A remote insertion is placed
-/// between its origins; concurrent insertions between the same origins are ordered by
-/// replica, and an insertion whose origin lies inside a concurrent run stays with that
-/// run, so two people typing at the same place produce two whole runs, not a zipper.
+/// **Merge rule**: every element has a unique ``Dot`` and remembers the element to its
+/// left (`originLeft`) and to its right (`originRight`) when it was inserted. A remote
+/// insertion is placed between its origins, among the concurrent insertions there, by
+/// the sequence's ``order``, fixed when the sequence is made (a text takes its space's:
+/// ``InsertionOrder/init(textIn:)``):
+///
+/// - ``InsertionOrder/fugueMax``: exactly FugueMax (Weidner & Kleppmann, "The Art of the
+///   Fugue: Minimizing Interleaving in Collaborative Text Editing", 2023, Definition 6),
+///   ties between siblings broken by the lower replica: the order of the paper's tree
+///   walk, in which left siblings go in ascending id order and right siblings in the
+///   reverse order of their right origins. It is maximally non-interleaving: runs typed
+///   concurrently at one place, forward or backward, never interleave, and an insertion
+///   stays next to the right origin it was typed against wherever any order can keep it
+///   there. Computed without the tree, by the paper's "YjsMod" scan between the origins;
+///   a plain tree implementation in the tests is the yardstick.
+/// - ``InsertionOrder/yata``: YATA (Nicolaescu et al., "Near Real-Time Peer-to-Peer
+///   Shared Editing on Extensible Data Types", GROUP 2016) as Yjs implements it:
+///   insertions between the same origins ordered by replica, and an insertion whose
+///   origin lies inside a concurrent run stays with that run. Forward runs do not
+///   interleave, but an insertion can be parted from its right origin (the paper's
+///   Figure 7). Ordered lists and the texts of spaces created before FugueMax use it.
+///
 /// Deletion marks elements as tombstones, so later insertions can still find their
 /// origins; deleting twice is a no-op and deletion commutes with everything.
 ///
@@ -69,9 +83,11 @@ public struct RunSequence<Element>: Sendable where Element: Sendable {
     }
 
     /// Where an item sits in the order.
-    struct Position: Equatable {
+    struct Position: Comparable {
         var order: Int
         var slot: Int
+
+        static func < (lhs: Position, rhs: Position) -> Bool { (lhs.order, lhs.slot) < (rhs.order, rhs.slot) }
     }
 
     static var maxChunkSize: Int { 64 }
@@ -89,7 +105,12 @@ public struct RunSequence<Element>: Sendable where Element: Sendable {
     var cursorOrder = 0
     var cursorStart = 0
 
-    public init() {}
+    /// How concurrent insertions at one place are ordered; fixed for the sequence's life.
+    public let order: InsertionOrder
+
+    /// An empty sequence ordering concurrent insertions by `order` (ordered lists, and
+    /// texts of spaces created before FugueMax, use YATA).
+    public init(order: InsertionOrder = .yata) { self.order = order }
 
     /// Whether no visible element remains.
     public var isEmpty: Bool { count == 0 }

@@ -109,7 +109,8 @@ extension SpaceDocument {
         }
         if !text.isEmpty {
             let first = Dot(context.replica, nextCounter(for: context.replica))
-            let slot = existing ?? texts.slot(of: ref, creating: TextSequence())
+            let empty = TextSequence(order: textOrder)
+            let slot = existing ?? texts.slot(of: ref, creating: empty)
             let insertion = try! texts[slot: slot].insert(  // offset checked above
                 text.unicodeScalars, at: offset, replica: context.replica, firstCounter: first.counter)
             let change = Change(

@@ -186,11 +186,11 @@ extension SpaceDocument {
                     ? Operation.deleteText([DotRange(checked: dot.replica, firstCounter: dot.counter, length: change.counterSpan)]) : nil
                 if textLoan != nil {
                     // Checked by the borrower, in this order (drained changes never get here: `drainPending`).
-                    textLoan!.work.append(TextWork(change: original, ref: ref, dot: dot, operation: change.operation))
-                    if let erasedRun { textLoan!.work.append(TextWork(change: original, ref: ref, dot: dot, operation: erasedRun)) }
+                    textLoan!.work.append(TextWork(change: original, ref: ref, dot: dot, operation: change.operation, order: textOrder))
+                    if let erasedRun { textLoan!.work.append(TextWork(change: original, ref: ref, dot: dot, operation: erasedRun, order: textOrder)) }
                 } else {
-                    try textStore.apply(change.operation, to: ref, first: dot)
-                    if let erasedRun { try textStore.apply(erasedRun, to: ref, first: dot) }
+                    try textStore.apply(change.operation, to: ref, first: dot, order: textOrder)
+                    if let erasedRun { try textStore.apply(erasedRun, to: ref, first: dot, order: textOrder) }
                 }
             case .insertItem(let originLeft, let originRight, let value):
                 try lists[ref, default: MovableList()].integrateInsert(

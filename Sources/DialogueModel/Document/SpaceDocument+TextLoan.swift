@@ -68,6 +68,8 @@ package struct TextWork: Sendable {
     package var dot: Dot
     /// `.insertText` or `.deleteText`.
     package var operation: Operation
+    /// The space's text order, for a text field the change creates (`SpaceDocument.textOrder`).
+    package var order: InsertionOrder
 }
 
 /// A text change refused when the borrower integrated it: the change as received, and why.
@@ -85,15 +87,15 @@ extension FieldStore where Value == TextSequence {
     /// Integrates one text change lent out by a document (``SpaceDocument/lendTexts()``).
     package mutating func integrate(_ work: TextWork) throws(RefusedTextChange) {
         do throws(SequenceError) {
-            try apply(work.operation, to: work.ref, first: work.dot)
+            try apply(work.operation, to: work.ref, first: work.dot, order: work.order)
         } catch {
             throw RefusedTextChange(change: work.change, error: .invalidReference(work.dot, error))
         }
     }
 
     /// Applies a causally ready text change (`.insertText` or `.deleteText`), already
-    /// trimmed to what is not held, to the field `ref`.
-    mutating func apply(_ operation: Operation, to ref: FieldRef, first dot: Dot) throws(SequenceError) {
+    /// trimmed to what is not held, to the field `ref` (created with `order` if new).
+    mutating func apply(_ operation: Operation, to ref: FieldRef, first dot: Dot, order: InsertionOrder) throws(SequenceError) {
         switch operation {
         case .insertText(let originLeft, let originRight, let text):
             let insertion = SequenceInsertion(
@@ -104,7 +106,7 @@ extension FieldStore where Value == TextSequence {
             } else if let origin = originLeft ?? originRight {
                 throw .unknownElement(origin)  // origins in a field that does not exist yet
             } else {
-                try self[slot: slot(of: ref, creating: TextSequence())].integrate(insertion, mayBeHeld: false)
+                try self[slot: slot(of: ref, creating: TextSequence(order: order))].integrate(insertion, mayBeHeld: false)
             }
         case .deleteText(let ranges):
             guard let slot = slot(of: ref) else { throw .unknownElement(Dot(ranges[0].replica, ranges[0].firstCounter)) }

@@ -61,8 +61,12 @@ public struct SpaceDocument: Sendable {
     /// whenever a creation applies (the only thing that changes a kind).
     var lastCheckedKind: (entity: EntityID, kind: EntityKind?)?
 
+    /// How the space's texts order concurrent insertions: fixed by the space's id.
+    public let textOrder: InsertionOrder
+
     public init(space: SpaceID) {
         self.space = space
+        textOrder = InsertionOrder(textIn: space)
     }
 
     /// The text fields. Reaching them while they are lent out (``lendTexts()``) is a bug, and traps.
