@@ -79,9 +79,14 @@ public struct RunSequence<Element>: Sendable where Element: Sendable {
     var items: [Item] = []
     var chunks: [Chunk] = []
     var chunkOrder: [Int32] = []
-    /// Per author, its items sorted by first counter (see ``ReplicaItems``); a sequence
-    /// has few authors, so they are found by a scan, not by hashing.
+    /// Per author, its items sorted by first counter (see ``ReplicaItems``). Most
+    /// sequences have few authors, found by a scan; past ``authorsScanned`` a dictionary
+    /// finds them (a trust-wide prompt has hundreds of authors, and a scan per lookup made
+    /// its merge grow with their number).
     var itemsByReplica: [ReplicaItems] = []
+    /// Each author's slot in ``itemsByReplica``, kept only once there are more than
+    /// ``authorsScanned`` of them.
+    var replicaSlots: [UInt64: Int32] = [:]
     var content: [Element] = []
     /// The number of visible (not deleted) elements.
     public private(set) var count: Int = 0
@@ -218,9 +223,19 @@ extension RunSequence {
 // MARK: - Index helpers
 
 extension RunSequence {
+    /// The most authors found by a scan of ``itemsByReplica``.
+    static var authorsScanned: Int { 8 }
+
+    /// The slot of `replica`'s items in ``itemsByReplica``.
+    @inline(__always)
+    func slot(of replica: UInt64) -> Int? {
+        if itemsByReplica.count <= Self.authorsScanned { return itemsByReplica.firstIndex { $0.replica == replica } }
+        return replicaSlots[replica].map(Int.init)
+    }
+
     /// The pool index of the item holding `id`, by binary search in its replica's index.
     func itemIndex(holding id: ElementID) -> Int32? {
-        guard let slot = itemsByReplica.firstIndex(where: { $0.replica == id.replica }) else { return nil }
+        guard let slot = slot(of: id.replica) else { return nil }
         return itemsByReplica[slot].entries.withUnsafeBufferPointer { entries in
             var low = 0  // first position whose item starts after `id`
             var high = entries.count
@@ -238,11 +253,18 @@ extension RunSequence {
     mutating func indexByReplica(_ index: Int32) {
         let item = items[Int(index)]
         let slot: Int
-        if let known = itemsByReplica.firstIndex(where: { $0.replica == item.replica }) {
+        if let known = self.slot(of: item.replica) {
             slot = known
         } else {
             itemsByReplica.append(ReplicaItems(replica: item.replica))
             slot = itemsByReplica.count - 1
+            if itemsByReplica.count > Self.authorsScanned {
+                if replicaSlots.isEmpty {
+                    for (known, items) in itemsByReplica.enumerated() { replicaSlots[items.replica] = Int32(known) }
+                } else {
+                    replicaSlots[item.replica] = Int32(slot)
+                }
+            }
         }
         if let last = itemsByReplica[slot].entries.last, last.counter > item.counter {
             // A split's right part: its counters lie inside the replica's range.
