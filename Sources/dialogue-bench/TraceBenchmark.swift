@@ -68,7 +68,98 @@ enum TraceBenchmark {
         }
     }
 
-    static func run(path: String, runs: Int) throws -> Report {
+    /// A merge alone (``mergeOnly(path:changesPath:runs:)``): its time and the peak memory
+    /// of a process that did nothing else.
+    struct MergeReport {
+        var name: String
+        var patches: Int
+        var changes: Int
+        var mergeSeconds: Double
+        /// CPU time of the same best run: on a loaded machine, closer to the work done.
+        var mergeCPUSeconds: Double
+        var peakMemoryBytes: Int
+        var runs: Int
+        var verified: Bool
+
+        var json: String {
+            let object: [String: Any] = [
+                "trace": name, "patches": patches, "changes": changes, "mergeOnly": true,
+                "mergePatchesPerSecond": Int(Double(patches) / mergeSeconds), "mergeMilliseconds": mergeSeconds * 1000,
+                "mergeCPUMilliseconds": mergeCPUSeconds * 1000,
+                "peakMemoryBytes": peakMemoryBytes, "verified": verified, "runs": runs,
+            ]
+            let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        var table: String {
+            [
+                "trace                             \(name)",
+                "patches                           \(patches)",
+                "changes                           \(changes)",
+                "merge into empty (ms)             " + String(format: "%.1f", mergeSeconds * 1000),
+                "merge into empty (patches/s)      " + String(format: "%.0f", Double(patches) / mergeSeconds),
+                "merge CPU time (ms)               " + String(format: "%.1f", mergeCPUSeconds * 1000),
+                "peak memory, merge only (bytes)   \(peakMemoryBytes)",
+                "best of runs                      \(runs)",
+                "verified against endContent       " + (verified ? "yes" : "NO"),
+            ].joined(separator: "\n")
+        }
+    }
+
+    /// Merges the changes that `run(path:runs:saveChangesTo:)` saved for the trace at `path`
+    /// into an empty document, `runs` times, and nothing else: no replay (a concurrent
+    /// trace's replay keeps one replica per agent), so the peak is the merge's own plus
+    /// the process baseline and the encoded changes. The trace is read only for its end
+    /// text and patch count, and freed before the peak is reset.
+    static func mergeOnly(path: String, changesPath: String, runs: Int) throws -> MergeReport {
+        let (expected, patches): (String, Int) = try {
+            let trace = try EditingTrace.load(path: path)
+            return (trace.endContent, trace.patchCount)
+        }()
+        let encoded = [UInt8](try Data(contentsOf: URL(fileURLWithPath: changesPath)))
+        Memory.resetPeak()
+        var verified = true
+        var changeCount = 0
+        var best = (wall: Double.infinity, cpu: Double.infinity)
+        for _ in 0..<runs {
+            let (start, cpuStart) = (Date(), processCPUSeconds())
+            let (document, count) = try merge(encoded)
+            let wall = Date().timeIntervalSince(start)
+            if wall < best.wall { best = (wall, processCPUSeconds() - cpuStart) }
+            changeCount = count
+            do { try TraceReplay.verify([document], expected: expected) } catch {
+                FileHandle.standardError.write(Data("merge: \(error)\n".utf8))
+                verified = false
+            }
+        }
+        return MergeReport(
+            name: URL(fileURLWithPath: path).lastPathComponent, patches: patches, changes: changeCount,
+            mergeSeconds: best.wall, mergeCPUSeconds: best.cpu, peakMemoryBytes: Memory.peakResidentBytes(), runs: runs,
+            verified: verified)
+    }
+
+    /// Decodes `encoded` and applies it to an empty document: the merge measured (a
+    /// function of its own so that a profiler can count it alone, e.g. valgrind
+    /// `--toggle-collect='*TraceBenchmark*merge*'`).
+    @inline(never)
+    static func merge(_ encoded: [UInt8]) throws -> (SpaceDocument, changes: Int) {
+        var document = SpaceDocument(space: TraceReplay.space)
+        let changes = try ChangeCodec.decode(encoded)
+        try document.apply(changes)
+        return (document, changes.count)
+    }
+
+    /// CPU time used by the process so far.
+    static func processCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// Replays the trace at `path` and merges its changes (best of `runs`); with
+    /// `saveChangesTo`, also writes the encoded changes there for ``mergeOnly(path:changesPath:runs:)``.
+    static func run(path: String, runs: Int, saveChangesTo changesPath: String? = nil) throws -> Report {
         let trace = try EditingTrace.load(path: path)
         let expected = trace.endContent
         Memory.resetPeak()
@@ -92,6 +183,7 @@ enum TraceBenchmark {
 
         let encoded = ChangeCodec.encode(changes)
         let gzipped = Gzip.compress(encoded)
+        if let changesPath { try Data(encoded).write(to: URL(fileURLWithPath: changesPath)) }
         changes = []
 
         var mergeBest = Double.infinity

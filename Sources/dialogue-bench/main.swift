@@ -5,7 +5,7 @@ import Foundation
 
 // dialogue-bench: measures Dialogue's CRDT core on editing traces. Not a test: it prints figures.
 let usage = """
-    usage: dialogue-bench trace PATH [--json] [--runs N]
+    usage: dialogue-bench trace PATH [--json] [--runs N] [--save-changes FILE | --merge-only FILE]
            dialogue-bench replica [--json] [--edits N] [--changes N] [--runs N] [--trace PATH | --no-trace]
            dialogue-bench bundle make PATH [--changes N] | bundle import PATH [--runs N]
            dialogue-bench chain [--changes N] [--runs N]
@@ -13,7 +13,10 @@ let usage = """
            dialogue-bench generate-trace PATH [--authors N] [--patches N] [--seed S] [--sync P] [--hot P]
       Replays an editing trace (editing-traces format, sequential or concurrent, .json or .json.gz),
       verifies the final text against endContent (exit 1 on a mismatch), and prints local-edit and
-      merge rates, peak memory and the encoded size of all changes.
+      merge rates, peak memory and the encoded size of all changes. `--save-changes FILE` also
+      writes the encoded changes; `--merge-only FILE` then merges those into an empty document and
+      does nothing else (no replay: a concurrent trace's keeps one replica per agent), so its
+      peak memory is the merge's alone.
       `replica` measures the SQLite replica: N local field edits in batches of 100 (default 100000)
       and a merge of N remote changes from a bundle (default 1000000), each against raw SQLite
       doing the equivalent inserts, and a trace typed into an insight (default seph-blog1); each
@@ -158,10 +161,16 @@ arguments.removeFirst()
 var json = false
 var runs = 5
 var path: String?
+var saveChanges: String?
+var mergeOnly: String?
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
     case "--json": json = true
+    case "--save-changes", "--merge-only":
+        guard let value = arguments.first else { fail("\(argument) needs a file") }
+        arguments.removeFirst()
+        if argument == "--save-changes" { saveChanges = value } else { mergeOnly = value }
     case "--runs":
         guard let value = arguments.first.flatMap(Int.init), value > 0 else { fail("--runs needs a positive number") }
         runs = value
@@ -171,10 +180,15 @@ while !arguments.isEmpty {
         path = argument
     }
 }
-guard let path else { fail(usage) }
+guard let path, saveChanges == nil || mergeOnly == nil else { fail(usage) }
 
 do {
-    let report = try TraceBenchmark.run(path: path, runs: runs)
+    if let mergeOnly {
+        let report = try TraceBenchmark.mergeOnly(path: path, changesPath: mergeOnly, runs: runs)
+        print(json ? report.json : report.table)
+        exit(report.verified ? 0 : 1)
+    }
+    let report = try TraceBenchmark.run(path: path, runs: runs, saveChangesTo: saveChanges)
     print(json ? report.json : report.table)
     if !report.verified { exit(1) }
 } catch {

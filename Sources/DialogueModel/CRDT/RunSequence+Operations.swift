@@ -226,30 +226,32 @@ extension RunSequence {
             place(insertion.elements, first: insertion.first, originLeft: originLeft, originRight: originRight, after: after)
             return
         }
-        // YATA: scan the items between the origins for concurrent insertions.
+        // YATA: scan the items between the origins for concurrent insertions. Which items
+        // the scan has passed, and which since `left` last moved, are read from stamps
+        // (see `scanStamps`): a stamp above `scanStart` was passed in this scan, one above
+        // `conflictFloor` since `left` last moved.
         var scan = left.map { position(after: $0) } ?? firstPosition
-        var conflicting = Set<Int32>()
-        var beforeOrigin = Set<Int32>()
+        let scanStart = beginScan()
+        var conflictFloor = scanStart
         let replica = insertion.first.replica.rawValue
         while let current = scan {
             let index = item(at: current)
             if index == rightStop { break }
-            beforeOrigin.insert(index)
-            conflicting.insert(index)
+            let stamp = stampScanned(index)
             let other = items[Int(index)]
             if other.originLeft == originLeft {
                 if other.replica < replica {
                     left = current
-                    conflicting.removeAll()
+                    conflictFloor = stamp
                 } else if other.originRight == originRight {
                     break
                 }
             } else if !other.originLeft.isNone, let otherOrigin = itemIndex(holding: other.originLeft),
-                beforeOrigin.contains(otherOrigin)
+                scanStamps[Int(otherOrigin)] > scanStart
             {
-                if !conflicting.contains(otherOrigin) {
+                if scanStamps[Int(otherOrigin)] <= conflictFloor {
                     left = current
-                    conflicting.removeAll()
+                    conflictFloor = stamp
                 }
             } else {
                 break
