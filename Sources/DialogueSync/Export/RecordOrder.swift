@@ -26,7 +26,8 @@ extension Replica {
             default: return a.0.id < b.0.id
             }
         }.map(\.0)
-        record.participants = record.participants.map { ($0, displayName(of: $0, in: space, names: names).lowercased()) }
+        let shown = displayNames(of: record.participants, in: space, names: names)
+        record.participants = record.participants.map { ($0, (shown[$0] ?? $0.description).lowercased()) }
             .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.map(\.0)
         return record
     }

@@ -30,6 +30,34 @@ extension Replica {
         return names.member(id)?.name ?? names.school(id) ?? id.description
     }
 
+    /// ``displayName(of:in:names:)`` of each of `ids`, read in one pass over the tables (a
+    /// record's participants: one read, not one per person).
+    func displayNames(of ids: [EntityID], in space: SpaceID, names: AuthorNames?) -> [EntityID: String] {
+        guard !ids.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        let recorded =
+            (try? readForQuery { db -> [EntityID: String] in
+                var found: [EntityID: String] = [:]
+                // Schools first, so that a member's name wins, as displayName reads them.
+                for kind in [EntityKind.school, .member] {
+                    guard let spec = MaterializedTables.spec(for: kind) else { continue }
+                    let rows = try Row.fetchAll(
+                        db, sql: "SELECT * FROM \(spec.table) WHERE space_id = ? AND \(spec.key) IN (\(placeholders))",
+                        arguments: StatementArguments([space.blob] + ids.map(\.blob)))
+                    for row in rows {
+                        guard let id = ReplicaQueries.entityID(row, spec.key) else { continue }
+                        var fields = StoredFields(row)
+                        if let name = ReplicaQueries.label(of: kind, &fields) { found[id] = name }
+                    }
+                }
+                return found
+            }) ?? [:]
+        let names = names ?? (try? authorNames())
+        var result: [EntityID: String] = [:]
+        for id in ids { result[id] = recorded[id] ?? names?.member(id)?.name ?? names?.school(id) ?? id.description }
+        return result
+    }
+
     /// A member's name and school's name, for a column: from the certificate of one of
     /// their devices when `names` holds one (what the server certified), else as the space
     /// names them and their home school (``displayName(of:in:names:)``).
