@@ -187,7 +187,9 @@ extension SpaceDocument {
                 if textLoan != nil {
                     // Checked by the borrower, in this order (drained changes never get here: `drainPending`).
                     textLoan!.work.append(TextWork(change: original, ref: ref, dot: dot, operation: change.operation, order: textOrder))
-                    if let erasedRun { textLoan!.work.append(TextWork(change: original, ref: ref, dot: dot, operation: erasedRun, order: textOrder)) }
+                    if let erasedRun {
+                        textLoan!.work.append(TextWork(change: original, ref: ref, dot: dot, operation: erasedRun, order: textOrder))
+                    }
                 } else {
                     try textStore.apply(change.operation, to: ref, first: dot, order: textOrder)
                     if let erasedRun { try textStore.apply(erasedRun, to: ref, first: dot, order: textOrder) }
