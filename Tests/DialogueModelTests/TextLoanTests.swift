@@ -92,28 +92,15 @@ struct TextLoanTests {
         #expect(histories > 0, "the path where a drained text change waits was never taken")
     }
 
-    /// A session with "hello" in its summary, and the log that made it.
-    func sessionWithSummary() throws -> (document: SpaceDocument, session: EntityID, log: [Change]) {
-        var document = SpaceDocument(space: space)
-        let session = EntityID(UUID())
-        let context = EditContext(replica: alice, timestamp: HLCTimestamp(wallTime: 1))
-        var log = [document.create(session, kind: EntityKind.session.rawValue, by: context)]
-        log += try document.editText(DialogueSession.Field.summary, of: session, at: 0, insert: "hello", by: context)
-        return (document, session, log)
-    }
-
     @Test("a text change naming an unknown element is queued as applied; the borrower refuses it by its id")
     func refusalFoundByTheBorrower() throws {
-        let (start, session, _) = try sessionWithSummary()
-        let ghost = Dot(alice, 9_999)
-        let timestamp = HLCTimestamp(wallTime: 2)
+        let scenario = try LentTextScenario(space: space)
+        let (start, session, ghost) = (scenario.document, scenario.session, scenario.ghost)
         for operation: DialogueModel.Operation in [
             .insertText(originLeft: ghost, originRight: nil, text: "x"),
             .deleteText([try! DotRange(replica: alice, firstCounter: 9_999, length: 2)]),
         ] {
-            let bad = Change(
-                id: Dot(bob, 1), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.summary,
-                operation: operation)
+            let bad = scenario.bobsBadEdit(operation)
             var inLine = start
             #expect(throws: ChangeError.invalidReference(bad.id, .unknownElement(ghost))) { try inLine.apply(bad) }
 
@@ -122,7 +109,7 @@ struct TextLoanTests {
             #expect(try lent.apply(bad) == .applied, "queued, not checked yet")
             #expect(lent.lentTextWorkCount == 1)
             let later = Change(
-                id: Dot(alice, 7), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.title,
+                id: Dot(alice, 7), timestamp: bad.timestamp, space: space, entity: session, field: DialogueSession.Field.title,
                 operation: .set(.string("later"), predecessors: []))
             _ = try lent.apply(later)
             #expect(lent.lentTextWorkCount == 1, "only text changes are lent")
@@ -134,18 +121,9 @@ struct TextLoanTests {
 
     @Test("a refused text change drained from the buffer waits for the texts, then is quarantined, as in line")
     func drainedRefusalQuarantined() throws {
-        let (start, session, _) = try sessionWithSummary()
-        let ghost = Dot(alice, 9_999)
-        let timestamp = HLCTimestamp(wallTime: 2)
-        let first = Change(
-            id: Dot(bob, 1), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.title,
-            operation: .set(.string("Bob's"), predecessors: []))
-        let bad = Change(
-            id: Dot(bob, 2), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.summary,
-            operation: .insertText(originLeft: ghost, originRight: nil, text: "x"))
-        let good = Change(
-            id: Dot(alice, 7), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.summary,
-            operation: .insertText(originLeft: Dot(alice, 6), originRight: nil, text: "!"))
+        let scenario = try LentTextScenario(space: space)
+        let (start, session) = (scenario.document, scenario.session)
+        let (first, bad, good) = scenario.drainedRefusal()
         var documents = [start, start]
         var borrower = Borrower(&documents[1])
         for index in documents.indices {

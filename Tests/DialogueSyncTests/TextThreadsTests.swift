@@ -47,24 +47,11 @@ struct TextThreadsTests {
         #expect(threaded.pendingCount == 0 && threaded.quarantined.isEmpty, "seed \(seed)")
     }
 
-    /// A session with "hello" in its summary, and the log that made it.
-    func sessionWithSummary() throws -> (document: SpaceDocument, session: EntityID, log: [Change]) {
-        var document = SpaceDocument(space: space)
-        let session = EntityID(UUID())
-        let context = EditContext(replica: alice, timestamp: HLCTimestamp(wallTime: 1))
-        var log = [document.create(session, kind: EntityKind.session.rawValue, by: context)]
-        log += try document.editText(DialogueSession.Field.summary, of: session, at: 0, insert: "hello", by: context)
-        return (document, session, log)
-    }
-
     @Test("a text change naming an unknown element is refused when the thread ends, by its id")
     func refusalReportedAtTheEnd() throws {
-        let (start, session, _) = try sessionWithSummary()
-        let ghost = Dot(alice, 9_999)
-        let timestamp = HLCTimestamp(wallTime: 2)
-        let bad = Change(
-            id: Dot(bob, 1), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.summary,
-            operation: .insertText(originLeft: ghost, originRight: nil, text: "x"))
+        let scenario = try LentTextScenario(space: space)
+        let (start, ghost) = (scenario.document, scenario.ghost)
+        let bad = scenario.bobsBadEdit(.insertText(originLeft: ghost, originRight: nil, text: "x"))
         var threaded = start
         var threads = TextThreads(threshold: 1)
         _ = threads.start(space, &threaded, frameSize: 1)
@@ -77,18 +64,9 @@ struct TextThreadsTests {
 
     @Test("a refused text change drained from the buffer is quarantined, as in line")
     func drainedRefusalQuarantined() throws {
-        let (start, session, _) = try sessionWithSummary()
-        let ghost = Dot(alice, 9_999)
-        let timestamp = HLCTimestamp(wallTime: 2)
-        let first = Change(
-            id: Dot(bob, 1), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.title,
-            operation: .set(.string("Bob's"), predecessors: []))
-        let bad = Change(
-            id: Dot(bob, 2), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.summary,
-            operation: .insertText(originLeft: ghost, originRight: nil, text: "x"))
-        let good = Change(
-            id: Dot(alice, 7), timestamp: timestamp, space: space, entity: session, field: DialogueSession.Field.summary,
-            operation: .insertText(originLeft: Dot(alice, 6), originRight: nil, text: "!"))
+        let scenario = try LentTextScenario(space: space)
+        let (start, session) = (scenario.document, scenario.session)
+        let (first, bad, good) = scenario.drainedRefusal()
         var documents = [start, start]
         var threads = TextThreads(threshold: 1)
         _ = threads.start(space, &documents[1], frameSize: 1)
@@ -110,7 +88,8 @@ struct TextThreadsTests {
 
     @Test("the thread stops when it ends, and when the merge drops it without ending it")
     func threadStops() async throws {
-        let (_, session, log) = try sessionWithSummary()
+        let scenario = try LentTextScenario(space: space)
+        let (session, log) = (scenario.session, scenario.log)
         for ending in [true, false] {
             weak var state: AnyObject?
             do {

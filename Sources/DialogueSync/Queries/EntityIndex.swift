@@ -8,27 +8,26 @@ import GRDB
 
 extension ReplicaQueries {
     /// The field holding the name or title of a kind that has one.
-    static func label(of kind: EntityKind, _ fields: inout StoredFields) -> String? {
+    private static func labelField(of kind: EntityKind) -> FieldDescriptor? {
         switch kind {
-        case .member: fields.read(Member.Key.displayName)
-        case .school: fields.read(School.Key.name)
-        case .partnership: fields.read(Partnership.Key.name)
-        case .session: fields.read(DialogueSession.Key.title)
-        case .prompt: fields.read(Prompt.Key.text)
+        case .member: Member.Key.displayName.descriptor
+        case .school: School.Key.name.descriptor
+        case .partnership: Partnership.Key.name.descriptor
+        case .session: DialogueSession.Key.title.descriptor
+        case .prompt: Prompt.Key.text.descriptor
         case .insight, .action, .space: nil
         }
     }
 
+    /// The name or title of a kind that has one, read from its row's `fields`.
+    static func label(of kind: EntityKind, _ fields: inout StoredFields) -> String? {
+        labelField(of: kind).flatMap { fields.read($0, as: String.self) }
+    }
+
     /// The column of ``label(of:_:)``, for a SELECT list.
     private static func labelColumn(of kind: EntityKind) -> String? {
-        switch kind {
-        case .member: MaterializedTables.column(Member.Key.displayName)
-        case .school: MaterializedTables.column(School.Key.name)
-        case .partnership: MaterializedTables.column(Partnership.Key.name)
-        case .session: MaterializedTables.column(DialogueSession.Key.title)
-        case .prompt: MaterializedTables.column(Prompt.Key.text)
-        case .insight, .action, .space: nil
-        }
+        guard case .column(let column) = labelField(of: kind)?.storage else { return nil }
+        return column
     }
 
     /// Every entity of `kinds` held, live or (with `deleted`) hidden by a deletion and not

@@ -20,13 +20,18 @@ struct StoredFields {
 
     /// A register field's value (text fields are read with ``text(_:)``).
     mutating func read<View, Value>(_ key: FieldKey<View, Value>) -> Value? {
-        guard case .column(let column) = key.descriptor.storage else { return nil }
+        read(key.descriptor, as: Value.self)
+    }
+
+    /// The value of the register field `descriptor` describes, read as `Value`.
+    mutating func read<Value: FieldRepresentable>(_ descriptor: FieldDescriptor, as: Value.Type) -> Value? {
+        guard case .column(let column) = descriptor.storage else { return nil }
         let stored = row.stored(column)
         if stored.isNull { return nil }
-        guard let value = storedFieldValue(stored, as: key.descriptor.rule),
-            case .value(let typed) = FieldRead<Value>(value, as: key.descriptor)
+        guard let value = storedFieldValue(stored, as: descriptor.rule),
+            case .value(let typed) = FieldRead<Value>(value, as: descriptor)
         else {
-            invalid.append(key.name)
+            invalid.append(descriptor.name)
             return nil
         }
         return typed
